@@ -1,0 +1,129 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace PricingOptimizer.Events;
+
+/// <summary>Reads events of contract v1 from JSON (snake_case names) without trusting their shape.</summary>
+public static class EventJson
+{
+    /// <summary>
+    /// Turns one element of the <c>events</c> array into a <see cref="RawEvent"/>. Wrong JSON types become
+    /// <see cref="RawEvent.TypeErrors"/> for that field instead of failing the whole request.
+    /// </summary>
+    public static RawEvent ReadRaw(JsonElement element)
+    {
+        var raw = new RawEvent();
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            raw.TypeErrors.Add(new("event", "must be a JSON object"));
+            return raw;
+        }
+
+        foreach (var property in element.EnumerateObject())
+        {
+            switch (property.Name)
+            {
+                case "event_id": raw.EventId = Text(property, raw); break;
+                case "type": raw.Type = Text(property, raw); break;
+                case "experiment_id": raw.ExperimentId = Text(property, raw); break;
+                case "variant_id": raw.VariantId = Text(property, raw); break;
+                case "user_id": raw.UserId = Text(property, raw); break;
+                case "price": raw.Price = Number(property, raw); break;
+                case "revenue": raw.Revenue = Number(property, raw); break;
+                case "currency": raw.Currency = Text(property, raw); break;
+                case "occurred_at": raw.OccurredAt = Text(property, raw); break;
+                case "properties": raw.Properties = Map(property, raw); break;
+                default: break; // Unknown fields are ignored so that senders can be newer than us.
+            }
+        }
+
+        return raw;
+    }
+
+    private static string? Text(JsonProperty property, RawEvent raw)
+    {
+        switch (property.Value.ValueKind)
+        {
+            case JsonValueKind.String: return property.Value.GetString();
+            case JsonValueKind.Null: return null;
+            default:
+                raw.TypeErrors.Add(new(property.Name, "must be a string"));
+                return null;
+        }
+    }
+
+    private static string? Number(JsonProperty property, RawEvent raw)
+    {
+        switch (property.Value.ValueKind)
+        {
+            // The raw text keeps every digit: money never passes through double.
+            case JsonValueKind.Number: return property.Value.GetRawText();
+            case JsonValueKind.String: return property.Value.GetString();
+            case JsonValueKind.Null: return null;
+            default:
+                raw.TypeErrors.Add(new(property.Name, "must be a decimal number"));
+                return null;
+        }
+    }
+
+    private static Dictionary<string, string>? Map(JsonProperty property, RawEvent raw)
+    {
+        if (property.Value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (property.Value.ValueKind != JsonValueKind.Object)
+        {
+            raw.TypeErrors.Add(new("properties", "must be an object of string values"));
+            return null;
+        }
+
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var entry in property.Value.EnumerateObject())
+        {
+            switch (entry.Value.ValueKind)
+            {
+                case JsonValueKind.String: map[entry.Name] = entry.Value.GetString()!; break;
+                case JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False:
+                    map[entry.Name] = entry.Value.GetRawText(); break;
+                default:
+                    raw.TypeErrors.Add(new($"properties.{entry.Name}", "must be a string"));
+                    return null;
+            }
+        }
+
+        return map;
+    }
+
+    /// <summary>Writes <paramref name="e"/> in the wire format, as a client would send it.</summary>
+    public static void Write(Utf8JsonWriter writer, PricingEvent e)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("event_id", e.EventId);
+        writer.WriteString("type", e.Type.ToWire());
+        writer.WriteString("experiment_id", e.ExperimentId);
+        writer.WriteString("variant_id", e.VariantId);
+        writer.WriteString("user_id", e.UserId);
+        writer.WriteNumber("price", e.Price);
+        if (e.Revenue is { } revenue)
+        {
+            writer.WriteNumber("revenue", revenue);
+        }
+
+        writer.WriteString("currency", e.Currency);
+        writer.WriteString("occurred_at", e.OccurredAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture));
+        if (e.Properties is { Count: > 0 } properties)
+        {
+            writer.WriteStartObject("properties");
+            foreach (var (key, value) in properties)
+            {
+                writer.WriteString(key, value);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
+    }
+}

@@ -1,0 +1,45 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using PricingOptimizer.EventLog;
+using PricingOptimizer.EventLog.Embedded;
+using PricingOptimizer.EventLog.Kafka;
+using PricingOptimizer.Events;
+using PricingOptimizer.Lake;
+using PricingOptimizer.Tenancy;
+
+namespace PricingOptimizer.Hosting;
+
+/// <summary>Registers the engine's services from configuration: the event log, the lake, the lander, tokens.</summary>
+public static class EngineServiceCollectionExtensions
+{
+    public static IServiceCollection AddPricingOptimizerEngine(this IServiceCollection services)
+    {
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<KafkaOptions>().BindConfiguration(KafkaOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<LanderOptions>().BindConfiguration(LanderOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<EventValidator>();
+        services.AddSingleton<IEventLog>(sp =>
+        {
+            var kafka = sp.GetRequiredService<IOptions<KafkaOptions>>().Value;
+            return kafka.Enabled
+                ? new KafkaEventLog(kafka, sp.GetRequiredService<ILogger<KafkaEventLog>>())
+                : new SqliteEventLog(sp.GetRequiredService<IOptions<StorageOptions>>().Value.EventLogPath);
+        });
+        services.AddSingleton(sp => new LakeLayout(sp.GetRequiredService<IOptions<StorageOptions>>().Value.LakeRoot));
+        services.AddSingleton(sp => new LakeQueries(sp.GetRequiredService<LakeLayout>()));
+        services.AddSingleton(sp => new Lander(sp.GetRequiredService<IEventLog>(), sp.GetRequiredService<LakeLayout>(),
+            sp.GetRequiredService<IOptions<LanderOptions>>().Value, sp.GetRequiredService<ILogger<Lander>>()));
+        services.AddSingleton(sp => new TokenIssuer(sp.GetRequiredService<IOptions<AuthOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+        return services;
+    }
+}
+
+/// <summary>Runs the <see cref="Lander"/> as a hosted service (in <c>po land</c>, and inside the API in embedded mode).</summary>
+public sealed class LanderService(Lander lander) : Microsoft.Extensions.Hosting.BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => lander.RunAsync(stoppingToken);
+}

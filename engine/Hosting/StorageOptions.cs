@@ -1,0 +1,19 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace PricingOptimizer.Hosting;
+
+/// <summary>Configuration section <c>Storage</c>.</summary>
+public sealed class StorageOptions
+{
+    public const string Section = "Storage";
+
+    /// <summary>Root of the embedded log, the control plane and the lake (<c>{data}/lake</c>).</summary>
+    [Required] public string DataDirectory { get; set; } = "./data";
+
+    /// <summary>The lake's root; defaults to <c>{DataDirectory}/lake</c>.</summary>
+    public string? LakeDirectory { get; set; }
+
+    public string LakeRoot => Path.GetFullPath(LakeDirectory ?? Path.Combine(DataDirectory, "lake"));
+
+    public string EventLogPath => Path.GetFullPath(Path.Combine(DataDirectory, "eventlog.db"));
+}

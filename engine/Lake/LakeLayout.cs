@@ -1,0 +1,52 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace PricingOptimizer.Lake;
+
+/// <summary>
+/// Where events live in the lake (DESIGN.md "Lake layout"):
+/// <c>{lake}/events/tenant_id={tenant}/event_date={yyyy-MM-dd}/{source}-{first position}.parquet</c>.
+/// </summary>
+public sealed partial class LakeLayout(string root)
+{
+    /// <summary>The lake's root folder.</summary>
+    public string Root { get; } = Path.GetFullPath(root);
+
+    /// <summary>The events table's folder.</summary>
+    public string EventsRoot => Path.Combine(Root, "events");
+
+    /// <summary>The glob DuckDB reads.</summary>
+    public string EventsGlob => Path.Combine(EventsRoot, "**", "*.parquet");
+
+    public string PartitionFolder(string tenantId, DateOnly eventDate)
+    {
+        EnsureTenantId(tenantId);
+        return Path.Combine(EventsRoot, "tenant_id=" + tenantId, "event_date=" + eventDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>
+    /// The file for the events of one partition that start at <paramref name="firstPosition"/> of
+    /// <paramref name="source"/>: a replay of the same log range lands on the same name.
+    /// </summary>
+    public string FilePath(string tenantId, DateOnly eventDate, string source, long firstPosition) =>
+        Path.Combine(PartitionFolder(tenantId, eventDate),
+            string.Create(CultureInfo.InvariantCulture, $"{source}-{firstPosition:D20}.parquet"));
+
+    /// <summary>True when the lake holds at least one events file.</summary>
+    public bool HasEvents() =>
+        Directory.Exists(EventsRoot) && Directory.EnumerateFiles(EventsRoot, "*.parquet", SearchOption.AllDirectories).Any();
+
+    /// <summary>Tenant ids become folder names, so they are restricted to a safe alphabet.</summary>
+    public static bool IsValidTenantId(string? tenantId) => tenantId is not null && TenantIdPattern().IsMatch(tenantId);
+
+    public static void EnsureTenantId(string tenantId)
+    {
+        if (!IsValidTenantId(tenantId))
+        {
+            throw new ArgumentException($"tenant id '{tenantId}' must be 1-64 characters of letters, digits, '-' or '_'", nameof(tenantId));
+        }
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    private static partial Regex TenantIdPattern();
+}

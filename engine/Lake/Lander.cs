@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using PricingOptimizer.EventLog;
+
+namespace PricingOptimizer.Lake;
+
+/// <summary>
+/// Moves events from the log into the lake: reads a batch, writes one Parquet file per (source, tenant, event date)
+/// through temp-file-then-rename, and commits the positions only after every file is in place. A crash between
+/// the two replays the batch onto the same file names, so nothing is lost and nothing doubles.
+/// </summary>
+public sealed class Lander(IEventLog log, LakeLayout lake, LanderOptions options, ILogger<Lander> logger)
+{
+    private long landed;
+
+    /// <summary>Events landed by this instance since it started.</summary>
+    public long Landed => Interlocked.Read(ref landed);
+
+    /// <summary>Lands until <paramref name="cancellationToken"/> fires. A failing batch is retried from the last commit.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        LanderLog.Started(logger, log.Kind, lake.Root, options.BatchSize, options.FlushIntervalMs);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var consumer = log.OpenConsumer(options.GroupId);
+            try
+            {
+                while (!cancellationToken.IsCancellationRequested)
+                {
+                    await LandBatchAsync(consumer, cancellationToken);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or EventLogUnavailableException
+                                          or Confluent.Kafka.KafkaException or Microsoft.Data.Sqlite.SqliteException)
+            {
+                // The consumer has moved past what was not committed: a new one resumes from the commit.
+                LanderLog.BatchFailed(logger, e);
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+            finally
+            {
+                consumer.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Reads one batch from <paramref name="consumer"/>, lands it and commits it. Returns how many events it landed.</summary>
+    public async Task<int> LandBatchAsync(IEventLogConsumer consumer, CancellationToken cancellationToken)
+    {
+        var batch = await consumer.ReadAsync(options.BatchSize, TimeSpan.FromMilliseconds(options.FlushIntervalMs), cancellationToken);
+        if (batch.Count == 0)
+        {
+            return 0;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var files = batch.Records
+            .GroupBy(r => (r.Source, r.Item.TenantId, Date: DateOnly.FromDateTime(r.Item.Event.OccurredAt.UtcDateTime)))
+            .Select(g => (Key: g.Key, Records: (IReadOnlyList<LogRecord>)g.ToList()))
+            .ToList();
+
+        await Parallel.ForEachAsync(files,
+            new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
+            async (file, ct) =>
+            {
+                var path = lake.FilePath(file.Key.TenantId, file.Key.Date, file.Key.Source, file.Records[0].Position);
+                await ParquetEventWriter.WriteAsync(path, file.Records, ct);
+            });
+
+        await consumer.CommitAsync(batch, cancellationToken);
+        Interlocked.Add(ref landed, batch.Count);
+        LanderLog.Landed(logger, batch.Count, files.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return batch.Count;
+    }
+}
+
+internal static partial class LanderLog
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "Lander started on the {Kind} log into {Lake} (batch {BatchSize}, flush every {FlushMs} ms)")]
+    public static partial void Started(ILogger logger, string kind, string lake, int batchSize, int flushMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Landed {Events} events in {Files} files in {Ms:F0} ms")]
+    public static partial void Landed(ILogger logger, int events, int files, double ms);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Landing a batch failed; retrying from the last committed position")]
+    public static partial void BatchFailed(ILogger logger, Exception exception);
+}

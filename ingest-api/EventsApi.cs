@@ -1,0 +1,150 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using PricingOptimizer.EventLog;
+using PricingOptimizer.Events;
+using PricingOptimizer.Tenancy;
+
+namespace PricingOptimizer.IngestApi;
+
+/// <summary><c>POST /v1/events</c>: batches of assign and convert events.</summary>
+public static class EventsApi
+{
+    public static IEndpointRouteBuilder MapEventsApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/events", IngestAsync)
+            .RequireAuthorization(IngestApiExtensions.TenantPolicy)
+            .WithName("IngestEvents")
+            .WithSummary("Takes 1-1,000 events; answers 202 once the accepted ones are durable in the event log.")
+            .WithTags("events");
+        return app;
+    }
+
+    /// <summary>One rejected event of a batch: its index, the field and the rule that failed.</summary>
+    public sealed record Rejection(int Index, string Field, string Reason);
+
+    public sealed record IngestResponse(int Accepted, IReadOnlyList<Rejection> Rejected);
+
+    internal static async Task<IResult> IngestAsync(HttpContext context, IEventLog log, EventValidator validator,
+        TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        var request = context.Request;
+        if (!request.HasJsonContentType())
+        {
+            return Results.Problem(statusCode: 415, title: "Unsupported media type",
+                detail: "send the batch as 'Content-Type: application/json'");
+        }
+
+        if (request.ContentLength > EventRules.MaxRequestBytes)
+        {
+            return TooLarge();
+        }
+
+        var body = await ReadBodyAsync(request.Body, EventRules.MaxRequestBytes, cancellationToken);
+        if (body is null)
+        {
+            return TooLarge();
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body.Value, new JsonDocumentOptions { MaxDepth = 16 });
+        }
+        catch (JsonException e)
+        {
+            return Results.Problem(statusCode: 400, title: "Malformed JSON", detail: e.Message);
+        }
+
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object ||
+                !document.RootElement.TryGetProperty("events", out var array) || array.ValueKind != JsonValueKind.Array)
+            {
+                return Results.Problem(statusCode: 400, title: "Invalid request", detail: "the body must be {\"events\": [ ... ]}",
+                    extensions: new Dictionary<string, object?> { ["field"] = "events" });
+            }
+
+            var count = array.GetArrayLength();
+            if (count == 0)
+            {
+                return Results.Problem(statusCode: 400, title: "Invalid request", detail: "events must hold at least one event",
+                    extensions: new Dictionary<string, object?> { ["field"] = "events" });
+            }
+
+            if (count > EventRules.MaxEventsPerRequest)
+            {
+                return Results.Problem(statusCode: 413, title: "Too many events",
+                    detail: string.Create(CultureInfo.InvariantCulture, $"a batch holds at most {EventRules.MaxEventsPerRequest} events; this one has {count}"),
+                    extensions: new Dictionary<string, object?> { ["field"] = "events" });
+            }
+
+            var tenantId = context.User.FindFirst(TenantClaims.TenantId)!.Value;
+            var ingestedAt = EventValidator.TruncateToMicroseconds(time.GetUtcNow());
+            var accepted = new List<TenantEvent>(count);
+            var rejected = new List<Rejection>();
+            var errors = new List<EventError>();
+            var index = 0;
+            foreach (var element in array.EnumerateArray())
+            {
+                errors.Clear();
+                var e = validator.Validate(EventJson.ReadRaw(element), EventSource.Http, errors);
+                if (e is null)
+                {
+                    rejected.AddRange(errors.Select(x => new Rejection(index, x.Field, x.Reason)));
+                }
+                else
+                {
+                    accepted.Add(new TenantEvent(tenantId, ingestedAt, e));
+                }
+
+                index++;
+            }
+
+            if (accepted.Count == 0)
+            {
+                return Results.Problem(statusCode: 400, title: "Every event was rejected",
+                    detail: $"{count} of {count} events broke a rule of the event contract; see 'rejected'",
+                    extensions: new Dictionary<string, object?> { ["accepted"] = 0, ["rejected"] = rejected });
+            }
+
+            try
+            {
+                await log.AppendAsync(accepted, cancellationToken);
+            }
+            catch (EventLogUnavailableException e)
+            {
+                ApiLog.LogUnavailable(loggers.CreateLogger("PricingOptimizer.IngestApi.Events"), accepted.Count, tenantId, e.Message);
+                context.Response.Headers.RetryAfter = ((int)Math.Ceiling(e.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                return Results.Problem(statusCode: 503, title: "Event log unavailable",
+                    detail: "the events were not stored; send the same batch again later (event ids make the retry safe)");
+            }
+
+            return Results.Json(new IngestResponse(accepted.Count, rejected), statusCode: 202);
+        }
+    }
+
+    private static IResult TooLarge() => Results.Problem(statusCode: 413, title: "Request too large",
+        detail: string.Create(CultureInfo.InvariantCulture, $"the body may be at most {EventRules.MaxRequestBytes} bytes; split the batch"));
+
+    /// <summary>Reads at most <paramref name="limit"/> bytes; null when the body is longer.</summary>
+    private static async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(Stream body, int limit, CancellationToken cancellationToken)
+    {
+        var buffer = new ArrayBufferWriter<byte>(16 * 1024);
+        while (true)
+        {
+            var memory = buffer.GetMemory(16 * 1024);
+            var read = await body.ReadAsync(memory, cancellationToken);
+            if (read == 0)
+            {
+                return buffer.WrittenMemory;
+            }
+
+            buffer.Advance(read);
+            if (buffer.WrittenCount > limit)
+            {
+                return null;
+            }
+        }
+    }
+}

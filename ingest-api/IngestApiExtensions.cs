@@ -1,0 +1,64 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Options;
+using PricingOptimizer.EventLog;
+using PricingOptimizer.EventLog.Kafka;
+using PricingOptimizer.Hosting;
+using PricingOptimizer.Lake;
+using PricingOptimizer.Tenancy;
+
+namespace PricingOptimizer.IngestApi;
+
+/// <summary>The ingest API's registrations and middleware, in one place for Program.cs, the demo and the tests.</summary>
+public static class IngestApiExtensions
+{
+    public const string TenantPolicy = "tenant";
+
+    public static WebApplicationBuilder AddPricingOptimizerIngestApi(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddPricingOptimizerEngine();
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<TokenIssuer>((o, issuer) =>
+            {
+                o.MapInboundClaims = false;
+                o.TokenValidationParameters = issuer.ValidationParameters();
+                o.Events = TenantTokenEvents.Create();
+            });
+        services.AddAuthorizationBuilder()
+            .AddPolicy(TenantPolicy, p => p.RequireAuthenticatedUser().RequireClaim(TenantClaims.TenantId));
+
+        // One process serves one machine: with the embedded log, the API lands its own events.
+        var kafka = builder.Configuration.GetSection(KafkaOptions.Section).Get<KafkaOptions>() ?? new KafkaOptions();
+        var lander = builder.Configuration.GetSection(LanderOptions.Section).Get<LanderOptions>() ?? new LanderOptions();
+        if (!kafka.Enabled && lander.HostInApi)
+        {
+            services.AddHostedService<LanderService>();
+        }
+
+        return builder;
+    }
+
+    public static WebApplication UsePricingOptimizerIngestApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        var auth = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PricingOptimizer.IngestApi");
+        var log = app.Services.GetRequiredService<IEventLog>();
+        ApiLog.Starting(logger, log.Kind, app.Services.GetRequiredService<LakeLayout>().Root);
+        if (auth.UsesDevelopmentKey)
+        {
+            ApiLog.DevelopmentKey(logger);
+        }
+
+        return app;
+    }
+}

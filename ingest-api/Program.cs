@@ -1,0 +1,13 @@
+using PricingOptimizer.IngestApi;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddPricingOptimizerIngestApi();
+
+var app = builder.Build();
+app.UsePricingOptimizerIngestApi();
+app.MapHealthApi();
+app.MapEventsApi();
+app.Run();
+
+/// <summary>The entry point, visible to the tests' WebApplicationFactory.</summary>
+public partial class Program;
