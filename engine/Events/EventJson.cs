@@ -126,4 +126,24 @@ public static class EventJson
 
         writer.WriteEndObject();
     }
+
+    /// <summary>The body of <c>POST /v1/events</c> for <paramref name="batch"/>.</summary>
+    public static byte[] SerializeBatch(IReadOnlyList<PricingEvent> batch)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartArray("events");
+            foreach (var e in batch)
+            {
+                Write(writer, e);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        return stream.ToArray();
+    }
 }

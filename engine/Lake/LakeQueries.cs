@@ -52,7 +52,7 @@ public sealed class LakeQueries : IDisposable
         await using var connection = Connect();
         await using var command = connection.CreateCommand();
         command.CommandText = SqlResources.Get("events_by_tenant");
-        command.Parameters.Add(new DuckDBParameter("glob", Layout.EventsGlob));
+        command.Parameters.Add(new DuckDBParameter("files", Layout.EventsGlob));
         var result = new List<TenantEventCounts>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -75,7 +75,7 @@ public sealed class LakeQueries : IDisposable
         await using var connection = Connect();
         await using var command = connection.CreateCommand();
         command.CommandText = SqlResources.Get("tenant_events");
-        command.Parameters.Add(new DuckDBParameter("glob", TenantGlob(tenantId)));
+        command.Parameters.Add(new DuckDBParameter("files", TenantGlob(tenantId)));
         command.Parameters.Add(new DuckDBParameter("experiment", (object?)experimentId ?? DBNull.Value));
         var result = new List<StoredEvent>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -119,7 +119,7 @@ public sealed class LakeQueries : IDisposable
         await using var connection = Connect();
         await using var command = connection.CreateCommand();
         command.CommandText = SqlResources.Get("file_positions");
-        command.Parameters.Add(new DuckDBParameter("glob", Layout.EventsGlob));
+        command.Parameters.Add(new DuckDBParameter("files", Layout.EventsGlob));
         var result = new List<DuplicatePosition>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))

@@ -5,6 +5,6 @@ SELECT tenant_id,
        count(DISTINCT experiment_id)              AS experiments,
        min(event_date)                            AS first_date,
        max(event_date)                            AS last_date
-FROM lake_events($glob)
+FROM lake_events($files)
 GROUP BY tenant_id
 ORDER BY tenant_id;

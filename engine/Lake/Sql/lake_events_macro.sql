@@ -1,7 +1,7 @@
 -- Every event of the lake under a glob, each event_id once per tenant (replays and client retries both happen):
 -- the first one ingested wins.
-CREATE OR REPLACE TEMP MACRO lake_events(glob) AS TABLE
+CREATE OR REPLACE TEMP MACRO lake_events(files) AS TABLE
 SELECT *
-FROM read_parquet(glob, hive_partitioning = true, union_by_name = true,
+FROM read_parquet(files, hive_partitioning = true, union_by_name = true,
                   hive_types = {'tenant_id': VARCHAR, 'event_date': DATE})
 QUALIFY row_number() OVER (PARTITION BY tenant_id, event_id ORDER BY ingested_at, log_source, log_position) = 1;

@@ -1,0 +1,64 @@
+using System.CommandLine;
+using PricingOptimizer.Pipelines.Bench;
+using PricingOptimizer.Pipelines.Demo;
+
+namespace PricingOptimizer.Pipelines.Cli;
+
+/// <summary>The <c>po</c> command line: a table of the commands, and one-line errors.</summary>
+public static class PoCommandLine
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var root = new RootCommand("po — PricingOptimizer's pipelines: land events, mint tokens, run the demo and the benchmarks.")
+        {
+            LandCommand.Create(),
+            TokenCommand.Create(),
+            DemoCommand.Create(),
+            BenchCommand.Create(),
+        };
+
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            await Console.Error.WriteLineAsync($"po: {parse.Errors[0].Message} (see 'po {string.Join(' ', CommandPath(parse))} --help')");
+            return 2;
+        }
+
+        try
+        {
+            return await parse.InvokeAsync();
+        }
+        catch (CliException e)
+        {
+            await Console.Error.WriteLineAsync("po: " + e.Message);
+            return e.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync("po: cancelled");
+            return 130;
+        }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("PO_DEBUG") is null)
+        {
+            await Console.Error.WriteLineAsync($"po: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")} (set PO_DEBUG=1 for the stack trace)");
+            return 1;
+        }
+    }
+
+    private static IEnumerable<string> CommandPath(ParseResult parse)
+    {
+        var names = new Stack<string>();
+        for (var c = parse.CommandResult; c?.Parent is System.CommandLine.Parsing.CommandResult parent; c = parent)
+        {
+            names.Push(c.Command.Name);
+        }
+
+        return names;
+    }
+}
+
+/// <summary>An error the user can fix: printed as one line, exit code non-zero.</summary>
+public sealed class CliException(string message, int exitCode = 1) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+}

@@ -1,0 +1,3 @@
+using PricingOptimizer.Pipelines.Cli;
+
+return await PoCommandLine.RunAsync(args);
