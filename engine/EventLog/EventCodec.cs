@@ -53,10 +53,12 @@ public static class EventCodec
         return b.WrittenSpan.ToArray();
     }
 
-    public static TenantEvent Decode(ReadOnlySpan<byte> json)
+    public static TenantEvent Decode(ReadOnlySpan<byte> json, StringPool? pool = null)
     {
+        pool ??= new StringPool();
         var r = new Utf8JsonReader(json);
-        string? tenant = null, eventId = null, type = null, experiment = null, variant = null, user = null, currency = null;
+        string? tenant = null, eventId = null, experiment = null, variant = null, user = null, currency = null;
+        var eventType = (EventType)(-1);
         long ingested = 0, occurred = 0;
         decimal price = 0;
         decimal? revenue = null;
@@ -64,43 +66,62 @@ public static class EventCodec
         r.Read();
         while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
-            var name = r.GetString();
+            var name = r.ValueSpan;
             r.Read();
-            switch (name)
+            // Property names are compared as bytes: decoding is on the lander's hot path.
+            if (name.SequenceEqual("tenant_id"u8)) tenant = pool.Get(ref r);
+            else if (name.SequenceEqual("ingested_at_us"u8)) ingested = r.GetInt64();
+            else if (name.SequenceEqual("event_id"u8)) eventId = r.GetString();
+            else if (name.SequenceEqual("type"u8)) eventType = r.ValueTextEquals("assign"u8) ? EventType.Assign : r.ValueTextEquals("convert"u8) ? EventType.Convert : eventType;
+            else if (name.SequenceEqual("experiment_id"u8)) experiment = pool.Get(ref r);
+            else if (name.SequenceEqual("variant_id"u8)) variant = pool.Get(ref r);
+            else if (name.SequenceEqual("user_id"u8)) user = r.GetString();
+            else if (name.SequenceEqual("price"u8)) price = r.GetDecimal();
+            else if (name.SequenceEqual("revenue"u8)) revenue = r.GetDecimal();
+            else if (name.SequenceEqual("currency"u8)) currency = pool.Get(ref r);
+            else if (name.SequenceEqual("occurred_at_us"u8)) occurred = r.GetInt64();
+            else if (name.SequenceEqual("properties"u8))
             {
-                case "tenant_id": tenant = r.GetString(); break;
-                case "ingested_at_us": ingested = r.GetInt64(); break;
-                case "event_id": eventId = r.GetString(); break;
-                case "type": type = r.GetString(); break;
-                case "experiment_id": experiment = r.GetString(); break;
-                case "variant_id": variant = r.GetString(); break;
-                case "user_id": user = r.GetString(); break;
-                case "price": price = r.GetDecimal(); break;
-                case "revenue": revenue = r.GetDecimal(); break;
-                case "currency": currency = r.GetString(); break;
-                case "occurred_at_us": occurred = r.GetInt64(); break;
-                case "properties":
-                    properties = new Dictionary<string, string>(StringComparer.Ordinal);
-                    while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
-                    {
-                        var key = r.GetString()!;
-                        r.Read();
-                        properties[key] = r.GetString()!;
-                    }
-
-                    break;
-                default: r.Skip(); break;
+                properties = new Dictionary<string, string>(StringComparer.Ordinal);
+                while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
+                {
+                    var key = pool.Get(ref r);
+                    r.Read();
+                    properties[key] = pool.Get(ref r);
+                }
+            }
+            else
+            {
+                r.Skip();
             }
         }
 
-        if (tenant is null || eventId is null || !EventTypeNames.TryParse(type, out var eventType) || experiment is null ||
-            variant is null || user is null || currency is null)
+        if (tenant is null || eventId is null || (int)eventType < 0 || experiment is null || variant is null || user is null || currency is null)
         {
             throw new InvalidDataException("A log record lacks a field of contract v1; it was not written by this version's codec.");
         }
 
         return new TenantEvent(tenant, FromUnixMicroseconds(ingested),
             new PricingEvent(eventId, eventType, experiment, variant, user, price, revenue, currency, FromUnixMicroseconds(occurred), properties));
+    }
+
+    /// <summary>Decodes raw log records, in parallel chunks when there are many (the lander's hot path).</summary>
+    public static LogRecord[] DecodeMany(IReadOnlyList<(string Source, long Position, byte[] Payload)> raw)
+    {
+        var records = new LogRecord[raw.Count];
+        const int chunk = 8192;
+        var chunks = (raw.Count + chunk - 1) / chunk;
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, c =>
+        {
+            var pool = new StringPool();
+            var end = Math.Min(raw.Count, (c + 1) * chunk);
+            for (var i = c * chunk; i < end; i++)
+            {
+                var (source, position, payload) = raw[i];
+                records[i] = new LogRecord(source, position, Decode(payload, pool));
+            }
+        });
+        return records;
     }
 
     public static long ToUnixMicroseconds(DateTimeOffset at) => (at.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond;

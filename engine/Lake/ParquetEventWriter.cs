@@ -7,7 +7,7 @@ namespace PricingOptimizer.Lake;
 /// <summary>Writes events files: to a hidden temporary name first, then renamed into place, so a reader never sees half a file.</summary>
 public static class ParquetEventWriter
 {
-    private static readonly ParquetOptions Options = new() { CompressionMethod = CompressionMethod.Zstd };
+    private static readonly ParquetOptions Options = new() { CompressionMethod = CompressionMethod.Snappy };
 
     /// <summary>Writes <paramref name="records"/> (one partition's) to <paramref name="path"/>, replacing a file a crashed run left there.</summary>
     public static async Task WriteAsync(string path, IReadOnlyList<LogRecord> records, CancellationToken cancellationToken)

@@ -55,7 +55,7 @@ internal sealed class SqliteEventLogConsumer : IEventLogConsumer
     public async Task<LogBatch> ReadAsync(int maxEvents, TimeSpan maxWait, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + maxWait;
-        var records = new List<LogRecord>();
+        var raw = new List<(string, long, byte[])>();
         while (true)
         {
             if (TryLead())
@@ -63,19 +63,18 @@ internal sealed class SqliteEventLogConsumer : IEventLogConsumer
                 using var command = connection.CreateCommand();
                 command.CommandText = "SELECT position, payload FROM events WHERE position > $after ORDER BY position LIMIT $limit";
                 command.Parameters.AddWithValue("$after", handedOut);
-                command.Parameters.AddWithValue("$limit", maxEvents - records.Count);
+                command.Parameters.AddWithValue("$limit", maxEvents - raw.Count);
                 using var reader = command.ExecuteReader();
                 while (reader.Read())
                 {
                     var position = reader.GetInt64(0);
-                    var payload = (byte[])reader.GetValue(1);
-                    records.Add(new LogRecord("log", position, EventCodec.Decode(payload)));
+                    raw.Add(("log", position, (byte[])reader.GetValue(1)));
                     handedOut = position;
                 }
             }
 
             var left = deadline - DateTime.UtcNow;
-            if (records.Count >= maxEvents || left <= TimeSpan.Zero || cancellationToken.IsCancellationRequested)
+            if (raw.Count >= maxEvents || left <= TimeSpan.Zero || cancellationToken.IsCancellationRequested)
             {
                 break;
             }
@@ -83,7 +82,7 @@ internal sealed class SqliteEventLogConsumer : IEventLogConsumer
             await Task.Delay(left < PollInterval ? left : PollInterval, cancellationToken).ConfigureAwait(false);
         }
 
-        return records.Count == 0 ? LogBatch.Empty : new LogBatch(records, records[^1].Position);
+        return raw.Count == 0 ? LogBatch.Empty : new LogBatch(EventCodec.DecodeMany(raw), raw[^1].Item2);
     }
 
     public Task CommitAsync(LogBatch batch, CancellationToken cancellationToken)

@@ -36,10 +36,10 @@ internal sealed class KafkaEventLogConsumer : IEventLogConsumer
 
     private LogBatch Read(int maxEvents, TimeSpan maxWait, CancellationToken cancellationToken)
     {
-        var records = new List<LogRecord>(Math.Min(maxEvents, 65_536));
+        var raw = new List<(string, long, byte[])>(Math.Min(maxEvents, 65_536));
         var next = new Dictionary<TopicPartition, long>();
         var deadline = DateTime.UtcNow + maxWait;
-        while (records.Count < maxEvents && !cancellationToken.IsCancellationRequested)
+        while (raw.Count < maxEvents && !cancellationToken.IsCancellationRequested)
         {
             var left = deadline - DateTime.UtcNow;
             if (left <= TimeSpan.Zero)
@@ -53,11 +53,23 @@ internal sealed class KafkaEventLogConsumer : IEventLogConsumer
                 continue;
             }
 
-            records.Add(new LogRecord("p" + result.Partition.Value, result.Offset.Value, EventCodec.Decode(result.Message.Value)));
+            raw.Add((SourceName(result.Partition.Value), result.Offset.Value, result.Message.Value));
             next[result.TopicPartition] = result.Offset.Value + 1;
         }
 
-        return records.Count == 0 ? LogBatch.Empty : new LogBatch(records, next);
+        return raw.Count == 0 ? LogBatch.Empty : new LogBatch(EventCodec.DecodeMany(raw), next);
+    }
+
+    private readonly Dictionary<int, string> sourceNames = [];
+
+    private string SourceName(int partition)
+    {
+        if (!sourceNames.TryGetValue(partition, out var name))
+        {
+            sourceNames[partition] = name = "p" + partition.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return name;
     }
 
     public Task CommitAsync(LogBatch batch, CancellationToken cancellationToken)
