@@ -1,3 +1,9 @@
 using PricingOptimizer.Pipelines.Cli;
 
-return await PoCommandLine.RunAsync(args);
+namespace PricingOptimizer.Pipelines;
+
+/// <summary>The <c>po</c> entry point.</summary>
+public static class PoProgram
+{
+    public static Task<int> Main(string[] args) => PoCommandLine.RunAsync(args);
+}

@@ -1,0 +1,94 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using PricingOptimizer.Events;
+using PricingOptimizer.Lake;
+using PricingOptimizer.Tenancy;
+
+namespace PricingOptimizer.Tests.Fixtures;
+
+/// <summary>The real ingest API in the test process, on its own data folder, with the given settings.</summary>
+public sealed class IngestApiFactory : WebApplicationFactory<Program>
+{
+    private readonly TempDirectory data = new();
+    private readonly Dictionary<string, string?> settings;
+
+    public IngestApiFactory(IDictionary<string, string?>? settings = null)
+    {
+        this.settings = new Dictionary<string, string?>
+        {
+            ["Storage:DataDirectory"] = data.Path,
+            ["Auth:SigningKey"] = SigningKey,
+            ["Lander:HostInApi"] = "false",
+            ["Lander:FlushIntervalMs"] = "200",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            this.settings[key] = value;
+        }
+    }
+
+    public const string SigningKey = "dGVzdC1zaWduaW5nLWtleS10aGF0LWlzLWF0LWxlYXN0LTMyLWJ5dGVzLWxvbmc=";
+
+    public string DataDirectory => data.Path;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+
+    public string TokenFor(string tenantId, string plan = "pro") => Services.GetRequiredService<TokenIssuer>().Issue(tenantId, plan);
+
+    public HttpClient ClientFor(string tenantId)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TokenFor(tenantId));
+        return client;
+    }
+
+    public static HttpContent Json(IReadOnlyList<PricingEvent> events) => Json(EventJson.SerializeBatch(events));
+
+    public static HttpContent Json(byte[] body)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        return content;
+    }
+
+    public static HttpContent Json(string body) => Json(System.Text.Encoding.UTF8.GetBytes(body));
+
+    /// <summary>Runs the lander until <paramref name="tenantId"/> has <paramref name="expected"/> distinct events in the lake, or 60 s pass.</summary>
+    public async Task<long> LandUntilAsync(string tenantId, long expected)
+    {
+        var lander = Services.GetRequiredService<Lander>();
+        var queries = Services.GetRequiredService<LakeQueries>();
+        using var consumer = Services.GetRequiredService<EventLog.IEventLog>().OpenConsumer("test-lander");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        long count = 0;
+        while (DateTime.UtcNow < deadline)
+        {
+            await lander.LandBatchAsync(consumer, CancellationToken.None);
+            count = (await queries.CountByTenantAsync(CancellationToken.None)).FirstOrDefault(c => c.TenantId == tenantId)?.Events ?? 0;
+            if (count >= expected)
+            {
+                break;
+            }
+        }
+
+        return count;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            data.Dispose();
+        }
+    }
+}
