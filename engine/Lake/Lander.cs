@@ -25,10 +25,7 @@ public sealed class Lander(IEventLog log, LakeLayout lake, LanderOptions options
             var consumer = log.OpenConsumer(options.GroupId);
             try
             {
-                while (!cancellationToken.IsCancellationRequested)
-                {
-                    await LandBatchAsync(consumer, cancellationToken);
-                }
+                await LandAsync(consumer, stopWhenIdle: false, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -48,16 +45,77 @@ public sealed class Lander(IEventLog log, LakeLayout lake, LanderOptions options
         }
     }
 
+    /// <summary>
+    /// Lands batch after batch; the next batch is read (and decoded) while the current one is written, so reading and
+    /// writing overlap. At most two batches are in memory. With <paramref name="stopWhenIdle"/>, returns at the first
+    /// read that finds nothing. Returns how many events it landed.
+    /// </summary>
+    public async Task<long> LandAsync(IEventLogConsumer consumer, bool stopWhenIdle, CancellationToken cancellationToken)
+    {
+        long total = 0;
+        var next = Read(consumer, cancellationToken);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var batch = await next;
+            if (batch.Count == 0)
+            {
+                if (stopWhenIdle)
+                {
+                    break;
+                }
+
+                next = Read(consumer, cancellationToken);
+                continue;
+            }
+
+            var started = Stopwatch.GetTimestamp();
+            next = Read(consumer, cancellationToken);
+            int files;
+            try
+            {
+                files = await WriteFilesAsync(batch, cancellationToken);
+            }
+            finally
+            {
+                // The consumer is used by one caller at a time: the read ahead ends before the commit starts.
+                await next.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            }
+
+            await CommitAsync(consumer, batch, files, started, cancellationToken);
+            total += batch.Count;
+        }
+
+        return total;
+    }
+
+    private Task<LogBatch> Read(IEventLogConsumer consumer, CancellationToken cancellationToken) =>
+        consumer.ReadAsync(options.BatchSize, TimeSpan.FromMilliseconds(options.FlushIntervalMs), cancellationToken);
+
     /// <summary>Reads one batch from <paramref name="consumer"/>, lands it and commits it. Returns how many events it landed.</summary>
     public async Task<int> LandBatchAsync(IEventLogConsumer consumer, CancellationToken cancellationToken)
     {
-        var batch = await consumer.ReadAsync(options.BatchSize, TimeSpan.FromMilliseconds(options.FlushIntervalMs), cancellationToken);
+        var batch = await Read(consumer, cancellationToken);
         if (batch.Count == 0)
         {
             return 0;
         }
 
         var started = Stopwatch.GetTimestamp();
+        var files = await WriteFilesAsync(batch, cancellationToken);
+        await CommitAsync(consumer, batch, files, started, cancellationToken);
+        return batch.Count;
+    }
+
+    private async Task CommitAsync(IEventLogConsumer consumer, LogBatch batch, int files, long started, CancellationToken cancellationToken)
+    {
+        await consumer.CommitAsync(batch, cancellationToken);
+        Interlocked.Add(ref landed, batch.Count);
+        LanderLog.Landed(logger, batch.Count, files, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    /// <summary>Writes one file per (source, tenant, event date) of the batch; returns how many.</summary>
+    private async Task<int> WriteFilesAsync(LogBatch batch, CancellationToken cancellationToken)
+    {
         var files = batch.Records
             .GroupBy(r => (r.Source, r.Item.TenantId, Date: DateOnly.FromDateTime(r.Item.Event.OccurredAt.UtcDateTime)))
             .Select(g => (Key: g.Key, Records: (IReadOnlyList<LogRecord>)g.ToList()))
@@ -70,11 +128,7 @@ public sealed class Lander(IEventLog log, LakeLayout lake, LanderOptions options
                 var path = lake.FilePath(file.Key.TenantId, file.Key.Date, file.Key.Source, file.Records[0].Position);
                 await ParquetEventWriter.WriteAsync(path, file.Records, ct);
             });
-
-        await consumer.CommitAsync(batch, cancellationToken);
-        Interlocked.Add(ref landed, batch.Count);
-        LanderLog.Landed(logger, batch.Count, files.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        return batch.Count;
+        return files.Count;
     }
 }
 

@@ -92,13 +92,11 @@ public static class LandBenchmark
                 long landed = 0;
                 while (landed < count)
                 {
-                    var n = await lander.LandBatchAsync(consumer, cancellationToken);
-                    if (n == 0 && watch.Elapsed > TimeSpan.FromMinutes(5))
+                    landed += await lander.LandAsync(consumer, stopWhenIdle: true, cancellationToken);
+                    if (landed < count && watch.Elapsed > TimeSpan.FromMinutes(5))
                     {
                         throw new CliException($"the lander stalled after {landed:N0} of {count:N0} events");
                     }
-
-                    landed += n;
                 }
 
                 watch.Stop();

@@ -20,17 +20,17 @@ public static class PoCommandLine
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            await Console.Error.WriteLineAsync($"po: {parse.Errors[0].Message} (see 'po {string.Join(' ', CommandPath(parse))} --help')");
+            await Console.Error.WriteLineAsync($"po: {OneLine(parse.Errors[0].Message)} (see 'po {string.Join(' ', CommandPath(parse))} --help')");
             return 2;
         }
 
         try
         {
-            return await parse.InvokeAsync();
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (CliException e)
         {
-            await Console.Error.WriteLineAsync("po: " + e.Message);
+            await Console.Error.WriteLineAsync("po: " + OneLine(e.Message));
             return e.ExitCode;
         }
         catch (OperationCanceledException)
@@ -40,10 +40,13 @@ public static class PoCommandLine
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("PO_DEBUG") is null)
         {
-            await Console.Error.WriteLineAsync($"po: {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")} (set PO_DEBUG=1 for the stack trace)");
+            await Console.Error.WriteLineAsync($"po: {e.GetType().Name}: {OneLine(e.Message)} (set PO_DEBUG=1 for the stack trace)");
             return 1;
         }
     }
+
+    private static string OneLine(string message) =>
+        string.Join(' ', message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     private static IEnumerable<string> CommandPath(ParseResult parse)
     {

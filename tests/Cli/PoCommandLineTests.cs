@@ -1,0 +1,49 @@
+using Microsoft.IdentityModel.JsonWebTokens;
+using PricingOptimizer.Tenancy;
+using PricingOptimizer.Tests.Fixtures;
+
+namespace PricingOptimizer.Tests.Cli;
+
+public sealed class PoCommandLineTests : IDisposable
+{
+    private readonly TempDirectory folder = new();
+
+    [Fact]
+    public async Task Po_token_mints_a_token_the_api_accepts_for_that_tenant()
+    {
+        var result = await PoProcess.RunAsync(folder.Path, new Dictionary<string, string> { ["Auth__SigningKey"] = IngestApiFactory.SigningKey },
+            "token", "--tenant", "acme", "--plan", "starter");
+        Assert.Equal(0, result.ExitCode);
+        var token = result.Stdout.Trim();
+        var validation = await new JsonWebTokenHandler().ValidateTokenAsync(token,
+            new TokenIssuer(new AuthOptions { SigningKey = IngestApiFactory.SigningKey }, TimeProvider.System).ValidationParameters());
+        Assert.True(validation.IsValid);
+        Assert.Equal("acme", validation.Claims[TenantClaims.TenantId]);
+        Assert.Equal("starter", validation.Claims[TenantClaims.Plan]);
+        Assert.DoesNotContain("development key", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("token")]
+    [InlineData("token", "--tenant", "../etc")]
+    [InlineData("no-such-command")]
+    [InlineData("bench", "land", "--log", "carrier-pigeon")]
+    public async Task Bad_input_prints_one_line_and_exits_non_zero(params string[] args)
+    {
+        var result = await PoProcess.RunAsync(folder.Path, null, args);
+        Assert.NotEqual(0, result.ExitCode);
+        var line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("po: ", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_malformed_signing_key_is_refused_with_the_reason()
+    {
+        var result = await PoProcess.RunAsync(folder.Path, new Dictionary<string, string> { ["Auth__SigningKey"] = "c2hvcnQ=" },
+            "token", "--tenant", "acme");
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("at least 32 bytes", result.Stderr, StringComparison.Ordinal);
+    }
+
+    public void Dispose() => folder.Dispose();
+}
