@@ -55,6 +55,8 @@ public static class IngestBenchmark
             {
                 ["Kafka:BootstrapServers"] = mock.BootstrapServers,
                 ["Kafka:Topic"] = httpTopic,
+                ["Auth:SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+                ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
             });
             await using var api = await LocalIngestApi.StartAsync(configuration, LogLevel.Warning, cancellationToken);
             var token = api.Services.GetRequiredService<TokenIssuer>().Issue("bench", "enterprise");

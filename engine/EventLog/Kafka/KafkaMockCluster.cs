@@ -23,8 +23,16 @@ public sealed unsafe class KafkaMockCluster : IDisposable
         var bootstraps = (delegate* unmanaged<IntPtr, IntPtr>)NativeLibrary.GetExport(lib, "rd_kafka_mock_cluster_bootstraps");
         var rebalanceDelay = (delegate* unmanaged<IntPtr, int, void>)NativeLibrary.GetExport(lib, "rd_kafka_mock_group_initial_rebalance_delay_ms");
 
+        var confSet = (delegate* unmanaged<IntPtr, byte*, byte*, byte*, nuint, int>)NativeLibrary.GetExport(lib, "rd_kafka_conf_set");
         var errors = stackalloc byte[512];
-        rk = kafkaNew(0 /* RD_KAFKA_PRODUCER */, confNew(), errors, 512);
+        var conf = confNew();
+        // The handle only hosts the mock; it has no brokers of its own to connect to, which librdkafka would log as a warning.
+        fixed (byte* name = "log_level\0"u8, value = "3\0"u8)
+        {
+            confSet(conf, name, value, errors, 512);
+        }
+
+        rk = kafkaNew(0 /* RD_KAFKA_PRODUCER */, conf, errors, 512);
         if (rk == IntPtr.Zero)
         {
             throw new InvalidOperationException("rd_kafka_new failed: " + Marshal.PtrToStringUTF8((IntPtr)errors));
