@@ -68,12 +68,14 @@ public sealed class Lander(IEventLog log, LakeLayout lake, LanderOptions options
                 continue;
             }
 
-            var started = Stopwatch.GetTimestamp();
             next = Read(consumer, cancellationToken);
             int files;
+            TimeSpan writing;
             try
             {
+                var started = Stopwatch.GetTimestamp();
                 files = await WriteFilesAsync(batch, cancellationToken);
+                writing = Stopwatch.GetElapsedTime(started);
             }
             finally
             {
@@ -81,7 +83,7 @@ public sealed class Lander(IEventLog log, LakeLayout lake, LanderOptions options
                 await next.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
             }
 
-            await CommitAsync(consumer, batch, files, started, cancellationToken);
+            await CommitAsync(consumer, batch, files, writing, cancellationToken);
             total += batch.Count;
         }
 
@@ -102,15 +104,15 @@ public sealed class Lander(IEventLog log, LakeLayout lake, LanderOptions options
 
         var started = Stopwatch.GetTimestamp();
         var files = await WriteFilesAsync(batch, cancellationToken);
-        await CommitAsync(consumer, batch, files, started, cancellationToken);
+        await CommitAsync(consumer, batch, files, Stopwatch.GetElapsedTime(started), cancellationToken);
         return batch.Count;
     }
 
-    private async Task CommitAsync(IEventLogConsumer consumer, LogBatch batch, int files, long started, CancellationToken cancellationToken)
+    private async Task CommitAsync(IEventLogConsumer consumer, LogBatch batch, int files, TimeSpan writing, CancellationToken cancellationToken)
     {
         await consumer.CommitAsync(batch, cancellationToken);
         Interlocked.Add(ref landed, batch.Count);
-        LanderLog.Landed(logger, batch.Count, files, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        LanderLog.Landed(logger, batch.Count, files, writing.TotalMilliseconds);
     }
 
     /// <summary>Writes one file per (source, tenant, event date) of the batch; returns how many.</summary>
@@ -137,7 +139,7 @@ internal static partial class LanderLog
     [LoggerMessage(Level = LogLevel.Information, Message = "Lander started on the {Kind} log into {Lake} (batch {BatchSize}, flush every {FlushMs} ms)")]
     public static partial void Started(ILogger logger, string kind, string lake, int batchSize, int flushMs);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Landed {Events} events in {Files} files in {Ms:F0} ms")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Landed {Events} events in {Files} files (written in {Ms:F0} ms)")]
     public static partial void Landed(ILogger logger, int events, int files, double ms);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Landing a batch failed; retrying from the last committed position")]

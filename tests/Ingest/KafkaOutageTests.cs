@@ -30,6 +30,7 @@ public sealed class KafkaOutageTests : IDisposable
             if (b == 5)
             {
                 kafka.Cluster.SetAllDown();
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.GetAsync("/readyz")).StatusCode);
             }
 
             if (b == 8)
@@ -55,6 +56,7 @@ public sealed class KafkaOutageTests : IDisposable
         Assert.All(statuses.Take(5), s => Assert.Equal(HttpStatusCode.Accepted, s));
         Assert.Contains(HttpStatusCode.ServiceUnavailable, statuses.Skip(5).Take(3));
         Assert.Equal(HttpStatusCode.Accepted, statuses[^1]);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/readyz")).StatusCode);
 
         await api.LandUntilAsync("outage", acknowledged.Count);
         var stored = (await api.Services.GetRequiredService<LakeQueries>().ReadEventsAsync("outage", null, CancellationToken.None))
