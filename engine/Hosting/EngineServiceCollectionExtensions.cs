@@ -27,7 +27,7 @@ public static class EngineServiceCollectionExtensions
             var kafka = sp.GetRequiredService<IOptions<KafkaOptions>>().Value;
             return kafka.Enabled
                 ? new KafkaEventLog(kafka, sp.GetRequiredService<ILogger<KafkaEventLog>>())
-                : new SqliteEventLog(sp.GetRequiredService<IOptions<StorageOptions>>().Value.EventLogPath);
+                : CreateEmbeddedLog(sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<TimeProvider>());
         });
         services.AddSingleton(sp => new LakeLayout(sp.GetRequiredService<IOptions<StorageOptions>>().Value.LakeRoot));
         services.AddSingleton(sp => new LakeQueries(sp.GetRequiredService<LakeLayout>()));
@@ -36,6 +36,9 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton(sp => new TokenIssuer(sp.GetRequiredService<IOptions<AuthOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         return services;
     }
+
+    private static SqliteEventLog CreateEmbeddedLog(StorageOptions storage, TimeProvider time) =>
+        new(storage.EventLogPath, TimeSpan.FromHours(storage.EventLogRetentionHours), time);
 }
 
 /// <summary>Runs the <see cref="Lander"/> as a hosted service (in <c>po land</c>, and inside the API in embedded mode).</summary>

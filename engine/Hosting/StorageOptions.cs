@@ -13,6 +13,10 @@ public sealed class StorageOptions
     /// <summary>The lake's root; defaults to <c>{DataDirectory}/lake</c>.</summary>
     public string? LakeDirectory { get; set; }
 
+    /// <summary>How long the embedded log keeps events that every consumer group has committed.</summary>
+    [Range(1, 24 * 3650)]
+    public int EventLogRetentionHours { get; set; } = 24 * 7;
+
     public string LakeRoot => Path.GetFullPath(LakeDirectory ?? Path.Combine(DataDirectory, "lake"));
 
     public string EventLogPath => Path.GetFullPath(Path.Combine(DataDirectory, "eventlog.db"));

@@ -6,16 +6,23 @@ namespace PricingOptimizer.EventLog.Embedded;
 /// <summary>
 /// The embedded event log: one SQLite file in WAL mode with <c>synchronous=FULL</c>, so an append is on disk when
 /// it returns. Positions come from AUTOINCREMENT and are never reused, which keeps lake file names unique.
-/// Several processes may share the file (the API appends, <c>po land</c> consumes).
+/// Several processes may share the file (the API appends, <c>po land</c> consumes). Like Kafka's retention,
+/// events older than the retention period are deleted — but only once every consumer group has committed them.
 /// </summary>
 public sealed class SqliteEventLog : IEventLog
 {
     private readonly string connectionString;
     private readonly SemaphoreSlim writeGate = new(1, 1);
     private readonly SqliteConnection writer;
+    private readonly TimeProvider time;
+    private readonly TimeSpan retention;
+    private long nextPruneTicks;
 
-    public SqliteEventLog(string path)
+    /// <summary>Opens (creating if needed) the log at <paramref name="path"/>; <paramref name="retention"/> defaults to 7 days.</summary>
+    public SqliteEventLog(string path, TimeSpan? retention = null, TimeProvider? time = null)
     {
+        this.time = time ?? TimeProvider.System;
+        this.retention = retention ?? TimeSpan.FromDays(7);
         Path = System.IO.Path.GetFullPath(path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
         connectionString = new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false, DefaultTimeout = 30 }.ToString();
@@ -24,14 +31,66 @@ public sealed class SqliteEventLog : IEventLog
         command.CommandText = """
             PRAGMA journal_mode = WAL;
             CREATE TABLE IF NOT EXISTS events (
-                position  INTEGER PRIMARY KEY AUTOINCREMENT,
-                tenant_id TEXT NOT NULL,
-                payload   BLOB NOT NULL);
+                position    INTEGER PRIMARY KEY AUTOINCREMENT,
+                tenant_id   TEXT NOT NULL,
+                payload     BLOB NOT NULL,
+                appended_at INTEGER NOT NULL DEFAULT 0);
             CREATE TABLE IF NOT EXISTS consumer_positions (
                 group_id TEXT PRIMARY KEY,
                 position INTEGER NOT NULL);
             """;
         command.ExecuteNonQuery();
+
+        // Logs created before retention existed lack the column; their rows count as appended at the epoch.
+        command.CommandText = "SELECT count(*) FROM pragma_table_info('events') WHERE name = 'appended_at'";
+        if ((long)command.ExecuteScalar()! == 0)
+        {
+            command.CommandText = "ALTER TABLE events ADD COLUMN appended_at INTEGER NOT NULL DEFAULT 0";
+            command.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>
+    /// Deletes events older than the retention period that every consumer group has committed, a slice at a time so
+    /// appends are not held up. Consumers call it after commits; it runs at most every few minutes. Returns how many it deleted.
+    /// </summary>
+    public async Task<int> PruneAsync(bool force, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (!force && now.UtcTicks < Interlocked.Read(ref nextPruneTicks))
+        {
+            return 0;
+        }
+
+        Interlocked.Exchange(ref nextPruneTicks, (now + TimeSpan.FromMinutes(5)).UtcTicks);
+        var deleted = 0;
+        while (true)
+        {
+            await writeGate.WaitAsync(cancellationToken);
+            int slice;
+            try
+            {
+                using var command = writer.CreateCommand();
+                command.CommandText = """
+                    DELETE FROM events WHERE position IN (
+                        SELECT position FROM events
+                        WHERE position <= (SELECT min(position) FROM consumer_positions) AND appended_at < $cutoff
+                        ORDER BY position LIMIT 20000)
+                    """;
+                command.Parameters.AddWithValue("$cutoff", (now - retention).ToUnixTimeSeconds());
+                slice = command.ExecuteNonQuery();
+            }
+            finally
+            {
+                writeGate.Release();
+            }
+
+            deleted += slice;
+            if (slice < 20000)
+            {
+                return deleted;
+            }
+        }
     }
 
     /// <summary>The database file.</summary>
@@ -68,9 +127,10 @@ public sealed class SqliteEventLog : IEventLog
             using var transaction = writer.BeginTransaction();
             using var insert = writer.CreateCommand();
             insert.Transaction = transaction;
-            insert.CommandText = "INSERT INTO events (tenant_id, payload) VALUES ($tenant, $payload)";
+            insert.CommandText = "INSERT INTO events (tenant_id, payload, appended_at) VALUES ($tenant, $payload, $at)";
             var tenant = insert.Parameters.Add("$tenant", SqliteType.Text);
             var payload = insert.Parameters.Add("$payload", SqliteType.Blob);
+            insert.Parameters.AddWithValue("$at", time.GetUtcNow().ToUnixTimeSeconds());
             insert.Prepare();
             for (var i = 0; i < events.Count; i++)
             {

@@ -85,11 +85,11 @@ internal sealed class SqliteEventLogConsumer : IEventLogConsumer
         return raw.Count == 0 ? LogBatch.Empty : new LogBatch(EventCodec.DecodeMany(raw), raw[^1].Item2);
     }
 
-    public Task CommitAsync(LogBatch batch, CancellationToken cancellationToken)
+    public async Task CommitAsync(LogBatch batch, CancellationToken cancellationToken)
     {
         if (batch.CommitState is not long position)
         {
-            return Task.CompletedTask;
+            return;
         }
 
         using var command = connection.CreateCommand();
@@ -100,7 +100,7 @@ internal sealed class SqliteEventLogConsumer : IEventLogConsumer
         command.Parameters.AddWithValue("$group", groupId);
         command.Parameters.AddWithValue("$position", position);
         command.ExecuteNonQuery();
-        return Task.CompletedTask;
+        await log.PruneAsync(force: false, cancellationToken);
     }
 
     public void Dispose()
