@@ -43,6 +43,10 @@ public static class IngestApiExtensions
         return builder;
     }
 
+    /// <summary>Every endpoint of the API.</summary>
+    public static IEndpointRouteBuilder MapPricingOptimizerIngestApi(this IEndpointRouteBuilder app) =>
+        app.MapHealthApi().MapEventsApi();
+
     public static WebApplication UsePricingOptimizerIngestApi(this WebApplication app)
     {
         app.UseExceptionHandler();

@@ -5,8 +5,7 @@ builder.AddPricingOptimizerIngestApi();
 
 var app = builder.Build();
 app.UsePricingOptimizerIngestApi();
-app.MapHealthApi();
-app.MapEventsApi();
+app.MapPricingOptimizerIngestApi();
 app.Run();
 
 /// <summary>The entry point, visible to the tests' WebApplicationFactory.</summary>

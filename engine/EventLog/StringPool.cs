@@ -23,7 +23,7 @@ public sealed class StringPool
         }
 
         var bytes = reader.ValueSpan;
-        var hash = HashCode();
+        var hash = new HashCode();
         hash.AddBytes(bytes);
         var key = hash.ToHashCode();
         if (byHash.TryGetValue(key, out var candidates))
@@ -46,8 +46,6 @@ public sealed class StringPool
 
         return value;
     }
-
-    private static HashCode HashCode() => new();
 
     private static bool Matches(string candidate, ReadOnlySpan<byte> utf8)
     {

@@ -33,8 +33,7 @@ public sealed class LocalIngestApi : IAsyncDisposable
         builder.AddPricingOptimizerIngestApi();
         var app = builder.Build();
         app.UsePricingOptimizerIngestApi();
-        app.MapHealthApi();
-        app.MapEventsApi();
+        app.MapPricingOptimizerIngestApi();
         await app.StartAsync(cancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new LocalIngestApi(app, new Uri(address));
