@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using PricingOptimizer.EventLog;
 using PricingOptimizer.Events;
-using PricingOptimizer.Tenancy;
 
 namespace PricingOptimizer.IngestApi;
 
@@ -79,7 +78,7 @@ public static class EventsApi
                     extensions: new Dictionary<string, object?> { ["field"] = "events" });
             }
 
-            var tenantId = context.User.FindFirst(TenantClaims.TenantId)!.Value;
+            var tenantId = context.TenantId();
             var ingestedAt = EventValidator.TruncateToMicroseconds(time.GetUtcNow());
             var accepted = new List<TenantEvent>(count);
             var rejected = new List<Rejection>();

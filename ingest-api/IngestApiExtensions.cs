@@ -45,7 +45,7 @@ public static class IngestApiExtensions
 
     /// <summary>Every endpoint of the API.</summary>
     public static IEndpointRouteBuilder MapPricingOptimizerIngestApi(this IEndpointRouteBuilder app) =>
-        app.MapHealthApi().MapEventsApi();
+        app.MapHealthApi().MapEventsApi().MapAdminApi().MapAuthApi();
 
     public static WebApplication UsePricingOptimizerIngestApi(this WebApplication app)
     {

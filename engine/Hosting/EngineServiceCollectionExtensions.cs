@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Configuration;
+using PricingOptimizer.ControlPlane;
 using PricingOptimizer.EventLog;
 using PricingOptimizer.EventLog.Embedded;
 using PricingOptimizer.EventLog.Kafka;
@@ -19,6 +21,16 @@ public static class EngineServiceCollectionExtensions
         services.AddOptions<KafkaOptions>().BindConfiguration(KafkaOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LanderOptions>().BindConfiguration(LanderOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PlanOptions>().Configure<IConfiguration>((o, configuration) =>
+            {
+                // Configured plans replace the defaults as a whole table, so a deployment can drop a plan.
+                var configured = configuration.GetSection(PlanOptions.Section).Get<Dictionary<string, PlanDefinition>>();
+                if (configured is { Count: > 0 })
+                {
+                    o.Plans = new Dictionary<string, PlanDefinition>(configured, StringComparer.OrdinalIgnoreCase);
+                }
+            })
+            .ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<EventValidator>();
@@ -33,6 +45,9 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton(sp => new LakeQueries(sp.GetRequiredService<LakeLayout>()));
         services.AddSingleton(sp => new Lander(sp.GetRequiredService<IEventLog>(), sp.GetRequiredService<LakeLayout>(),
             sp.GetRequiredService<IOptions<LanderOptions>>().Value, sp.GetRequiredService<ILogger<Lander>>()));
+        services.AddSingleton<IControlPlaneStore>(sp =>
+            new SqliteControlPlaneStore(sp.GetRequiredService<IOptions<StorageOptions>>().Value.ControlPlaneConnectionString));
+        services.AddSingleton<TenantService>();
         services.AddSingleton(sp => new TokenIssuer(sp.GetRequiredService<IOptions<AuthOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         return services;
     }

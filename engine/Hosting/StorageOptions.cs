@@ -19,5 +19,11 @@ public sealed class StorageOptions
 
     public string LakeRoot => Path.GetFullPath(LakeDirectory ?? Path.Combine(DataDirectory, "lake"));
 
+    /// <summary>Connection string of the control-plane store; defaults to an SQLite file in the data directory.</summary>
+    public string? ControlPlane { get; set; }
+
+    public string ControlPlaneConnectionString =>
+        ControlPlane ?? "Data Source=" + Path.GetFullPath(Path.Combine(DataDirectory, "controlplane.db"));
+
     public string EventLogPath => Path.GetFullPath(Path.Combine(DataDirectory, "eventlog.db"));
 }

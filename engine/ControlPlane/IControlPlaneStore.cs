@@ -1,0 +1,27 @@
+namespace PricingOptimizer.ControlPlane;
+
+/// <summary>
+/// The control plane's relational store: tenants and API keys (more tables come with experiments, usage and
+/// provider keys). SQLite by default; a PostgreSQL provider implements the same interface.
+/// </summary>
+public interface IControlPlaneStore
+{
+    Task CreateTenantAsync(Tenant tenant, CancellationToken cancellationToken);
+
+    Task<Tenant?> GetTenantAsync(string tenantId, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<Tenant>> ListTenantsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Changes the plan; false when there is no such tenant.</summary>
+    Task<bool> SetPlanAsync(string tenantId, string plan, CancellationToken cancellationToken);
+
+    Task AddApiKeyAsync(ApiKeyInfo key, byte[] hash, CancellationToken cancellationToken);
+
+    /// <summary>The key whose hash is <paramref name="hash"/>, revoked or not; null when none.</summary>
+    Task<ApiKeyInfo?> FindApiKeyAsync(byte[] hash, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<ApiKeyInfo>> ListApiKeysAsync(string tenantId, CancellationToken cancellationToken);
+
+    /// <summary>Revokes the tenant's key with <paramref name="prefix"/>; false when the tenant has no such live key.</summary>
+    Task<bool> RevokeApiKeyAsync(string tenantId, string prefix, DateTimeOffset at, CancellationToken cancellationToken);
+}

@@ -1,0 +1,131 @@
+using Microsoft.Data.Sqlite;
+
+namespace PricingOptimizer.ControlPlane;
+
+/// <summary>The control plane in one SQLite file (WAL, safe for several processes), migrated at start.</summary>
+public sealed class SqliteControlPlaneStore : IControlPlaneStore
+{
+    private readonly string connectionString;
+
+    public SqliteControlPlaneStore(string connectionString)
+    {
+        var builder = new SqliteConnectionStringBuilder(connectionString) { Pooling = true, DefaultTimeout = 30 };
+        if (!string.IsNullOrEmpty(builder.DataSource) && builder.DataSource != ":memory:")
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(builder.DataSource))!);
+        }
+
+        this.connectionString = builder.ToString();
+        using var connection = Open();
+        using (var wal = connection.CreateCommand())
+        {
+            wal.CommandText = "PRAGMA journal_mode = WAL;";
+            wal.ExecuteNonQuery();
+        }
+
+        SqliteMigrations.Apply(connection);
+    }
+
+    /// <summary>The schema version after start.</summary>
+    public static int SchemaVersion => SqliteMigrations.Latest;
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(connectionString);
+        connection.Open();
+        using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;";
+        pragma.ExecuteNonQuery();
+        return connection;
+    }
+
+    private async Task<T> RunAsync<T>(string sql, Action<SqliteParameterCollection> bind, Func<SqliteCommand, CancellationToken, Task<T>> run,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        bind(command.Parameters);
+        return await run(command, cancellationToken);
+    }
+
+    private static async Task<List<T>> ReadAllAsync<T>(SqliteCommand command, Func<SqliteDataReader, T> map, CancellationToken cancellationToken)
+    {
+        var result = new List<T>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            result.Add(map(reader));
+        }
+
+        return result;
+    }
+
+    private static DateTimeOffset Time(SqliteDataReader reader, int ordinal) => DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(ordinal));
+
+    private static Tenant ReadTenant(SqliteDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2), Time(r, 3));
+
+    private static ApiKeyInfo ReadKey(SqliteDataReader r) =>
+        new(r.GetString(0), r.GetString(1), Time(r, 2), r.IsDBNull(3) ? null : Time(r, 3));
+
+    public Task CreateTenantAsync(Tenant tenant, CancellationToken cancellationToken) => RunAsync(
+        "INSERT INTO tenants (tenant_id, name, plan, created_at) VALUES ($id, $name, $plan, $at)",
+        p =>
+        {
+            p.AddWithValue("$id", tenant.TenantId);
+            p.AddWithValue("$name", tenant.Name);
+            p.AddWithValue("$plan", tenant.Plan);
+            p.AddWithValue("$at", tenant.CreatedAt.ToUnixTimeMilliseconds());
+        },
+        (c, ct) => c.ExecuteNonQueryAsync(ct), cancellationToken);
+
+    public async Task<Tenant?> GetTenantAsync(string tenantId, CancellationToken cancellationToken) => (await RunAsync(
+        "SELECT tenant_id, name, plan, created_at FROM tenants WHERE tenant_id = $id",
+        p => p.AddWithValue("$id", tenantId),
+        (c, ct) => ReadAllAsync(c, ReadTenant, ct), cancellationToken)).SingleOrDefault();
+
+    public async Task<IReadOnlyList<Tenant>> ListTenantsAsync(CancellationToken cancellationToken) => await RunAsync(
+        "SELECT tenant_id, name, plan, created_at FROM tenants ORDER BY created_at, tenant_id",
+        _ => { },
+        (c, ct) => ReadAllAsync(c, ReadTenant, ct), cancellationToken);
+
+    public async Task<bool> SetPlanAsync(string tenantId, string plan, CancellationToken cancellationToken) => await RunAsync(
+        "UPDATE tenants SET plan = $plan WHERE tenant_id = $id",
+        p =>
+        {
+            p.AddWithValue("$id", tenantId);
+            p.AddWithValue("$plan", plan);
+        },
+        (c, ct) => c.ExecuteNonQueryAsync(ct), cancellationToken) == 1;
+
+    public Task AddApiKeyAsync(ApiKeyInfo key, byte[] hash, CancellationToken cancellationToken) => RunAsync(
+        "INSERT INTO api_keys (prefix, tenant_id, hash, created_at) VALUES ($prefix, $tenant, $hash, $at)",
+        p =>
+        {
+            p.AddWithValue("$prefix", key.Prefix);
+            p.AddWithValue("$tenant", key.TenantId);
+            p.AddWithValue("$hash", hash);
+            p.AddWithValue("$at", key.CreatedAt.ToUnixTimeMilliseconds());
+        },
+        (c, ct) => c.ExecuteNonQueryAsync(ct), cancellationToken);
+
+    public async Task<ApiKeyInfo?> FindApiKeyAsync(byte[] hash, CancellationToken cancellationToken) => (await RunAsync(
+        "SELECT prefix, tenant_id, created_at, revoked_at FROM api_keys WHERE hash = $hash",
+        p => p.AddWithValue("$hash", hash),
+        (c, ct) => ReadAllAsync(c, ReadKey, ct), cancellationToken)).SingleOrDefault();
+
+    public async Task<IReadOnlyList<ApiKeyInfo>> ListApiKeysAsync(string tenantId, CancellationToken cancellationToken) => await RunAsync(
+        "SELECT prefix, tenant_id, created_at, revoked_at FROM api_keys WHERE tenant_id = $tenant ORDER BY created_at, prefix",
+        p => p.AddWithValue("$tenant", tenantId),
+        (c, ct) => ReadAllAsync(c, ReadKey, ct), cancellationToken);
+
+    public async Task<bool> RevokeApiKeyAsync(string tenantId, string prefix, DateTimeOffset at, CancellationToken cancellationToken) => await RunAsync(
+        "UPDATE api_keys SET revoked_at = $at WHERE tenant_id = $tenant AND prefix = $prefix AND revoked_at IS NULL",
+        p =>
+        {
+            p.AddWithValue("$tenant", tenantId);
+            p.AddWithValue("$prefix", prefix);
+            p.AddWithValue("$at", at.ToUnixTimeMilliseconds());
+        },
+        (c, ct) => c.ExecuteNonQueryAsync(ct), cancellationToken) == 1;
+}

@@ -1,0 +1,64 @@
+using Microsoft.Data.Sqlite;
+
+namespace PricingOptimizer.ControlPlane;
+
+/// <summary>Versioned schema changes of the SQLite control plane, applied in order at start, each once, each in a transaction.</summary>
+internal static class SqliteMigrations
+{
+    private static readonly (int Version, string Name, string Sql)[] All =
+    [
+        (1, "tenants and api keys", """
+            CREATE TABLE tenants (
+                tenant_id  TEXT PRIMARY KEY,
+                name       TEXT NOT NULL,
+                plan       TEXT NOT NULL,
+                created_at INTEGER NOT NULL);
+            CREATE TABLE api_keys (
+                prefix     TEXT PRIMARY KEY,
+                tenant_id  TEXT NOT NULL REFERENCES tenants (tenant_id),
+                hash       BLOB NOT NULL UNIQUE,
+                created_at INTEGER NOT NULL,
+                revoked_at INTEGER);
+            CREATE INDEX api_keys_by_tenant ON api_keys (tenant_id);
+            """),
+    ];
+
+    public static int Latest => All[^1].Version;
+
+    public static void Apply(SqliteConnection connection)
+    {
+        using (var create = connection.CreateCommand())
+        {
+            create.CommandText = """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version    INTEGER PRIMARY KEY,
+                    name       TEXT NOT NULL,
+                    applied_at INTEGER NOT NULL);
+                """;
+            create.ExecuteNonQuery();
+        }
+
+        foreach (var (version, name, sql) in All)
+        {
+            // BEGIN IMMEDIATE: two processes starting together apply each migration once.
+            using var transaction = connection.BeginTransaction(deferred: false);
+            using var check = connection.CreateCommand();
+            check.Transaction = transaction;
+            check.CommandText = "SELECT count(*) FROM schema_migrations WHERE version = $v";
+            check.Parameters.AddWithValue("$v", version);
+            if ((long)check.ExecuteScalar()! > 0)
+            {
+                continue;
+            }
+
+            using var apply = connection.CreateCommand();
+            apply.Transaction = transaction;
+            apply.CommandText = sql + "\nINSERT INTO schema_migrations (version, name, applied_at) VALUES ($v, $n, $t);";
+            apply.Parameters.AddWithValue("$v", version);
+            apply.Parameters.AddWithValue("$n", name);
+            apply.Parameters.AddWithValue("$t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+            apply.ExecuteNonQuery();
+            transaction.Commit();
+        }
+    }
+}

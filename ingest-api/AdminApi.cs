@@ -1,0 +1,73 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using PricingOptimizer.ControlPlane;
+using PricingOptimizer.Tenancy;
+
+namespace PricingOptimizer.IngestApi;
+
+/// <summary><c>/v1/admin</c>: tenants and plans, for the operator (<c>X-Admin-Key</c>).</summary>
+public static class AdminApi
+{
+    public sealed record CreateTenantRequest(string? Name, string? Plan);
+
+    public sealed record ChangePlanRequest(string? Plan);
+
+    public sealed record TenantResponse(string TenantId, string Name, string Plan, DateTimeOffset CreatedAt);
+
+    public sealed record CreatedTenantResponse(string TenantId, string Name, string Plan, DateTimeOffset CreatedAt, string ApiKey, string ApiKeyPrefix);
+
+    public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/v1/admin").WithTags("admin").AddEndpointFilter(RequireAdminKey);
+
+        admin.MapPost("/tenants", (CreateTenantRequest? body, TenantService tenants, CancellationToken ct) => Problems.Guard(async () =>
+            {
+                if (body is null)
+                {
+                    return Problems.MissingBody("name and plan");
+                }
+
+                var (tenant, key) = await tenants.CreateTenantAsync(body.Name, body.Plan, ct);
+                return Results.Created($"/v1/admin/tenants/{tenant.TenantId}",
+                    new CreatedTenantResponse(tenant.TenantId, tenant.Name, tenant.Plan, tenant.CreatedAt, key.Key, key.Info.Prefix));
+            }))
+            .WithName("CreateTenant").WithSummary("Creates a tenant on a plan; the API key is shown once.");
+
+        admin.MapGet("/tenants", async (TenantService tenants, CancellationToken ct) =>
+                Results.Ok((await tenants.ListTenantsAsync(ct)).Select(ToResponse)))
+            .WithName("ListTenants").WithSummary("Lists tenants.");
+
+        admin.MapGet("/tenants/{tenantId}", async (string tenantId, TenantService tenants, CancellationToken ct) =>
+                await tenants.GetTenantAsync(tenantId, ct) is { } tenant
+                    ? Results.Ok(ToResponse(tenant))
+                    : Results.Problem(statusCode: 404, title: "Not found", detail: $"no tenant '{tenantId}'"))
+            .WithName("GetTenant").WithSummary("One tenant.");
+
+        admin.MapPatch("/tenants/{tenantId}", (string tenantId, ChangePlanRequest? body, TenantService tenants, CancellationToken ct) =>
+                Problems.Guard(async () => body is null
+                    ? Problems.MissingBody("plan")
+                    : Results.Ok(ToResponse(await tenants.SetPlanAsync(tenantId, body.Plan, ct)))))
+            .WithName("ChangePlan").WithSummary("Changes a tenant's plan.");
+        return app;
+    }
+
+    private static TenantResponse ToResponse(Tenant t) => new(t.TenantId, t.Name, t.Plan, t.CreatedAt);
+
+    private static async ValueTask<object?> RequireAdminKey(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var configured = context.HttpContext.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value.AdminKey;
+        if (string.IsNullOrEmpty(configured))
+        {
+            return Results.Problem(statusCode: 404, title: "Not found", detail: "admin endpoints are off: set Auth:AdminKey to turn them on");
+        }
+
+        var given = context.HttpContext.Request.Headers["X-Admin-Key"].ToString();
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(configured)))
+        {
+            return Results.Problem(statusCode: 401, title: "Unauthorized", detail: "send the admin credential in X-Admin-Key");
+        }
+
+        return await next(context);
+    }
+}
