@@ -29,6 +29,10 @@ public static class IngestApiExtensions
                 o.TokenValidationParameters = issuer.ValidationParameters();
                 o.Events = TenantTokenEvents.Create();
             });
+        services.AddSingleton<TenantRateLimits>();
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>()
+            .Configure<TenantRateLimits>((o, limits) => TenantRateLimits.Configure(o, limits));
         services.AddAuthorizationBuilder()
             .AddPolicy(TenantPolicy, p => p.RequireAuthenticatedUser().RequireClaim(TenantClaims.TenantId));
 
@@ -52,6 +56,17 @@ public static class IngestApiExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
+        app.UseRateLimiter();
+        var limits = app.Services.GetRequiredService<TenantRateLimits>();
+        app.Use((context, next) =>
+        {
+            context.Response.OnStarting(() =>
+            {
+                limits.WriteHeaders(context);
+                return Task.CompletedTask;
+            });
+            return next(context);
+        });
         app.UseAuthorization();
 
         var auth = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;

@@ -1,0 +1,72 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using PricingOptimizer.Tests.Fixtures;
+
+namespace PricingOptimizer.Tests.Tenancy;
+
+public sealed class RateLimitTests : IDisposable
+{
+    private const string AdminKey = "rate-limit-admin-key";
+    private readonly IngestApiFactory api = new(new Dictionary<string, string?> { ["Auth:AdminKey"] = AdminKey });
+
+    private async Task<HttpClient> TenantClientAsync(string plan)
+    {
+        using var admin = api.CreateClient();
+        admin.DefaultRequestHeaders.Add("X-Admin-Key", AdminKey);
+        var created = JsonDocument.Parse(await (await admin.PostAsJsonAsync("/v1/admin/tenants", new { name = plan + " co", plan })).Content.ReadAsStringAsync()).RootElement;
+        using var anonymous = api.CreateClient();
+        var token = JsonDocument.Parse(await (await anonymous.PostAsJsonAsync("/v1/auth/token", new { api_key = created.GetProperty("api_key").GetString() }))
+            .Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString();
+        var client = api.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    [Fact]
+    public async Task In_the_same_minute_a_free_tenants_61st_request_gets_429_while_a_pro_tenants_does_not()
+    {
+        using var free = await TenantClientAsync("free");
+        using var pro = await TenantClientAsync("pro");
+        var body = EventsBody();
+
+        for (var i = 1; i <= 60; i++)
+        {
+            var ok = await free.PostAsync("/v1/events", IngestApiFactory.Json(body));
+            Assert.Equal(HttpStatusCode.Accepted, ok.StatusCode);
+            Assert.Equal("60", ok.Headers.GetValues("X-RateLimit-Limit").Single());
+            Assert.Equal((60 - i).ToString(System.Globalization.CultureInfo.InvariantCulture), ok.Headers.GetValues("X-RateLimit-Remaining").Single());
+        }
+
+        var limited = await free.PostAsync("/v1/events", IngestApiFactory.Json(body));
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
+        Assert.InRange(limited.Headers.RetryAfter!.Delta!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
+        Assert.Equal("0", limited.Headers.GetValues("X-RateLimit-Remaining").Single());
+
+        for (var i = 1; i <= 61; i++)
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await pro.PostAsync("/v1/events", IngestApiFactory.Json(body))).StatusCode);
+        }
+
+        var proResponse = await pro.GetAsync("/v1/api-keys");
+        Assert.Equal(HttpStatusCode.OK, proResponse.StatusCode);
+        Assert.Equal("1000", proResponse.Headers.GetValues("X-RateLimit-Limit").Single());
+        Assert.Equal("938", proResponse.Headers.GetValues("X-RateLimit-Remaining").Single());
+    }
+
+    [Fact]
+    public async Task Health_checks_are_never_limited()
+    {
+        using var client = api.CreateClient();
+        for (var i = 0; i < 200; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
+        }
+    }
+
+    private static byte[] EventsBody() => PricingOptimizer.Events.EventJson.SerializeBatch(TestEvents.Mixed(1, DateTimeOffset.UtcNow));
+
+    public void Dispose() => api.Dispose();
+}
