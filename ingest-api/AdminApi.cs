@@ -49,6 +49,7 @@ public static class AdminApi
                     ? Problems.MissingBody("plan")
                     : Results.Ok(ToResponse(await tenants.SetPlanAsync(tenantId, body.Plan, ct)))))
             .WithName("ChangePlan").WithSummary("Changes a tenant's plan.");
+        admin.MapKeyRotation();
         return app;
     }
 

@@ -24,4 +24,14 @@ public interface IControlPlaneStore
 
     /// <summary>Revokes the tenant's key with <paramref name="prefix"/>; false when the tenant has no such live key.</summary>
     Task<bool> RevokeApiKeyAsync(string tenantId, string prefix, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>Inserts or replaces the tenant's key for the provider.</summary>
+    Task SaveProviderKeyAsync(SealedProviderKey key, CancellationToken cancellationToken);
+
+    Task<SealedProviderKey?> GetProviderKeyAsync(string tenantId, string provider, CancellationToken cancellationToken);
+
+    /// <summary>The tenant's keys, or every tenant's when <paramref name="tenantId"/> is null (rotation).</summary>
+    Task<IReadOnlyList<SealedProviderKey>> ListProviderKeysAsync(string? tenantId, CancellationToken cancellationToken);
+
+    Task<bool> DeleteProviderKeyAsync(string tenantId, string provider, CancellationToken cancellationToken);
 }

@@ -21,6 +21,18 @@ internal static class SqliteMigrations
                 revoked_at INTEGER);
             CREATE INDEX api_keys_by_tenant ON api_keys (tenant_id);
             """),
+        (2, "encrypted provider keys", """
+            CREATE TABLE provider_keys (
+                tenant_id   TEXT NOT NULL REFERENCES tenants (tenant_id),
+                provider    TEXT NOT NULL,
+                key_version INTEGER NOT NULL,
+                nonce       BLOB NOT NULL,
+                ciphertext  BLOB NOT NULL,
+                tag         BLOB NOT NULL,
+                last4       TEXT NOT NULL,
+                updated_at  INTEGER NOT NULL,
+                PRIMARY KEY (tenant_id, provider));
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -8,3 +8,7 @@ public sealed record ApiKeyInfo(string Prefix, string TenantId, DateTimeOffset C
 {
     public bool IsRevoked => RevokedAt is not null;
 }
+
+/// <summary>A BYOK provider key as stored: AES-256-GCM ciphertext, its nonce and tag, and the master key version that sealed it.</summary>
+public sealed record SealedProviderKey(
+    string TenantId, string Provider, int KeyVersion, byte[] Nonce, byte[] Ciphertext, byte[] Tag, string Last4, DateTimeOffset UpdatedAt);

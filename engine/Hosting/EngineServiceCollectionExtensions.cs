@@ -21,15 +21,8 @@ public static class EngineServiceCollectionExtensions
         services.AddOptions<KafkaOptions>().BindConfiguration(KafkaOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LanderOptions>().BindConfiguration(LanderOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<PlanOptions>().Configure<IConfiguration>((o, configuration) =>
-            {
-                // Configured plans replace the defaults as a whole table, so a deployment can drop a plan.
-                var configured = configuration.GetSection(PlanOptions.Section).Get<Dictionary<string, PlanDefinition>>();
-                if (configured is { Count: > 0 })
-                {
-                    o.Plans = new Dictionary<string, PlanDefinition>(configured, StringComparer.OrdinalIgnoreCase);
-                }
-            })
+        // Plans:{name}:{setting} changes one setting of a default plan, or adds a plan.
+        services.AddOptions<PlanOptions>().Configure<IConfiguration>((o, configuration) => configuration.GetSection(PlanOptions.Section).Bind(o.Plans))
             .ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
@@ -48,6 +41,8 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton<IControlPlaneStore>(sp =>
             new SqliteControlPlaneStore(sp.GetRequiredService<IOptions<StorageOptions>>().Value.ControlPlaneConnectionString));
         services.AddSingleton<TenantService>();
+        services.AddOptions<KeyManagerOptions>().BindConfiguration(KeyManagerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<KeyManager>();
         services.AddSingleton(sp => new TokenIssuer(sp.GetRequiredService<IOptions<AuthOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         return services;
     }

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using PricingOptimizer.Events;
 using PricingOptimizer.Lake;
 using PricingOptimizer.Tenancy;
@@ -11,14 +12,21 @@ namespace PricingOptimizer.Tests.Fixtures;
 /// <summary>The real ingest API in the test process, on its own data folder, with the given settings.</summary>
 public sealed class IngestApiFactory : WebApplicationFactory<Program>
 {
-    private readonly TempDirectory data = new();
+    private readonly TempDirectory? ownData;
     private readonly Dictionary<string, string?> settings;
 
-    public IngestApiFactory(IDictionary<string, string?>? settings = null)
+    /// <summary>An API on <paramref name="dataDirectory"/> (kept), or on a fresh folder removed with the factory.</summary>
+    public IngestApiFactory(IDictionary<string, string?>? settings = null, string? dataDirectory = null)
     {
+        if (dataDirectory is null)
+        {
+            ownData = new TempDirectory();
+        }
+
+        DataDirectory = dataDirectory ?? ownData!.Path;
         this.settings = new Dictionary<string, string?>
         {
-            ["Storage:DataDirectory"] = data.Path,
+            ["Storage:DataDirectory"] = DataDirectory,
             ["Auth:SigningKey"] = SigningKey,
             ["Lander:HostInApi"] = "false",
             ["Lander:FlushIntervalMs"] = "200",
@@ -32,7 +40,10 @@ public sealed class IngestApiFactory : WebApplicationFactory<Program>
 
     public const string SigningKey = "dGVzdC1zaWduaW5nLWtleS10aGF0LWlzLWF0LWxlYXN0LTMyLWJ5dGVzLWxvbmc=";
 
-    public string DataDirectory => data.Path;
+    public string DataDirectory { get; }
+
+    /// <summary>Every log line the API wrote, with exception texts.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Logs { get; } = new();
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -40,6 +51,8 @@ public sealed class IngestApiFactory : WebApplicationFactory<Program>
         {
             builder.UseSetting(key, value);
         }
+
+        builder.ConfigureLogging(logging => logging.AddProvider(new CapturingLoggerProvider(Logs)));
     }
 
     public string TokenFor(string tenantId, string plan = "pro") => Services.GetRequiredService<TokenIssuer>().Issue(tenantId, plan);
@@ -88,7 +101,7 @@ public sealed class IngestApiFactory : WebApplicationFactory<Program>
         base.Dispose(disposing);
         if (disposing)
         {
-            data.Dispose();
+            ownData?.Dispose();
         }
     }
 }
