@@ -114,9 +114,7 @@ public static class EventsApi
             catch (EventLogUnavailableException e)
             {
                 ApiLog.LogUnavailable(loggers.CreateLogger("PricingOptimizer.IngestApi.Events"), accepted.Count, tenantId, e.Message);
-                context.Response.Headers.RetryAfter = ((int)Math.Ceiling(e.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-                return Results.Problem(statusCode: 503, title: "Event log unavailable",
-                    detail: "the events were not stored; send the same batch again later (event ids make the retry safe)");
+                return Problems.Unavailable(context, e, "the events were not stored; send the same batch again later (event ids make the retry safe)");
             }
 
             return Results.Json(new IngestResponse(accepted.Count, rejected), statusCode: 202);

@@ -49,7 +49,7 @@ public static class IngestApiExtensions
 
     /// <summary>Every endpoint of the API.</summary>
     public static IEndpointRouteBuilder MapPricingOptimizerIngestApi(this IEndpointRouteBuilder app) =>
-        app.MapHealthApi().MapEventsApi().MapAdminApi().MapAuthApi().MapProviderKeysApi();
+        app.MapHealthApi().MapEventsApi().MapAdminApi().MapAuthApi().MapProviderKeysApi().MapExperimentsApi().MapAssignmentApi();
 
     public static WebApplication UsePricingOptimizerIngestApi(this WebApplication app)
     {

@@ -10,16 +10,34 @@ internal static class Problems
         {
             TenancyError.NotFound => StatusCodes.Status404NotFound,
             TenancyError.Unauthorized => StatusCodes.Status401Unauthorized,
+            TenancyError.Conflict => StatusCodes.Status409Conflict,
             _ => StatusCodes.Status400BadRequest,
         },
         title: e.Error switch
         {
             TenancyError.NotFound => "Not found",
             TenancyError.Unauthorized => "Unauthorized",
+            TenancyError.Conflict => "Conflict",
             _ => "Invalid request",
         },
         detail: e.Message,
-        extensions: e.Field is null ? null : new Dictionary<string, object?> { ["field"] = e.Field });
+        extensions: Extensions(e));
+
+    private static Dictionary<string, object?>? Extensions(TenancyException e)
+    {
+        var extensions = new Dictionary<string, object?>();
+        if (e.Field is not null)
+        {
+            extensions["field"] = e.Field;
+        }
+
+        if (e.Allowed is not null)
+        {
+            extensions["allowed"] = e.Allowed;
+        }
+
+        return extensions.Count == 0 ? null : extensions;
+    }
 
     /// <summary>Runs <paramref name="action"/>, turning a <see cref="TenancyException"/> into its problem answer.</summary>
     public static async Task<IResult> Guard(Func<Task<IResult>> action)
@@ -32,6 +50,13 @@ internal static class Problems
         {
             return From(e);
         }
+    }
+
+    /// <summary>503 with Retry-After: the event log did not take the events, so nothing was kept.</summary>
+    public static IResult Unavailable(HttpContext context, EventLog.EventLogUnavailableException e, string detail)
+    {
+        context.Response.Headers.RetryAfter = ((int)Math.Ceiling(e.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Results.Problem(statusCode: 503, title: "Event log unavailable", detail: detail);
     }
 
     public static IResult MissingBody(string fields) =>

@@ -34,4 +34,16 @@ public interface IControlPlaneStore
     Task<IReadOnlyList<SealedProviderKey>> ListProviderKeysAsync(string? tenantId, CancellationToken cancellationToken);
 
     Task<bool> DeleteProviderKeyAsync(string tenantId, string provider, CancellationToken cancellationToken);
+
+    /// <summary>Inserts; false when the tenant already has an experiment with that id.</summary>
+    Task<bool> InsertExperimentAsync(Experiments.Experiment experiment, CancellationToken cancellationToken);
+
+    /// <summary>Replaces the stored experiment; false when there is none.</summary>
+    Task<bool> UpdateExperimentAsync(Experiments.Experiment experiment, CancellationToken cancellationToken);
+
+    Task<Experiments.Experiment?> GetExperimentAsync(string tenantId, string experimentId, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<Experiments.Experiment>> ListExperimentsAsync(string tenantId, CancellationToken cancellationToken);
+
+    Task<bool> DeleteExperimentAsync(string tenantId, string experimentId, CancellationToken cancellationToken);
 }

@@ -171,4 +171,55 @@ public sealed class SqliteControlPlaneStore : IControlPlaneStore
             p.AddWithValue("$provider", provider);
         },
         (c, ct) => c.ExecuteNonQueryAsync(ct), cancellationToken) == 1;
+
+    private const string ExperimentColumns = "tenant_id, experiment_id, name, currency, status, variants, created_at, updated_at";
+
+    private static Experiments.Experiment ReadExperiment(SqliteDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2),
+        r.GetString(3), Enum.Parse<Experiments.ExperimentStatus>(r.GetString(4), ignoreCase: true),
+        System.Text.Json.JsonSerializer.Deserialize<List<Experiments.Variant>>(r.GetString(5))!, Time(r, 6), Time(r, 7));
+
+    private static void BindExperiment(SqliteParameterCollection p, Experiments.Experiment e)
+    {
+        p.AddWithValue("$tenant", e.TenantId);
+        p.AddWithValue("$id", e.ExperimentId);
+        p.AddWithValue("$name", e.Name);
+        p.AddWithValue("$currency", e.Currency);
+        p.AddWithValue("$status", e.Status.ToString().ToLowerInvariant());
+        p.AddWithValue("$variants", System.Text.Json.JsonSerializer.Serialize(e.Variants));
+        p.AddWithValue("$created", e.CreatedAt.ToUnixTimeMilliseconds());
+        p.AddWithValue("$updated", e.UpdatedAt.ToUnixTimeMilliseconds());
+    }
+
+    public async Task<bool> InsertExperimentAsync(Experiments.Experiment experiment, CancellationToken cancellationToken) => await RunAsync(
+        $"INSERT OR IGNORE INTO experiments ({ExperimentColumns}) VALUES ($tenant, $id, $name, $currency, $status, $variants, $created, $updated)",
+        p => BindExperiment(p, experiment),
+        (c, ct) => c.ExecuteNonQueryAsync(ct), cancellationToken) == 1;
+
+    public async Task<bool> UpdateExperimentAsync(Experiments.Experiment experiment, CancellationToken cancellationToken) => await RunAsync(
+        "UPDATE experiments SET name = $name, currency = $currency, status = $status, variants = $variants, updated_at = $updated WHERE tenant_id = $tenant AND experiment_id = $id AND created_at = $created",
+        p => BindExperiment(p, experiment),
+        (c, ct) => c.ExecuteNonQueryAsync(ct), cancellationToken) == 1;
+
+    public async Task<Experiments.Experiment?> GetExperimentAsync(string tenantId, string experimentId, CancellationToken cancellationToken) => (await RunAsync(
+        $"SELECT {ExperimentColumns} FROM experiments WHERE tenant_id = $tenant AND experiment_id = $id",
+        p =>
+        {
+            p.AddWithValue("$tenant", tenantId);
+            p.AddWithValue("$id", experimentId);
+        },
+        (c, ct) => ReadAllAsync(c, ReadExperiment, ct), cancellationToken)).SingleOrDefault();
+
+    public async Task<IReadOnlyList<Experiments.Experiment>> ListExperimentsAsync(string tenantId, CancellationToken cancellationToken) => await RunAsync(
+        $"SELECT {ExperimentColumns} FROM experiments WHERE tenant_id = $tenant ORDER BY created_at, experiment_id",
+        p => p.AddWithValue("$tenant", tenantId),
+        (c, ct) => ReadAllAsync(c, ReadExperiment, ct), cancellationToken);
+
+    public async Task<bool> DeleteExperimentAsync(string tenantId, string experimentId, CancellationToken cancellationToken) => await RunAsync(
+        "DELETE FROM experiments WHERE tenant_id = $tenant AND experiment_id = $id",
+        p =>
+        {
+            p.AddWithValue("$tenant", tenantId);
+            p.AddWithValue("$id", experimentId);
+        },
+        (c, ct) => c.ExecuteNonQueryAsync(ct), cancellationToken) == 1;
 }

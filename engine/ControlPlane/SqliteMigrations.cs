@@ -33,6 +33,18 @@ internal static class SqliteMigrations
                 updated_at  INTEGER NOT NULL,
                 PRIMARY KEY (tenant_id, provider));
             """),
+        (3, "experiments", """
+            CREATE TABLE experiments (
+                tenant_id     TEXT NOT NULL REFERENCES tenants (tenant_id),
+                experiment_id TEXT NOT NULL,
+                name          TEXT NOT NULL,
+                currency      TEXT NOT NULL,
+                status        TEXT NOT NULL,
+                variants      TEXT NOT NULL,
+                created_at    INTEGER NOT NULL,
+                updated_at    INTEGER NOT NULL,
+                PRIMARY KEY (tenant_id, experiment_id));
+            """),
     ];
 
     public static int Latest => All[^1].Version;

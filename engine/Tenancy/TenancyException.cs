@@ -11,11 +11,18 @@ public enum TenancyError
 
     /// <summary>The credential is not (or no longer) good (401).</summary>
     Unauthorized,
+
+    /// <summary>Not possible in the current state (409).</summary>
+    Conflict,
 }
 
 /// <summary>A request the caller can fix; <see cref="Field"/> names what to fix when there is one.</summary>
-public sealed class TenancyException(TenancyError error, string message, string? field = null) : Exception(message)
+public sealed class TenancyException(TenancyError error, string message, string? field = null, IReadOnlyList<string>? allowed = null)
+    : Exception(message)
 {
+    /// <summary>For a conflict: what is allowed instead.</summary>
+    public IReadOnlyList<string>? Allowed { get; } = allowed;
+
     public TenancyError Error { get; } = error;
 
     public string? Field { get; } = field;

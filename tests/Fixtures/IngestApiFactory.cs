@@ -64,6 +64,28 @@ public sealed class IngestApiFactory : WebApplicationFactory<Program>
         return client;
     }
 
+    /// <summary>Creates a tenant through the admin API (needs Auth:AdminKey = <paramref name="adminKey"/>) and a client with its token.</summary>
+    public async Task<(string TenantId, string ApiKey, HttpClient Client)> CreateTenantAsync(string adminKey, string name, string plan)
+    {
+        using var admin = CreateClient();
+        admin.DefaultRequestHeaders.Add("X-Admin-Key", adminKey);
+        var created = await admin.PostAsync("/v1/admin/tenants", Json(System.Text.Json.JsonSerializer.Serialize(new { name, plan })));
+        using var body = System.Text.Json.JsonDocument.Parse(await created.Content.ReadAsStringAsync());
+        if (created.StatusCode != System.Net.HttpStatusCode.Created)
+        {
+            throw new InvalidOperationException($"creating a tenant answered {(int)created.StatusCode}: {body.RootElement}");
+        }
+
+        var tenantId = body.RootElement.GetProperty("tenant_id").GetString()!;
+        using var anonymous = CreateClient();
+        var token = await anonymous.PostAsync("/v1/auth/token",
+            Json(System.Text.Json.JsonSerializer.Serialize(new { api_key = body.RootElement.GetProperty("api_key").GetString() })));
+        using var tokenBody = System.Text.Json.JsonDocument.Parse(await token.Content.ReadAsStringAsync());
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", tokenBody.RootElement.GetProperty("access_token").GetString());
+        return (tenantId, body.RootElement.GetProperty("api_key").GetString()!, client);
+    }
+
     public static HttpContent Json(IReadOnlyList<PricingEvent> events) => Json(EventJson.SerializeBatch(events));
 
     public static HttpContent Json(byte[] body)

@@ -1,0 +1,18 @@
+namespace PricingOptimizer.Experiments;
+
+/// <summary>What a tenant sends to create or replace an experiment (snake_case over HTTP).</summary>
+public sealed class ExperimentRequest
+{
+    public string? ExperimentId { get; set; }
+    public string? Name { get; set; }
+    public string? Currency { get; set; }
+    public List<VariantRequest>? Variants { get; set; }
+}
+
+public sealed class VariantRequest
+{
+    public string? VariantId { get; set; }
+    public decimal? Price { get; set; }
+    public double? Weight { get; set; }
+    public bool Control { get; set; }
+}

@@ -1,0 +1,243 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using PricingOptimizer.ControlPlane;
+using PricingOptimizer.Events;
+using PricingOptimizer.Tenancy;
+
+namespace PricingOptimizer.Experiments;
+
+/// <summary>Experiments: validation, lifecycle, and deterministic assignment from a short-lived cache.</summary>
+public sealed partial class ExperimentService(IControlPlaneStore store, TimeProvider time)
+{
+    /// <summary>How long a process trusts its cached copy of an experiment another process may have changed.</summary>
+    private static readonly TimeSpan CacheTime = TimeSpan.FromSeconds(5);
+
+    private readonly ConcurrentDictionary<(string Tenant, string Experiment), Cached> cache = new();
+
+    private sealed record Cached(Experiment? Experiment, VariantAssigner? Assigner, DateTimeOffset Until);
+
+    /// <summary>The legal moves: action → (from states, to state).</summary>
+    private static readonly Dictionary<string, (ExperimentStatus[] From, ExperimentStatus To)> Moves = new()
+    {
+        ["start"] = ([ExperimentStatus.Draft, ExperimentStatus.Paused], ExperimentStatus.Active),
+        ["pause"] = ([ExperimentStatus.Active], ExperimentStatus.Paused),
+        ["complete"] = ([ExperimentStatus.Active, ExperimentStatus.Paused], ExperimentStatus.Completed),
+    };
+
+    public Task<IReadOnlyList<Experiment>> ListAsync(string tenantId, CancellationToken cancellationToken) =>
+        store.ListExperimentsAsync(tenantId, cancellationToken);
+
+    public async Task<Experiment> GetAsync(string tenantId, string experimentId, CancellationToken cancellationToken) =>
+        await store.GetExperimentAsync(tenantId, experimentId, cancellationToken)
+        ?? throw new TenancyException(TenancyError.NotFound, $"no experiment '{experimentId}'");
+
+    public async Task<Experiment> CreateAsync(string tenantId, ExperimentRequest request, CancellationToken cancellationToken)
+    {
+        var id = request.ExperimentId ?? "exp_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        CheckId(id, "experiment_id");
+        if (await store.GetTenantAsync(tenantId, cancellationToken) is null)
+        {
+            throw new TenancyException(TenancyError.NotFound,
+                $"tenant '{tenantId}' is not in the control plane (a development token?); create it with POST /v1/admin/tenants");
+        }
+
+        var now = time.GetUtcNow();
+        var experiment = new Experiment(tenantId, id, CheckName(request.Name), CheckCurrency(request.Currency), ExperimentStatus.Draft,
+            CheckVariants(request.Variants), now, now);
+        if (!await store.InsertExperimentAsync(experiment, cancellationToken))
+        {
+            throw new TenancyException(TenancyError.Conflict, $"an experiment '{id}' exists already", "experiment_id");
+        }
+
+        return experiment;
+    }
+
+    public async Task<Experiment> ReplaceAsync(string tenantId, string experimentId, ExperimentRequest request, CancellationToken cancellationToken)
+    {
+        var current = await GetAsync(tenantId, experimentId, cancellationToken);
+        if (request.ExperimentId is not null && request.ExperimentId != experimentId)
+        {
+            throw new TenancyException(TenancyError.Invalid, "experiment_id cannot change", "experiment_id");
+        }
+
+        var variants = request.Variants is null ? current.Variants : CheckVariants(request.Variants);
+        var currency = request.Currency is null ? current.Currency : CheckCurrency(request.Currency);
+        if (current.Status != ExperimentStatus.Draft && (!variants.SequenceEqual(current.Variants) || currency != current.Currency))
+        {
+            throw new TenancyException(TenancyError.Conflict,
+                $"variants and currency can change only in draft; this experiment is {Name(current.Status)}", "variants");
+        }
+
+        var updated = current with { Name = request.Name is null ? current.Name : CheckName(request.Name), Currency = currency, Variants = variants, UpdatedAt = time.GetUtcNow() };
+        await store.UpdateExperimentAsync(updated, cancellationToken);
+        Forget(tenantId, experimentId);
+        return updated;
+    }
+
+    public async Task DeleteAsync(string tenantId, string experimentId, CancellationToken cancellationToken)
+    {
+        var current = await GetAsync(tenantId, experimentId, cancellationToken);
+        if (current.Status is ExperimentStatus.Active or ExperimentStatus.Paused)
+        {
+            throw new TenancyException(TenancyError.Conflict, $"an {Name(current.Status)} experiment cannot be deleted; complete it first", allowed: ["complete"]);
+        }
+
+        await store.DeleteExperimentAsync(tenantId, experimentId, cancellationToken);
+        Forget(tenantId, experimentId);
+    }
+
+    /// <summary>Moves the experiment by <paramref name="action"/> (start, pause, complete); an illegal move names the allowed ones.</summary>
+    public async Task<Experiment> MoveAsync(string tenantId, string experimentId, string action, CancellationToken cancellationToken)
+    {
+        var current = await GetAsync(tenantId, experimentId, cancellationToken);
+        if (!Moves.TryGetValue(action, out var move))
+        {
+            throw new TenancyException(TenancyError.NotFound, $"no action '{action}'; actions: {string.Join(", ", Moves.Keys)}");
+        }
+
+        if (!move.From.Contains(current.Status))
+        {
+            var allowed = Moves.Where(m => m.Value.From.Contains(current.Status)).Select(m => m.Key).ToList();
+            throw new TenancyException(TenancyError.Conflict,
+                $"cannot {action} a {Name(current.Status)} experiment; allowed: {(allowed.Count == 0 ? "none (it is final)" : string.Join(", ", allowed))}",
+                "status", allowed);
+        }
+
+        var updated = current with { Status = move.To, UpdatedAt = time.GetUtcNow() };
+        await store.UpdateExperimentAsync(updated, cancellationToken);
+        Forget(tenantId, experimentId);
+        return updated;
+    }
+
+    /// <summary>The user's variant of an active experiment.</summary>
+    public async Task<(Experiment Experiment, Variant Variant)> AssignAsync(string tenantId, string? experimentId, string? userId,
+        CancellationToken cancellationToken)
+    {
+        var (experiment, assigner) = await ResolveAsync(tenantId, experimentId, userId, cancellationToken);
+        if (experiment.Status != ExperimentStatus.Active)
+        {
+            throw new TenancyException(TenancyError.Conflict,
+                $"only active experiments assign; '{experiment.ExperimentId}' is {Name(experiment.Status)}", "experiment_id",
+                experiment.Status is ExperimentStatus.Draft or ExperimentStatus.Paused ? ["start"] : []);
+        }
+
+        return (experiment, experiment.Variants[assigner.Assign(userId!)]);
+    }
+
+    /// <summary>The user's variant for a conversion: the experiment may be active or paused (late buyers still count).</summary>
+    public async Task<(Experiment Experiment, Variant Variant)> VariantForConversionAsync(string tenantId, string? experimentId, string? userId,
+        CancellationToken cancellationToken)
+    {
+        var (experiment, assigner) = await ResolveAsync(tenantId, experimentId, userId, cancellationToken);
+        if (experiment.Status is not (ExperimentStatus.Active or ExperimentStatus.Paused))
+        {
+            throw new TenancyException(TenancyError.Conflict,
+                $"conversions are recorded for active or paused experiments; '{experiment.ExperimentId}' is {Name(experiment.Status)}", "experiment_id");
+        }
+
+        return (experiment, experiment.Variants[assigner.Assign(userId!)]);
+    }
+
+    /// <summary>The experiment as this process last saw it (at most a few seconds old), or null.</summary>
+    public async Task<Experiment?> FindCachedAsync(string tenantId, string experimentId, CancellationToken cancellationToken) =>
+        (await CachedAsync(tenantId, experimentId, cancellationToken)).Experiment;
+
+    private async Task<(Experiment, VariantAssigner)> ResolveAsync(string tenantId, string? experimentId, string? userId, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(experimentId))
+        {
+            throw new TenancyException(TenancyError.Invalid, "experiment_id is required", "experiment_id");
+        }
+
+        if (string.IsNullOrEmpty(userId) || userId.Length > EventRules.MaxUserIdLength)
+        {
+            throw new TenancyException(TenancyError.Invalid, $"user_id is required, at most {EventRules.MaxUserIdLength} characters", "user_id");
+        }
+
+        var cached = await CachedAsync(tenantId, experimentId, cancellationToken);
+        return cached.Experiment is null
+            ? throw new TenancyException(TenancyError.NotFound, $"no experiment '{experimentId}'", "experiment_id")
+            : (cached.Experiment, cached.Assigner!);
+    }
+
+    private async Task<Cached> CachedAsync(string tenantId, string experimentId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (cache.TryGetValue((tenantId, experimentId), out var cached) && cached.Until > now)
+        {
+            return cached;
+        }
+
+        var experiment = await store.GetExperimentAsync(tenantId, experimentId, cancellationToken);
+        cached = new Cached(experiment, experiment is null ? null : new VariantAssigner(experiment.ExperimentId, experiment.Variants.Select(v => v.Weight).ToList()),
+            now + CacheTime);
+        cache[(tenantId, experimentId)] = cached;
+        return cached;
+    }
+
+    private void Forget(string tenantId, string experimentId) => cache.TryRemove((tenantId, experimentId), out _);
+
+    private static string Name(ExperimentStatus status) => status.ToString().ToLowerInvariant();
+
+    private static void CheckId(string id, string field)
+    {
+        if (!IdPattern().IsMatch(id))
+        {
+            throw new TenancyException(TenancyError.Invalid, $"{field} must be 1-128 characters of letters, digits, '.', '_' or '-'", field);
+        }
+    }
+
+    private static string CheckName(string? name) =>
+        string.IsNullOrWhiteSpace(name) || name.Length > 200
+            ? throw new TenancyException(TenancyError.Invalid, "name is required, at most 200 characters", "name")
+            : name.Trim();
+
+    private static string CheckCurrency(string? currency) =>
+        currency is not null && Currencies.IsIso4217(currency)
+            ? currency
+            : throw new TenancyException(TenancyError.Invalid, "currency must be an ISO 4217 code in upper case, e.g. USD", "currency");
+
+    private static List<Variant> CheckVariants(List<VariantRequest>? requests)
+    {
+        if (requests is null || requests.Count < 2)
+        {
+            throw new TenancyException(TenancyError.Invalid, "an experiment needs at least two variants", "variants");
+        }
+
+        var variants = new List<Variant>();
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var r = requests[i];
+            var field = $"variants[{i}]";
+            CheckId(r.VariantId ?? "", field + ".variant_id");
+            if (r.Price is not { } price || price < 0 || decimal.Round(price, EventRules.MoneyScale) != price || price > EventRules.MaxMoney)
+            {
+                throw new TenancyException(TenancyError.Invalid, $"price must be >= 0 with at most {EventRules.MoneyScale} decimal places", field + ".price");
+            }
+
+            var weight = r.Weight ?? 1.0;
+            if (!(weight > 0) || double.IsInfinity(weight))
+            {
+                throw new TenancyException(TenancyError.Invalid, "weight must be a positive number", field + ".weight");
+            }
+
+            variants.Add(new Variant(r.VariantId!, price, weight, r.Control));
+        }
+
+        if (variants.Select(v => v.VariantId).Distinct().Count() != variants.Count)
+        {
+            throw new TenancyException(TenancyError.Invalid, "variant ids must be unique", "variants");
+        }
+
+        if (variants.Count(v => v.Control) != 1)
+        {
+            throw new TenancyException(TenancyError.Invalid, "exactly one variant must be the control", "variants");
+        }
+
+        return variants;
+    }
+
+    [GeneratedRegex(@"^[A-Za-z0-9._-]{1,128}$")]
+    private static partial Regex IdPattern();
+}

@@ -1,0 +1,86 @@
+using System.Globalization;
+using System.IO.Hashing;
+using System.Text;
+using PricingOptimizer.EventLog;
+using PricingOptimizer.Events;
+using PricingOptimizer.Experiments;
+
+namespace PricingOptimizer.IngestApi;
+
+/// <summary><c>POST /v1/assign</c> and <c>POST /v1/convert</c>: the server side of a price test.</summary>
+public static class AssignmentApi
+{
+    public sealed record AssignRequest(string? ExperimentId, string? UserId);
+
+    public sealed record AssignResponse(string ExperimentId, string VariantId, decimal Price, string Currency);
+
+    public sealed record ConvertRequest(string? ExperimentId, string? UserId, string? EventId, decimal? Price, decimal? Revenue, string? OccurredAt);
+
+    public sealed record ConvertResponse(int Accepted, string VariantId);
+
+    public static IEndpointRouteBuilder MapAssignmentApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/assign", (AssignRequest? body, HttpContext context, ExperimentService experiments, IEventLog log, TimeProvider time,
+                    CancellationToken ct) => Problems.Guard(async () =>
+                {
+                    var tenantId = context.TenantId();
+                    var (experiment, variant) = await experiments.AssignAsync(tenantId, body?.ExperimentId, body?.UserId, ct);
+                    var assign = new PricingEvent(AssignEventId(experiment.ExperimentId, body!.UserId!), EventType.Assign, experiment.ExperimentId,
+                        variant.VariantId, body.UserId!, variant.Price, null, experiment.Currency, EventValidator.TruncateToMicroseconds(time.GetUtcNow()));
+                    return await AppendAsync(context, log, tenantId, assign, time, ct)
+                           ?? Results.Ok(new AssignResponse(experiment.ExperimentId, variant.VariantId, variant.Price, experiment.Currency));
+                }))
+            .RequireAuthorization(IngestApiExtensions.TenantPolicy)
+            .WithName("Assign").WithSummary("The user's variant and price of an active experiment; records the assign.").WithTags("assignment");
+
+        app.MapPost("/v1/convert", (ConvertRequest? body, HttpContext context, ExperimentService experiments, EventValidator validator,
+                    IEventLog log, TimeProvider time, CancellationToken ct) => Problems.Guard(async () =>
+                {
+                    var tenantId = context.TenantId();
+                    var (experiment, variant) = await experiments.VariantForConversionAsync(tenantId, body?.ExperimentId, body?.UserId, ct);
+                    var raw = new RawEvent
+                    {
+                        EventId = body!.EventId,
+                        Type = EventTypeNames.Convert,
+                        ExperimentId = experiment.ExperimentId,
+                        VariantId = variant.VariantId,
+                        UserId = body.UserId,
+                        Price = (body.Price ?? variant.Price).ToString(CultureInfo.InvariantCulture),
+                        Revenue = body.Revenue?.ToString(CultureInfo.InvariantCulture),
+                        Currency = experiment.Currency,
+                        OccurredAt = body.OccurredAt ?? time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture),
+                    };
+                    var errors = new List<EventError>();
+                    if (validator.Validate(raw, EventSource.Http, errors) is not { } convert)
+                    {
+                        return Results.Problem(statusCode: 400, title: "Invalid request", detail: $"{errors[0].Field} {errors[0].Reason}",
+                            extensions: new Dictionary<string, object?> { ["field"] = errors[0].Field });
+                    }
+
+                    return await AppendAsync(context, log, tenantId, convert, time, ct)
+                           ?? Results.Json(new ConvertResponse(1, variant.VariantId), statusCode: StatusCodes.Status202Accepted);
+                }))
+            .RequireAuthorization(IngestApiExtensions.TenantPolicy)
+            .WithName("Convert").WithSummary("Records a purchase by a user of the experiment.").WithTags("assignment");
+        return app;
+    }
+
+    /// <summary>Repeated views of one user make one assign event: the id is derived from experiment and user.</summary>
+    public static string AssignEventId(string experimentId, string userId) =>
+        "a-" + Convert.ToHexStringLower(XxHash128.Hash(Encoding.UTF8.GetBytes(experimentId + "\0" + userId)));
+
+    /// <summary>Appends one event; null when it is durable, else the 503 answer.</summary>
+    private static async Task<IResult?> AppendAsync(HttpContext context, IEventLog log, string tenantId, PricingEvent e, TimeProvider time,
+        CancellationToken ct)
+    {
+        try
+        {
+            await log.AppendAsync([new TenantEvent(tenantId, EventValidator.TruncateToMicroseconds(time.GetUtcNow()), e)], ct);
+            return null;
+        }
+        catch (EventLogUnavailableException ex)
+        {
+            return Problems.Unavailable(context, ex, "nothing was recorded; try again later");
+        }
+    }
+}

@@ -1,0 +1,61 @@
+using PricingOptimizer.Experiments;
+
+namespace PricingOptimizer.IngestApi;
+
+/// <summary><c>/v1/experiments</c>: CRUD and lifecycle of a tenant's price experiments.</summary>
+public static class ExperimentsApi
+{
+    public sealed record VariantResponse(string VariantId, decimal Price, double Weight, bool Control);
+
+    public sealed record ExperimentResponse(string ExperimentId, string Name, string Currency, string Status,
+        IReadOnlyList<VariantResponse> Variants, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+    public static ExperimentResponse ToResponse(Experiment e) => new(e.ExperimentId, e.Name, e.Currency, e.Status.ToString().ToLowerInvariant(),
+        e.Variants.Select(v => new VariantResponse(v.VariantId, v.Price, v.Weight, v.Control)).ToList(), e.CreatedAt, e.UpdatedAt);
+
+    public static IEndpointRouteBuilder MapExperimentsApi(this IEndpointRouteBuilder app)
+    {
+        var experiments = app.MapGroup("/v1/experiments").WithTags("experiments").RequireAuthorization(IngestApiExtensions.TenantPolicy);
+
+        experiments.MapGet("", async (HttpContext context, ExperimentService service, CancellationToken ct) =>
+                Results.Ok((await service.ListAsync(context.TenantId(), ct)).Select(ToResponse)))
+            .WithName("ListExperiments").WithSummary("The tenant's experiments.");
+
+        experiments.MapPost("", (ExperimentRequest? body, HttpContext context, ExperimentService service, CancellationToken ct) =>
+                Problems.Guard(async () =>
+                {
+                    if (body is null)
+                    {
+                        return Problems.MissingBody("name, currency and variants");
+                    }
+
+                    var created = await service.CreateAsync(context.TenantId(), body, ct);
+                    return Results.Created($"/v1/experiments/{created.ExperimentId}", ToResponse(created));
+                }))
+            .WithName("CreateExperiment").WithSummary("Creates a draft experiment.");
+
+        experiments.MapGet("/{experimentId}", (string experimentId, HttpContext context, ExperimentService service, CancellationToken ct) =>
+                Problems.Guard(async () => Results.Ok(ToResponse(await service.GetAsync(context.TenantId(), experimentId, ct)))))
+            .WithName("GetExperiment").WithSummary("One experiment.");
+
+        experiments.MapPut("/{experimentId}", (string experimentId, ExperimentRequest? body, HttpContext context, ExperimentService service, CancellationToken ct) =>
+                Problems.Guard(async () => body is null
+                    ? Problems.MissingBody("the fields to change")
+                    : Results.Ok(ToResponse(await service.ReplaceAsync(context.TenantId(), experimentId, body, ct)))))
+            .WithName("UpdateExperiment").WithSummary("Changes the name anytime; variants and currency only in draft.");
+
+        experiments.MapDelete("/{experimentId}", (string experimentId, HttpContext context, ExperimentService service, CancellationToken ct) =>
+                Problems.Guard(async () =>
+                {
+                    await service.DeleteAsync(context.TenantId(), experimentId, ct);
+                    return Results.NoContent();
+                }))
+            .WithName("DeleteExperiment").WithSummary("Deletes a draft or completed experiment.");
+
+        experiments.MapPost("/{experimentId}/{action:regex(^(start|pause|complete)$)}",
+                (string experimentId, string action, HttpContext context, ExperimentService service, CancellationToken ct) =>
+                    Problems.Guard(async () => Results.Ok(ToResponse(await service.MoveAsync(context.TenantId(), experimentId, action, ct)))))
+            .WithName("MoveExperiment").WithSummary("start, pause or complete; an illegal move is 409 naming the allowed ones.");
+        return app;
+    }
+}
