@@ -30,6 +30,7 @@ public static class IngestApiExtensions
                 o.Events = TenantTokenEvents.Create();
             });
         services.AddSingleton<TenantRateLimits>();
+        services.AddHostedService<PricingOptimizer.Usage.ApiCallFlusher>();
         services.AddRateLimiter(_ => { });
         services.AddOptions<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>()
             .Configure<TenantRateLimits>((o, limits) => TenantRateLimits.Configure(o, limits));
@@ -49,7 +50,7 @@ public static class IngestApiExtensions
 
     /// <summary>Every endpoint of the API.</summary>
     public static IEndpointRouteBuilder MapPricingOptimizerIngestApi(this IEndpointRouteBuilder app) =>
-        app.MapHealthApi().MapEventsApi().MapAdminApi().MapAuthApi().MapProviderKeysApi().MapExperimentsApi().MapAssignmentApi();
+        app.MapHealthApi().MapEventsApi().MapAdminApi().MapAuthApi().MapProviderKeysApi().MapExperimentsApi().MapAssignmentApi().MapUsageApi();
 
     public static WebApplication UsePricingOptimizerIngestApi(this WebApplication app)
     {
@@ -67,6 +68,7 @@ public static class IngestApiExtensions
             });
             return next(context);
         });
+        app.UseUsageTracking();
         app.UseAuthorization();
 
         var auth = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;

@@ -222,4 +222,40 @@ public sealed class SqliteControlPlaneStore : IControlPlaneStore
             p.AddWithValue("$id", experimentId);
         },
         (c, ct) => c.ExecuteNonQueryAsync(ct), cancellationToken) == 1;
+
+    public async Task AddApiCallsAsync(IReadOnlyCollection<(string TenantId, DateOnly Day, long Calls)> counts, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = """
+            INSERT INTO api_calls (tenant_id, day, calls) VALUES ($tenant, $day, $calls)
+            ON CONFLICT (tenant_id, day) DO UPDATE SET calls = calls + excluded.calls
+            """;
+        var tenant = command.Parameters.Add("$tenant", SqliteType.Text);
+        var day = command.Parameters.Add("$day", SqliteType.Text);
+        var calls = command.Parameters.Add("$calls", SqliteType.Integer);
+        foreach (var count in counts)
+        {
+            tenant.Value = count.TenantId;
+            day.Value = count.Day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+            calls.Value = count.Calls;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<(DateOnly Day, long Calls)>> GetApiCallsAsync(string tenantId, DateOnly from, DateOnly to, CancellationToken cancellationToken) =>
+        await RunAsync(
+            "SELECT day, calls FROM api_calls WHERE tenant_id = $tenant AND day BETWEEN $from AND $to ORDER BY day",
+            p =>
+            {
+                p.AddWithValue("$tenant", tenantId);
+                p.AddWithValue("$from", from.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+                p.AddWithValue("$to", to.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+            },
+            (c, ct) => ReadAllAsync(c, r => (DateOnly.ParseExact(r.GetString(0), "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), r.GetInt64(1)), ct),
+            cancellationToken);
 }

@@ -45,6 +45,13 @@ internal static class SqliteMigrations
                 updated_at    INTEGER NOT NULL,
                 PRIMARY KEY (tenant_id, experiment_id));
             """),
+        (4, "api calls per tenant and day", """
+            CREATE TABLE api_calls (
+                tenant_id TEXT NOT NULL,
+                day       TEXT NOT NULL,
+                calls     INTEGER NOT NULL,
+                PRIMARY KEY (tenant_id, day));
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -44,6 +44,9 @@ public static class EngineServiceCollectionExtensions
         services.AddOptions<KeyManagerOptions>().BindConfiguration(KeyManagerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<KeyManager>();
         services.AddSingleton<Experiments.ExperimentService>();
+        services.AddSingleton<Usage.ApiCallCounter>();
+        services.AddSingleton<Usage.UsageService>();
+        services.AddSingleton<Usage.BillingService>();
         services.AddSingleton(sp => new TokenIssuer(sp.GetRequiredService<IOptions<AuthOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         return services;
     }

@@ -87,6 +87,31 @@ public sealed class LakeQueries : IDisposable
         return result;
     }
 
+    /// <summary>A tenant's events per day (each event_id once) from <paramref name="from"/> to <paramref name="to"/> inclusive.</summary>
+    public async Task<IReadOnlyList<(DateOnly Day, long Events)>> EventsByDayAsync(string tenantId, DateOnly from, DateOnly to,
+        CancellationToken cancellationToken)
+    {
+        if (!TenantHasEvents(tenantId))
+        {
+            return [];
+        }
+
+        await using var connection = Connect();
+        await using var command = connection.CreateCommand();
+        command.CommandText = SqlResources.Get("tenant_events_by_day");
+        command.Parameters.Add(new DuckDBParameter("files", TenantGlob(tenantId)));
+        command.Parameters.Add(new DuckDBParameter("from", from));
+        command.Parameters.Add(new DuckDBParameter("to", to));
+        var result = new List<(DateOnly, long)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            result.Add((reader.GetFieldValue<DateOnly>(0), reader.GetInt64(1)));
+        }
+
+        return result;
+    }
+
     private static StoredEvent ReadStoredEvent(DbDataReader reader)
     {
         EventTypeNames.TryParse(reader.GetString(3), out var type);

@@ -1,0 +1,50 @@
+using System.Globalization;
+using PricingOptimizer.Tenancy;
+using PricingOptimizer.Usage;
+
+namespace PricingOptimizer.IngestApi;
+
+/// <summary><c>GET /v1/usage</c> and <c>GET /v1/billing/{yyyy-MM}</c>, plus API-call counting and the approaching-limit header.</summary>
+public static class UsageApi
+{
+    public const string UsageWarningHeader = "X-Usage-Warning";
+
+    public static IEndpointRouteBuilder MapUsageApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/usage", (string? month, HttpContext context, UsageService usage, CancellationToken ct) =>
+                Problems.Guard(async () => Results.Ok(await usage.GetAsync(context.TenantId(), month, ct))))
+            .RequireAuthorization(IngestApiExtensions.TenantPolicy)
+            .WithName("Usage").WithSummary("Events and API calls per day of a month (default: this one) against the plan.").WithTags("usage");
+
+        app.MapGet("/v1/billing/{month}", (string month, HttpContext context, BillingService billing, CancellationToken ct) =>
+                Problems.Guard(async () => Results.Ok(await billing.GetAsync(context.TenantId(), month, ct))))
+            .RequireAuthorization(IngestApiExtensions.TenantPolicy)
+            .WithName("Billing").WithSummary("The month's charge (base + overage) and the plan that would cost least.").WithTags("usage");
+        return app;
+    }
+
+    /// <summary>Counts every authenticated tenant request, and warns on responses when the month's included events run low.</summary>
+    public static IApplicationBuilder UseUsageTracking(this IApplicationBuilder app)
+    {
+        var counter = app.ApplicationServices.GetRequiredService<ApiCallCounter>();
+        var usage = app.ApplicationServices.GetRequiredService<UsageService>();
+        return app.Use((context, next) =>
+        {
+            if (context.User.FindFirst(TenantClaims.TenantId)?.Value is { } tenantId)
+            {
+                counter.Count(tenantId);
+                context.Response.OnStarting(async () =>
+                {
+                    var percent = await usage.PercentUsedAsync(tenantId, CancellationToken.None);
+                    if (percent >= 80)
+                    {
+                        context.Response.Headers[UsageWarningHeader] = string.Create(CultureInfo.InvariantCulture,
+                            $"{percent:F0}% of this month's included events used");
+                    }
+                });
+            }
+
+            return next(context);
+        });
+    }
+}

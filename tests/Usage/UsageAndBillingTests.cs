@@ -1,0 +1,90 @@
+using System.Net;
+using System.Text.Json;
+using PricingOptimizer.Tests.Fixtures;
+
+namespace PricingOptimizer.Tests.Usage;
+
+public sealed class UsageAndBillingTests : IDisposable
+{
+    private const string AdminKey = "usage-admin";
+    private readonly IngestApiFactory api = new(new Dictionary<string, string?>
+    {
+        ["Auth:AdminKey"] = AdminKey,
+        ["Plans:free:IncludedEventsPerMonth"] = "100",
+    });
+
+    private static async Task<JsonElement> ReadAsync(HttpResponseMessage response, HttpStatusCode expected = HttpStatusCode.OK)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(expected == response.StatusCode, $"{(int)response.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    [Fact]
+    public async Task Usage_counts_events_from_the_lake_and_api_calls_and_warns_at_80_and_100_percent()
+    {
+        var (tenantId, _, client) = await api.CreateTenantAsync(AdminKey, "Small shop", "free");
+        var now = DateTimeOffset.UtcNow;
+        var month = now.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
+        var events = Enumerable.Range(0, 85).Select(i => TestEvents.Assign(i, now) with { OccurredAt = now.AddSeconds(-i) }).ToList();
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync("/v1/events", IngestApiFactory.Json(events))).StatusCode);
+        Assert.Equal(85, await api.LandUntilAsync(tenantId, 85));
+
+        var usage = await ReadAsync(await client.GetAsync($"/v1/usage?month={month}"));
+        Assert.Equal(85, usage.GetProperty("events").GetInt64());
+        Assert.Equal(100, usage.GetProperty("included_events").GetInt64());
+        Assert.Equal(85.0, usage.GetProperty("percent_of_included_events").GetDouble());
+        Assert.Equal(60, usage.GetProperty("requests_per_minute").GetInt32());
+        Assert.Equal(2, usage.GetProperty("api_calls").GetInt64()); // the POST and this GET
+        Assert.Equal(85, usage.GetProperty("days").EnumerateArray().Sum(d => d.GetProperty("events").GetInt64()));
+        Assert.Contains("85%", usage.GetProperty("warnings")[0].GetString(), StringComparison.Ordinal);
+
+        var next = await client.GetAsync("/v1/experiments");
+        Assert.Contains("85%", next.Headers.GetValues("X-Usage-Warning").Single(), StringComparison.Ordinal);
+
+        var more = Enumerable.Range(100, 30).Select(i => TestEvents.Assign(i, now) with { OccurredAt = now.AddSeconds(-i) }).ToList();
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync("/v1/events", IngestApiFactory.Json(more))).StatusCode);
+        Assert.Equal(115, await api.LandUntilAsync(tenantId, 115));
+        var over = await ReadAsync(await client.GetAsync($"/v1/usage?month={month}"));
+        Assert.Contains("over the 100 included", over.GetProperty("warnings")[0].GetString(), StringComparison.Ordinal);
+
+        var bill = await ReadAsync(await client.GetAsync($"/v1/billing/{month}"));
+        Assert.Equal(115, bill.GetProperty("events").GetInt64());
+        Assert.Equal(15, bill.GetProperty("overage_events").GetInt64());
+        Assert.Equal(0.50m, bill.GetProperty("overage_charge").GetDecimal()); // one started 1,000 at 0.50
+        Assert.Equal(0.50m, bill.GetProperty("total").GetDecimal());
+        Assert.Equal("free", bill.GetProperty("recommendation").GetProperty("plan").GetString());
+        Assert.Equal(0m, bill.GetProperty("recommendation").GetProperty("savings").GetDecimal());
+    }
+
+    [Fact]
+    public async Task The_plan_recommendation_is_the_cheapest_plan_for_the_usage_with_its_figures()
+    {
+        var (tenantId, _, client) = await api.CreateTenantAsync(AdminKey, "Overpaying", "pro");
+        var now = DateTimeOffset.UtcNow;
+        var month = now.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
+        var events = Enumerable.Range(0, 40).Select(i => TestEvents.Assign(i, now) with { OccurredAt = now.AddSeconds(-i) }).ToList();
+        await client.PostAsync("/v1/events", IngestApiFactory.Json(events));
+        Assert.Equal(40, await api.LandUntilAsync(tenantId, 40));
+
+        var bill = await ReadAsync(await client.GetAsync($"/v1/billing/{month}"));
+        Assert.Equal(199m, bill.GetProperty("total").GetDecimal());
+        var recommendation = bill.GetProperty("recommendation");
+        Assert.Equal("free", recommendation.GetProperty("plan").GetString());
+        Assert.Equal(0m, recommendation.GetProperty("total").GetDecimal());
+        Assert.Equal(199m, recommendation.GetProperty("savings").GetDecimal());
+        Assert.Contains("would have cost", recommendation.GetProperty("reason").GetString(), StringComparison.Ordinal);
+        var byPlan = recommendation.GetProperty("by_plan").EnumerateArray().ToDictionary(p => p.GetProperty("plan").GetString()!, p => p.GetProperty("total").GetDecimal());
+        Assert.Equal(new Dictionary<string, decimal> { ["free"] = 0m, ["starter"] = 49m, ["pro"] = 199m, ["enterprise"] = 999m }, byPlan);
+    }
+
+    [Fact]
+    public async Task A_bad_month_is_400()
+    {
+        var (_, _, client) = await api.CreateTenantAsync(AdminKey, "Typo", "free");
+        var problem = await ReadAsync(await client.GetAsync("/v1/billing/2026-13"), HttpStatusCode.BadRequest);
+        Assert.Equal("month", problem.GetProperty("field").GetString());
+    }
+
+    public void Dispose() => api.Dispose();
+}
