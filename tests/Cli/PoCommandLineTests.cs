@@ -45,5 +45,15 @@ public sealed class PoCommandLineTests : IDisposable
         Assert.Contains("at least 32 bytes", result.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Po_demo_runs_end_to_end_and_finds_every_event_once()
+    {
+        var result = await PoProcess.RunAsync(folder.Path, null, "demo", "--data", folder.Path);
+        Assert.True(result.ExitCode == 0, result.Stdout + result.Stderr);
+        Assert.Contains("[6/6]", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Every accepted event is in the lake exactly once.", result.Stdout, StringComparison.Ordinal);
+        Assert.True(Directory.EnumerateFiles(Path.Combine(folder.Path, "demo", "lake", "events"), "*.parquet", SearchOption.AllDirectories).Any());
+    }
+
     public void Dispose() => folder.Dispose();
 }
