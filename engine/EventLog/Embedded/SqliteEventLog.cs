@@ -108,6 +108,10 @@ public sealed class SqliteEventLog : IEventLog
         return connection;
     }
 
+    /// <summary>
+    /// Group commit: every caller queues its batch; whoever holds the writer writes all queued batches in one
+    /// transaction (one fsync) and completes them together. Under concurrent load many small appends share a sync.
+    /// </summary>
     public async Task AppendAsync(IReadOnlyList<TenantEvent> events, CancellationToken cancellationToken)
     {
         if (events.Count == 0)
@@ -121,7 +125,37 @@ public sealed class SqliteEventLog : IEventLog
             payloads[i] = EventCodec.Encode(events[i]);
         }
 
+        var item = new PendingAppend(events, payloads, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        pending.Enqueue(item);
         await writeGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (!item.Done.Task.IsCompleted)
+            {
+                WritePending();
+            }
+        }
+        finally
+        {
+            writeGate.Release();
+        }
+
+        await item.Done.Task;
+    }
+
+    private sealed record PendingAppend(IReadOnlyList<TenantEvent> Events, byte[][] Payloads, TaskCompletionSource Done);
+
+    private readonly System.Collections.Concurrent.ConcurrentQueue<PendingAppend> pending = new();
+
+    /// <summary>Writes every queued batch in one transaction; the caller holds <see cref="writeGate"/>.</summary>
+    private void WritePending()
+    {
+        var taken = new List<PendingAppend>();
+        while (pending.TryDequeue(out var next))
+        {
+            taken.Add(next);
+        }
+
         try
         {
             using var transaction = writer.BeginTransaction();
@@ -132,22 +166,29 @@ public sealed class SqliteEventLog : IEventLog
             var payload = insert.Parameters.Add("$payload", SqliteType.Blob);
             insert.Parameters.AddWithValue("$at", time.GetUtcNow().ToUnixTimeSeconds());
             insert.Prepare();
-            for (var i = 0; i < events.Count; i++)
+            foreach (var append in taken)
             {
-                tenant.Value = events[i].TenantId;
-                payload.Value = payloads[i];
-                insert.ExecuteNonQuery();
+                for (var i = 0; i < append.Events.Count; i++)
+                {
+                    tenant.Value = append.Events[i].TenantId;
+                    payload.Value = append.Payloads[i];
+                    insert.ExecuteNonQuery();
+                }
             }
 
             transaction.Commit();
+            foreach (var append in taken)
+            {
+                append.Done.TrySetResult();
+            }
         }
         catch (SqliteException e)
         {
-            throw new EventLogUnavailableException($"The embedded event log at {Path} refused the batch: {e.Message}", e);
-        }
-        finally
-        {
-            writeGate.Release();
+            var failure = new EventLogUnavailableException($"The embedded event log at {Path} refused the batch: {e.Message}", e);
+            foreach (var append in taken)
+            {
+                append.Done.TrySetException(failure);
+            }
         }
     }
 
