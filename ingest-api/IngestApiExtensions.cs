@@ -23,9 +23,11 @@ public static class IngestApiExtensions
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<TokenIssuer>((o, issuer) =>
+            .Configure<TokenIssuer, TimeProvider>((o, issuer, time) =>
             {
                 o.MapInboundClaims = false;
+                o.TokenHandlers.Clear();
+                o.TokenHandlers.Add(new CachingTokenHandler(time) { MapInboundClaims = false });
                 o.TokenValidationParameters = issuer.ValidationParameters();
                 o.Events = TenantTokenEvents.Create();
             });

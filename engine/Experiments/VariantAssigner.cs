@@ -52,6 +52,7 @@ public sealed class VariantAssigner
     }
 
     /// <summary>The user's point in [0, 1).</summary>
+    [SkipLocalsInit] // the stack buffer is written before it is read; zeroing it would double the cost
     public double Point(string userId)
     {
         var length = prefix.Length + Encoding.UTF8.GetMaxByteCount(userId.Length);
