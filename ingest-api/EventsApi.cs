@@ -25,7 +25,7 @@ public static class EventsApi
     public sealed record IngestResponse(int Accepted, IReadOnlyList<Rejection> Rejected);
 
     internal static async Task<IResult> IngestAsync(HttpContext context, IEventLog log, EventValidator validator,
-        TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
+        Experiments.ExperimentService experiments, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var request = context.Request;
         if (!request.HasJsonContentType())
@@ -88,6 +88,12 @@ public static class EventsApi
             {
                 errors.Clear();
                 var e = validator.Validate(EventJson.ReadRaw(element), EventSource.Http, errors);
+                if (e is not null && await experiments.CheckEventAsync(tenantId, e, cancellationToken) is { } broken)
+                {
+                    errors.Add(broken);
+                    e = null;
+                }
+
                 if (e is null)
                 {
                     rejected.AddRange(errors.Select(x => new Rejection(index, x.Field, x.Reason)));

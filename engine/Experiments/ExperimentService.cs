@@ -139,6 +139,41 @@ public sealed partial class ExperimentService(IControlPlaneStore store, TimeProv
         return (experiment, experiment.Variants[assigner.Assign(userId!)]);
     }
 
+    private readonly ConcurrentDictionary<string, (bool Known, DateTimeOffset Until)> knownTenants = new();
+
+    /// <summary>
+    /// Checks an event against the tenant's experiment definitions (DESIGN.md: the experiment must exist when the
+    /// control plane knows it; one currency per experiment). Tenants the control plane does not know (development
+    /// tokens) are not checked. Returns the broken rule, or null.
+    /// </summary>
+    public async Task<EventError?> CheckEventAsync(string tenantId, PricingEvent e, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (!knownTenants.TryGetValue(tenantId, out var tenant) || tenant.Until < now)
+        {
+            tenant = (await store.GetTenantAsync(tenantId, cancellationToken) is not null, now + TimeSpan.FromSeconds(30));
+            knownTenants[tenantId] = tenant;
+        }
+
+        if (!tenant.Known)
+        {
+            return null;
+        }
+
+        var experiment = (await CachedAsync(tenantId, e.ExperimentId, cancellationToken)).Experiment;
+        if (experiment is null)
+        {
+            return new EventError("experiment_id", "is not an experiment of this tenant; create it with POST /v1/experiments (late or foreign data: po import)");
+        }
+
+        if (experiment.FindVariant(e.VariantId) is null)
+        {
+            return new EventError("variant_id", $"is not a variant of '{experiment.ExperimentId}' ({string.Join(", ", experiment.Variants.Select(v => v.VariantId))})");
+        }
+
+        return e.Currency != experiment.Currency ? new EventError("currency", $"must be {experiment.Currency}, the currency of '{experiment.ExperimentId}'") : null;
+    }
+
     /// <summary>The experiment as this process last saw it (at most a few seconds old), or null.</summary>
     public async Task<Experiment?> FindCachedAsync(string tenantId, string experimentId, CancellationToken cancellationToken) =>
         (await CachedAsync(tenantId, experimentId, cancellationToken)).Experiment;

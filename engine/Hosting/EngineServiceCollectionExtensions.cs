@@ -38,8 +38,7 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton(sp => new LakeQueries(sp.GetRequiredService<LakeLayout>()));
         services.AddSingleton(sp => new Lander(sp.GetRequiredService<IEventLog>(), sp.GetRequiredService<LakeLayout>(),
             sp.GetRequiredService<IOptions<LanderOptions>>().Value, sp.GetRequiredService<ILogger<Lander>>()));
-        services.AddSingleton<IControlPlaneStore>(sp =>
-            new SqliteControlPlaneStore(sp.GetRequiredService<IOptions<StorageOptions>>().Value.ControlPlaneConnectionString));
+        services.AddSingleton<IControlPlaneStore>(sp => CreateControlPlane(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.AddSingleton<TenantService>();
         services.AddOptions<KeyManagerOptions>().BindConfiguration(KeyManagerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<KeyManager>();
@@ -49,6 +48,18 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton<Usage.BillingService>();
         services.AddSingleton(sp => new TokenIssuer(sp.GetRequiredService<IOptions<AuthOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         return services;
+    }
+
+    private static SqliteControlPlaneStore CreateControlPlane(StorageOptions storage)
+    {
+        var connectionString = storage.ControlPlaneConnectionString;
+        if (connectionString.Contains("Host=", StringComparison.OrdinalIgnoreCase) || connectionString.StartsWith("postgres", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException(
+                "Storage:ControlPlane names a PostgreSQL server, but this build has only the SQLite control plane; leave the setting unset or point it at an SQLite file (Data Source=...).");
+        }
+
+        return new SqliteControlPlaneStore(connectionString);
     }
 
     private static SqliteEventLog CreateEmbeddedLog(StorageOptions storage, TimeProvider time) =>

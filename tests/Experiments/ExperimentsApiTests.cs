@@ -119,6 +119,26 @@ public sealed class ExperimentsApiTests : IDisposable
     }
 
     [Fact]
+    public async Task Events_must_name_an_experiment_of_the_tenant_one_of_its_variants_and_its_currency()
+    {
+        var (_, _, client) = await api.CreateTenantAsync(AdminKey, "Strict", "pro");
+        await IngestApiFactory.CreateTestExperimentAsync(client, "exp-1");
+        var now = DateTimeOffset.UtcNow;
+        var good = TestEvents.Assign(0, now);
+        var events = new[]
+        {
+            good,
+            good with { EventId = "x1", ExperimentId = "unknown-exp" },
+            good with { EventId = "x2", VariantId = "platinum" },
+            good with { EventId = "x3", Currency = "EUR" },
+        };
+        var response = await ReadAsync(await client.PostAsync("/v1/events", IngestApiFactory.Json(events)), HttpStatusCode.Accepted);
+        Assert.Equal(1, response.GetProperty("accepted").GetInt32());
+        var rejected = response.GetProperty("rejected").EnumerateArray().ToDictionary(r => r.GetProperty("index").GetInt32(), r => r.GetProperty("field").GetString());
+        Assert.Equal(new Dictionary<int, string?> { [1] = "experiment_id", [2] = "variant_id", [3] = "currency" }, rejected);
+    }
+
+    [Fact]
     public async Task A_tenant_unknown_to_the_control_plane_cannot_create_experiments()
     {
         using var client = api.ClientFor("dev-only-tenant");

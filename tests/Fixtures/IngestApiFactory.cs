@@ -86,6 +86,22 @@ public sealed class IngestApiFactory : WebApplicationFactory<Program>
         return (tenantId, body.RootElement.GetProperty("api_key").GetString()!, client);
     }
 
+    /// <summary>Creates (and starts) the experiment <see cref="TestEvents"/> uses: variants control and charm, in USD.</summary>
+    public static async Task CreateTestExperimentAsync(HttpClient client, string experimentId = "exp-1", bool start = false)
+    {
+        var body = $$"""{"experiment_id":"{{experimentId}}","name":"test","currency":"USD","variants":[{"variant_id":"control","price":9.99,"control":true},{"variant_id":"charm","price":8.99}]}""";
+        var created = await client.PostAsync("/v1/experiments", Json(body));
+        if (created.StatusCode != System.Net.HttpStatusCode.Created)
+        {
+            throw new InvalidOperationException($"creating {experimentId} answered {(int)created.StatusCode}: {await created.Content.ReadAsStringAsync()}");
+        }
+
+        if (start)
+        {
+            (await client.PostAsync($"/v1/experiments/{experimentId}/start", null)).EnsureSuccessStatusCode();
+        }
+    }
+
     public static HttpContent Json(IReadOnlyList<PricingEvent> events) => Json(EventJson.SerializeBatch(events));
 
     public static HttpContent Json(byte[] body)

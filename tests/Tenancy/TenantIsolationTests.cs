@@ -33,8 +33,8 @@ public sealed class TenantIsolationTests : IAsyncLifetime, IDisposable
         keyPrefixB = keyB[..12];
         var experiment = new
         {
-            experiment_id = "secret-exp", name = "B's test", currency = "EUR",
-            variants = new object[] { new { variant_id = "control", price = 10m, control = true }, new { variant_id = "low", price = 8m } },
+            experiment_id = "secret-exp", name = "B's test", currency = "USD",
+            variants = new object[] { new { variant_id = "control", price = 10m, control = true }, new { variant_id = "charm", price = 8m } },
         };
         Assert.Equal(HttpStatusCode.Created, (await b.PostAsJsonAsync("/v1/experiments", experiment)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await b.PostAsync("/v1/experiments/secret-exp/start", null)).StatusCode);
@@ -96,7 +96,13 @@ public sealed class TenantIsolationTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Tenant_a_cannot_write_into_tenant_bs_lake_partition()
     {
-        var forged = $$"""{"events":[{"tenant_id":"{{tenantB}}","event_id":"forged-1","type":"assign","experiment_id":"secret-exp","variant_id":"control","user_id":"x","price":1,"currency":"EUR","occurred_at":"{{DateTimeOffset.UtcNow:O}}"}]}""";
+        var intoB = $$"""{"events":[{"tenant_id":"{{tenantB}}","event_id":"forged-0","type":"assign","experiment_id":"secret-exp","variant_id":"control","user_id":"x","price":1,"currency":"USD","occurred_at":"{{DateTimeOffset.UtcNow:O}}"}]}""";
+        var rejected = await a.PostAsync("/v1/events", IngestApiFactory.Json(intoB));
+        Assert.Equal(HttpStatusCode.BadRequest, rejected.StatusCode); // A has no experiment 'secret-exp'
+        Assert.Contains("experiment_id", await rejected.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        await IngestApiFactory.CreateTestExperimentAsync(a, "exp-a");
+        var forged = $$"""{"events":[{"tenant_id":"{{tenantB}}","event_id":"forged-1","type":"assign","experiment_id":"exp-a","variant_id":"control","user_id":"x","price":1,"currency":"USD","occurred_at":"{{DateTimeOffset.UtcNow:O}}"}]}""";
         Assert.Equal(HttpStatusCode.Accepted, (await a.PostAsync("/v1/events", IngestApiFactory.Json(forged))).StatusCode);
         Assert.Equal(1, await api.LandUntilAsync(tenantA, 1));
         var queries = api.Services.GetRequiredService<LakeQueries>();

@@ -51,6 +51,7 @@ public sealed class TenantsAndKeysTests : IDisposable
 
         using var client = api.CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.GetProperty("access_token").GetString());
+        await IngestApiFactory.CreateTestExperimentAsync(client);
         var response = await client.PostAsync("/v1/events", IngestApiFactory.Json(TestEvents.Mixed(3, DateTimeOffset.UtcNow)));
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.Equal(4, await api.LandUntilAsync(tenantId, 4));

@@ -24,6 +24,7 @@ public sealed class UsageAndBillingTests : IDisposable
     public async Task Usage_counts_events_from_the_lake_and_api_calls_and_warns_at_80_and_100_percent()
     {
         var (tenantId, _, client) = await api.CreateTenantAsync(AdminKey, "Small shop", "free");
+        await IngestApiFactory.CreateTestExperimentAsync(client);
         var now = DateTimeOffset.UtcNow;
         var month = now.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
         var events = Enumerable.Range(0, 85).Select(i => TestEvents.Assign(i, now) with { OccurredAt = now.AddSeconds(-i) }).ToList();
@@ -35,7 +36,7 @@ public sealed class UsageAndBillingTests : IDisposable
         Assert.Equal(100, usage.GetProperty("included_events").GetInt64());
         Assert.Equal(85.0, usage.GetProperty("percent_of_included_events").GetDouble());
         Assert.Equal(60, usage.GetProperty("requests_per_minute").GetInt32());
-        Assert.Equal(2, usage.GetProperty("api_calls").GetInt64()); // the POST and this GET
+        Assert.Equal(3, usage.GetProperty("api_calls").GetInt64()); // creating the experiment, the POST and this GET
         Assert.Equal(85, usage.GetProperty("days").EnumerateArray().Sum(d => d.GetProperty("events").GetInt64()));
         Assert.Contains("85%", usage.GetProperty("warnings")[0].GetString(), StringComparison.Ordinal);
 
@@ -61,6 +62,7 @@ public sealed class UsageAndBillingTests : IDisposable
     public async Task The_plan_recommendation_is_the_cheapest_plan_for_the_usage_with_its_figures()
     {
         var (tenantId, _, client) = await api.CreateTenantAsync(AdminKey, "Overpaying", "pro");
+        await IngestApiFactory.CreateTestExperimentAsync(client);
         var now = DateTimeOffset.UtcNow;
         var month = now.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
         var events = Enumerable.Range(0, 40).Select(i => TestEvents.Assign(i, now) with { OccurredAt = now.AddSeconds(-i) }).ToList();
