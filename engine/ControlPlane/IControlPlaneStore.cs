@@ -48,8 +48,8 @@ public interface IControlPlaneStore
     Task<bool> DeleteExperimentAsync(string tenantId, string experimentId, CancellationToken cancellationToken);
 
     /// <summary>Adds API calls to the per-tenant, per-day counters (additive, so several processes can flush).</summary>
-    Task AddApiCallsAsync(IReadOnlyCollection<(string TenantId, DateOnly Day, long Calls)> counts, CancellationToken cancellationToken);
+    Task AddApiCallsAsync(IReadOnlyCollection<ApiCallCount> counts, CancellationToken cancellationToken);
 
     /// <summary>The tenant's API calls per day from <paramref name="from"/> to <paramref name="to"/> inclusive.</summary>
-    Task<IReadOnlyList<(DateOnly Day, long Calls)>> GetApiCallsAsync(string tenantId, DateOnly from, DateOnly to, CancellationToken cancellationToken);
+    Task<IReadOnlyList<ApiCallDay>> GetApiCallsAsync(string tenantId, DateOnly from, DateOnly to, CancellationToken cancellationToken);
 }

@@ -52,6 +52,9 @@ internal static class SqliteMigrations
                 calls     INTEGER NOT NULL,
                 PRIMARY KEY (tenant_id, day));
             """),
+        (5, "busiest minute per tenant and day", """
+            ALTER TABLE api_calls ADD COLUMN peak_per_minute INTEGER NOT NULL DEFAULT 0;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -4,32 +4,64 @@ using PricingOptimizer.ControlPlane;
 namespace PricingOptimizer.Usage;
 
 /// <summary>
-/// Counts API calls per tenant and day in memory and flushes the counts to the control plane now and then:
-/// counting stays off the request's critical path, and additive flushes let several API processes share one store.
+/// Counts API calls per tenant and day, and the busiest minute of the day, in memory; flushes them to the control
+/// plane now and then. Counting stays off the request's critical path (no lock in the common case), and additive
+/// flushes let several API processes share one store.
 /// </summary>
 public sealed class ApiCallCounter(IControlPlaneStore store, TimeProvider time)
 {
-    private readonly ConcurrentDictionary<(string Tenant, DateOnly Day), long> pending = new();
+    private readonly ConcurrentDictionary<(string Tenant, DateOnly Day), DayCounter> days = new();
 
-    public void Count(string tenantId) =>
-        pending.AddOrUpdate((tenantId, DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime)), 1, (_, n) => n + 1);
+    private sealed class DayCounter
+    {
+        public long Calls;
+        public long Minute;
+        public long MinuteCalls;
+        public long PeakPerMinute;
+    }
 
-    /// <summary>Calls counted here but not yet flushed, for one tenant and day range.</summary>
-    public long Pending(string tenantId, DateOnly from, DateOnly to) =>
-        pending.Where(kv => kv.Key.Tenant == tenantId && kv.Key.Day >= from && kv.Key.Day <= to).Sum(kv => kv.Value);
+    public void Count(string tenantId)
+    {
+        var now = time.GetUtcNow();
+        var counter = days.GetOrAdd((tenantId, DateOnly.FromDateTime(now.UtcDateTime)), static _ => new DayCounter());
+        Interlocked.Increment(ref counter.Calls);
+        var minute = now.UtcTicks / TimeSpan.TicksPerMinute;
+        if (Volatile.Read(ref counter.Minute) != minute)
+        {
+            lock (counter)
+            {
+                if (counter.Minute != minute)
+                {
+                    counter.MinuteCalls = 0;
+                    Volatile.Write(ref counter.Minute, minute);
+                }
+            }
+        }
 
-    public IEnumerable<(DateOnly Day, long Calls)> PendingByDay(string tenantId) =>
-        pending.Where(kv => kv.Key.Tenant == tenantId).Select(kv => (kv.Key.Day, kv.Value));
+        var inMinute = Interlocked.Increment(ref counter.MinuteCalls);
+        long peak;
+        while (inMinute > (peak = Volatile.Read(ref counter.PeakPerMinute)) &&
+               Interlocked.CompareExchange(ref counter.PeakPerMinute, inMinute, peak) != peak)
+        {
+        }
+    }
 
-    /// <summary>Writes what was counted to the store; counts that fail to write stay pending for the next flush.</summary>
+    /// <summary>What this process counted and has not flushed yet, per day, for one tenant.</summary>
+    public IEnumerable<ApiCallDay> PendingByDay(string tenantId) =>
+        days.Where(kv => kv.Key.Tenant == tenantId)
+            .Select(kv => new ApiCallDay(kv.Key.Day, Interlocked.Read(ref kv.Value.Calls), Interlocked.Read(ref kv.Value.PeakPerMinute)));
+
+    /// <summary>Writes the counts to the store; counts that fail to write are kept for the next flush.</summary>
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
-        var taken = new List<(string, DateOnly, long)>();
-        foreach (var key in pending.Keys)
+        var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+        var taken = new List<(string Tenant, DateOnly Day, DayCounter Counter, long Calls)>();
+        foreach (var (key, counter) in days)
         {
-            if (pending.TryRemove(key, out var calls) && calls > 0)
+            var calls = Interlocked.Exchange(ref counter.Calls, 0);
+            if (calls > 0 || key.Day < today)
             {
-                taken.Add((key.Tenant, key.Day, calls));
+                taken.Add((key.Tenant, key.Day, counter, calls));
             }
         }
 
@@ -40,13 +72,18 @@ public sealed class ApiCallCounter(IControlPlaneStore store, TimeProvider time)
 
         try
         {
-            await store.AddApiCallsAsync(taken, cancellationToken);
+            await store.AddApiCallsAsync(taken.Select(t => new ApiCallCount(t.Tenant, t.Day, t.Calls, Interlocked.Read(ref t.Counter.PeakPerMinute))).ToList(),
+                cancellationToken);
+            foreach (var t in taken.Where(t => t.Day < today))
+            {
+                days.TryRemove((t.Tenant, t.Day), out _);
+            }
         }
         catch
         {
-            foreach (var (tenant, day, calls) in taken)
+            foreach (var t in taken)
             {
-                pending.AddOrUpdate((tenant, day), calls, (_, n) => n + calls);
+                Interlocked.Add(ref t.Counter.Calls, t.Calls);
             }
 
             throw;

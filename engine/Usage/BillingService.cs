@@ -6,7 +6,7 @@ namespace PricingOptimizer.Usage;
 /// <summary>What one plan would have cost for the month's usage.</summary>
 public sealed record PlanCost(string Plan, decimal BasePrice, long IncludedEvents, long OverageEvents, decimal OverageCharge, decimal Total);
 
-/// <summary>The plan that would have cost least, with the figures that justify it.</summary>
+/// <summary>The plan that would have cost least while allowing the busiest minute seen, with the figures that justify it.</summary>
 public sealed record PlanRecommendation(string Plan, decimal Total, decimal Savings, string Reason, IReadOnlyList<PlanCost> ByPlan);
 
 /// <summary>A month's bill: base + overage, and the cheapest plan for that usage.</summary>
@@ -35,10 +35,13 @@ public sealed class BillingService(UsageService usage, IOptions<PlanOptions> pla
         var current = plans.Value.Get(used.Plan);
         var bill = Cost(used.Plan, current, used.Events);
         var byPlan = plans.Value.Plans.Select(p => Cost(p.Key, p.Value, used.Events)).OrderBy(c => c.Total).ThenBy(c => c.BasePrice).ToList();
-        var best = byPlan[0];
+        // A plan whose rate limit is below the busiest minute seen would have turned requests away: not a candidate.
+        var fitting = byPlan.Where(c => plans.Value.Get(c.Plan).RequestsPerMinute >= used.PeakRequestsPerMinute).ToList();
+        var best = fitting.Count > 0 ? fitting[0] : byPlan.First(c => c.Plan.Equals(used.Plan, StringComparison.OrdinalIgnoreCase));
+        var usageText = $"{used.Events:N0} events and at most {used.PeakRequestsPerMinute:N0} requests in a minute";
         var reason = best.Plan.Equals(used.Plan, StringComparison.OrdinalIgnoreCase) || best.Total == bill.Total
-            ? $"{used.Plan} is already the cheapest plan for {used.Events:N0} events a month ({bill.Total:0.00} {Currency})."
-            : $"For {used.Events:N0} events, {best.Plan} would have cost {best.Total:0.00} {Currency} instead of {bill.Total:0.00} {Currency} on {used.Plan}.";
+            ? $"{used.Plan} is already the cheapest plan for {usageText} ({bill.Total:0.00} {Currency})."
+            : $"For {usageText}, {best.Plan} would have cost {best.Total:0.00} {Currency} instead of {bill.Total:0.00} {Currency} on {used.Plan}.";
         var recommended = best.Total == bill.Total ? used.Plan : best.Plan;
         return new MonthlyBill(tenantId, used.Month, used.Plan, Currency, used.Events, bill.BasePrice, bill.IncludedEvents, bill.OverageEvents,
             current.OveragePricePer1000, bill.OverageCharge, bill.Total,

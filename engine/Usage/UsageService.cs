@@ -8,12 +8,12 @@ using PricingOptimizer.Tenancy;
 namespace PricingOptimizer.Usage;
 
 /// <summary>One day of a tenant's usage.</summary>
-public sealed record UsageDay(DateOnly Date, long Events, long ApiCalls);
+public sealed record UsageDay(DateOnly Date, long Events, long ApiCalls, long PeakRequestsPerMinute);
 
 /// <summary>A tenant's usage in a month against its plan.</summary>
 public sealed record MonthlyUsage(
     string TenantId, string Month, string Plan, int RequestsPerMinute, long IncludedEvents, long Events, double PercentOfIncludedEvents,
-    long ApiCalls, IReadOnlyList<UsageDay> Days, IReadOnlyList<string> Warnings);
+    long ApiCalls, long PeakRequestsPerMinute, IReadOnlyList<UsageDay> Days, IReadOnlyList<string> Warnings);
 
 /// <summary>Usage from the lake (events, each event_id once) and the control plane (API calls).</summary>
 public sealed class UsageService(IControlPlaneStore store, LakeQueries lake, ApiCallCounter calls, IOptions<PlanOptions> plans, TimeProvider time)
@@ -41,19 +41,23 @@ public sealed class UsageService(IControlPlaneStore store, LakeQueries lake, Api
                      ?? throw new TenancyException(TenancyError.NotFound, $"tenant '{tenantId}' is not in the control plane");
         var plan = plans.Value.Get(tenant.Plan);
         var events = (await lake.EventsByDayAsync(tenantId, from, to, cancellationToken)).ToDictionary(d => d.Day, d => d.Events);
-        var apiCalls = (await store.GetApiCallsAsync(tenantId, from, to, cancellationToken)).ToDictionary(d => d.Day, d => d.Calls);
-        foreach (var (day, pending) in calls.PendingByDay(tenantId).Where(p => p.Day >= from && p.Day <= to))
+        var apiCalls = (await store.GetApiCallsAsync(tenantId, from, to, cancellationToken)).ToDictionary(d => d.Day);
+        foreach (var pending in calls.PendingByDay(tenantId).Where(p => p.Day >= from && p.Day <= to))
         {
-            apiCalls[day] = apiCalls.GetValueOrDefault(day) + pending;
+            apiCalls[pending.Day] = apiCalls.TryGetValue(pending.Day, out var stored)
+                ? new(pending.Day, stored.Calls + pending.Calls, Math.Max(stored.PeakPerMinute, pending.PeakPerMinute))
+                : pending;
         }
 
         var days = events.Keys.Union(apiCalls.Keys).Order()
-            .Select(d => new UsageDay(d, events.GetValueOrDefault(d), apiCalls.GetValueOrDefault(d))).ToList();
+            .Select(d => new UsageDay(d, events.GetValueOrDefault(d), apiCalls.GetValueOrDefault(d)?.Calls ?? 0, apiCalls.GetValueOrDefault(d)?.PeakPerMinute ?? 0))
+            .ToList();
         var total = days.Sum(d => d.Events);
         var percent = plan.IncludedEventsPerMonth == 0 ? (total > 0 ? 100.0 : 0.0) : 100.0 * total / plan.IncludedEventsPerMonth;
         percentCache[tenantId] = (percent, time.GetUtcNow() + PercentCacheTime);
         return new MonthlyUsage(tenantId, month, tenant.Plan, plan.RequestsPerMinute, plan.IncludedEventsPerMonth, total, Math.Round(percent, 2),
-            days.Sum(d => d.ApiCalls), days, Warnings(percent, total, plan.IncludedEventsPerMonth));
+            days.Sum(d => d.ApiCalls), days.Select(d => d.PeakRequestsPerMinute).DefaultIfEmpty(0).Max(), days,
+            Warnings(percent, total, plan.IncludedEventsPerMonth));
     }
 
     private static List<string> Warnings(double percent, long events, long included) => percent switch

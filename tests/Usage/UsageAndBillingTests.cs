@@ -81,6 +81,25 @@ public sealed class UsageAndBillingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_plan_too_small_for_the_busiest_minute_is_not_recommended()
+    {
+        var (_, _, client) = await api.CreateTenantAsync(AdminKey, "Busy", "pro");
+        for (var i = 0; i < 70; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/experiments")).StatusCode);
+        }
+
+        var month = DateTimeOffset.UtcNow.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
+        var usage = await ReadAsync(await client.GetAsync($"/v1/usage?month={month}"));
+        Assert.InRange(usage.GetProperty("peak_requests_per_minute").GetInt64(), 36, 72); // the 70 may straddle a minute boundary
+        var bill = await ReadAsync(await client.GetAsync($"/v1/billing/{month}"));
+        var recommendation = bill.GetProperty("recommendation");
+        var expected = usage.GetProperty("peak_requests_per_minute").GetInt64() > 60 ? "starter" : "free";
+        Assert.Equal(expected, recommendation.GetProperty("plan").GetString());
+        Assert.Contains("requests in a minute", recommendation.GetProperty("reason").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_bad_month_is_400()
     {
         var (_, _, client) = await api.CreateTenantAsync(AdminKey, "Typo", "free");
