@@ -13,7 +13,7 @@ public static class TokenCommand
         var tenant = new Option<string>("--tenant") { Description = "Tenant id (letters, digits, '-', '_')", Required = true };
         var plan = new Option<string>("--plan") { Description = "Plan claim", DefaultValueFactory = _ => "free" };
         var hours = new Option<int>("--hours") { Description = "Lifetime in hours. Default: Auth:TokenLifetimeHours" };
-        var command = new Command("token", "Mint a development JWT for a tenant from Auth:SigningKey (the control plane issues real ones).")
+        var command = new Command("token", "Mint a development JWT for a tenant from Auth:SigningKey (real tokens come from POST /v1/auth/token).")
         {
             tenant, plan, hours,
         };
