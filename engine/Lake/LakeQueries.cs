@@ -112,6 +112,33 @@ public sealed class LakeQueries : IDisposable
         return result;
     }
 
+    /// <summary>Per-variant sufficient statistics of one experiment, and how many users were exposed to more than one variant.</summary>
+    public async Task<(IReadOnlyList<Statistics.VariantStats> Variants, long MultipleExposureUsers)> ExperimentStatsAsync(string tenantId,
+        string experimentId, CancellationToken cancellationToken)
+    {
+        if (!TenantHasEvents(tenantId))
+        {
+            return ([], 0);
+        }
+
+        await using var connection = Connect();
+        await using var command = connection.CreateCommand();
+        command.CommandText = SqlResources.Get("experiment_stats");
+        command.Parameters.Add(new DuckDBParameter("files", TenantGlob(tenantId)));
+        command.Parameters.Add(new DuckDBParameter("experiment", experimentId));
+        var result = new List<Statistics.VariantStats>();
+        long multiple = 0;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            result.Add(new Statistics.VariantStats(reader.GetString(0), reader.GetDecimal(1), reader.GetInt64(2), reader.GetInt64(3),
+                reader.IsDBNull(4) ? 0m : reader.GetDecimal(4), reader.IsDBNull(5) ? 0 : reader.GetDouble(5)));
+            multiple = reader.GetInt64(6);
+        }
+
+        return (result, multiple);
+    }
+
     private static StoredEvent ReadStoredEvent(DbDataReader reader)
     {
         EventTypeNames.TryParse(reader.GetString(3), out var type);

@@ -1,0 +1,101 @@
+using System.Text.Json;
+using PricingOptimizer.Events;
+using PricingOptimizer.Lake;
+using PricingOptimizer.Statistics;
+using PricingOptimizer.Tests.Fixtures;
+
+namespace PricingOptimizer.Tests.Statistics;
+
+/// <summary>The readout over the lake agrees with scipy/statsmodels on the shared reference cases, to 1e-6 relative.</summary>
+public sealed class ReferenceCaseTests : IDisposable
+{
+    private readonly TempDirectory temp = new();
+
+    public static string ReferenceFolder
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, "shared", "reference");
+                if (Directory.Exists(candidate))
+                {
+                    return candidate;
+                }
+            }
+
+            throw new DirectoryNotFoundException("shared/reference (the reference cases) was not found above the test folder");
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task The_readout_agrees_with_the_reference_on_every_field(int number)
+    {
+        var lake = new LakeLayout(Path.Combine(temp.Path, "lake"));
+        var importer = new CsvImporter(lake, new EventValidator(TimeProvider.System), TimeProvider.System);
+        var result = await importer.ImportAsync("ref", Path.Combine(ReferenceFolder, $"case-{number}.csv"), CancellationToken.None);
+        Assert.Empty(result.Errors);
+
+        using var expectedDocument = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(ReferenceFolder, $"case-{number}.expected.json")));
+        var expected = expectedDocument.RootElement;
+        using var queries = new LakeQueries(lake);
+        var (stats, multiple) = await queries.ExperimentStatsAsync("ref", "exp-1", CancellationToken.None);
+        var readout = ReadoutCalculator.Compute("ref", "exp-1", stats, multiple, expected.GetProperty("control_variant_id").GetString(), null);
+        using var actualDocument = JsonDocument.Parse(JsonSerializer.Serialize(readout, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
+        var actual = actualDocument.RootElement;
+
+        Assert.Equal(expected.GetProperty("control_variant_id").GetString(), actual.GetProperty("control_variant_id").GetString());
+        Assert.Equal(expected.GetProperty("multiple_exposure_users").GetInt64(), actual.GetProperty("multiple_exposure_users").GetInt64());
+        Close(expected.GetProperty("srm_p_value"), actual.GetProperty("srm_p_value"), "srm_p_value");
+        if (expected.TryGetProperty("elasticity", out var elasticity) && elasticity.ValueKind != JsonValueKind.Null)
+        {
+            Close(elasticity.GetProperty("slope"), actual.GetProperty("elasticity").GetProperty("slope"), "elasticity.slope");
+            Close(elasticity.GetProperty("slope_ci"), actual.GetProperty("elasticity").GetProperty("slope_ci"), "elasticity.slope_ci");
+        }
+        else
+        {
+            Assert.Equal(JsonValueKind.Null, actual.GetProperty("elasticity").ValueKind);
+        }
+
+        var actualVariants = actual.GetProperty("variants").EnumerateArray().ToDictionary(v => v.GetProperty("variant_id").GetString()!);
+        Assert.Equal(expected.GetProperty("variants").GetArrayLength(), actualVariants.Count);
+        foreach (var variant in expected.GetProperty("variants").EnumerateArray())
+        {
+            var id = variant.GetProperty("variant_id").GetString()!;
+            var mine = actualVariants[id];
+            foreach (var field in variant.EnumerateObject().Where(f => f.Name != "variant_id"))
+            {
+                Close(field.Value, mine.GetProperty(field.Name), $"{id}.{field.Name}");
+            }
+
+            foreach (var field in mine.EnumerateObject().Where(f => !variant.TryGetProperty(f.Name, out _)))
+            {
+                Assert.True(field.Value.ValueKind == JsonValueKind.Null, $"{id}.{field.Name} should be null (control-only), is {field.Value}");
+            }
+        }
+    }
+
+    private static void Close(JsonElement expected, JsonElement actual, string what)
+    {
+        if (expected.ValueKind == JsonValueKind.Array)
+        {
+            Assert.Equal(expected.GetArrayLength(), actual.GetArrayLength());
+            for (var i = 0; i < expected.GetArrayLength(); i++)
+            {
+                Close(expected[i], actual[i], $"{what}[{i}]");
+            }
+
+            return;
+        }
+
+        Assert.True(actual.ValueKind == JsonValueKind.Number, $"{what}: expected {expected}, got {actual}");
+        var e = expected.GetDouble();
+        var a = actual.GetDouble();
+        Assert.True(Math.Abs(a - e) <= 1e-6 * Math.Max(Math.Abs(e), 1e-12), $"{what}: expected {e:R}, got {a:R}");
+    }
+
+    public void Dispose() => temp.Dispose();
+}
