@@ -52,6 +52,10 @@ public static class ExperimentsApi
                 }))
             .WithName("DeleteExperiment").WithSummary("Deletes a draft or completed experiment.");
 
+        experiments.MapGet("/{experimentId}/readout", (string experimentId, string? control, HttpContext context, Statistics.ReadoutService readouts,
+                    CancellationToken ct) => Problems.Guard(async () => Results.Ok(await readouts.GetAsync(context.TenantId(), experimentId, control, ct))))
+            .WithName("Readout").WithSummary("The statistics contract's readout: per variant, against the control.");
+
         experiments.MapPost("/{experimentId}/{action:regex(^(start|pause|complete)$)}",
                 (string experimentId, string action, HttpContext context, ExperimentService service, CancellationToken ct) =>
                     Problems.Guard(async () => Results.Ok(ToResponse(await service.MoveAsync(context.TenantId(), experimentId, action, ct)))))

@@ -37,6 +37,7 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton(sp => new LakeLayout(sp.GetRequiredService<IOptions<StorageOptions>>().Value.LakeRoot));
         services.AddSingleton(sp => new LakeQueries(sp.GetRequiredService<LakeLayout>()));
         services.AddSingleton<CsvImporter>();
+        services.AddSingleton<Statistics.ReadoutService>();
         services.AddSingleton(sp => new Lander(sp.GetRequiredService<IEventLog>(), sp.GetRequiredService<LakeLayout>(),
             sp.GetRequiredService<IOptions<LanderOptions>>().Value, sp.GetRequiredService<ILogger<Lander>>()));
         services.AddSingleton<IControlPlaneStore>(sp => CreateControlPlane(sp.GetRequiredService<IOptions<StorageOptions>>().Value));

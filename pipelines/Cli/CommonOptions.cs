@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace PricingOptimizer.Pipelines.Cli;
 
@@ -9,6 +10,23 @@ public static class CommonOptions
     public static Option<string?> Data() => new("--data") { Description = "Data directory (event log, control plane, lake). Default: Storage:DataDirectory, else ./data" };
 
     public static Option<string?> Lake() => new("--lake") { Description = "Lake directory. Default: {data}/lake" };
+
+    /// <summary>The engine's services on <paramref name="configuration"/>, for commands that run without the API.</summary>
+    public static Microsoft.Extensions.DependencyInjection.ServiceProvider Services(IConfiguration configuration)
+    {
+        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
+        services.AddSingleton(configuration);
+        services.AddLogging();
+        PricingOptimizer.Hosting.EngineServiceCollectionExtensions.AddPricingOptimizerEngine(services);
+        return Microsoft.Extensions.DependencyInjection.ServiceCollectionContainerBuilderExtensions.BuildServiceProvider(services);
+    }
+
+    /// <summary>--tenant, checked.</summary>
+    public static Option<string> Tenant() => new("--tenant") { Description = "Tenant id", Required = true };
+
+    public static string CheckTenant(string tenantId) => PricingOptimizer.Lake.LakeLayout.IsValidTenantId(tenantId)
+        ? tenantId
+        : throw new CliException($"--tenant '{tenantId}' must be 1-64 characters of letters, digits, '-' or '_'");
 
     /// <summary>appsettings.json in the working folder, then PO_-less environment variables (<c>Storage__DataDirectory</c>), then the flags.</summary>
     public static IConfigurationRoot Configuration(string? data, string? lake, IDictionary<string, string?>? overrides = null)

@@ -13,6 +13,9 @@ public static class PoCommandLine
         {
             LandCommand.Create(),
             TokenCommand.Create(),
+            ImportExportCommands.Import(),
+            ImportExportCommands.Export(),
+            ReadoutCommand.Create(),
             DemoCommand.Create(),
             BenchCommand.Create(),
         };

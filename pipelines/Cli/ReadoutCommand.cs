@@ -1,0 +1,76 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using PricingOptimizer.Statistics;
+using PricingOptimizer.Tenancy;
+
+namespace PricingOptimizer.Pipelines.Cli;
+
+/// <summary><c>po readout</c>: the statistics contract for one experiment, as a table or JSON.</summary>
+public static class ReadoutCommand
+{
+    public static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
+
+    public static Command Create()
+    {
+        var tenant = CommonOptions.Tenant();
+        var experiment = new Option<string>("--experiment") { Description = "Experiment id", Required = true };
+        var control = new Option<string?>("--control") { Description = "Control variant (default: the configured one, else 'control', else the first)" };
+        var json = new Option<bool>("--json") { Description = "Print the contract's JSON" };
+        var data = CommonOptions.Data();
+        var lake = CommonOptions.Lake();
+        var command = new Command("readout", "Per-variant conversion, revenue and comparisons against the control.") { tenant, experiment, control, json, data, lake };
+        command.SetAction(async (parse, ct) =>
+        {
+            var tenantId = CommonOptions.CheckTenant(parse.GetValue(tenant)!);
+            await using var services = CommonOptions.Services(CommonOptions.Configuration(parse.GetValue(data), parse.GetValue(lake)));
+            Readout readout;
+            try
+            {
+                readout = await services.GetRequiredService<ReadoutService>().GetAsync(tenantId, parse.GetValue(experiment)!, parse.GetValue(control), ct);
+            }
+            catch (TenancyException e)
+            {
+                throw new CliException(e.Field is null ? e.Message : $"--{e.Field.Replace("experiment_id", "experiment", StringComparison.Ordinal)}: {e.Message}");
+            }
+
+            Console.Write(parse.GetValue(json) ? JsonSerializer.Serialize(readout, Json) + Environment.NewLine : Table(readout));
+            return 0;
+        });
+        return command;
+    }
+
+    public static string Table(Readout r)
+    {
+        static string F(double? v, string format) => v is null ? "—" : v.Value.ToString(format, CultureInfo.InvariantCulture);
+        static string Ci(double[]? ci, string format) => ci is null ? "—" : $"[{F(ci[0], format)}, {F(ci[1], format)}]";
+
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"Experiment {r.ExperimentId} of {r.TenantId} — control: {r.ControlVariantId ?? "—"}");
+        text.AppendLine(CultureInfo.InvariantCulture,
+            $"Sample ratio p = {F(r.SrmPValue, "0.0000")}{(r.SrmPValue < 0.001 ? "  (!) users are not split as configured: check the assignment" : "")}; users in more than one variant (excluded): {r.MultipleExposureUsers:N0}");
+        text.AppendLine();
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+            $"{"variant",-12} {"price",9} {"users",8} {"buyers",7} {"conv.rate",9} {"95% CI",19} {"revenue",11} {"rev/user",9} {"lift",8} {"lift 95% CI",19} {"p",7} {"p (Holm)",8} {"rev p",7} {"P(beat)",7} {"exp.loss",9} {"arc el.",7}"));
+        foreach (var v in r.Variants)
+        {
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"{v.VariantId,-12} {v.Price,9:0.00} {v.Users,8:N0} {v.Conversions,7:N0} {F(v.ConversionRate * 100, "0.00") + "%",9} {Ci(v.ConversionRateCi?.Select(x => x * 100).ToArray(), "0.00"),19} {v.Revenue,11:N2} {F(v.RevenuePerUser, "0.000"),9} {F(v.Lift * 100, "+0.0;-0.0") + (v.Lift is null ? "" : "%"),8} {Ci(v.LiftCi?.Select(x => x * 100).ToArray(), "+0.0;-0.0"),19} {F(v.PValue, "0.0000"),7} {F(v.PValueAdjusted, "0.0000"),8} {F(v.RevenuePerUserPValue, "0.0000"),7} {F(v.ChanceToBeatControl * 100, "0.0") + (v.ChanceToBeatControl is null ? "" : "%"),7} {F(v.ExpectedLoss, "0.00000"),9} {F(v.ArcElasticity, "0.00"),7}"));
+        }
+
+        if (r.Elasticity is { } e)
+        {
+            text.AppendLine();
+            text.AppendLine(CultureInfo.InvariantCulture, $"Price elasticity of conversion (log-log fit): {e.Slope:0.000}, 95% CI [{e.SlopeCi[0]:0.000}, {e.SlopeCi[1]:0.000}]");
+        }
+
+        foreach (var note in r.Notes)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"note: {note}");
+        }
+
+        return text.ToString();
+    }
+}

@@ -1,0 +1,86 @@
+using System.Net;
+using System.Text.Json;
+using PricingOptimizer.Tests.Fixtures;
+
+namespace PricingOptimizer.Tests.Statistics;
+
+public sealed class ImportAndReadoutTests : IDisposable
+{
+    private readonly TempDirectory folder = new();
+
+    private string Csv(string name, string content)
+    {
+        var path = Path.Combine(folder.Path, name);
+        File.WriteAllText(path, content);
+        return path;
+    }
+
+    [Fact]
+    public async Task Po_import_reports_bad_rows_by_line_imports_the_rest_and_a_second_import_changes_nothing()
+    {
+        var csv = Csv("mixed.csv", """
+            event_id,type,experiment_id,variant_id,user_id,price,revenue,currency,occurred_at
+            e1,assign,exp,control,u1,9.99,,USD,2021-03-01T10:00:00Z
+            e2,assign,exp,charm,u2,-8.99,,USD,2021-03-01T10:00:00Z
+            e3,convert,exp,control,u1,9.99,19.98,USD,2021-03-01T10:05:00Z
+            e4,view,exp,control,u3,9.99,,usd,2021-03-01T10:00:00Z
+            """);
+        var data = Path.Combine(folder.Path, "data");
+        var first = await PoProcess.RunAsync(folder.Path, null, "import", "--tenant", "shop", "--csv", csv, "--data", data);
+        Assert.Equal(3, first.ExitCode);
+        Assert.Contains("mixed.csv:3: price must be >= 0", first.Stderr, StringComparison.Ordinal);
+        Assert.Contains("mixed.csv:5: type must be 'assign' or 'convert'", first.Stderr, StringComparison.Ordinal);
+        Assert.Contains("mixed.csv:5: currency", first.Stderr, StringComparison.Ordinal);
+        Assert.Contains("imported 2 events", first.Stdout, StringComparison.Ordinal);
+        var files = Directory.EnumerateFiles(Path.Combine(data, "lake"), "*", SearchOption.AllDirectories).Order().ToList();
+
+        var second = await PoProcess.RunAsync(folder.Path, null, "import", "--tenant", "shop", "--csv", csv, "--data", data);
+        Assert.Equal(3, second.ExitCode);
+        Assert.Equal(files, Directory.EnumerateFiles(Path.Combine(data, "lake"), "*", SearchOption.AllDirectories).Order().ToList());
+
+        var readout = await PoProcess.RunAsync(folder.Path, null, "readout", "--tenant", "shop", "--experiment", "exp", "--data", data, "--json");
+        Assert.Equal(0, readout.ExitCode);
+        using var json = JsonDocument.Parse(readout.Stdout);
+        var control = json.RootElement.GetProperty("variants").EnumerateArray().Single();
+        Assert.Equal(1, control.GetProperty("users").GetInt64());
+        Assert.Equal(1, control.GetProperty("conversions").GetInt64());
+        Assert.Equal(19.98m, control.GetProperty("revenue").GetDecimal());
+    }
+
+    [Fact]
+    public async Task Export_then_import_elsewhere_gives_the_same_readout()
+    {
+        var data = Path.Combine(folder.Path, "data");
+        var reference = Path.Combine(ReferenceCaseTests.ReferenceFolder, "case-3.csv");
+        Assert.Equal(0, (await PoProcess.RunAsync(folder.Path, null, "import", "--tenant", "a", "--csv", reference, "--data", data)).ExitCode);
+        var exported = Path.Combine(folder.Path, "exported.csv");
+        Assert.Equal(0, (await PoProcess.RunAsync(folder.Path, null, "export", "--tenant", "a", "--experiment", "exp-1", "--csv", exported, "--data", data)).ExitCode);
+        Assert.Equal(0, (await PoProcess.RunAsync(folder.Path, null, "import", "--tenant", "b", "--csv", exported, "--data", data)).ExitCode);
+
+        var a = await PoProcess.RunAsync(folder.Path, null, "readout", "--tenant", "a", "--experiment", "exp-1", "--control", "A", "--data", data, "--json");
+        var b = await PoProcess.RunAsync(folder.Path, null, "readout", "--tenant", "b", "--experiment", "exp-1", "--control", "A", "--data", data, "--json");
+        Assert.Equal(a.Stdout.Replace("\"a\"", "\"b\"", StringComparison.Ordinal), b.Stdout);
+    }
+
+    [Fact]
+    public async Task The_api_serves_the_same_readout()
+    {
+        using var api = new IngestApiFactory(new Dictionary<string, string?> { ["Auth:AdminKey"] = "readout-admin" });
+        var (tenantId, _, client) = await api.CreateTenantAsync("readout-admin", "Shop", "pro");
+        await IngestApiFactory.CreateTestExperimentAsync(client, "exp-1");
+        var events = TestEvents.Mixed(60, DateTimeOffset.UtcNow);
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync("/v1/events", IngestApiFactory.Json(events))).StatusCode);
+        await api.LandUntilAsync(tenantId, events.Count);
+
+        var response = await client.GetAsync("/v1/experiments/exp-1/readout");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("control", json.RootElement.GetProperty("control_variant_id").GetString());
+        Assert.Equal(60, json.RootElement.GetProperty("variants").EnumerateArray().Sum(v => v.GetProperty("users").GetInt64()));
+        Assert.Equal(20, json.RootElement.GetProperty("variants").EnumerateArray().Sum(v => v.GetProperty("conversions").GetInt64()));
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/v1/experiments/none/readout")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync("/v1/experiments/exp-1/readout?control=zzz")).StatusCode);
+    }
+
+    public void Dispose() => folder.Dispose();
+}
