@@ -13,7 +13,10 @@ public sealed record Readout(
     ElasticityFit? Elasticity,
     IReadOnlyList<string> Notes);
 
-/// <summary>One variant's figures; the comparison fields are null for the control.</summary>
+/// <summary>
+/// One variant's figures; the comparison fields are null for the control. <see cref="SequentialPValue"/> is beyond the
+/// contract: an always-valid p-value (mSPRT) that may be looked at any day.
+/// </summary>
 public sealed record VariantReadout(
     string VariantId,
     decimal Price,
@@ -30,7 +33,8 @@ public sealed record VariantReadout(
     double? RevenuePerUserPValue,
     double? ChanceToBeatControl,
     double? ExpectedLoss,
-    double? ArcElasticity);
+    double? ArcElasticity,
+    double? SequentialPValue = null);
 
 /// <summary>The log-log fit of conversion rate on price.</summary>
 public sealed record ElasticityFit(double Slope, [property: JsonPropertyName("slope_ci")] double[] SlopeCi);

@@ -58,6 +58,7 @@ public static class ReadoutCalculator
                 ChanceToBeatControl = c.ChanceToBeat,
                 ExpectedLoss = c.ExpectedLoss,
                 ArcElasticity = c.ArcElasticity,
+                SequentialPValue = Sequential.PValue(v.Users, v.Conversions, control.Users, control.Conversions),
             });
         }
 

@@ -16,6 +16,7 @@ public static class PoCommandLine
             ImportExportCommands.Import(),
             ImportExportCommands.Export(),
             ReadoutCommand.Create(),
+            PowerCommand.Create(),
             DemoCommand.Create(),
             BenchCommand.Create(),
         };

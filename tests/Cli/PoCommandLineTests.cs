@@ -46,6 +46,17 @@ public sealed class PoCommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task Po_power_prints_users_per_variant_by_the_textbook_formula()
+    {
+        var result = await PoProcess.RunAsync(folder.Path, null, "power", "--baseline-rate", "0.1", "--mde", "0.2");
+        Assert.Equal(0, result.ExitCode);
+        Assert.StartsWith("3,841 users per variant", result.Stdout, StringComparison.Ordinal);
+        var bad = await PoProcess.RunAsync(folder.Path, null, "power", "--baseline-rate", "0", "--mde", "0.2");
+        Assert.NotEqual(0, bad.ExitCode);
+        Assert.StartsWith("po: ", bad.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Po_demo_runs_end_to_end_and_finds_every_event_once()
     {
         var result = await PoProcess.RunAsync(folder.Path, null, "demo", "--data", folder.Path);

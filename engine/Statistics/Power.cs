@@ -1,0 +1,32 @@
+using MathNet.Numerics.Distributions;
+
+namespace PricingOptimizer.Statistics;
+
+/// <summary>Sample size for a two-proportion z-test (the textbook formula without continuity correction).</summary>
+public static class Power
+{
+    /// <summary>
+    /// Users per variant to detect a change from <paramref name="baselineRate"/> to <paramref name="targetRate"/> with a
+    /// two-sided test at level <paramref name="alpha"/> and power <paramref name="power"/>; with more than two variants the
+    /// level is split across the comparisons with the control (Bonferroni).
+    /// </summary>
+    public static long UsersPerVariant(double baselineRate, double targetRate, double alpha = 0.05, double power = 0.8, int variants = 2)
+    {
+        if (baselineRate is <= 0 or >= 1 || targetRate is <= 0 or >= 1 || baselineRate == targetRate)
+        {
+            throw new ArgumentOutOfRangeException(nameof(targetRate), "rates must be strictly between 0 and 1 and differ");
+        }
+
+        if (alpha is <= 0 or >= 1 || power is <= 0 or >= 1 || variants < 2)
+        {
+            throw new ArgumentOutOfRangeException(nameof(alpha), "alpha and power must be in (0, 1); variants at least 2");
+        }
+
+        var level = alpha / (variants - 1);
+        var zAlpha = Normal.InvCDF(0, 1, 1 - (level / 2));
+        var zBeta = Normal.InvCDF(0, 1, power);
+        var mean = (baselineRate + targetRate) / 2;
+        var numerator = (zAlpha * Math.Sqrt(2 * mean * (1 - mean))) + (zBeta * Math.Sqrt((baselineRate * (1 - baselineRate)) + (targetRate * (1 - targetRate))));
+        return (long)Math.Ceiling(numerator * numerator / ((targetRate - baselineRate) * (targetRate - baselineRate)));
+    }
+}
