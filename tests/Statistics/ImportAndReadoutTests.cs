@@ -48,6 +48,39 @@ public sealed class ImportAndReadoutTests : IDisposable
     }
 
     [Fact]
+    public async Task The_counting_rules_hold_on_duplicates_early_converts_and_multiple_exposure()
+    {
+        var csv = Csv("rules.csv", """
+            event_id,type,experiment_id,variant_id,user_id,price,revenue,currency,occurred_at
+            a1,assign,exp,control,u1,10,,USD,2021-03-01T10:00:00Z
+            a1,assign,exp,control,u1,10,,USD,2021-03-01T10:00:00Z
+            c1,convert,exp,control,u1,10,30,USD,2021-03-01T10:05:00Z
+            c1,convert,exp,control,u1,10,30,USD,2021-03-01T10:05:00Z
+            a2,assign,exp,b,u2,8,,USD,2021-03-01T10:00:00Z
+            c2,convert,exp,b,u2,8,,USD,2021-03-01T09:59:00Z
+            a3,assign,exp,control,u3,10,,USD,2021-03-01T10:00:00Z
+            a3b,assign,exp,b,u3,8,,USD,2021-03-01T11:00:00Z
+            c3,convert,exp,b,u3,8,,USD,2021-03-01T11:05:00Z
+            a4,assign,exp,b,u4,8,,USD,2021-03-02T10:00:00Z
+            a4b,assign,exp,b,u4,8,,USD,2021-03-01T10:00:00Z
+            c4,convert,exp,b,u4,8,,USD,2021-03-01T12:00:00Z
+            """);
+        var data = Path.Combine(folder.Path, "data");
+        Assert.Equal(0, (await PoProcess.RunAsync(folder.Path, null, "import", "--tenant", "rules", "--csv", csv, "--data", data)).ExitCode);
+        var readout = await PoProcess.RunAsync(folder.Path, null, "readout", "--tenant", "rules", "--experiment", "exp", "--data", data, "--json");
+        Assert.Equal(0, readout.ExitCode);
+        using var json = JsonDocument.Parse(readout.Stdout);
+        var variants = json.RootElement.GetProperty("variants").EnumerateArray().ToDictionary(v => v.GetProperty("variant_id").GetString()!);
+        Assert.Equal(1, json.RootElement.GetProperty("multiple_exposure_users").GetInt64()); // u3
+        Assert.Equal(1, variants["control"].GetProperty("users").GetInt64()); // u1, once
+        Assert.Equal(1, variants["control"].GetProperty("conversions").GetInt64());
+        Assert.Equal(30m, variants["control"].GetProperty("revenue").GetDecimal()); // the repeated convert counts once
+        Assert.Equal(2, variants["b"].GetProperty("users").GetInt64()); // u2, u4
+        Assert.Equal(1, variants["b"].GetProperty("conversions").GetInt64()); // u2's convert came before the assign; u4's after its first
+        Assert.Equal(8m, variants["b"].GetProperty("revenue").GetDecimal());
+    }
+
+    [Fact]
     public async Task Export_then_import_elsewhere_gives_the_same_readout()
     {
         var data = Path.Combine(folder.Path, "data");

@@ -1,39 +1,48 @@
 -- Sufficient statistics per variant of one experiment, by the counting rules of DESIGN.md "Statistics contract":
--- each event_id once (lake_events); a user counts in the variant of their first assign (earliest occurred_at,
--- ties by event_id); users assigned to more than one variant are excluded; converts before the first assign are
--- ignored; revenue is the convert's revenue, else its price.
-WITH ev AS (
-    SELECT * FROM lake_events($files) WHERE experiment_id = $experiment
+-- a user counts in the variant of their first assign; users assigned to more than one variant are excluded;
+-- converts before the first assign are ignored; revenue is the convert's revenue, else its price.
+-- Each event_id counts once: converts are deduplicated by event_id (the first ingested copy wins), since a repeated
+-- convert would add revenue. Assigns are aggregated per user directly: a repeated assign (a client retry, a replay)
+-- is the same user, variant and time, so it changes none of the per-user figures, and skipping a pass over every
+-- assign keeps the readout within its time budget. Hash aggregates only, no sort-based windows.
+WITH raw AS (
+    SELECT event_id, type, user_id, variant_id, price, revenue, occurred_at, ingested_at
+    FROM read_parquet($files, hive_partitioning = true, union_by_name = true,
+                      hive_types = {'tenant_id': VARCHAR, 'event_date': DATE})
+    WHERE experiment_id = $experiment
 ),
-assigns AS (
-    SELECT user_id, variant_id, price, occurred_at,
-           row_number() OVER (PARTITION BY user_id ORDER BY occurred_at, event_id) AS n
-    FROM ev WHERE type = 'assign'
+users AS MATERIALIZED (
+    -- A user with one variant has it on every assign, so any_value is the variant of their first assign.
+    SELECT user_id,
+           count(DISTINCT variant_id)   AS variants,
+           any_value(variant_id)        AS variant_id,
+           arg_min(price, occurred_at)  AS price,
+           min(occurred_at)             AS first_at
+    FROM raw WHERE type = 'assign'
+    GROUP BY user_id
 ),
-exposure AS (
-    SELECT user_id, count(DISTINCT variant_id) AS variants FROM assigns GROUP BY user_id
-),
-firsts AS (
-    SELECT a.user_id, a.variant_id, a.price, a.occurred_at AS first_at
-    FROM assigns a JOIN exposure x USING (user_id)
-    WHERE a.n = 1 AND x.variants = 1
+converts AS (
+    SELECT event_id,
+           arg_min(user_id, ingested_at)                   AS user_id,
+           arg_min(occurred_at, ingested_at)               AS occurred_at,
+           arg_min(coalesce(revenue, price), ingested_at)  AS revenue
+    FROM raw WHERE type = 'convert'
+    GROUP BY event_id
 ),
 buys AS (
-    SELECT f.user_id, sum(coalesce(c.revenue, c.price)) AS revenue
-    FROM firsts f JOIN ev c ON c.user_id = f.user_id AND c.type = 'convert' AND c.occurred_at >= f.first_at
-    GROUP BY f.user_id
-),
-per_user AS (
-    SELECT f.variant_id, f.price, b.user_id IS NOT NULL AS converted, coalesce(b.revenue, 0) AS revenue
-    FROM firsts f LEFT JOIN buys b USING (user_id)
+    SELECT u.user_id, sum(c.revenue) AS revenue
+    FROM users u JOIN converts c ON c.user_id = u.user_id AND c.occurred_at >= u.first_at
+    WHERE u.variants = 1
+    GROUP BY u.user_id
 )
-SELECT variant_id,
-       min(price)                                      AS price,
-       count(*)                                        AS users,
-       count(*) FILTER (WHERE converted)               AS conversions,
-       CAST(sum(revenue) AS DECIMAL(38, 4))            AS revenue,
-       sum(CAST(revenue AS DOUBLE) * CAST(revenue AS DOUBLE)) AS revenue_squares,
-       (SELECT count(*) FROM exposure WHERE variants > 1) AS multiple_exposure_users
-FROM per_user
-GROUP BY variant_id
-ORDER BY variant_id;
+SELECT u.variant_id,
+       min(u.price)                                              AS price,
+       count(*)                                                  AS users,
+       count(b.user_id)                                          AS conversions,
+       CAST(sum(coalesce(b.revenue, 0)) AS DECIMAL(38, 4))       AS revenue,
+       sum(CAST(coalesce(b.revenue, 0) AS DOUBLE) * CAST(coalesce(b.revenue, 0) AS DOUBLE)) AS revenue_squares,
+       (SELECT count(*) FROM users WHERE variants > 1)           AS multiple_exposure_users
+FROM users u LEFT JOIN buys b USING (user_id)
+WHERE u.variants = 1
+GROUP BY u.variant_id
+ORDER BY u.variant_id;
