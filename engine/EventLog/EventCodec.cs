@@ -24,30 +24,9 @@ public static class EventCodec
         w.WriteStartObject();
         w.WriteString("tenant_id", item.TenantId);
         w.WriteNumber("ingested_at_us", ToUnixMicroseconds(item.IngestedAt));
-        w.WriteString("event_id", e.EventId);
-        w.WriteString("type", e.Type.ToWire());
-        w.WriteString("experiment_id", e.ExperimentId);
-        w.WriteString("variant_id", e.VariantId);
-        w.WriteString("user_id", e.UserId);
-        w.WriteNumber("price", e.Price);
-        if (e.Revenue is { } revenue)
-        {
-            w.WriteNumber("revenue", revenue);
-        }
-
-        w.WriteString("currency", e.Currency);
+        EventJson.WriteFields(w, e);
         w.WriteNumber("occurred_at_us", ToUnixMicroseconds(e.OccurredAt));
-        if (e.Properties is { Count: > 0 } properties)
-        {
-            w.WriteStartObject("properties");
-            foreach (var (key, value) in properties)
-            {
-                w.WriteString(key, value);
-            }
-
-            w.WriteEndObject();
-        }
-
+        EventJson.WriteProperties(w, e);
         w.WriteEndObject();
         w.Flush();
         return b.WrittenSpan.ToArray();

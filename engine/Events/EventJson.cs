@@ -100,6 +100,15 @@ public static class EventJson
     public static void Write(Utf8JsonWriter writer, PricingEvent e)
     {
         writer.WriteStartObject();
+        WriteFields(writer, e);
+        writer.WriteString("occurred_at", e.OccurredAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture));
+        WriteProperties(writer, e);
+        writer.WriteEndObject();
+    }
+
+    /// <summary>The identity, money and currency fields, shared by the wire format and the log's record format.</summary>
+    internal static void WriteFields(Utf8JsonWriter writer, PricingEvent e)
+    {
         writer.WriteString("event_id", e.EventId);
         writer.WriteString("type", e.Type.ToWire());
         writer.WriteString("experiment_id", e.ExperimentId);
@@ -112,7 +121,10 @@ public static class EventJson
         }
 
         writer.WriteString("currency", e.Currency);
-        writer.WriteString("occurred_at", e.OccurredAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture));
+    }
+
+    internal static void WriteProperties(Utf8JsonWriter writer, PricingEvent e)
+    {
         if (e.Properties is { Count: > 0 } properties)
         {
             writer.WriteStartObject("properties");
@@ -123,8 +135,6 @@ public static class EventJson
 
             writer.WriteEndObject();
         }
-
-        writer.WriteEndObject();
     }
 
     /// <summary>The body of <c>POST /v1/events</c> for <paramref name="batch"/>.</summary>

@@ -41,76 +41,50 @@ public sealed class LakeQueries : IDisposable
         return Directory.Exists(folder) && Directory.EnumerateFiles(folder, "*.parquet", SearchOption.AllDirectories).Any();
     }
 
-    /// <summary>Per tenant: events (each event_id once), assigns, converts, experiments and the date range.</summary>
-    public async Task<IReadOnlyList<TenantEventCounts>> CountByTenantAsync(CancellationToken cancellationToken)
+    /// <summary>Runs the embedded query <paramref name="sqlName"/> with <paramref name="parameters"/> and maps each row.</summary>
+    private async Task<List<T>> QueryAsync<T>(string sqlName, IEnumerable<(string Name, object? Value)> parameters, Func<DbDataReader, T> map,
+        CancellationToken cancellationToken)
     {
-        if (!Layout.HasEvents())
-        {
-            return [];
-        }
-
         await using var connection = Connect();
         await using var command = connection.CreateCommand();
-        command.CommandText = SqlResources.Get("events_by_tenant");
-        command.Parameters.Add(new DuckDBParameter("files", Layout.EventsGlob));
-        var result = new List<TenantEventCounts>();
+        command.CommandText = SqlResources.Get(sqlName);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.Add(new DuckDBParameter(name, value ?? DBNull.Value));
+        }
+
+        var result = new List<T>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            result.Add(new TenantEventCounts(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3),
-                reader.GetInt64(4), reader.GetFieldValue<DateOnly>(5), reader.GetFieldValue<DateOnly>(6)));
+            result.Add(map(reader));
         }
 
         return result;
     }
+
+    /// <summary>Per tenant: events (each event_id once), assigns, converts, experiments and the date range.</summary>
+    public async Task<IReadOnlyList<TenantEventCounts>> CountByTenantAsync(CancellationToken cancellationToken) =>
+        !Layout.HasEvents()
+            ? []
+            : await QueryAsync("events_by_tenant", [("files", Layout.EventsGlob)],
+                r => new TenantEventCounts(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4),
+                    r.GetFieldValue<DateOnly>(5), r.GetFieldValue<DateOnly>(6)),
+                cancellationToken);
 
     /// <summary>Every event of a tenant (optionally one experiment), each event_id once, in time order.</summary>
-    public async Task<IReadOnlyList<StoredEvent>> ReadEventsAsync(string tenantId, string? experimentId, CancellationToken cancellationToken)
-    {
-        if (!TenantHasEvents(tenantId))
-        {
-            return [];
-        }
-
-        await using var connection = Connect();
-        await using var command = connection.CreateCommand();
-        command.CommandText = SqlResources.Get("tenant_events");
-        command.Parameters.Add(new DuckDBParameter("files", TenantGlob(tenantId)));
-        command.Parameters.Add(new DuckDBParameter("experiment", (object?)experimentId ?? DBNull.Value));
-        var result = new List<StoredEvent>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            result.Add(ReadStoredEvent(reader));
-        }
-
-        return result;
-    }
+    public async Task<IReadOnlyList<StoredEvent>> ReadEventsAsync(string tenantId, string? experimentId, CancellationToken cancellationToken) =>
+        !TenantHasEvents(tenantId)
+            ? []
+            : await QueryAsync("tenant_events", [("files", TenantGlob(tenantId)), ("experiment", experimentId)], ReadStoredEvent, cancellationToken);
 
     /// <summary>A tenant's events per day (each event_id once) from <paramref name="from"/> to <paramref name="to"/> inclusive.</summary>
     public async Task<IReadOnlyList<(DateOnly Day, long Events)>> EventsByDayAsync(string tenantId, DateOnly from, DateOnly to,
-        CancellationToken cancellationToken)
-    {
-        if (!TenantHasEvents(tenantId))
-        {
-            return [];
-        }
-
-        await using var connection = Connect();
-        await using var command = connection.CreateCommand();
-        command.CommandText = SqlResources.Get("tenant_events_by_day");
-        command.Parameters.Add(new DuckDBParameter("files", TenantGlob(tenantId)));
-        command.Parameters.Add(new DuckDBParameter("from", from));
-        command.Parameters.Add(new DuckDBParameter("to", to));
-        var result = new List<(DateOnly, long)>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            result.Add((reader.GetFieldValue<DateOnly>(0), reader.GetInt64(1)));
-        }
-
-        return result;
-    }
+        CancellationToken cancellationToken) =>
+        !TenantHasEvents(tenantId)
+            ? []
+            : await QueryAsync("tenant_events_by_day", [("files", TenantGlob(tenantId)), ("from", from), ("to", to)],
+                r => (r.GetFieldValue<DateOnly>(0), r.GetInt64(1)), cancellationToken);
 
     /// <summary>Per-variant sufficient statistics of one experiment, and how many users were exposed to more than one variant.</summary>
     public async Task<(IReadOnlyList<Statistics.VariantStats> Variants, long MultipleExposureUsers)> ExperimentStatsAsync(string tenantId,
@@ -121,23 +95,19 @@ public sealed class LakeQueries : IDisposable
             return ([], 0);
         }
 
-        await using var connection = Connect();
-        await using var command = connection.CreateCommand();
-        command.CommandText = SqlResources.Get("experiment_stats");
-        command.Parameters.Add(new DuckDBParameter("files", TenantGlob(tenantId)));
-        command.Parameters.Add(new DuckDBParameter("experiment", experimentId));
-        var result = new List<Statistics.VariantStats>();
-        long multiple = 0;
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            result.Add(new Statistics.VariantStats(reader.GetString(0), reader.GetDecimal(1), reader.GetInt64(2), reader.GetInt64(3),
-                reader.IsDBNull(4) ? 0m : reader.GetDecimal(4), reader.IsDBNull(5) ? 0 : reader.GetDouble(5)));
-            multiple = reader.GetInt64(6);
-        }
-
-        return (result, multiple);
+        var rows = await QueryAsync("experiment_stats", [("files", TenantGlob(tenantId)), ("experiment", experimentId)],
+            r => (Stats: new Statistics.VariantStats(r.GetString(0), r.GetDecimal(1), r.GetInt64(2), r.GetInt64(3),
+                r.IsDBNull(4) ? 0m : r.GetDecimal(4), r.IsDBNull(5) ? 0 : r.GetDouble(5)), Multiple: r.GetInt64(6)),
+            cancellationToken);
+        return (rows.Select(r => r.Stats).ToList(), rows.Count == 0 ? 0 : rows[0].Multiple);
     }
+
+    /// <summary>Log positions that occur more than once (in one file or across files): empty in a healthy lake.</summary>
+    public async Task<IReadOnlyList<DuplicatePosition>> FindDuplicatePositionsAsync(CancellationToken cancellationToken) =>
+        !Layout.HasEvents()
+            ? []
+            : await QueryAsync("file_positions", [("files", Layout.EventsGlob)],
+                r => new DuplicatePosition(r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4)), cancellationToken);
 
     private static StoredEvent ReadStoredEvent(DbDataReader reader)
     {
@@ -159,28 +129,6 @@ public sealed class LakeQueries : IDisposable
 
     /// <summary>DuckDB hands TIMESTAMPTZ back as a UTC DateTime of kind Unspecified.</summary>
     private static DateTimeOffset AsUtc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
-
-    /// <summary>Log positions that occur more than once (in one file or across files): empty in a healthy lake.</summary>
-    public async Task<IReadOnlyList<DuplicatePosition>> FindDuplicatePositionsAsync(CancellationToken cancellationToken)
-    {
-        if (!Layout.HasEvents())
-        {
-            return [];
-        }
-
-        await using var connection = Connect();
-        await using var command = connection.CreateCommand();
-        command.CommandText = SqlResources.Get("file_positions");
-        command.Parameters.Add(new DuckDBParameter("files", Layout.EventsGlob));
-        var result = new List<DuplicatePosition>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            result.Add(new DuplicatePosition(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4)));
-        }
-
-        return result;
-    }
 
     public void Dispose() => database.Dispose();
 }
