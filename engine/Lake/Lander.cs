@@ -31,12 +31,12 @@ public sealed class Lander(IEventLog log, LakeLayout lake, LanderOptions options
             {
                 break;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or EventLogUnavailableException
-                                          or Confluent.Kafka.KafkaException or Microsoft.Data.Sqlite.SqliteException)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                // The consumer has moved past what was not committed: a new one resumes from the commit.
+                // Whatever failed (disk, log, an undecodable record), the process keeps serving: the error is logged,
+                // and a new consumer resumes from the last commit, since this one has moved past what was not committed.
                 LanderLog.BatchFailed(logger, e);
-                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                await Task.Delay(TimeSpan.FromSeconds(5), cancellationToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
             finally
             {

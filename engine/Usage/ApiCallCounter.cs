@@ -92,7 +92,8 @@ public sealed class ApiCallCounter(IControlPlaneStore store, TimeProvider time)
 }
 
 /// <summary>Flushes the <see cref="ApiCallCounter"/> every few seconds and once more at shutdown.</summary>
-public sealed class ApiCallFlusher(ApiCallCounter counter) : Microsoft.Extensions.Hosting.BackgroundService
+public sealed partial class ApiCallFlusher(ApiCallCounter counter, Microsoft.Extensions.Logging.ILogger<ApiCallFlusher> logger)
+    : Microsoft.Extensions.Hosting.BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -101,7 +102,7 @@ public sealed class ApiCallFlusher(ApiCallCounter counter) : Microsoft.Extension
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                await counter.FlushAsync(stoppingToken);
+                await FlushAsync(stoppingToken);
             }
         }
         catch (OperationCanceledException)
@@ -109,7 +110,23 @@ public sealed class ApiCallFlusher(ApiCallCounter counter) : Microsoft.Extension
         }
         finally
         {
-            await counter.FlushAsync(CancellationToken.None);
+            await FlushAsync(CancellationToken.None);
         }
     }
+
+    private async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await counter.FlushAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The counts stay pending in memory; the next tick tries again. Serving requests matters more.
+            FlushFailed(logger, e);
+        }
+    }
+
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning, Message = "Flushing API-call counts failed; they stay pending")]
+    private static partial void FlushFailed(Microsoft.Extensions.Logging.ILogger logger, Exception exception);
 }
