@@ -17,6 +17,7 @@ namespace PricingOptimizer.IngestApi;
 public sealed class TenantRateLimits
 {
     private const int AnonymousPerMinute = 120;
+    private const string LimitItem = "PricingOptimizer.RateLimit";
     private static readonly TimeSpan PlanCacheTime = TimeSpan.FromSeconds(30);
     private readonly IControlPlaneStore store;
     private readonly IOptions<PlanOptions> plans;
@@ -39,6 +40,7 @@ public sealed class TenantRateLimits
         if (tenantId is not null)
         {
             var limit = RequestsPerMinute(tenantId, context.User.FindFirst(TenantClaims.Plan)?.Value);
+            context.Items[LimitItem] = limit;
             // The limit is part of the key: a plan change starts a partition of the new size.
             return RateLimitPartition.GetFixedWindowLimiter(string.Create(CultureInfo.InvariantCulture, $"t:{tenantId}:{limit}"), _ => Window(limit));
         }
@@ -96,9 +98,8 @@ public sealed class TenantRateLimits
     /// <summary>Adds the remaining-quota headers for the request's partition, when it is limited.</summary>
     internal void WriteHeaders(HttpContext context)
     {
-        if (Limiter.GetStatistics(context) is { } statistics && context.User.FindFirst(TenantClaims.TenantId) is { } tenant)
+        if (context.Items[LimitItem] is int limit && Limiter.GetStatistics(context) is { } statistics)
         {
-            var limit = RequestsPerMinute(tenant.Value, context.User.FindFirst(TenantClaims.Plan)?.Value);
             context.Response.Headers["X-RateLimit-Limit"] = limit.ToString(CultureInfo.InvariantCulture);
             context.Response.Headers["X-RateLimit-Remaining"] = statistics.CurrentAvailablePermits.ToString(CultureInfo.InvariantCulture);
         }

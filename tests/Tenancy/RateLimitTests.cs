@@ -1,7 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text.Json;
 using PricingOptimizer.Tests.Fixtures;
 
 namespace PricingOptimizer.Tests.Tenancy;
@@ -11,18 +8,7 @@ public sealed class RateLimitTests : IDisposable
     private const string AdminKey = "rate-limit-admin-key";
     private readonly IngestApiFactory api = new(new Dictionary<string, string?> { ["Auth:AdminKey"] = AdminKey });
 
-    private async Task<HttpClient> TenantClientAsync(string plan)
-    {
-        using var admin = api.CreateClient();
-        admin.DefaultRequestHeaders.Add("X-Admin-Key", AdminKey);
-        var created = JsonDocument.Parse(await (await admin.PostAsJsonAsync("/v1/admin/tenants", new { name = plan + " co", plan })).Content.ReadAsStringAsync()).RootElement;
-        using var anonymous = api.CreateClient();
-        var token = JsonDocument.Parse(await (await anonymous.PostAsJsonAsync("/v1/auth/token", new { api_key = created.GetProperty("api_key").GetString() }))
-            .Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString();
-        var client = api.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        return client;
-    }
+    private async Task<HttpClient> TenantClientAsync(string plan) => (await api.CreateTenantAsync(AdminKey, plan + " co", plan)).Client;
 
     [Fact]
     public async Task In_the_same_minute_a_free_tenants_61st_request_gets_429_while_a_pro_tenants_does_not()
