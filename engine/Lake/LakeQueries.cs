@@ -17,7 +17,10 @@ public sealed class LakeQueries : IDisposable
         Layout = layout;
         database = new DuckDBConnection("Data Source=:memory:");
         database.Open();
+        summaries = new ExperimentSummaries(Connect);
     }
+
+    private readonly ExperimentSummaries summaries;
 
     public LakeLayout Layout { get; }
 
@@ -88,6 +91,23 @@ public sealed class LakeQueries : IDisposable
 
     /// <summary>Per-variant sufficient statistics of one experiment, and how many users were exposed to more than one variant.</summary>
     public async Task<(IReadOnlyList<Statistics.VariantStats> Variants, long MultipleExposureUsers)> ExperimentStatsAsync(string tenantId,
+        string experimentId, CancellationToken cancellationToken)
+    {
+        if (!TenantHasEvents(tenantId))
+        {
+            return ([], 0);
+        }
+
+        var folder = new DirectoryInfo(Path.Combine(Layout.EventsRoot, "tenant_id=" + tenantId));
+        return await summaries.StatsAsync(tenantId, experimentId, folder.EnumerateFiles("*.parquet", SearchOption.AllDirectories).ToList(),
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// The same statistics straight from the raw events (no summary): the reference the summaries are tested against,
+    /// and the bare SQL the readout benchmark compares with.
+    /// </summary>
+    public async Task<(IReadOnlyList<Statistics.VariantStats> Variants, long MultipleExposureUsers)> RawExperimentStatsAsync(string tenantId,
         string experimentId, CancellationToken cancellationToken)
     {
         if (!TenantHasEvents(tenantId))

@@ -93,6 +93,18 @@ public sealed class ReadoutEdgeCaseTests
     }
 
     [Fact]
+    public void The_exact_beta_comparison_stays_accurate_for_hundreds_of_thousands_of_conversions()
+    {
+        // With counts this large both posteriors are close to normal, so the normal approximation is a fair check.
+        double a1 = 375_001, b1 = 1_750_001, a2 = 374_001, b2 = 1_751_001;
+        static (double Mean, double Variance) Moments(double a, double b) => (a / (a + b), a * b / ((a + b) * (a + b) * (a + b + 1)));
+        var (m1, v1) = Moments(a1, b1);
+        var (m2, v2) = Moments(a2, b2);
+        var approximate = MathNet.Numerics.Distributions.Normal.CDF(0, 1, (m1 - m2) / Math.Sqrt(v1 + v2));
+        Assert.Equal(approximate, BetaComparison.ProbabilityGreater(a1, b1, a2, b2), 3);
+    }
+
+    [Fact]
     public void The_exact_beta_comparison_agrees_with_a_large_monte_carlo()
     {
         var random = new Random(7);

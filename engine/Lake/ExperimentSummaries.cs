@@ -1,0 +1,158 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using DuckDB.NET.Data;
+using PricingOptimizer.Statistics;
+
+namespace PricingOptimizer.Lake;
+
+/// <summary>
+/// Per-experiment user summaries kept in the in-memory DuckDB database of a <see cref="LakeQueries"/>, so a readout
+/// does not regroup every raw event. Lake files are immutable once in place (a replay rewrites a file with the same
+/// events), so the summary folds in only the files it has not seen; a file that changed or vanished rebuilds it.
+/// One row per user holds the variants the user saw, the first assign's time and price, and the revenue of the
+/// user's converts at or after that time — recomputed for the users each new file touches (a late assign can move
+/// the first assign earlier). A readout is then one scan of the users table.
+/// </summary>
+internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect)
+{
+    private readonly ConcurrentDictionary<(string Tenant, string Experiment), Summary> summaries = new();
+    private int nextId;
+
+    private sealed class Summary(int id)
+    {
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+        public string Users { get; } = string.Create(CultureInfo.InvariantCulture, $"summary_{id}_users");
+        public string Converts { get; } = string.Create(CultureInfo.InvariantCulture, $"summary_{id}_converts");
+        public Dictionary<string, (long Length, DateTime Written)> Files { get; set; } = [];
+        public bool Built { get; set; }
+    }
+
+    public async Task<(IReadOnlyList<VariantStats> Variants, long MultipleExposureUsers)> StatsAsync(string tenantId, string experimentId,
+        IReadOnlyList<FileInfo> files, CancellationToken cancellationToken)
+    {
+        var summary = summaries.GetOrAdd((tenantId, experimentId), _ => new Summary(Interlocked.Increment(ref nextId)));
+        await summary.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var connection = connect();
+            var current = files.ToDictionary(f => f.FullName, f => (f.Length, f.LastWriteTimeUtc));
+            var changed = summary.Files.Any(kv => !current.TryGetValue(kv.Key, out var now) || now != kv.Value);
+            if (!summary.Built || changed)
+            {
+                Rebuild(connection, summary, experimentId, [.. current.Keys]);
+            }
+            else
+            {
+                var added = current.Keys.Where(path => !summary.Files.ContainsKey(path)).ToList();
+                if (added.Count > 0)
+                {
+                    FoldIn(connection, summary, experimentId, added);
+                }
+            }
+
+            summary.Files = current;
+            summary.Built = true;
+            return Read(connection, summary);
+        }
+        finally
+        {
+            summary.Gate.Release();
+        }
+    }
+
+    private static void Execute(DuckDBConnection connection, string sql, IReadOnlyList<string>? files = null, string? experimentId = null)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        if (files is not null)
+        {
+            command.Parameters.Add(new DuckDBParameter("files", files.ToArray()));
+        }
+
+        if (experimentId is not null)
+        {
+            command.Parameters.Add(new DuckDBParameter("experiment", experimentId));
+        }
+
+        command.ExecuteNonQuery();
+    }
+
+    private static void Rebuild(DuckDBConnection connection, Summary s, string experimentId, IReadOnlyList<string> files)
+    {
+        Execute(connection, $"CREATE OR REPLACE TABLE {s.Converts} AS {SqlResources.Get("summary_build_converts")}", files, experimentId);
+        Execute(connection, $"""
+            CREATE OR REPLACE TABLE {s.Users} AS
+            SELECT user_id, variants, len(variants) AS variant_count, variants[1] AS variant_id, price, first_at,
+                   CAST(0 AS DECIMAL(38, 4)) AS revenue, false AS converted
+            FROM ({SqlResources.Get("summary_build_users")})
+            """, files, experimentId);
+        Recompute(connection, s, $"SELECT DISTINCT user_id FROM {s.Converts}");
+    }
+
+    private static void FoldIn(DuckDBConnection connection, Summary s, string experimentId, IReadOnlyList<string> added)
+    {
+        Execute(connection, $"CREATE OR REPLACE TEMP TABLE new_converts AS {SqlResources.Get("summary_build_converts")}", added, experimentId);
+        Execute(connection, $"INSERT INTO {s.Converts} SELECT * FROM new_converts n WHERE NOT EXISTS (SELECT 1 FROM {s.Converts} c WHERE c.event_id = n.event_id)");
+        Execute(connection, $"CREATE OR REPLACE TEMP TABLE new_users AS {SqlResources.Get("summary_build_users")}", added, experimentId);
+        Execute(connection, $"""
+            UPDATE {s.Users} SET
+                variants = list_distinct(list_concat({s.Users}.variants, n.variants)),
+                price = CASE WHEN n.first_at < {s.Users}.first_at THEN n.price ELSE {s.Users}.price END,
+                first_at = least({s.Users}.first_at, n.first_at)
+            FROM new_users n WHERE {s.Users}.user_id = n.user_id
+            """);
+        Execute(connection, $"""
+            INSERT INTO {s.Users}
+            SELECT user_id, variants, len(variants), variants[1], price, first_at, CAST(0 AS DECIMAL(38, 4)), false
+            FROM new_users n WHERE NOT EXISTS (SELECT 1 FROM {s.Users} u WHERE u.user_id = n.user_id)
+            """);
+        Execute(connection, $"UPDATE {s.Users} SET variant_count = len(variants), variant_id = variants[1] WHERE user_id IN (SELECT user_id FROM new_users)");
+        Recompute(connection, s, "SELECT user_id FROM new_users UNION SELECT user_id FROM new_converts");
+    }
+
+    /// <summary>Revenue and conversion of the users <paramref name="touched"/> selects, from their converts at or after their first assign.</summary>
+    private static void Recompute(DuckDBConnection connection, Summary s, string touched)
+    {
+        Execute(connection, $"""
+            CREATE OR REPLACE TEMP TABLE recomputed AS
+            SELECT u.user_id, sum(c.revenue) AS revenue, count(c.event_id) AS buys
+            FROM {s.Users} u JOIN ({touched}) t USING (user_id)
+            LEFT JOIN {s.Converts} c ON c.user_id = u.user_id AND c.occurred_at >= u.first_at
+            GROUP BY u.user_id
+            """);
+        Execute(connection, $"""
+            UPDATE {s.Users} SET revenue = coalesce(r.revenue, 0), converted = r.buys > 0
+            FROM recomputed r WHERE {s.Users}.user_id = r.user_id
+            """);
+    }
+
+    private static (IReadOnlyList<VariantStats>, long) Read(DuckDBConnection connection, Summary s)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            SELECT variant_id, min(price), count(*), count(*) FILTER (WHERE converted),
+                   CAST(sum(revenue) AS DECIMAL(38, 4)), sum(CAST(revenue AS DOUBLE) * CAST(revenue AS DOUBLE)),
+                   (SELECT count(*) FROM {s.Users} WHERE variant_count > 1)
+            FROM {s.Users} WHERE variant_count = 1
+            GROUP BY variant_id ORDER BY variant_id
+            """;
+        var result = new List<VariantStats>();
+        long multiple = 0;
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            result.Add(new VariantStats(reader.GetString(0), reader.GetDecimal(1), reader.GetInt64(2), reader.GetInt64(3),
+                reader.IsDBNull(4) ? 0m : reader.GetDecimal(4), reader.IsDBNull(5) ? 0 : reader.GetDouble(5)));
+            multiple = reader.GetInt64(6);
+        }
+
+        if (result.Count == 0)
+        {
+            using var count = connection.CreateCommand();
+            count.CommandText = $"SELECT count(*) FROM {s.Users} WHERE variant_count > 1";
+            multiple = Convert.ToInt64(count.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }
+
+        return (result, multiple);
+    }
+}
