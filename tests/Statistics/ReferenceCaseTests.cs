@@ -11,22 +11,8 @@ public sealed class ReferenceCaseTests : IDisposable
 {
     private readonly TempDirectory temp = new();
 
-    public static string ReferenceFolder
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                var candidate = Path.Combine(dir.FullName, "shared", "reference");
-                if (Directory.Exists(candidate))
-                {
-                    return candidate;
-                }
-            }
-
-            throw new DirectoryNotFoundException("shared/reference (the reference cases) was not found above the test folder");
-        }
-    }
+    /// <summary>The reference cases, copied from the shared folder into the test output.</summary>
+    public static string ReferenceFolder => Path.Combine(AppContext.BaseDirectory, "Reference");
 
     [Theory]
     [InlineData(1)]
