@@ -12,7 +12,7 @@ public sealed class ReferenceCaseTests : IDisposable
     private readonly TempDirectory temp = new();
 
     /// <summary>The reference cases, copied from the shared folder into the test output.</summary>
-    public static string ReferenceFolder => Path.Combine(AppContext.BaseDirectory, "Reference");
+    public static string ReferenceFolder => Path.Combine(AppContext.BaseDirectory, "Statistics", "Reference");
 
     [Theory]
     [InlineData(1)]
