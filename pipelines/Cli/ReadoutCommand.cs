@@ -53,11 +53,11 @@ public static class ReadoutCommand
             $"Sample ratio p = {F(r.SrmPValue, "0.0000")}{(r.SrmPValue < 0.001 ? "  (!) users are not split as configured: check the assignment" : "")}; users in more than one variant (excluded): {r.MultipleExposureUsers:N0}");
         text.AppendLine();
         text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-            $"{"variant",-12} {"price",9} {"users",8} {"buyers",7} {"conv.rate",9} {"95% CI",19} {"revenue",11} {"rev/user",9} {"lift",8} {"lift 95% CI",19} {"p",7} {"p (Holm)",8} {"rev p",7} {"P(beat)",7} {"exp.loss",9} {"arc el.",7}"));
+            $"{"variant",-12} {"price",9} {"users",8} {"buyers",7} {"conv.rate",9} {"95% CI",19} {"revenue",11} {"rev/user",9} {"lift",8} {"lift 95% CI",19} {"p",7} {"p (Holm)",8} {"seq. p",7} {"rev p",7} {"P(beat)",7} {"exp.loss",9} {"arc el.",7}"));
         foreach (var v in r.Variants)
         {
             text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"{v.VariantId,-12} {v.Price,9:0.00} {v.Users,8:N0} {v.Conversions,7:N0} {F(v.ConversionRate * 100, "0.00") + "%",9} {Ci(v.ConversionRateCi?.Select(x => x * 100).ToArray(), "0.00"),19} {v.Revenue,11:N2} {F(v.RevenuePerUser, "0.000"),9} {F(v.Lift * 100, "+0.0;-0.0") + (v.Lift is null ? "" : "%"),8} {Ci(v.LiftCi?.Select(x => x * 100).ToArray(), "+0.0;-0.0"),19} {F(v.PValue, "0.0000"),7} {F(v.PValueAdjusted, "0.0000"),8} {F(v.RevenuePerUserPValue, "0.0000"),7} {F(v.ChanceToBeatControl * 100, "0.0") + (v.ChanceToBeatControl is null ? "" : "%"),7} {F(v.ExpectedLoss, "0.00000"),9} {F(v.ArcElasticity, "0.00"),7}"));
+                $"{v.VariantId,-12} {v.Price,9:0.00} {v.Users,8:N0} {v.Conversions,7:N0} {F(v.ConversionRate * 100, "0.00") + "%",9} {Ci(v.ConversionRateCi?.Select(x => x * 100).ToArray(), "0.00"),19} {v.Revenue,11:N2} {F(v.RevenuePerUser, "0.000"),9} {F(v.Lift * 100, "+0.0;-0.0") + (v.Lift is null ? "" : "%"),8} {Ci(v.LiftCi?.Select(x => x * 100).ToArray(), "+0.0;-0.0"),19} {F(v.PValue, "0.0000"),7} {F(v.PValueAdjusted, "0.0000"),8} {F(v.SequentialPValue, "0.0000"),7} {F(v.RevenuePerUserPValue, "0.0000"),7} {F(v.ChanceToBeatControl * 100, "0.0") + (v.ChanceToBeatControl is null ? "" : "%"),7} {F(v.ExpectedLoss, "0.00000"),9} {F(v.ArcElasticity, "0.00"),7}"));
         }
 
         if (r.Elasticity is { } e)
@@ -66,6 +66,8 @@ public static class ReadoutCommand
             text.AppendLine(CultureInfo.InvariantCulture, $"Price elasticity of conversion (log-log fit): {e.Slope:0.000}, 95% CI [{e.SlopeCi[0]:0.000}, {e.SlopeCi[1]:0.000}]");
         }
 
+        text.AppendLine();
+        text.AppendLine("p: fixed-horizon z-test, valid at one planned look; seq. p: always valid, may be read any day.");
         foreach (var note in r.Notes)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"note: {note}");
