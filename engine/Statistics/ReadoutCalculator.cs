@@ -202,35 +202,21 @@ public static class ReadoutCalculator
         return 1 - ChiSquared.CDF(variants.Count - 1, statistic);
     }
 
-    /// <summary>Weighted least squares of ln(rate) on ln(price), weights conversions / (1 − rate), with a 95% t interval.</summary>
+    /// <summary>The contract's log-log fit (<see cref="Pricing.PriceResponse"/>) when three or more prices were tested.</summary>
     private static ElasticityFit? Elasticity(IReadOnlyList<VariantStats> variants, List<string> notes)
     {
-        var usable = variants.Where(v => v.Users > 0 && v.Conversions > 0 && v.Conversions < v.Users && v.Price > 0).ToList();
         if (variants.Select(v => v.Price).Distinct().Count() < 3)
         {
             return null;
         }
 
-        if (usable.Select(v => v.Price).Distinct().Count() < 3)
+        var curve = Pricing.PriceResponse.Fit(variants, out var reason);
+        if (curve is null)
         {
-            notes.Add("elasticity needs three prices with some but not all users converting");
+            notes.Add(reason!);
             return null;
         }
 
-        var x = usable.Select(v => Math.Log((double)v.Price)).ToArray();
-        var y = usable.Select(v => Math.Log((double)v.Conversions / v.Users)).ToArray();
-        var w = usable.Select(v => v.Conversions / (1 - ((double)v.Conversions / v.Users))).ToArray();
-        var sw = w.Sum();
-        var xBar = w.Zip(x, (wi, xi) => wi * xi).Sum() / sw;
-        var yBar = w.Zip(y, (wi, yi) => wi * yi).Sum() / sw;
-        var sxx = w.Select((wi, i) => wi * (x[i] - xBar) * (x[i] - xBar)).Sum();
-        var sxy = w.Select((wi, i) => wi * (x[i] - xBar) * (y[i] - yBar)).Sum();
-        var slope = sxy / sxx;
-        var intercept = yBar - (slope * xBar);
-        var k = usable.Count;
-        var residual = w.Select((wi, i) => wi * Math.Pow(y[i] - intercept - (slope * x[i]), 2)).Sum();
-        var se = Math.Sqrt(residual / (k - 2) / sxx);
-        var t = StudentT.InvCDF(0, 1, k - 2, 0.975);
-        return new ElasticityFit(slope, [slope - (t * se), slope + (t * se)]);
+        return new ElasticityFit(curve.Slope, curve.SlopeCi);
     }
 }
