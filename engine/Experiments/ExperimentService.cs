@@ -174,10 +174,6 @@ public sealed partial class ExperimentService(IControlPlaneStore store, TimeProv
         return e.Currency != experiment.Currency ? new EventError("currency", $"must be {experiment.Currency}, the currency of '{experiment.ExperimentId}'") : null;
     }
 
-    /// <summary>The experiment as this process last saw it (at most a few seconds old), or null.</summary>
-    public async Task<Experiment?> FindCachedAsync(string tenantId, string experimentId, CancellationToken cancellationToken) =>
-        (await CachedAsync(tenantId, experimentId, cancellationToken)).Experiment;
-
     private async Task<(Experiment, VariantAssigner)> ResolveAsync(string tenantId, string? experimentId, string? userId, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(experimentId))

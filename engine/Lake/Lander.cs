@@ -11,11 +11,6 @@ namespace PricingOptimizer.Lake;
 /// </summary>
 public sealed class Lander(IEventLog log, LakeLayout lake, LanderOptions options, ILogger<Lander> logger)
 {
-    private long landed;
-
-    /// <summary>Events landed by this instance since it started.</summary>
-    public long Landed => Interlocked.Read(ref landed);
-
     /// <summary>Lands until <paramref name="cancellationToken"/> fires. A failing batch is retried from the last commit.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
@@ -111,7 +106,6 @@ public sealed class Lander(IEventLog log, LakeLayout lake, LanderOptions options
     private async Task CommitAsync(IEventLogConsumer consumer, LogBatch batch, int files, TimeSpan writing, CancellationToken cancellationToken)
     {
         await consumer.CommitAsync(batch, cancellationToken);
-        Interlocked.Add(ref landed, batch.Count);
         LanderLog.Landed(logger, batch.Count, files, writing.TotalMilliseconds);
     }
 

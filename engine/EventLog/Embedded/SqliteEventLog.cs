@@ -223,13 +223,6 @@ public sealed class SqliteEventLog : IEventLog
         return (long)command.ExecuteScalar()!;
     }
 
-    /// <summary>The position committed by <paramref name="groupId"/> (0 when none).</summary>
-    public long CommittedPosition(string groupId)
-    {
-        using var connection = Open();
-        return SqliteEventLogConsumer.Committed(connection, groupId);
-    }
-
     public ValueTask DisposeAsync()
     {
         writer.Dispose();
