@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using PricingOptimizer.Pipelines.Cli;
@@ -17,8 +16,6 @@ namespace PricingOptimizer.Pipelines.Bench;
 /// </summary>
 public static class AssignBenchmark
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
     public static Command Create()
     {
         var seconds = new Option<int>("--seconds") { Description = "Length of each phase", DefaultValueFactory = _ => 10 };
@@ -54,7 +51,7 @@ public static class AssignBenchmark
             await SetUpAsync(http, adminKey, cancellationToken);
 
             var bodies = Enumerable.Range(0, 100_000)
-                .Select(i => JsonSerializer.SerializeToUtf8Bytes(new { ExperimentId = "bench", UserId = "user-" + i.ToString(CultureInfo.InvariantCulture) }, Json))
+                .Select(i => JsonSerializer.SerializeToUtf8Bytes(new { ExperimentId = "bench", UserId = "user-" + i.ToString(CultureInfo.InvariantCulture) }, ApiSetup.Json))
                 .ToArray();
             var next = 0;
             byte[] Body() => bodies[(int)((uint)Interlocked.Increment(ref next) % bodies.Length)];
@@ -77,21 +74,9 @@ public static class AssignBenchmark
 
     private static async Task SetUpAsync(HttpClient http, string adminKey, CancellationToken cancellationToken)
     {
-        using var admin = new HttpRequestMessage(HttpMethod.Post, "/v1/admin/tenants") { Content = JsonContent.Create(new { Name = "bench", Plan = "bench" }, options: Json) };
-        admin.Headers.Add("X-Admin-Key", adminKey);
-        using var created = JsonDocument.Parse(await (await http.SendAsync(admin, cancellationToken)).Content.ReadAsStringAsync(cancellationToken));
-        using var token = JsonDocument.Parse(await (await http.PostAsJsonAsync("/v1/auth/token",
-            new { ApiKey = created.RootElement.GetProperty("api_key").GetString() }, Json, cancellationToken)).Content.ReadAsStringAsync(cancellationToken));
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.RootElement.GetProperty("access_token").GetString());
-        var experiment = new
-        {
-            ExperimentId = "bench",
-            Name = "bench",
-            Currency = "USD",
-            Variants = new object[] { new { VariantId = "a", Price = 9.99m, Control = true }, new { VariantId = "b", Price = 8.99m } },
-        };
-        (await http.PostAsJsonAsync("/v1/experiments", experiment, Json, cancellationToken)).EnsureSuccessStatusCode();
-        (await http.PostAsync("/v1/experiments/bench/start", null, cancellationToken)).EnsureSuccessStatusCode();
+        var (_, token) = await ApiSetup.CreateTenantAsync(http.BaseAddress!, adminKey, "bench", "bench", cancellationToken);
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        await ApiSetup.CreateStartedExperimentAsync(http, "bench", "USD", [("a", 9.99m), ("b", 8.99m)], cancellationToken);
     }
 
     private static async Task SendAsync(HttpClient http, byte[] body, CancellationToken cancellationToken)

@@ -21,8 +21,6 @@ public static class DemoCommand
         new("Globex SaaS", "enterprise", "annual-plan", "EUR", [("control", 99m), ("discount", 79m)], 1200),
     ];
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
     public static Command Create()
     {
         var data = CommonOptions.Data();
@@ -135,24 +133,10 @@ public static class DemoCommand
 
     private static async Task<DemoRun> SetUpTenantAsync(Uri address, string adminKey, DemoTenant tenant, CancellationToken cancellationToken)
     {
-        using var admin = new HttpClient { BaseAddress = address };
-        admin.DefaultRequestHeaders.Add("X-Admin-Key", adminKey);
-        using var created = await ReadAsync(await admin.PostAsJsonAsync("/v1/admin/tenants", new { tenant.Name, tenant.Plan }, Json, cancellationToken), cancellationToken);
-        var tenantId = created.RootElement.GetProperty("tenant_id").GetString()!;
-        using var token = await ReadAsync(await admin.PostAsJsonAsync("/v1/auth/token",
-            new { ApiKey = created.RootElement.GetProperty("api_key").GetString() }, Json, cancellationToken), cancellationToken);
-
+        var (tenantId, token) = await ApiSetup.CreateTenantAsync(address, adminKey, tenant.Name, tenant.Plan, cancellationToken);
         var client = new HttpClient { BaseAddress = address };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.RootElement.GetProperty("access_token").GetString());
-        var experiment = new
-        {
-            tenant.ExperimentId,
-            Name = tenant.ExperimentId.Replace('-', ' '),
-            tenant.Currency,
-            Variants = tenant.Variants.Select((v, i) => new { VariantId = v.Variant, v.Price, Weight = 1.0, Control = i == 0 }).ToList(),
-        };
-        (await ReadAsync(await client.PostAsJsonAsync("/v1/experiments", experiment, Json, cancellationToken), cancellationToken)).Dispose();
-        (await ReadAsync(await client.PostAsync($"/v1/experiments/{tenant.ExperimentId}/start", null, cancellationToken), cancellationToken)).Dispose();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        await ApiSetup.CreateStartedExperimentAsync(client, tenant.ExperimentId, tenant.Currency, tenant.Variants, cancellationToken);
         return new DemoRun(tenant, tenantId, client, 0, 0);
     }
 
@@ -165,7 +149,7 @@ public static class DemoCommand
         for (var u = 0; u < tenant.Users; u++)
         {
             var userId = DemoTraffic.UserId(u);
-            using var assigned = await ReadAsync(await run.Client.PostAsJsonAsync("/v1/assign", new { tenant.ExperimentId, UserId = userId }, Json, cancellationToken),
+            using var assigned = await ApiSetup.ReadAsync(await run.Client.PostAsJsonAsync("/v1/assign", new { tenant.ExperimentId, UserId = userId }, ApiSetup.Json, cancellationToken),
                 cancellationToken);
             var price = assigned.RootElement.GetProperty("price").GetDecimal();
             if (DemoTraffic.Buys(random, price, meanPrice))
@@ -189,17 +173,6 @@ public static class DemoCommand
     {
         using var content = new ByteArrayContent(EventJson.SerializeBatch(batch));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        (await ReadAsync(await client.PostAsync("/v1/events", content, cancellationToken), cancellationToken)).Dispose();
-    }
-
-    private static async Task<JsonDocument> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        var text = await response.Content.ReadAsStringAsync(cancellationToken);
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new CliException($"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri?.AbsolutePath} answered {(int)response.StatusCode}: {text}");
-        }
-
-        return JsonDocument.Parse(text.Length == 0 ? "{}" : text);
+        (await ApiSetup.ReadAsync(await client.PostAsync("/v1/events", content, cancellationToken), cancellationToken)).Dispose();
     }
 }
