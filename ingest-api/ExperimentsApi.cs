@@ -1,4 +1,5 @@
 using PricingOptimizer.Experiments;
+using PricingOptimizer.Tenancy;
 
 namespace PricingOptimizer.IngestApi;
 
@@ -56,10 +57,42 @@ public static class ExperimentsApi
                     CancellationToken ct) => Problems.Guard(async () => Results.Ok(await readouts.GetAsync(context.TenantId(), experimentId, control, ct))))
             .WithName("Readout").WithSummary("The statistics contract's readout: per variant, against the control.");
 
+        experiments.MapGet("/{experimentId}/recommendation", (string experimentId, HttpContext context, Pricing.PricingService pricing, CancellationToken ct) =>
+                Problems.Guard(async () => Results.Ok(await pricing.RecommendAsync(context.TenantId(), experimentId, RecommendationQuery(context.Request.Query), ct))))
+            .WithName("Recommendation")
+            .WithSummary("The recommendation contract: ?goal=revenue|profit|conversions[&unit_cost=][&control=][&price_floor=][&revenue_floor=].");
+
         experiments.MapPost("/{experimentId}/{action:regex(^(start|pause|complete)$)}",
                 (string experimentId, string action, HttpContext context, ExperimentService service, CancellationToken ct) =>
                     Problems.Guard(async () => Results.Ok(ToResponse(await service.MoveAsync(context.TenantId(), experimentId, action, ct)))))
             .WithName("MoveExperiment").WithSummary("start, pause or complete; an illegal move is 409 naming the allowed ones.");
         return app;
+    }
+
+    /// <exception cref="TenancyException">A missing or malformed query parameter (400 with the field).</exception>
+    private static Pricing.RecommendationRequest RecommendationQuery(IQueryCollection query)
+    {
+        var goalText = query["goal"].ToString();
+        if (!Pricing.Goals.TryParse(goalText, out var goal))
+        {
+            throw new TenancyException(TenancyError.Invalid,
+                goalText.Length == 0 ? "add ?goal=revenue, profit or conversions" : $"goal '{goalText}' is not one of revenue, profit, conversions", "goal");
+        }
+
+        decimal? Money(string name)
+        {
+            var text = query[name].ToString();
+            if (text.Length == 0)
+            {
+                return null;
+            }
+
+            return decimal.TryParse(text, System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture, out var value)
+                ? value
+                : throw new TenancyException(TenancyError.Invalid, $"{name} '{text}' is not a number", name);
+        }
+
+        var control = query["control"].ToString();
+        return new Pricing.RecommendationRequest(goal, Money("unit_cost"), control.Length == 0 ? null : control, Money("price_floor"), Money("revenue_floor"));
     }
 }

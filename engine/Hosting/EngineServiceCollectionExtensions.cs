@@ -38,6 +38,18 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton(sp => new LakeQueries(sp.GetRequiredService<LakeLayout>()));
         services.AddSingleton<CsvImporter>();
         services.AddSingleton<Statistics.ReadoutService>();
+        // Configured bands replace the default bands (binding a list would append to them).
+        services.AddOptions<Pricing.CharmOptions>().Configure<IConfiguration>((o, configuration) =>
+        {
+            var bands = configuration.GetSection(Pricing.CharmOptions.Section + ":Bands");
+            if (bands.Exists())
+            {
+                o.Bands = bands.Get<List<Pricing.CharmBand>>() ?? [];
+            }
+        }).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Pricing.RecommendationOptions>().BindConfiguration(Pricing.RecommendationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => new Pricing.CharmPricing(sp.GetRequiredService<IOptions<Pricing.CharmOptions>>().Value));
+        services.AddSingleton<Pricing.PricingService>();
         services.AddSingleton(sp => new Lander(sp.GetRequiredService<IEventLog>(), sp.GetRequiredService<LakeLayout>(),
             sp.GetRequiredService<IOptions<LanderOptions>>().Value, sp.GetRequiredService<ILogger<Lander>>()));
         services.AddSingleton<IControlPlaneStore>(sp => CreateControlPlane(sp.GetRequiredService<IOptions<StorageOptions>>().Value));

@@ -25,5 +25,10 @@ public sealed class StorageOptions
     public string ControlPlaneConnectionString =>
         ControlPlane ?? "Data Source=" + Path.GetFullPath(Path.Combine(DataDirectory, "controlplane.db"));
 
+    /// <summary>Where demand models are saved, per tenant and experiment; defaults to <c>{DataDirectory}/models</c>.</summary>
+    public string? ModelsDirectory { get; set; }
+
+    public string ModelsRoot => Path.GetFullPath(ModelsDirectory ?? Path.Combine(DataDirectory, "models"));
+
     public string EventLogPath => Path.GetFullPath(Path.Combine(DataDirectory, "eventlog.db"));
 }

@@ -122,6 +122,15 @@ public sealed class LakeQueries : IDisposable
         return (rows.Select(r => r.Stats).ToList(), rows.Count == 0 ? 0 : rows[0].Multiple);
     }
 
+    /// <summary>The experiment's counted users, one row each, as the demand model sees them (statistics contract counting rules).</summary>
+    public async Task<IReadOnlyList<Pricing.DemandObservation>> DemandRowsAsync(string tenantId, string experimentId, CancellationToken cancellationToken) =>
+        !TenantHasEvents(tenantId)
+            ? []
+            : await QueryAsync("demand_rows", [("files", TenantGlob(tenantId)), ("experiment", experimentId)],
+                r => new Pricing.DemandObservation(r.GetString(0), r.GetString(1), r.GetDecimal(2) / 1.0000000000000000000000000000m, AsUtc(r.GetDateTime(3)),
+                    r.IsDBNull(4) ? null : ReadMap(r.GetValue(4)), r.GetBoolean(5)),
+                cancellationToken);
+
     /// <summary>Log positions that occur more than once (in one file or across files): empty in a healthy lake.</summary>
     public async Task<IReadOnlyList<DuplicatePosition>> FindDuplicatePositionsAsync(CancellationToken cancellationToken) =>
         !Layout.HasEvents()

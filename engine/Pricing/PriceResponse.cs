@@ -31,6 +31,12 @@ public sealed class PriceResponse
     /// <summary>The elasticity: the change in ln(rate) per change in ln(price).</summary>
     public double Slope => slope;
 
+    /// <summary>ln(rate) at price 1.</summary>
+    public double Intercept => intercept;
+
+    /// <summary>Covariance of (intercept, slope).</summary>
+    public double[,] Covariance => (double[,])covariance.Clone();
+
     /// <summary>The slope's 95% interval (the contract's <c>elasticity.slope_ci</c>).</summary>
     public double[] SlopeCi => [slope - (t * Math.Sqrt(covariance[1, 1])), slope + (t * Math.Sqrt(covariance[1, 1]))];
 

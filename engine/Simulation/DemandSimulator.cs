@@ -18,6 +18,17 @@ public sealed class SimulationSettings
 
     public LogitDemand Demand => new(Intercept, Slope);
 
+    /// <summary>The first thing wrong with the settings, or null.</summary>
+    public string? Problem() => this switch
+    {
+        { Prices.Count: < 1 } => "prices: give at least one price",
+        _ when Prices.Any(p => p <= 0) => "prices: every price must be positive",
+        { UsersPerPrice: < 1 } => "users_per_price must be at least 1",
+        { Days: < 1 } => "days must be at least 1",
+        _ when !double.IsFinite(Intercept) || !double.IsFinite(Slope) => "intercept and slope must be numbers",
+        _ => null,
+    };
+
     public static SimulationSettings Load(string path) =>
         JsonSerializer.Deserialize<SimulationSettings>(File.ReadAllText(path))
         ?? throw new InvalidDataException($"{path} holds no simulation settings");
@@ -32,29 +43,45 @@ public static class DemandSimulator
 {
     public static string VariantId(int index) => "p" + index.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>The simulated users as the demand model sees them (the same draws as <see cref="Simulate"/>).</summary>
+    public static List<Pricing.DemandObservation> Users(SimulationSettings settings, DateTimeOffset end) =>
+        [.. Draw(settings, end).Select(u => new Pricing.DemandObservation(u.UserId, VariantId(u.Index), settings.Prices[u.Index], u.Seen, null, u.BoughtAfter is not null))];
+
     public static List<PricingEvent> Simulate(SimulationSettings settings, string experimentId, DateTimeOffset end)
+    {
+        var events = new List<PricingEvent>();
+        foreach (var (userId, i, seen, boughtAfter) in Draw(settings, end))
+        {
+            var price = settings.Prices[i];
+            events.Add(new PricingEvent($"{experimentId}-{userId}-a", EventType.Assign, experimentId, VariantId(i), userId, price, null, settings.Currency, seen));
+            if (boughtAfter is { } delay)
+            {
+                events.Add(new PricingEvent($"{experimentId}-{userId}-c", EventType.Convert, experimentId, VariantId(i), userId, price, null,
+                    settings.Currency, seen + delay));
+            }
+        }
+
+        return events;
+    }
+
+    /// <summary>Each user: id, price index, first seen, and how long after that they bought (null: did not).</summary>
+    private static IEnumerable<(string UserId, int Index, DateTimeOffset Seen, TimeSpan? BoughtAfter)> Draw(SimulationSettings settings, DateTimeOffset end)
     {
         var random = new Random(settings.Seed);
         var demand = settings.Demand;
         var start = end.AddDays(-settings.Days);
-        var events = new List<PricingEvent>();
         var user = 0;
         for (var round = 0; round < settings.UsersPerPrice; round++)
         {
             for (var i = 0; i < settings.Prices.Count; i++)
             {
                 var userId = string.Create(CultureInfo.InvariantCulture, $"sim-{user++:D7}");
-                var price = settings.Prices[i];
                 var seen = EventValidator.TruncateToMicroseconds(start.AddSeconds(random.NextDouble() * (end - start).TotalSeconds * 0.99));
-                events.Add(new PricingEvent($"{experimentId}-{userId}-a", EventType.Assign, experimentId, VariantId(i), userId, price, null, settings.Currency, seen));
-                if (random.NextDouble() < demand.ConversionProbability((double)price))
-                {
-                    events.Add(new PricingEvent($"{experimentId}-{userId}-c", EventType.Convert, experimentId, VariantId(i), userId, price, null,
-                        settings.Currency, seen.AddMinutes(1 + random.Next(30))));
-                }
+                TimeSpan? bought = random.NextDouble() < demand.ConversionProbability((double)settings.Prices[i])
+                    ? TimeSpan.FromMinutes(1 + random.Next(30))
+                    : null;
+                yield return (userId, i, seen, bought);
             }
         }
-
-        return events;
     }
 }

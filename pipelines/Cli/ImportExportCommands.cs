@@ -77,32 +77,83 @@ public static class ImportExportCommands
             await using var services = CommonOptions.Services(CommonOptions.Configuration(parse.GetValue(data), parse.GetValue(lake)));
             var events = await services.GetRequiredService<LakeQueries>().ReadEventsAsync(tenantId, parse.GetValue(experiment), ct);
             var file = parse.GetValue(csv)!;
-            await using (var writer = new StreamWriter(file.FullName))
-            await using (var output = new CsvWriter(writer, CultureInfo.InvariantCulture))
-            {
-                foreach (var header in new[] { "event_id", "type", "experiment_id", "variant_id", "user_id", "price", "revenue", "currency", "occurred_at" })
-                {
-                    output.WriteField(header);
-                }
+            await WriteCsvAsync(file.FullName, events.Select(e => e.Event), ct);
+            Console.WriteLine($"exported {events.Count:N0} events of {tenantId} to {file.FullName}");
+            return 0;
+        });
+        return command;
+    }
+    /// <summary>Events as CSV with the event fields as columns: what <c>po import</c> reads.</summary>
+    public static async Task WriteCsvAsync(string path, IEnumerable<PricingEvent> events, CancellationToken cancellationToken)
+    {
+        await using var writer = new StreamWriter(path);
+        await using var output = new CsvWriter(writer, CultureInfo.InvariantCulture);
+        foreach (var header in new[] { "event_id", "type", "experiment_id", "variant_id", "user_id", "price", "revenue", "currency", "occurred_at" })
+        {
+            output.WriteField(header);
+        }
 
-                await output.NextRecordAsync();
-                foreach (var stored in events)
-                {
-                    var e = stored.Event;
-                    output.WriteField(e.EventId);
-                    output.WriteField(e.Type.ToWire());
-                    output.WriteField(e.ExperimentId);
-                    output.WriteField(e.VariantId);
-                    output.WriteField(e.UserId);
-                    output.WriteField(e.Price.ToString(CultureInfo.InvariantCulture));
-                    output.WriteField(e.Revenue?.ToString(CultureInfo.InvariantCulture) ?? "");
-                    output.WriteField(e.Currency);
-                    output.WriteField(e.OccurredAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture));
-                    await output.NextRecordAsync();
-                }
+        await output.NextRecordAsync();
+        foreach (var e in events)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            output.WriteField(e.EventId);
+            output.WriteField(e.Type.ToWire());
+            output.WriteField(e.ExperimentId);
+            output.WriteField(e.VariantId);
+            output.WriteField(e.UserId);
+            output.WriteField(e.Price.ToString(CultureInfo.InvariantCulture));
+            output.WriteField(e.Revenue?.ToString(CultureInfo.InvariantCulture) ?? "");
+            output.WriteField(e.Currency);
+            output.WriteField(e.OccurredAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture));
+            await output.NextRecordAsync();
+        }
+    }
+
+    /// <summary><c>po simulate</c>: seeded users from a known logit demand curve, written as an events CSV for <c>po import</c>.</summary>
+    public static Command Simulate()
+    {
+        var settings = new Option<FileInfo>("--settings") { Description = "Simulation settings JSON (see data-samples/demand.json)", Required = true };
+        var experiment = new Option<string>("--experiment") { Description = "Experiment id to write into the events", Required = true };
+        var csv = new Option<FileInfo>("--csv") { Description = "Where to write the events", Required = true };
+        var end = new Option<DateTimeOffset?>("--end") { Description = "End of the simulated window (UTC; default: today's midnight)" };
+        var command = new Command("simulate", "Write seeded events drawn from a known demand curve as CSV (the same settings give the same file).")
+        {
+            settings, experiment, csv, end,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var file = parse.GetValue(settings)!;
+            if (!file.Exists)
+            {
+                throw new CliException($"--settings: {file.FullName} does not exist");
             }
 
-            Console.WriteLine($"exported {events.Count:N0} events of {tenantId} to {file.FullName}");
+            Simulation.SimulationSettings loaded;
+            try
+            {
+                loaded = Simulation.SimulationSettings.Load(file.FullName);
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                throw new CliException($"--settings: {file.FullName} is not valid simulation settings: {e.Message}");
+            }
+
+            var problem = loaded.Problem();
+            if (problem is not null)
+            {
+                throw new CliException($"--settings: {problem}");
+            }
+
+            var until = parse.GetValue(end) ?? new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero);
+            var events = Simulation.DemandSimulator.Simulate(loaded, parse.GetValue(experiment)!, until);
+            var output = parse.GetValue(csv)!;
+            await WriteCsvAsync(output.FullName, events, ct);
+            var truth = loaded.Demand;
+            var low = (double)loaded.Prices.Min();
+            var high = (double)loaded.Prices.Max();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"wrote {events.Count:N0} events ({loaded.Prices.Count} prices × {loaded.UsersPerPrice:N0} users, seed {loaded.Seed}) to {output.FullName}; true revenue optimum {truth.OptimalPrice(low, high):0.00} in the tested range"));
             return 0;
         });
         return command;

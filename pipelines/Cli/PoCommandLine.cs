@@ -15,8 +15,11 @@ public static class PoCommandLine
             TokenCommand.Create(),
             ImportExportCommands.Import(),
             ImportExportCommands.Export(),
+            ImportExportCommands.Simulate(),
             ReadoutCommand.Create(),
             PowerCommand.Create(),
+            PricingCommands.Recommend(),
+            PricingCommands.Model(),
             DemoCommand.Create(),
             BenchCommand.Create(),
         };

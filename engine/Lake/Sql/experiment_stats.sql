@@ -7,9 +7,7 @@
 -- assign keeps the readout within its time budget. Hash aggregates only, no sort-based windows.
 WITH raw AS (
     SELECT event_id, type, user_id, variant_id, price, revenue, occurred_at, ingested_at
-    FROM read_parquet($files, hive_partitioning = true, union_by_name = true,
-                      hive_types = {'tenant_id': VARCHAR, 'event_date': DATE})
-    WHERE experiment_id = $experiment
+    FROM experiment_events($files, $experiment)
 ),
 users AS MATERIALIZED (
     -- A user with one variant has it on every assign, so any_value is the variant of their first assign.

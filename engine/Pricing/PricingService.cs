@@ -1,0 +1,120 @@
+using Microsoft.Extensions.Options;
+using PricingOptimizer.ControlPlane;
+using PricingOptimizer.Hosting;
+using PricingOptimizer.Lake;
+using PricingOptimizer.Tenancy;
+
+namespace PricingOptimizer.Pricing;
+
+/// <summary>
+/// Demand models and recommendations for an experiment from the lake: <c>po model train|evaluate</c>,
+/// <c>po recommend</c> and <c>GET /v1/experiments/{id}/recommendation</c> all come here.
+/// </summary>
+public sealed class PricingService(LakeQueries lake, IControlPlaneStore store, IOptions<StorageOptions> storage,
+    IOptions<RecommendationOptions> recommendation, CharmPricing charm, TimeProvider time)
+{
+    private RecommendationOptions Options => recommendation.Value;
+
+    /// <summary>Where the experiment's demand model is saved.</summary>
+    public string ModelDirectory(string tenantId, string experimentId)
+    {
+        LakeLayout.EnsureTenantId(tenantId);
+        return Path.Combine(storage.Value.ModelsRoot, "tenant=" + tenantId, "experiment=" + Uri.EscapeDataString(experimentId));
+    }
+
+    /// <exception cref="TenancyException">Unknown experiment, unknown control, or a request that cannot be answered as asked.</exception>
+    public async Task<Recommendation> RecommendAsync(string tenantId, string experimentId, RecommendationRequest request, CancellationToken cancellationToken)
+    {
+        if (request.Problem() is { } problem)
+        {
+            throw new TenancyException(TenancyError.Invalid, problem.Message, problem.Field);
+        }
+
+        var (definition, users) = await LoadAsync(tenantId, experimentId, cancellationToken);
+        var control = request.ControlVariantId ?? definition?.ControlVariant.VariantId
+            ?? throw new TenancyException(TenancyError.Invalid,
+                $"experiment '{experimentId}' is not defined in the control plane, so name the control variant", "control");
+        if (users.Count > 0 && users.All(u => u.VariantId != control))
+        {
+            throw new TenancyException(TenancyError.Invalid,
+                $"control '{control}' has no users; variants with users: {string.Join(", ", users.Select(u => u.VariantId).Distinct().Order(StringComparer.Ordinal))}",
+                "control");
+        }
+
+        var properties = MlDemandModel.ReadReport(ModelDirectory(tenantId, experimentId))?.Properties ?? [];
+        return new Recommender(Options, charm).Recommend(tenantId, experimentId, users, control, request, properties, definition?.Currency);
+    }
+
+    /// <summary>
+    /// Trains the ML.NET model on the seeded training split (the held-out users are never seen), evaluates it and the
+    /// log-log curve (fitted on the same training users) on the held-out users, and saves the model with that report.
+    /// </summary>
+    /// <exception cref="TenancyException">Unknown experiment.</exception>
+    /// <exception cref="InsufficientDemandDataException">Too little data to train or to evaluate.</exception>
+    public async Task<ModelReport> TrainAsync(string tenantId, string experimentId, IReadOnlyList<string> properties, CancellationToken cancellationToken)
+    {
+        var (_, users) = await LoadAsync(tenantId, experimentId, cancellationToken);
+        var (train, test) = DemandData.Split(users, Options.Seed, TestFraction);
+        var model = MlDemandModel.Train(train, properties, Options.Seed);
+        var report = new ModelReport
+        {
+            TenantId = tenantId,
+            ExperimentId = experimentId,
+            TrainedAt = time.GetUtcNow(),
+            Seed = Options.Seed,
+            TestFraction = TestFraction,
+            Properties = [.. properties],
+            FeatureNames = [.. model.Spec.Names],
+            Coefficients = [.. model.Coefficients],
+            TrainingUsers = train.Count,
+        };
+        Evaluate(report, model, train, test);
+        model.Save(ModelDirectory(tenantId, experimentId), report);
+        return report;
+    }
+
+    /// <summary>The saved model (scored by its ML.NET artifact) and the log-log curve on today's held-out users of the same seeded split.</summary>
+    /// <exception cref="FileNotFoundException">No model saved for the experiment.</exception>
+    public async Task<ModelReport> EvaluateAsync(string tenantId, string experimentId, CancellationToken cancellationToken)
+    {
+        var (model, report) = MlDemandModel.Load(ModelDirectory(tenantId, experimentId));
+        var (_, users) = await LoadAsync(tenantId, experimentId, cancellationToken);
+        var (train, test) = DemandData.Split(users, report.Seed, report.TestFraction);
+        Evaluate(report, model, train, test);
+        return report;
+    }
+
+    /// <summary>Share of users the model never trains on.</summary>
+    public const double TestFraction = 0.2;
+
+    private static void Evaluate(ModelReport report, MlDemandModel model, List<DemandObservation> train, List<DemandObservation> test)
+    {
+        if (test.Count == 0)
+        {
+            throw new InsufficientDemandDataException("the held-out split has no users; the experiment needs more users before a model can be evaluated");
+        }
+
+        var labels = test.Select(u => u.Converted).ToList();
+        report.HeldOut = [ModelMetrics.Evaluate(MlDemandModel.Name, labels, model.Score(test))];
+        if (PriceResponse.Fit(DemandData.ByVariant(train), out _) is { } fit)
+        {
+            var curve = new LogLogCurve(fit);
+            report.HeldOut.Add(ModelMetrics.Evaluate(LogLogCurve.Name, labels, [.. test.Select(u => curve.Rate((double)u.Price))]));
+        }
+
+        report.BetterModel = report.HeldOut.MinBy(e => e.LogLoss)?.Model;
+    }
+
+    private async Task<(Experiments.Experiment? Definition, IReadOnlyList<DemandObservation> Users)> LoadAsync(string tenantId, string experimentId,
+        CancellationToken cancellationToken)
+    {
+        var definition = await store.GetExperimentAsync(tenantId, experimentId, cancellationToken);
+        var users = await lake.DemandRowsAsync(tenantId, experimentId, cancellationToken);
+        if (definition is null && users.Count == 0)
+        {
+            throw new TenancyException(TenancyError.NotFound, $"no experiment '{experimentId}' (neither defined nor in the lake)", "experiment_id");
+        }
+
+        return (definition, users);
+    }
+}
