@@ -1,0 +1,126 @@
+using System.Net;
+using System.Text.Json;
+using PricingOptimizer.Simulation;
+using PricingOptimizer.Tests.Fixtures;
+
+namespace PricingOptimizer.Tests.Pricing;
+
+public sealed class RecommendationApiAndCliTests : IDisposable
+{
+    private readonly TempDirectory folder = new();
+
+    [Fact]
+    public async Task The_api_recommends_from_landed_events_and_answers_bad_queries_with_problem_json()
+    {
+        using var api = new IngestApiFactory(new Dictionary<string, string?> { ["Auth:AdminKey"] = "rec-admin" });
+        var (tenantId, _, client) = await api.CreateTenantAsync("rec-admin", "Shop", "enterprise");
+        var settings = new SimulationSettings { UsersPerPrice = 800, Seed = 4 };
+        var variants = string.Join(",", settings.Prices.Select((p, i) =>
+            $$"""{"variant_id":"p{{i}}","price":{{p.ToString(System.Globalization.CultureInfo.InvariantCulture)}}{{(i == 2 ? ",\"control\":true" : "")}}}"""));
+        var created = await client.PostAsync("/v1/experiments",
+            IngestApiFactory.Json($$"""{"experiment_id":"price-test","name":"five prices","currency":"USD","variants":[{{variants}}]}"""));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var events = DemandSimulator.Simulate(settings, "price-test", DateTimeOffset.UtcNow.AddHours(-1));
+        foreach (var batch in events.Chunk(1000))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync("/v1/events", IngestApiFactory.Json(batch))).StatusCode);
+        }
+
+        await api.LandUntilAsync(tenantId, events.Count);
+
+        var response = await client.GetAsync("/v1/experiments/price-test/recommendation?goal=profit&unit_cost=4");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using (var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()))
+        {
+            var root = json.RootElement;
+            Assert.Equal("ok", root.GetProperty("status").GetString());
+            Assert.Equal("profit", root.GetProperty("goal").GetString());
+            Assert.Equal("p2", root.GetProperty("control_variant_id").GetString()); // the experiment's control
+            Assert.Equal(11.99m, root.GetProperty("control_price").GetDecimal());
+            Assert.Equal(4000, root.GetProperty("users").GetInt64());
+            Assert.Equal("USD", root.GetProperty("currency").GetString());
+            Assert.InRange(root.GetProperty("recommended_price").GetDecimal(), 7.99m * 0.9m, 15.99m * 1.1m);
+            Assert.NotEmpty(root.GetProperty("reasoning").EnumerateArray());
+        }
+
+        async Task<JsonElement> Problem(string query, HttpStatusCode status)
+        {
+            var answer = await client.GetAsync("/v1/experiments/" + query);
+            Assert.Equal(status, answer.StatusCode);
+            Assert.Equal("application/problem+json", answer.Content.Headers.ContentType?.MediaType);
+            return JsonDocument.Parse(await answer.Content.ReadAsStringAsync()).RootElement.Clone();
+        }
+
+        Assert.Equal("goal", (await Problem("price-test/recommendation", HttpStatusCode.BadRequest)).GetProperty("field").GetString());
+        Assert.Equal("goal", (await Problem("price-test/recommendation?goal=happiness", HttpStatusCode.BadRequest)).GetProperty("field").GetString());
+        Assert.Equal("unit_cost", (await Problem("price-test/recommendation?goal=profit", HttpStatusCode.BadRequest)).GetProperty("field").GetString());
+        Assert.Equal("unit_cost", (await Problem("price-test/recommendation?goal=profit&unit_cost=abc", HttpStatusCode.BadRequest)).GetProperty("field").GetString());
+        Assert.Equal("price_floor", (await Problem("price-test/recommendation?goal=conversions", HttpStatusCode.BadRequest)).GetProperty("field").GetString());
+        Assert.Equal("control", (await Problem("price-test/recommendation?goal=revenue&control=zzz", HttpStatusCode.BadRequest)).GetProperty("field").GetString());
+        await Problem("nothing/recommendation?goal=revenue", HttpStatusCode.NotFound);
+
+        var (_, _, other) = await api.CreateTenantAsync("rec-admin", "Other", "pro");
+        Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync("/v1/experiments/price-test/recommendation?goal=revenue")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Po_simulate_import_model_train_evaluate_and_recommend_work_end_to_end()
+    {
+        var data = Path.Combine(folder.Path, "data");
+        var csv = Path.Combine(folder.Path, "sim.csv");
+        var settings = Path.Combine(folder.Path, "demand.json");
+        File.WriteAllText(settings, """{"intercept":0.2,"slope":-0.12,"prices":[7.99,9.99,11.99,13.99,15.99],"users_per_price":1000,"seed":3,"days":7}""");
+
+        var simulate = await PoProcess.RunAsync(folder.Path, null, "simulate", "--settings", settings, "--experiment", "exp", "--csv", csv, "--end", "2026-10-01T00:00:00Z");
+        Assert.Equal(0, simulate.ExitCode);
+        Assert.Contains("true revenue optimum 11.04", simulate.Stdout, StringComparison.Ordinal);
+        Assert.Equal(0, (await PoProcess.RunAsync(folder.Path, null, "import", "--tenant", "shop", "--csv", csv, "--data", data)).ExitCode);
+
+        var noModel = await PoProcess.RunAsync(folder.Path, null, "model", "evaluate", "--tenant", "shop", "--experiment", "exp", "--data", data);
+        Assert.Equal(1, noModel.ExitCode);
+        Assert.Contains("po model train", noModel.Stderr, StringComparison.Ordinal);
+
+        var train = await PoProcess.RunAsync(folder.Path, null, "model", "train", "--tenant", "shop", "--experiment", "exp", "--data", data, "--json");
+        Assert.Equal(0, train.ExitCode);
+        using (var report = JsonDocument.Parse(train.Stdout))
+        {
+            var heldOut = report.RootElement.GetProperty("held_out").EnumerateArray().ToDictionary(e => e.GetProperty("model").GetString()!);
+            Assert.Equal(["log-log", "ml.net"], heldOut.Keys.Order().ToArray());
+            Assert.InRange(heldOut["ml.net"].GetProperty("auc").GetDouble(), 0.5, 0.75);
+            Assert.InRange(heldOut["ml.net"].GetProperty("log_loss").GetDouble(), 0.4, 0.7);
+            Assert.NotEmpty(heldOut["ml.net"].GetProperty("calibration").EnumerateArray());
+        }
+
+        Assert.True(File.Exists(Path.Combine(data, "models", "tenant=shop", "experiment=exp", "demand.zip")));
+        var evaluate = await PoProcess.RunAsync(folder.Path, null, "model", "evaluate", "--tenant", "shop", "--experiment", "exp", "--data", data);
+        Assert.Equal(0, evaluate.ExitCode);
+        Assert.Contains("held-out ml.net", evaluate.Stdout, StringComparison.Ordinal);
+        Assert.Contains("better on held-out log-loss", evaluate.Stdout, StringComparison.Ordinal);
+
+        var recommend = await PoProcess.RunAsync(folder.Path, null, "recommend", "--tenant", "shop", "--experiment", "exp", "--goal", "revenue",
+            "--control", "p0", "--data", data, "--json");
+        Assert.Equal(0, recommend.ExitCode);
+        using (var json = JsonDocument.Parse(recommend.Stdout))
+        {
+            Assert.Equal("ok", json.RootElement.GetProperty("status").GetString());
+            Assert.Equal(7.99m, json.RootElement.GetProperty("control_price").GetDecimal());
+        }
+
+        var table = await PoProcess.RunAsync(folder.Path, null, "recommend", "--tenant", "shop", "--experiment", "exp", "--goal", "revenue", "--control", "p0", "--data", data);
+        Assert.Contains("recommended price", table.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Next steps:", table.Stdout, StringComparison.Ordinal);
+
+        var noCost = await PoProcess.RunAsync(folder.Path, null, "recommend", "--tenant", "shop", "--experiment", "exp", "--goal", "profit", "--control", "p0", "--data", data);
+        Assert.Equal(1, noCost.ExitCode);
+        Assert.Equal("po: --unit-cost: the profit goal needs a unit cost", noCost.Stderr.Trim());
+
+        var noControl = await PoProcess.RunAsync(folder.Path, null, "recommend", "--tenant", "shop", "--experiment", "exp", "--goal", "revenue", "--data", data);
+        Assert.Equal(1, noControl.ExitCode);
+        Assert.Contains("name the control variant", noControl.Stderr, StringComparison.Ordinal);
+
+        var badGoal = await PoProcess.RunAsync(folder.Path, null, "recommend", "--tenant", "shop", "--experiment", "exp", "--goal", "fun", "--data", data);
+        Assert.Equal(2, badGoal.ExitCode);
+    }
+
+    public void Dispose() => folder.Dispose();
+}
