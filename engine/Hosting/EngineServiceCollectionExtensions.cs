@@ -50,6 +50,9 @@ public static class EngineServiceCollectionExtensions
         services.AddOptions<Pricing.RecommendationOptions>().BindConfiguration(Pricing.RecommendationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => new Pricing.CharmPricing(sp.GetRequiredService<IOptions<Pricing.CharmOptions>>().Value));
         services.AddSingleton<Pricing.PricingService>();
+        services.AddSingleton<Reports.MonthlyReport>();
+        services.AddOptions<Reports.ReportScheduleOptions>().BindConfiguration(Reports.ReportScheduleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<Reports.ReportScheduler>();
         services.AddSingleton(sp => new Lander(sp.GetRequiredService<IEventLog>(), sp.GetRequiredService<LakeLayout>(),
             sp.GetRequiredService<IOptions<LanderOptions>>().Value, sp.GetRequiredService<ILogger<Lander>>()));
         services.AddSingleton<IControlPlaneStore>(sp => CreateControlPlane(sp.GetRequiredService<IOptions<StorageOptions>>().Value));

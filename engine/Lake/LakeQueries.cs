@@ -89,6 +89,14 @@ public sealed class LakeQueries : IDisposable
             : await QueryAsync("tenant_events_by_day", [("files", TenantGlob(tenantId)), ("from", from), ("to", to)],
                 r => (r.GetFieldValue<DateOnly>(0), r.GetInt64(1)), cancellationToken);
 
+    /// <summary>A tenant's experiments with events from <paramref name="from"/> to <paramref name="to"/> (each event_id once).</summary>
+    public async Task<IReadOnlyList<(string ExperimentId, long Events, long Assigns, long Converts)>> ExperimentsAsync(string tenantId, DateOnly from, DateOnly to,
+        CancellationToken cancellationToken) =>
+        !TenantHasEvents(tenantId)
+            ? []
+            : await QueryAsync("tenant_experiments", [("files", TenantGlob(tenantId)), ("from", from), ("to", to)],
+                r => (r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3)), cancellationToken);
+
     /// <summary>Per-variant sufficient statistics of one experiment, and how many users were exposed to more than one variant.</summary>
     public async Task<(IReadOnlyList<Statistics.VariantStats> Variants, long MultipleExposureUsers)> ExperimentStatsAsync(string tenantId,
         string experimentId, CancellationToken cancellationToken)
@@ -128,7 +136,7 @@ public sealed class LakeQueries : IDisposable
             ? []
             : await QueryAsync("demand_rows", [("files", TenantGlob(tenantId)), ("experiment", experimentId)],
                 r => new Pricing.DemandObservation(r.GetString(0), r.GetString(1), r.GetDecimal(2) / 1.0000000000000000000000000000m, AsUtc(r.GetDateTime(3)),
-                    r.IsDBNull(4) ? null : ReadMap(r.GetValue(4)), r.GetBoolean(5)),
+                    r.IsDBNull(4) ? null : ReadMap(r.GetValue(4)), r.GetBoolean(5), r.GetString(6)),
                 cancellationToken);
 
     /// <summary>Log positions that occur more than once (in one file or across files): empty in a healthy lake.</summary>

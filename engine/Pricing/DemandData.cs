@@ -14,7 +14,8 @@ public sealed record DemandObservation(
     decimal Price,
     DateTimeOffset FirstSeen,
     IReadOnlyDictionary<string, string>? Properties,
-    bool Converted);
+    bool Converted,
+    string? Currency = null);
 
 /// <summary>Helpers over demand observations: the seeded train/test split and per-price aggregates.</summary>
 public static class DemandData

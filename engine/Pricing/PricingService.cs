@@ -42,7 +42,8 @@ public sealed class PricingService(LakeQueries lake, IControlPlaneStore store, I
         }
 
         var properties = MlDemandModel.ReadReport(ModelDirectory(tenantId, experimentId))?.Properties ?? [];
-        return new Recommender(Options, charm).Recommend(tenantId, experimentId, users, control, request, properties, definition?.Currency);
+        var currency = definition?.Currency ?? users.Select(u => u.Currency).FirstOrDefault(c => c is not null);
+        return new Recommender(Options, charm).Recommend(tenantId, experimentId, users, control, request, properties, currency);
     }
 
     /// <summary>

@@ -130,6 +130,12 @@ public sealed record Recommendation
     /// <summary>Both models on held-out users (cross-validated); the one with the lower log-loss is <see cref="Model"/>.</summary>
     [JsonPropertyName("model_comparison")] public IReadOnlyList<ModelEvaluation> ModelComparison { get; init; } = [];
 
+    /// <summary>The expected goal value per assigned user over the allowed prices (about 60 points), for charts.</summary>
+    [JsonPropertyName("value_curve")] public IReadOnlyList<ValuePoint> ValueCurve { get; init; } = [];
+
     [JsonPropertyName("reasoning")] public IReadOnlyList<string> Reasoning { get; init; } = [];
     [JsonPropertyName("next_steps")] public IReadOnlyList<string> NextSteps { get; init; } = [];
 }
+
+/// <summary>One point of a goal-value curve.</summary>
+public sealed record ValuePoint([property: JsonPropertyName("price")] decimal Price, [property: JsonPropertyName("expected_value")] double ExpectedValue);

@@ -202,6 +202,8 @@ public sealed class Recommender(RecommendationOptions options, CharmPricing char
             ControlExpectedValue = controlExpected,
             Confidence = confidence,
             AllowedPriceRange = [allowedLow, allowedHigh],
+            ValueCurve = [.. Enumerable.Range(0, 61).Select(i => Math.Round(allowedLow + ((allowedHigh - allowedLow) * i / 60), 2))
+                .Select(p => new ValuePoint(p, Value(p, curve.Rate((double)p))))],
         };
 
         // At the edge of what the data supports (not at a floor the caller set), the curve may keep rising outside it.

@@ -20,6 +20,8 @@ public static class PoCommandLine
             PowerCommand.Create(),
             PricingCommands.Recommend(),
             PricingCommands.Model(),
+            ReportCommands.Report(),
+            ReportCommands.Schedule(),
             DemoCommand.Create(),
             BenchCommand.Create(),
         };

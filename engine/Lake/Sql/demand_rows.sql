@@ -3,7 +3,7 @@
 -- properties (the demand model's features), and whether a convert followed it. Users exposed to more than one
 -- variant are left out; converts are deduplicated by event_id.
 WITH raw AS (
-    SELECT event_id, type, user_id, variant_id, price, occurred_at, ingested_at, properties
+    SELECT event_id, type, user_id, variant_id, price, currency, occurred_at, ingested_at, properties
     FROM experiment_events($files, $experiment)
 ),
 users AS MATERIALIZED (
@@ -12,7 +12,8 @@ users AS MATERIALIZED (
            any_value(variant_id)             AS variant_id,
            arg_min(price, occurred_at)       AS price,
            min(occurred_at)                  AS first_at,
-           arg_min(properties, occurred_at)  AS properties
+           arg_min(properties, occurred_at)  AS properties,
+           arg_min(currency, occurred_at)    AS currency
     FROM raw WHERE type = 'assign'
     GROUP BY user_id
 ),
@@ -28,7 +29,7 @@ buyers AS (
     FROM users u JOIN converts c ON c.user_id = u.user_id AND c.occurred_at >= u.first_at
     WHERE u.variants = 1
 )
-SELECT u.user_id, u.variant_id, u.price, u.first_at, u.properties, b.user_id IS NOT NULL AS converted
+SELECT u.user_id, u.variant_id, u.price, u.first_at, u.properties, b.user_id IS NOT NULL AS converted, u.currency
 FROM users u LEFT JOIN buyers b USING (user_id)
 WHERE u.variants = 1
 ORDER BY u.user_id;

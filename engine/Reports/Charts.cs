@@ -1,0 +1,164 @@
+using System.Globalization;
+using PricingOptimizer.Pricing;
+using PricingOptimizer.Statistics;
+using ScottPlot;
+
+namespace PricingOptimizer.Reports;
+
+/// <summary>
+/// The report's and the notebooks' charts, drawn with ScottPlot as PNG bytes. Every chart has a title, axis labels
+/// with units and a legend. Text needs a font: with none installed, <see cref="EnsureFonts"/> says how to add one.
+/// </summary>
+public static class Charts
+{
+    public const int Width = 900;
+    public const int Height = 480;
+
+    /// <exception cref="InvalidOperationException">No font files under the usual font folders.</exception>
+    public static void EnsureFonts()
+    {
+        string[] folders = ["/usr/share/fonts", "/usr/local/share/fonts", Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".fonts")];
+        if (OperatingSystem.IsLinux() && !folders.Where(Directory.Exists)
+                .Any(f => Directory.EnumerateFiles(f, "*.*", SearchOption.AllDirectories).Any(x => x.EndsWith(".ttf", StringComparison.OrdinalIgnoreCase) || x.EndsWith(".otf", StringComparison.OrdinalIgnoreCase))))
+        {
+            throw new InvalidOperationException(
+                "charts need a font and none is installed under /usr/share/fonts: install one (Debian: apt-get install fonts-dejavu-core) and run again");
+        }
+    }
+
+    /// <summary>Conversion rate per variant (dots) with 95% Wilson intervals (bars), by price.</summary>
+    public static byte[] ConversionRates(Readout readout, string currency)
+    {
+        EnsureFonts();
+        var plot = new Plot();
+        var measured = readout.Variants.Where(v => v.ConversionRate is not null && v.ConversionRateCi is not null).ToList();
+        var xs = measured.Select(v => (double)v.Price).ToArray();
+        var ys = measured.Select(v => v.ConversionRate!.Value * 100).ToArray();
+        var errors = measured.Select(v => (v.ConversionRateCi![1] - v.ConversionRateCi[0]) * 50).ToArray();
+        var centres = measured.Select(v => ((v.ConversionRateCi![1] + v.ConversionRateCi[0]) * 50)).ToArray();
+        var bars = plot.Add.ErrorBar(xs, centres, errors);
+        bars.LegendText = "95% interval (Wilson)";
+        var dots = plot.Add.ScatterPoints(xs, ys);
+        dots.MarkerSize = 10;
+        dots.LegendText = "observed conversion rate";
+        foreach (var v in measured)
+        {
+            var label = plot.Add.Text(v.VariantId + (v.VariantId == readout.ControlVariantId ? " (control)" : ""), (double)v.Price, v.ConversionRate!.Value * 100);
+            label.LabelFontSize = 12;
+            label.OffsetX = 8;
+        }
+
+        Pad(plot, xs);
+        plot.Title($"Conversion rate by price — {readout.ExperimentId}");
+        plot.XLabel(PriceLabel(currency));
+        plot.YLabel("Conversion rate (%)");
+        plot.ShowLegend(Alignment.UpperRight);
+        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
+    }
+
+    private static string PriceLabel(string currency) => string.IsNullOrEmpty(currency) ? "Price" : $"Price ({currency})";
+
+    /// <summary>The fitted price-response curve with its 95% band and the observed rates.</summary>
+    public static byte[] PriceResponseCurve(PriceResponse fit, IReadOnlyList<VariantStats> variants, string experimentId, string currency)
+    {
+        EnsureFonts();
+        var plot = new Plot();
+        var curve = fit.Curve(60);
+        var xs = curve.Select(p => (double)p.Price).ToArray();
+        var band = plot.Add.FillY(xs, curve.Select(p => p.Low * 100).ToArray(), curve.Select(p => p.High * 100).ToArray());
+        band.LegendText = "95% band";
+        band.FillStyle.Color = Colors.SteelBlue.WithAlpha(0.25);
+        var line = plot.Add.Scatter(xs, curve.Select(p => p.Rate * 100).ToArray());
+        line.MarkerSize = 0;
+        line.LineWidth = 2;
+        line.LegendText = string.Create(CultureInfo.InvariantCulture, $"log-log fit, elasticity {fit.Slope:0.00}");
+        var observed = plot.Add.ScatterPoints(variants.Select(v => (double)v.Price).ToArray(),
+            variants.Select(v => v.Users == 0 ? 0 : 100.0 * v.Conversions / v.Users).ToArray());
+        observed.MarkerSize = 9;
+        observed.LegendText = "observed";
+        Pad(plot, xs);
+        plot.Title($"Price response — {experimentId}");
+        plot.XLabel(PriceLabel(currency));
+        plot.YLabel("Conversion rate (%)");
+        plot.ShowLegend(Alignment.UpperRight);
+        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
+    }
+
+    /// <summary>Expected goal value per assigned user across the searched prices, with the optimum, the recommended price and the control marked.</summary>
+    public static byte[] GoalValueCurve(IReadOnlyList<(decimal Price, double Value)> curve, Recommendation recommendation)
+    {
+        EnsureFonts();
+        var plot = new Plot();
+        var unit = string.IsNullOrEmpty(recommendation.Currency) ? "currency units" : recommendation.Currency;
+        var scale = recommendation.Goal == "conversions" ? 100.0 : 1.0;
+        var line = plot.Add.Scatter(curve.Select(c => (double)c.Price).ToArray(), curve.Select(c => c.Value * scale).ToArray());
+        line.MarkerSize = 0;
+        line.LineWidth = 2;
+        line.LegendText = recommendation.ModelWeights is { Count: > 1 } weights && weights.Values.Max() < 0.995
+            ? $"expected {recommendation.Goal} per user (models averaged)"
+            : $"expected {recommendation.Goal} per user ({recommendation.Model} model)";
+        void Mark(decimal? price, string text, Color color, LinePattern pattern)
+        {
+            if (price is null)
+            {
+                return;
+            }
+
+            var mark = plot.Add.VerticalLine((double)price.Value);
+            mark.Color = color;
+            mark.LinePattern = pattern;
+            mark.LineWidth = 2;
+            mark.LegendText = string.Create(CultureInfo.InvariantCulture, $"{text} {price:0.00}");
+        }
+
+        Mark(recommendation.OptimalPrice, "optimum", Colors.Gray, LinePattern.Dashed);
+        Mark(recommendation.RecommendedPrice, recommendation.CharmApplied ? "recommended (charm)" : "recommended", Colors.Green, LinePattern.Solid);
+        Mark(recommendation.ControlPrice, "control", Colors.OrangeRed, LinePattern.Dotted);
+        plot.Title($"Expected {recommendation.Goal} by price — {recommendation.ExperimentId}");
+        plot.XLabel($"Price ({unit})");
+        plot.YLabel(recommendation.Goal switch
+        {
+            "conversions" => "Conversion rate (%)",
+            _ => $"{char.ToUpperInvariant(recommendation.Goal[0])}{recommendation.Goal[1..]} per assigned user ({unit})",
+        });
+        plot.ShowLegend(Alignment.LowerCenter);
+        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
+    }
+
+    /// <summary>Events per day (bars) and the running month total against the plan's included events.</summary>
+    public static byte[] UsageTrend(IReadOnlyList<(DateOnly Day, long Events)> days, long includedEvents, string tenantName, string plan)
+    {
+        EnsureFonts();
+        var plot = new Plot();
+        var xs = days.Select(d => d.Day.ToDateTime(TimeOnly.MinValue).ToOADate()).ToArray();
+        var running = 0L;
+        var cumulative = days.Select(d => (double)(running += d.Events)).ToArray();
+        var total = plot.Add.Scatter(xs, cumulative);
+        total.LegendText = "events so far this month";
+        total.LineWidth = 2;
+        var limit = plot.Add.HorizontalLine(includedEvents);
+        limit.LegendText = string.Create(CultureInfo.InvariantCulture, $"{plan} plan: {includedEvents:N0} included events");
+        limit.LinePattern = LinePattern.Dashed;
+        limit.Color = Colors.OrangeRed;
+        var daily = plot.Add.Bars(xs, days.Select(d => (double)d.Events).ToArray());
+        daily.LegendText = "events per day";
+        plot.Axes.DateTimeTicksBottom();
+        plot.Title($"Usage — {tenantName}");
+        plot.XLabel("Day (UTC)");
+        plot.YLabel("Events");
+        plot.Axes.SetLimitsY(0, Math.Max(includedEvents, cumulative.DefaultIfEmpty(0).Max()) * 1.1);
+        plot.ShowLegend(Alignment.UpperLeft);
+        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
+    }
+
+    private static void Pad(Plot plot, double[] xs)
+    {
+        if (xs.Length == 0)
+        {
+            return;
+        }
+
+        var span = Math.Max(1, xs.Max() - xs.Min());
+        plot.Axes.SetLimitsX(xs.Min() - (span * 0.1), xs.Max() + (span * 0.2));
+    }
+}

@@ -1,0 +1,316 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using PricingOptimizer.ControlPlane;
+using PricingOptimizer.Lake;
+using PricingOptimizer.Pricing;
+using PricingOptimizer.Statistics;
+using PricingOptimizer.Usage;
+
+namespace PricingOptimizer.Reports;
+
+/// <summary>What a report recommends for: the goal and, for profit, the unit cost.</summary>
+public sealed record ReportSettings(Goal Goal = Goal.Revenue, decimal? UnitCost = null);
+
+/// <summary>Where a report was written and what it covers.</summary>
+public sealed record ReportResult(string Directory, string HtmlPath, string CsvPath, int Experiments, int Charts, int Numbers);
+
+/// <summary>
+/// A tenant's monthly report: usage and bill against the plan, and for each experiment with events in the month its
+/// readout, price response and recommendation with reasoning. One self-contained HTML file (charts embedded as PNG)
+/// and <c>numbers.csv</c> holding every number the HTML shows, written to a temporary folder and moved into place,
+/// so a report folder is either complete or absent.
+/// </summary>
+public sealed class MonthlyReport(LakeQueries lake, IControlPlaneStore store, ReadoutService readouts, PricingService pricing, UsageService usage,
+    BillingService billing, TimeProvider time)
+{
+    public const string HtmlFile = "report.html";
+    public const string CsvFile = "numbers.csv";
+
+    /// <summary>The folder a tenant's report for <paramref name="month"/> goes to under <paramref name="root"/>.</summary>
+    public static string Folder(string root, string tenantId, string month) => Path.Combine(root, tenantId, month);
+
+    public static bool Exists(string root, string tenantId, string month) => File.Exists(Path.Combine(Folder(root, tenantId, month), HtmlFile));
+
+    /// <exception cref="Tenancy.TenancyException">A malformed month.</exception>
+    public async Task<ReportResult> WriteAsync(string tenantId, string month, string root, ReportSettings settings, CancellationToken cancellationToken)
+    {
+        LakeLayout.EnsureTenantId(tenantId);
+        var (from, to) = UsageService.MonthRange(month);
+        Charts.EnsureFonts();
+        var tenant = await store.GetTenantAsync(tenantId, cancellationToken);
+        var page = new Page(tenant?.Name ?? tenantId);
+        page.Heading(1, $"Pricing report — {tenant?.Name ?? tenantId} — {month}");
+        page.Paragraph($"Tenant {tenantId}{(tenant is null ? "" : ", plan " + tenant.Plan)}. Generated {time.GetUtcNow():yyyy-MM-dd HH:mm} UTC. " +
+                       $"Usage and bill cover {from:yyyy-MM-dd} to {to:yyyy-MM-dd}; readouts and recommendations use every event of each experiment up to now. " +
+                       $"Every number here is also in {CsvFile}.");
+
+        await UsageSectionAsync(page, tenantId, tenant, month, from, to, cancellationToken);
+        var experiments = await lake.ExperimentsAsync(tenantId, from, to, cancellationToken);
+        page.Heading(2, "Experiments");
+        if (experiments.Count == 0)
+        {
+            page.Paragraph("No experiment had events this month.");
+        }
+
+        foreach (var (experimentId, _, _, _) in experiments)
+        {
+            await ExperimentSectionAsync(page, tenantId, experimentId, settings, cancellationToken);
+        }
+
+        var folder = Folder(root, tenantId, month);
+        var staging = folder + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
+        Directory.CreateDirectory(staging);
+        await File.WriteAllTextAsync(Path.Combine(staging, HtmlFile), page.Html(), cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(staging, CsvFile), page.Csv(), cancellationToken);
+        if (Directory.Exists(folder))
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+
+        Directory.Move(staging, folder);
+        return new ReportResult(folder, Path.Combine(folder, HtmlFile), Path.Combine(folder, CsvFile), experiments.Count, page.ChartCount, page.NumberCount);
+    }
+
+    private async Task UsageSectionAsync(Page page, string tenantId, Tenant? tenant, string month, DateOnly from, DateOnly to, CancellationToken cancellationToken)
+    {
+        page.Heading(2, "Usage and bill");
+        if (tenant is null)
+        {
+            var days = await lake.EventsByDayAsync(tenantId, from, to, cancellationToken);
+            page.Paragraph($"The control plane does not know this tenant (its data was imported), so there is no plan to measure against and no bill. " +
+                           $"Events this month: {page.Number("usage", tenantId, "events", days.Sum(d => d.Events), "N0")}.");
+            return;
+        }
+
+        var monthly = await usage.GetAsync(tenantId, month, cancellationToken);
+        var bill = await billing.GetAsync(tenantId, month, cancellationToken);
+        page.Table(["", "this month"],
+        [
+            ["events (each event_id once)", page.Number("usage", tenantId, "events", monthly.Events, "N0")],
+            ["included in plan " + monthly.Plan, page.Number("usage", tenantId, "included_events", monthly.IncludedEvents, "N0")],
+            ["share of included events used", page.Number("usage", tenantId, "percent_of_included", monthly.PercentOfIncludedEvents, "0.0") + "%"],
+            ["API calls", page.Number("usage", tenantId, "api_calls", monthly.ApiCalls, "N0")],
+            ["busiest minute (requests)", page.Number("usage", tenantId, "peak_requests_per_minute", monthly.PeakRequestsPerMinute, "N0")],
+            ["base price (" + bill.Currency + ")", page.Number("bill", tenantId, "base_price", bill.BasePrice, "0.00")],
+            ["overage events", page.Number("bill", tenantId, "overage_events", bill.OverageEvents, "N0")],
+            ["overage charge (" + bill.Currency + ")", page.Number("bill", tenantId, "overage_charge", bill.OverageCharge, "0.00")],
+            ["total (" + bill.Currency + ")", page.Number("bill", tenantId, "total", bill.Total, "0.00")],
+        ]);
+        foreach (var warning in monthly.Warnings)
+        {
+            page.Paragraph("Warning: " + warning);
+        }
+
+        page.Paragraph($"Plan advice: {bill.Recommendation.Reason}");
+        page.Image("Usage this month", Charts.UsageTrend([.. monthly.Days.Select(d => (d.Date, d.Events))], monthly.IncludedEvents, tenant.Name, monthly.Plan));
+    }
+
+    private async Task ExperimentSectionAsync(Page page, string tenantId, string experimentId, ReportSettings settings, CancellationToken cancellationToken)
+    {
+        page.Heading(3, "Experiment " + experimentId);
+        var definition = await store.GetExperimentAsync(tenantId, experimentId, cancellationToken);
+        var currency = definition?.Currency ?? (await lake.DemandRowsAsync(tenantId, experimentId, cancellationToken)).Select(u => u.Currency).FirstOrDefault() ?? "";
+        Readout readout;
+        try
+        {
+            readout = await readouts.GetAsync(tenantId, experimentId, null, cancellationToken);
+        }
+        catch (Tenancy.TenancyException e)
+        {
+            page.Paragraph("No readout: " + e.Message);
+            return;
+        }
+
+        var s = "readout:" + experimentId;
+        page.Table(["variant", "price", "users", "buyers", "conversion rate", "95% interval", "revenue per user", "lift vs control", "lift 95% interval", "p (Holm)", "sequential p", "chance to beat control"],
+            [.. readout.Variants.Select(v => new[]
+            {
+                v.VariantId + (v.VariantId == readout.ControlVariantId ? " (control)" : ""),
+                page.Number(s, v.VariantId, "price", v.Price, "0.00") + " " + currency,
+                page.Number(s, v.VariantId, "users", v.Users, "N0"),
+                page.Number(s, v.VariantId, "conversions", v.Conversions, "N0"),
+                page.Percent(s, v.VariantId, "conversion_rate", v.ConversionRate),
+                page.Interval(s, v.VariantId, "conversion_rate_ci", v.ConversionRateCi),
+                page.Number(s, v.VariantId, "revenue_per_user", v.RevenuePerUser, "0.000"),
+                page.Percent(s, v.VariantId, "lift", v.Lift),
+                page.Interval(s, v.VariantId, "lift_ci", v.LiftCi),
+                page.Number(s, v.VariantId, "p_value_holm", v.PValueAdjusted, "0.0000"),
+                page.Number(s, v.VariantId, "sequential_p_value", v.SequentialPValue, "0.0000"),
+                page.Percent(s, v.VariantId, "chance_to_beat_control", v.ChanceToBeatControl),
+            })]);
+        page.Paragraph($"Sample ratio check p = {page.Number(s, "all", "srm_p_value", readout.SrmPValue, "0.0000")}" +
+                       (readout.SrmPValue < 0.001 ? " — users are not split as configured; check the assignment before trusting the comparison." : " (no sign of a broken split).") +
+                       $" Users in more than one variant (left out): {page.Number(s, "all", "multiple_exposure_users", readout.MultipleExposureUsers, "N0")}.");
+        foreach (var note in readout.Notes)
+        {
+            page.Paragraph("Note: " + note);
+        }
+
+        page.Image("Conversion rate by price", Charts.ConversionRates(readout, currency));
+        var (stats, _) = await lake.ExperimentStatsAsync(tenantId, experimentId, cancellationToken);
+        if (PriceResponse.Fit(stats, out var reason) is { } fit)
+        {
+            page.Image("Price response", Charts.PriceResponseCurve(fit, stats, experimentId, currency));
+            page.Paragraph($"Elasticity (log-log fit): {page.Number(s, "all", "elasticity", fit.Slope, "0.000")}, 95% interval " +
+                           $"{page.Number(s, "all", "elasticity_low", fit.SlopeCi[0], "0.000")} to {page.Number(s, "all", "elasticity_high", fit.SlopeCi[1], "0.000")}.");
+        }
+        else
+        {
+            page.Paragraph("No price-response curve: " + reason + ".");
+        }
+
+        Recommendation recommendation;
+        try
+        {
+            recommendation = await pricing.RecommendAsync(tenantId, experimentId,
+                new RecommendationRequest(settings.Goal, settings.UnitCost, readout.ControlVariantId), cancellationToken);
+        }
+        catch (Tenancy.TenancyException e)
+        {
+            page.Paragraph("No recommendation: " + e.Message);
+            return;
+        }
+
+        var r = "recommendation:" + experimentId;
+        page.Heading(4, $"Recommendation ({recommendation.Goal})");
+        if (recommendation.Status == "ok")
+        {
+            var goal = recommendation.Goal;
+            string V(string metric, double? value) => goal == "conversions" ? page.Percent(r, goal, metric, value) : page.Number(r, goal, metric, value, "0.000");
+            page.Table(["", "price", $"expected {goal} per assigned user", "95% interval"],
+            [
+                ["recommended" + (recommendation.CharmApplied ? " (charm ending)" : ""), page.Number(r, goal, "recommended_price", recommendation.RecommendedPrice, "0.00"),
+                    V("expected_value", recommendation.ExpectedValue),
+                    $"{V("expected_value_low", recommendation.ExpectedValueCi![0])} to {V("expected_value_high", recommendation.ExpectedValueCi[1])}"],
+                ["optimum (before charm)", page.Number(r, goal, "optimal_price", recommendation.OptimalPrice, "0.00"), V("optimal_expected_value", recommendation.OptimalExpectedValue), ""],
+                ["control " + recommendation.ControlVariantId, page.Number(r, goal, "control_price", recommendation.ControlPrice, "0.00"), V("control_expected_value", recommendation.ControlExpectedValue), ""],
+            ]);
+            page.Paragraph($"Confidence that the recommended price beats the control: {page.Percent(r, goal, "confidence", recommendation.Confidence)}.");
+            page.Image($"Expected {goal} by price", Charts.GoalValueCurve([.. recommendation.ValueCurve.Select(p => (p.Price, p.ExpectedValue))], recommendation));
+        }
+
+        foreach (var e in recommendation.ModelComparison)
+        {
+            page.Paragraph($"Held-out {e.Model}: log-loss {page.Number(r, e.Model, "held_out_log_loss", e.LogLoss, "0.00000")}, AUC {page.Number(r, e.Model, "held_out_auc", e.Auc, "0.0000")}" +
+                           (recommendation.ModelWeights?.TryGetValue(e.Model, out var w) == true ? $", weight {page.Percent(r, e.Model, "weight", w)}" : "") + ".");
+        }
+
+        page.List("Reasoning", recommendation.Reasoning);
+        page.List("Next steps", recommendation.NextSteps);
+    }
+
+    /// <summary>The HTML being written, and the CSV of every number put into it.</summary>
+    private sealed class Page(string title)
+    {
+        private readonly StringBuilder body = new();
+        private readonly StringBuilder csv = new("section,subject,metric,value\n");
+
+        public int ChartCount { get; private set; }
+
+        public int NumberCount { get; private set; }
+
+        public void Heading(int level, string text) => body.Append(CultureInfo.InvariantCulture, $"<h{level}>{E(text)}</h{level}>\n");
+
+        /// <summary>A paragraph of text; its numbers were formatted (and recorded) by the number helpers.</summary>
+        public void Paragraph(string text) => body.Append(CultureInfo.InvariantCulture, $"<p>{E(text)}</p>\n");
+
+        public void List(string heading, IEnumerable<string> items)
+        {
+            body.Append(CultureInfo.InvariantCulture, $"<p><b>{E(heading)}</b></p><ul>\n");
+            foreach (var item in items)
+            {
+                body.Append(CultureInfo.InvariantCulture, $"<li>{E(item)}</li>\n");
+            }
+
+            body.Append("</ul>\n");
+        }
+
+        public void Table(string[] header, IReadOnlyList<string[]> rows)
+        {
+            body.Append("<table><thead><tr>");
+            foreach (var h in header)
+            {
+                body.Append(CultureInfo.InvariantCulture, $"<th>{E(h)}</th>");
+            }
+
+            body.Append("</tr></thead><tbody>\n");
+            foreach (var row in rows)
+            {
+                body.Append("<tr>");
+                foreach (var cell in row)
+                {
+                    body.Append(CultureInfo.InvariantCulture, $"<td>{E(cell)}</td>");
+                }
+
+                body.Append("</tr>\n");
+            }
+
+            body.Append("</tbody></table>\n");
+        }
+
+        public void Image(string caption, byte[] png)
+        {
+            ChartCount++;
+            body.Append(CultureInfo.InvariantCulture,
+                $"<figure><img alt=\"{E(caption)}\" src=\"data:image/png;base64,{Convert.ToBase64String(png)}\"/><figcaption>{E(caption)}</figcaption></figure>\n");
+        }
+
+        /// <summary>Formats a number for the page and records it, unrounded, in the CSV.</summary>
+        public string Number<T>(string section, string subject, string metric, T? value, string format) where T : struct, IFormattable
+        {
+            if (value is null)
+            {
+                return "—";
+            }
+
+            NumberCount++;
+            var raw = value.Value is decimal d ? (d / 1.0000000000000000000000000000m).ToString(CultureInfo.InvariantCulture) : value.Value.ToString(null, CultureInfo.InvariantCulture);
+            csv.Append(CultureInfo.InvariantCulture, $"{Csv(section)},{Csv(subject)},{Csv(metric)},{raw}\n");
+            return value.Value.ToString(format, CultureInfo.InvariantCulture);
+        }
+
+        public string Number<T>(string section, string subject, string metric, T value, string format) where T : struct, IFormattable =>
+            Number(section, subject, metric, (T?)value, format);
+
+        /// <summary>A fraction shown as a percentage; the CSV keeps the fraction.</summary>
+        public string Percent(string section, string subject, string metric, double? fraction)
+        {
+            if (fraction is null)
+            {
+                return "—";
+            }
+
+            Number(section, subject, metric, fraction, "0.000");
+            return (fraction.Value * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";
+        }
+
+        public string Interval(string section, string subject, string metric, double[]? ci) =>
+            ci is null ? "—" : $"{Percent(section, subject, metric + "_low", ci[0])} to {Percent(section, subject, metric + "_high", ci[1])}";
+
+        public string Html() =>
+            $$"""
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>{{E(title)}} — PricingOptimizer report</title>
+            <style>
+            body { font-family: "DejaVu Sans", Arial, sans-serif; max-width: 1000px; margin: 2em auto; color: #222; line-height: 1.45; }
+            table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
+            th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; }
+            th:first-child, td:first-child { text-align: left; }
+            th { background: #f0f4f8; }
+            figure { margin: 1em 0; } img { max-width: 100%; border: 1px solid #ddd; }
+            figcaption { color: #555; font-size: 0.85em; }
+            h2 { border-bottom: 2px solid #2a6; padding-bottom: 4px; margin-top: 2em; }
+            </style></head><body>
+            {{body}}</body></html>
+            """;
+
+        public string Csv() => csv.ToString();
+
+        private static string Csv(string text) => text.Contains(',', StringComparison.Ordinal) || text.Contains('"', StringComparison.Ordinal)
+            ? "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""
+            : text;
+
+        private static string E(string text) => WebUtility.HtmlEncode(text);
+    }
+}
