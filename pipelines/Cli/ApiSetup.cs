@@ -32,16 +32,16 @@ public static class ApiSetup
         return (created.RootElement.GetProperty("tenant_id").GetString()!, token.RootElement.GetProperty("access_token").GetString()!);
     }
 
-    /// <summary>Creates and starts an experiment with equal weights; the first variant is the control.</summary>
+    /// <summary>Creates and starts an experiment with equal weights; variant <paramref name="controlIndex"/> is the control.</summary>
     public static async Task CreateStartedExperimentAsync(HttpClient client, string experimentId, string currency,
-        IReadOnlyList<(string Variant, decimal Price)> variants, CancellationToken cancellationToken)
+        IReadOnlyList<(string Variant, decimal Price)> variants, CancellationToken cancellationToken, int controlIndex = 0)
     {
         var experiment = new
         {
             ExperimentId = experimentId,
             Name = experimentId.Replace('-', ' '),
             Currency = currency,
-            Variants = variants.Select((v, i) => new { VariantId = v.Variant, v.Price, Weight = 1.0, Control = i == 0 }).ToList(),
+            Variants = variants.Select((v, i) => new { VariantId = v.Variant, v.Price, Weight = 1.0, Control = i == controlIndex }).ToList(),
         };
         (await ReadAsync(await client.PostAsJsonAsync("/v1/experiments", experiment, Json, cancellationToken), cancellationToken)).Dispose();
         (await ReadAsync(await client.PostAsync($"/v1/experiments/{experimentId}/start", null, cancellationToken), cancellationToken)).Dispose();

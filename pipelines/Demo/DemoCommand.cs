@@ -15,17 +15,20 @@ namespace PricingOptimizer.Pipelines.Demo;
 /// <summary><c>po demo</c>: the pipeline end to end on embedded defaults, everything through the real HTTP API.</summary>
 public static class DemoCommand
 {
-    private static readonly DemoTenant[] Tenants =
+    private static DemoTenant[] Tenants(Simulation.SimulationSettings acme) =>
     [
-        new("Acme Shop", "pro", "checkout-price", "USD", [("control", 9.99m), ("charm", 8.99m), ("premium", 12.99m)], 700),
-        new("Globex SaaS", "enterprise", "annual-plan", "EUR", [("control", 99m), ("discount", 79m)], 1200),
+        new("Acme Shop", "pro", "checkout-price", "USD", [("p799", 7.99m), ("p999", 9.99m), ("p1199", 11.99m), ("p1399", 13.99m)], "p799", acme.Demand, 8000),
+        new("Globex SaaS", "enterprise", "annual-plan", "EUR", [("p79", 79m), ("p99", 99m)], "p99", new Simulation.LogitDemand(0.5, -0.025), 1500),
     ];
+
+    private static string ControlOf(DemoTenant tenant) => tenant.Control;
 
     public static Command Create()
     {
         var data = CommonOptions.Data();
         var seed = new Option<int>("--seed") { Description = "Seed of the simulated traffic", DefaultValueFactory = _ => 42 };
-        var command = new Command("demo", "Run the pipeline end to end on embedded defaults: tenants, experiments, assignment, ingest, landing, DuckDB, usage and bills.")
+        var command = new Command("demo",
+            "The whole story on embedded defaults: tenants, a four-price experiment, simulated shoppers through the HTTP API, landing, readout, recommendation, usage, bill and report.")
         {
             data, seed,
         };
@@ -34,6 +37,10 @@ public static class DemoCommand
     }
 
     private sealed record DemoRun(DemoTenant Tenant, string TenantId, HttpClient Client, int Assigns, int Converts);
+
+    private const int Steps = 9;
+
+    private static void Step(int step, string text) => Console.WriteLine($"[{step}/{Steps}] {text}");
 
     private static async Task<int> RunAsync(string? dataOption, int seed, CancellationToken cancellationToken)
     {
@@ -45,6 +52,8 @@ public static class DemoCommand
         }
 
         Console.WriteLine($"PricingOptimizer demo — data in {data} (cleared at each run)");
+        var (settings, source) = DemoTraffic.Settings();
+        var tenants = Tenants(settings);
         var adminKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
         var configuration = CommonOptions.Configuration(data, null, new Dictionary<string, string?>
         {
@@ -53,34 +62,38 @@ public static class DemoCommand
             ["Auth:SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
             ["Auth:AdminKey"] = adminKey,
             ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
+            // A whole experiment's shoppers arrive within seconds here, so the demo lifts the plans' rate limits.
+            ["Plans:pro:RequestsPerMinute"] = "20000",
+            ["Plans:enterprise:RequestsPerMinute"] = "50000",
         });
         await using var api = await LocalIngestApi.StartAsync(configuration, LogLevel.Warning, cancellationToken);
-        Console.WriteLine($"[1/6] ingest API on {api.Address} (embedded SQLite event log and control plane, lander inside the API)");
+        Step(1, $"ingest API on {api.Address} (embedded SQLite event log and control plane, lander inside the API; rate limits raised to pro 20,000 and enterprise 50,000 requests a minute so weeks of shoppers fit in seconds)");
 
         var runs = new List<DemoRun>();
-        foreach (var tenant in Tenants)
+        foreach (var tenant in tenants)
         {
             runs.Add(await SetUpTenantAsync(api.Address, adminKey, tenant, cancellationToken));
         }
 
-        Console.WriteLine("[2/6] tenants created with POST /v1/admin/tenants, API keys exchanged at POST /v1/auth/token:");
+        Step(2, "tenants on two plans, created with POST /v1/admin/tenants; API keys exchanged at POST /v1/auth/token:");
         foreach (var run in runs)
         {
             Console.WriteLine($"        {run.Tenant.Name,-12} {run.TenantId}  plan {run.Tenant.Plan}");
         }
 
-        Console.WriteLine("[3/6] experiments created and started with POST /v1/experiments and /start:");
+        Step(3, "experiments created and started with POST /v1/experiments and /start (equal weights):");
         foreach (var run in runs)
         {
-            Console.WriteLine($"        {run.Tenant.Name,-12} {run.Tenant.ExperimentId}: {string.Join(", ", run.Tenant.Variants.Select(v => $"{v.Variant} {v.Price} {run.Tenant.Currency}"))}");
+            Console.WriteLine($"        {run.Tenant.Name,-12} {run.Tenant.ExperimentId}: {string.Join(", ", run.Tenant.Variants.Select(v => $"{v.Price} {run.Tenant.Currency}{(v.Variant == ControlOf(run.Tenant) ? " (control)" : "")}"))}");
         }
 
+        Step(4, $"shoppers from the seeded demand generator ({source}), each assigned with POST /v1/assign and buying with the curve's probability at the price shown:");
         for (var i = 0; i < runs.Count; i++)
         {
             runs[i] = await SimulateAsync(runs[i], seed + i, cancellationToken);
         }
 
-        Console.WriteLine($"[4/6] {runs.Sum(r => r.Assigns):N0} users assigned with POST /v1/assign; {runs.Sum(r => r.Converts):N0} purchases sent in batches to POST /v1/events (one batch sent twice, as a retrying client would)");
+        Console.WriteLine($"        purchases sent in batches to POST /v1/events; one batch sent twice, as a retrying client would");
 
         var queries = api.Services.GetRequiredService<LakeQueries>();
         var expectedTotal = runs.Sum(r => r.Assigns + r.Converts);
@@ -98,8 +111,7 @@ public static class DemoCommand
         }
 
         var files = Directory.EnumerateFiles(queries.Layout.EventsRoot, "*.parquet", SearchOption.AllDirectories).Count();
-        Console.WriteLine($"[5/6] landed as {files} Parquet files under {queries.Layout.EventsRoot}; read back with DuckDB (each event_id once):");
-        Console.WriteLine();
+        Step(5, $"landed as {files} Parquet files under {queries.Layout.EventsRoot}; read back with DuckDB (each event_id once):");
         Console.WriteLine($"        {"tenant",-12} {"events",7} {"assigns",8} {"buys",6} {"conv.rate",9}");
         var ok = counts.Count == runs.Count;
         foreach (var run in runs)
@@ -107,11 +119,40 @@ public static class DemoCommand
             var c = counts.FirstOrDefault(x => x.TenantId == run.TenantId);
             var match = c is not null && c.Assigns == run.Assigns && c.Converts == run.Converts;
             ok &= match;
-            Console.WriteLine($"        {run.Tenant.Name,-12} {c?.Events ?? 0,7:N0} {c?.Assigns ?? 0,8:N0} {c?.Converts ?? 0,6:N0} {(double)(c?.Converts ?? 0) / Math.Max(1, c?.Assigns ?? 0),9:P1}  {(match ? "= sent" : "!= sent")}");
+            Console.WriteLine($"        {run.Tenant.Name,-12} {c?.Events ?? 0,7:N0} {c?.Assigns ?? 0,8:N0} {c?.Converts ?? 0,6:N0} {100.0 * (c?.Converts ?? 0) / Math.Max(1, c?.Assigns ?? 0),8:0.0}%  {(match ? "= sent" : "!= sent")}");
         }
 
-        Console.WriteLine();
-        Console.WriteLine("[6/6] usage and this month's bill from GET /v1/usage and GET /v1/billing/{month}:");
+        var acme = runs[0];
+        Step(6, $"readout of {acme.Tenant.Name}'s {acme.Tenant.ExperimentId} from GET /v1/experiments/{acme.Tenant.ExperimentId}/readout:");
+        using (var readout = JsonDocument.Parse(await acme.Client.GetStringAsync($"/v1/experiments/{acme.Tenant.ExperimentId}/readout", cancellationToken)))
+        {
+            Console.WriteLine($"        {"price",7} {"users",6} {"buys",5} {"conv.rate",9} {"rev/user",8} {"lift",7} {"seq. p",7}");
+            foreach (var v in readout.RootElement.GetProperty("variants").EnumerateArray().OrderBy(v => v.GetProperty("price").GetDecimal()))
+            {
+                static string D(JsonElement e, string name, string format, double scale = 1) =>
+                    e.GetProperty(name).ValueKind == JsonValueKind.Null ? "—" : (e.GetProperty(name).GetDouble() * scale).ToString(format, CultureInfo.InvariantCulture);
+                Console.WriteLine($"        {v.GetProperty("price").GetDecimal(),7:0.00} {v.GetProperty("users").GetInt64(),6:N0} {v.GetProperty("conversions").GetInt64(),5:N0} {D(v, "conversion_rate", "0.0", 100) + "%",9} {D(v, "revenue_per_user", "0.000"),8} {D(v, "lift", "+0.0;-0.0", 100) + (D(v, "lift", "0") == "—" ? "" : "%"),7} {D(v, "sequential_p_value", "0.000"),7}");
+            }
+        }
+
+        var low = (double)acme.Tenant.Variants.Min(v => v.Price);
+        var high = (double)acme.Tenant.Variants.Max(v => v.Price);
+        Step(7, $"recommendation from GET /v1/experiments/{acme.Tenant.ExperimentId}/recommendation?goal=revenue (the simulated curve's true revenue optimum is {acme.Tenant.Demand.OptimalPrice(low * 0.9, high * 1.1):0.00}):");
+        using (var recommendation = JsonDocument.Parse(await acme.Client.GetStringAsync($"/v1/experiments/{acme.Tenant.ExperimentId}/recommendation?goal=revenue", cancellationToken)))
+        {
+            var r = recommendation.RootElement;
+            if (r.GetProperty("status").GetString() == "ok")
+            {
+                Console.WriteLine($"        charge {r.GetProperty("recommended_price").GetDecimal():0.00} USD{(r.GetProperty("charm_applied").GetBoolean() ? " (charm ending)" : "")}; model optimum {r.GetProperty("optimal_price").GetDecimal():0.00}; expected revenue {r.GetProperty("expected_value").GetDouble():0.000} per user (95% {r.GetProperty("expected_value_ci")[0].GetDouble():0.000}–{r.GetProperty("expected_value_ci")[1].GetDouble():0.000}) vs control {r.GetProperty("control_expected_value").GetDouble():0.000}; confidence {r.GetProperty("confidence").GetDouble() * 100:0.0}%");
+            }
+
+            foreach (var sentence in r.GetProperty("reasoning").EnumerateArray().Concat(r.GetProperty("next_steps").EnumerateArray()))
+            {
+                Console.WriteLine("        - " + sentence.GetString());
+            }
+        }
+
+        Step(8, "usage and this month's bill from GET /v1/usage and GET /v1/billing/{month}:");
         var month = DateTimeOffset.UtcNow.ToString("yyyy-MM", CultureInfo.InvariantCulture);
         foreach (var run in runs)
         {
@@ -122,6 +163,14 @@ public static class DemoCommand
             Console.WriteLine($"        {run.Tenant.Name,-12} {u.GetProperty("events").GetInt64():N0} of {u.GetProperty("included_events").GetInt64():N0} included events, {u.GetProperty("api_calls").GetInt64():N0} API calls; bill {b.GetProperty("total").GetDecimal():0.00} {b.GetProperty("currency").GetString()} on {b.GetProperty("plan").GetString()}");
             Console.WriteLine($"        {"",-12} {b.GetProperty("recommendation").GetProperty("reason").GetString()}");
             run.Client.Dispose();
+        }
+
+        var reports = Path.Combine(data, "reports");
+        Step(9, $"monthly reports (HTML with charts, and numbers.csv) with po report's engine, into {reports}:");
+        foreach (var run in runs)
+        {
+            var result = await api.Services.GetRequiredService<Reports.MonthlyReport>().WriteAsync(run.TenantId, month, reports, new Reports.ReportSettings(), cancellationToken);
+            Console.WriteLine($"        {run.Tenant.Name,-12} {result.HtmlPath}  ({result.Charts} charts, {result.Numbers} numbers in numbers.csv)");
         }
 
         Console.WriteLine();
@@ -136,37 +185,44 @@ public static class DemoCommand
         var (tenantId, token) = await ApiSetup.CreateTenantAsync(address, adminKey, tenant.Name, tenant.Plan, cancellationToken);
         var client = new HttpClient { BaseAddress = address };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        await ApiSetup.CreateStartedExperimentAsync(client, tenant.ExperimentId, tenant.Currency, tenant.Variants, cancellationToken);
+        var control = tenant.Variants.Select(v => v.Variant).ToList().IndexOf(ControlOf(tenant));
+        await ApiSetup.CreateStartedExperimentAsync(client, tenant.ExperimentId, tenant.Currency, tenant.Variants, cancellationToken, control);
         return new DemoRun(tenant, tenantId, client, 0, 0);
     }
 
     private static async Task<DemoRun> SimulateAsync(DemoRun run, int seed, CancellationToken cancellationToken)
     {
-        var random = new Random(seed);
         var tenant = run.Tenant;
-        var meanPrice = tenant.Variants.Average(v => v.Price);
-        var purchases = new List<PricingEvent>();
-        for (var u = 0; u < tenant.Users; u++)
-        {
-            var userId = DemoTraffic.UserId(u);
-            using var assigned = await ApiSetup.ReadAsync(await run.Client.PostAsJsonAsync("/v1/assign", new { tenant.ExperimentId, UserId = userId }, ApiSetup.Json, cancellationToken),
-                cancellationToken);
-            var price = assigned.RootElement.GetProperty("price").GetDecimal();
-            if (DemoTraffic.Buys(random, price, meanPrice))
+        var draws = DemoTraffic.Draws(tenant.Users, seed);
+        var purchases = new System.Collections.Concurrent.ConcurrentBag<(int User, PricingEvent Event)>();
+        var done = 0;
+        await Parallel.ForEachAsync(Enumerable.Range(0, tenant.Users), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+            async (u, ct) =>
             {
-                purchases.Add(new PricingEvent($"order-{userId}", EventType.Convert, tenant.ExperimentId,
-                    assigned.RootElement.GetProperty("variant_id").GetString()!, userId, price, DemoTraffic.Revenue(random, price), tenant.Currency,
-                    EventValidator.TruncateToMicroseconds(DateTimeOffset.UtcNow)));
-            }
-        }
+                var userId = DemoTraffic.UserId(u);
+                using var assigned = await ApiSetup.ReadAsync(await run.Client.PostAsJsonAsync("/v1/assign", new { tenant.ExperimentId, UserId = userId }, ApiSetup.Json, ct), ct);
+                var price = assigned.RootElement.GetProperty("price").GetDecimal();
+                if (draws[u] < tenant.Demand.ConversionProbability((double)price))
+                {
+                    purchases.Add((u, new PricingEvent($"order-{userId}", EventType.Convert, tenant.ExperimentId, assigned.RootElement.GetProperty("variant_id").GetString()!,
+                        userId, price, null, tenant.Currency, EventValidator.TruncateToMicroseconds(DateTimeOffset.UtcNow))));
+                }
 
-        foreach (var batch in purchases.Chunk(250))
+                var finished = Interlocked.Increment(ref done);
+                if (finished % 2000 == 0 || finished == tenant.Users)
+                {
+                    Console.WriteLine($"        {tenant.Name,-12} {finished,6:N0} / {tenant.Users:N0} users assigned");
+                }
+            });
+
+        var ordered = purchases.OrderBy(p => p.User).Select(p => p.Event).ToList();
+        foreach (var batch in ordered.Chunk(500))
         {
             await PostEventsAsync(run.Client, batch, cancellationToken);
         }
 
-        await PostEventsAsync(run.Client, purchases.Take(50).ToArray(), cancellationToken); // the retry
-        return run with { Assigns = tenant.Users, Converts = purchases.Count };
+        await PostEventsAsync(run.Client, ordered.Take(50).ToArray(), cancellationToken); // the retry
+        return run with { Assigns = tenant.Users, Converts = ordered.Count };
     }
 
     private static async Task PostEventsAsync(HttpClient client, IReadOnlyList<PricingEvent> batch, CancellationToken cancellationToken)

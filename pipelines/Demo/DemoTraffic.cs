@@ -1,25 +1,39 @@
 using System.Globalization;
+using PricingOptimizer.Simulation;
 
 namespace PricingOptimizer.Pipelines.Demo;
 
-/// <summary>A demo tenant: its plan, one price experiment and how many users visit.</summary>
-public sealed record DemoTenant(string Name, string Plan, string ExperimentId, string Currency, IReadOnlyList<(string Variant, decimal Price)> Variants, int Users);
+/// <summary>A demo tenant: its plan, one price experiment (its control: today's price), its users' true demand curve and how many users visit.</summary>
+public sealed record DemoTenant(string Name, string Plan, string ExperimentId, string Currency, IReadOnlyList<(string Variant, decimal Price)> Variants,
+    string Control, LogitDemand Demand, int Users);
 
-/// <summary>Seeded shoppers: the same seed gives the same users and the same purchases.</summary>
+/// <summary>Seeded shoppers: the same seed gives the same users and, at the same shown prices, the same purchases.</summary>
 public static class DemoTraffic
 {
     public static string UserId(int i) => string.Create(CultureInfo.InvariantCulture, $"user-{i:D6}");
 
-    /// <summary>
-    /// Whether a user shown <paramref name="price"/> buys: a logit demand curve falling with price relative to the
-    /// experiment's mean price, with the draw taken from <paramref name="random"/>.
-    /// </summary>
-    public static bool Buys(Random random, decimal price, decimal meanPrice)
+    /// <summary>One uniform draw per user, in user order, so purchases do not depend on the order requests finish in.</summary>
+    public static double[] Draws(int users, int seed)
     {
-        var p = 1 / (1 + Math.Exp(-(-1.2 - (2.0 * ((double)price / (double)meanPrice - 1)))));
-        return random.NextDouble() < p;
+        var random = new Random(seed);
+        return [.. Enumerable.Range(0, users).Select(_ => random.NextDouble())];
     }
 
-    /// <summary>Some buyers buy two: revenue above the price.</summary>
-    public static decimal? Revenue(Random random, decimal price) => random.Next(10) == 0 ? price * 2 : null;
+    /// <summary>
+    /// The demand settings the demo simulates for its main experiment: <c>data-samples/demand.json</c> when the demo
+    /// runs from the repository, else the same values built in.
+    /// </summary>
+    public static (SimulationSettings Settings, string Source) Settings()
+    {
+        for (var folder = new DirectoryInfo(Directory.GetCurrentDirectory()); folder is not null; folder = folder.Parent)
+        {
+            var path = Path.Combine(folder.FullName, "data-samples", "demand.json");
+            if (File.Exists(path))
+            {
+                return (SimulationSettings.Load(path), path);
+            }
+        }
+
+        return (new SimulationSettings(), "built-in defaults (data-samples/demand.json not found)");
+    }
 }
