@@ -151,6 +151,55 @@ public static class Charts
         return plot.GetImageBytes(Width, Height, ImageFormat.Png);
     }
 
+    /// <summary>Lift of each variant's conversion rate over the control, with its 95% interval, by price.</summary>
+    public static byte[] Lift(Readout readout, string currency)
+    {
+        EnsureFonts();
+        var plot = new Plot();
+        var compared = readout.Variants.Where(v => v.Lift is not null && v.LiftCi is not null).ToList();
+        var xs = compared.Select(v => (double)v.Price).ToArray();
+        var bars = plot.Add.ErrorBar(xs, compared.Select(v => (v.LiftCi![0] + v.LiftCi[1]) * 50).ToArray(), compared.Select(v => (v.LiftCi![1] - v.LiftCi[0]) * 50).ToArray());
+        bars.LegendText = "95% interval (delta method)";
+        var dots = plot.Add.ScatterPoints(xs, compared.Select(v => v.Lift!.Value * 100).ToArray());
+        dots.MarkerSize = 10;
+        dots.LegendText = $"lift over the control ({readout.ControlVariantId})";
+        var zero = plot.Add.HorizontalLine(0);
+        zero.Color = Colors.Gray;
+        zero.LinePattern = LinePattern.Dashed;
+        zero.LegendText = "no change";
+        Pad(plot, xs);
+        plot.Title($"Lift in conversion rate — {readout.ExperimentId}");
+        plot.XLabel(PriceLabel(currency));
+        plot.YLabel("Lift over control (%)");
+        plot.ShowLegend(Alignment.UpperRight);
+        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
+    }
+
+    /// <summary>Reliability diagram: mean predicted against observed conversion rate per bin, for each model, with the diagonal.</summary>
+    public static byte[] Calibration(IReadOnlyList<ModelEvaluation> evaluations, string experimentId)
+    {
+        EnsureFonts();
+        var plot = new Plot();
+        var max = evaluations.SelectMany(e => e.Calibration).Select(b => Math.Max(b.MeanPredicted, b.ObservedRate) * 100).DefaultIfEmpty(1).Max() * 1.1;
+        var diagonal = plot.Add.Line(0, 0, max, max);
+        diagonal.LinePattern = LinePattern.Dashed;
+        diagonal.Color = Colors.Gray;
+        diagonal.LegendText = "perfect calibration";
+        foreach (var e in evaluations)
+        {
+            var points = plot.Add.Scatter(e.Calibration.Select(b => b.MeanPredicted * 100).ToArray(), e.Calibration.Select(b => b.ObservedRate * 100).ToArray());
+            points.MarkerSize = 8;
+            points.LegendText = string.Create(CultureInfo.InvariantCulture, $"{e.Model} (log-loss {e.LogLoss:0.0000}, calibration error {e.CalibrationError * 100:0.00} pts)");
+        }
+
+        plot.Axes.SetLimits(0, max, 0, max);
+        plot.Title($"Calibration on held-out users — {experimentId}");
+        plot.XLabel("Predicted conversion rate (%)");
+        plot.YLabel("Observed conversion rate (%)");
+        plot.ShowLegend(Alignment.UpperLeft);
+        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
+    }
+
     private static void Pad(Plot plot, double[] xs)
     {
         if (xs.Length == 0)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Text;
 using PricingOptimizer.ControlPlane;
 using PricingOptimizer.Lake;
@@ -148,6 +147,10 @@ public sealed class MonthlyReport(LakeQueries lake, IControlPlaneStore store, Re
         }
 
         page.Image("Conversion rate by price", Charts.ConversionRates(readout, currency));
+        if (readout.Variants.Any(v => v.Lift is not null))
+        {
+            page.Image("Lift over the control", Charts.Lift(readout, currency));
+        }
         var (stats, _) = await lake.ExperimentStatsAsync(tenantId, experimentId, cancellationToken);
         if (PriceResponse.Fit(stats, out var reason) is { } fit)
         {
@@ -226,34 +229,12 @@ public sealed class MonthlyReport(LakeQueries lake, IControlPlaneStore store, Re
             body.Append("</ul>\n");
         }
 
-        public void Table(string[] header, IReadOnlyList<string[]> rows)
-        {
-            body.Append("<table><thead><tr>");
-            foreach (var h in header)
-            {
-                body.Append(CultureInfo.InvariantCulture, $"<th>{E(h)}</th>");
-            }
-
-            body.Append("</tr></thead><tbody>\n");
-            foreach (var row in rows)
-            {
-                body.Append("<tr>");
-                foreach (var cell in row)
-                {
-                    body.Append(CultureInfo.InvariantCulture, $"<td>{E(cell)}</td>");
-                }
-
-                body.Append("</tr>\n");
-            }
-
-            body.Append("</tbody></table>\n");
-        }
+        public void Table(string[] header, IReadOnlyList<string[]> rows) => body.Append(Reports.Html.Table(header, rows));
 
         public void Image(string caption, byte[] png)
         {
             ChartCount++;
-            body.Append(CultureInfo.InvariantCulture,
-                $"<figure><img alt=\"{E(caption)}\" src=\"data:image/png;base64,{Convert.ToBase64String(png)}\"/><figcaption>{E(caption)}</figcaption></figure>\n");
+            body.Append(Reports.Html.Image(png, caption));
         }
 
         /// <summary>Formats a number for the page and records it, unrounded, in the CSV.</summary>
@@ -311,6 +292,6 @@ public sealed class MonthlyReport(LakeQueries lake, IControlPlaneStore store, Re
             ? "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""
             : text;
 
-        private static string E(string text) => WebUtility.HtmlEncode(text);
+        private static string E(string text) => Reports.Html.Encode(text);
     }
 }

@@ -61,9 +61,14 @@ public sealed class PoCommandLineTests : IDisposable
     {
         var result = await PoProcess.RunAsync(folder.Path, null, "demo", "--data", folder.Path);
         Assert.True(result.ExitCode == 0, result.Stdout + result.Stderr);
-        Assert.Contains("[6/6]", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("[9/9]", result.Stdout, StringComparison.Ordinal);
         Assert.Contains("Every accepted event is in the lake exactly once.", result.Stdout, StringComparison.Ordinal);
         Assert.True(Directory.EnumerateFiles(Path.Combine(folder.Path, "demo", "lake", "events"), "*.parquet", SearchOption.AllDirectories).Any());
+        Assert.Contains("8,000 / 8,000 users assigned", result.Stdout, StringComparison.Ordinal); // progress while it runs
+        Assert.Matches(@"charge \d+\.\d\d USD", result.Stdout); // the recommendation came back ok
+        var reports = Directory.EnumerateFiles(Path.Combine(folder.Path, "demo", "reports"), "report.html", SearchOption.AllDirectories).ToList();
+        Assert.Equal(2, reports.Count);
+        Assert.All(reports, r => Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(r)!, "numbers.csv"))));
     }
 
     public void Dispose() => folder.Dispose();

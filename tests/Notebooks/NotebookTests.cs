@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Text.Json;
+using PricingOptimizer.Tests.Fixtures;
+
+namespace PricingOptimizer.Tests.Notebooks;
+
+/// <summary>
+/// Runs the Polyglot notebooks top to bottom, headless, with the repository's local tool dotnet-repl (exit code 2 on a
+/// failing cell), against the engine as published for them and the sample lake — the same steps as README's.
+/// </summary>
+[Collection(NotebookCollection.Name)]
+public sealed class NotebookTests(NotebookFixture fixture) : IDisposable
+{
+    private readonly TempDirectory folder = new();
+
+    [Theory]
+    [InlineData("01-experiment-readout.ipynb", 2)]
+    [InlineData("02-elasticity-and-demand.ipynb", 5)]
+    [InlineData("03-usage-and-billing.ipynb", 2)]
+    public async Task The_notebook_runs_top_to_bottom_and_shows_its_charts(string notebook, int charts)
+    {
+        var output = Path.Combine(folder.Path, notebook);
+        var run = await fixture.RunAsync(Path.Combine(fixture.NotebooksFolder, notebook), output);
+        Assert.True(run.ExitCode == 0, $"{notebook} failed (exit {run.ExitCode}): {run.Stdout}\n{run.Stderr}");
+
+        using var executed = JsonDocument.Parse(File.ReadAllText(output));
+        var outputs = executed.RootElement.GetProperty("cells").EnumerateArray()
+            .Where(c => c.GetProperty("cell_type").GetString() == "code")
+            .SelectMany(c => c.GetProperty("outputs").EnumerateArray()).ToList();
+        Assert.DoesNotContain(outputs, o => o.GetProperty("output_type").GetString() == "error");
+        var images = outputs.Count(o => o.TryGetProperty("data", out var data) && data.TryGetProperty("text/html", out var html)
+            && string.Concat(html.EnumerateArray().Select(l => l.GetString())).Contains("data:image/png;base64,", StringComparison.Ordinal));
+        Assert.True(images >= charts, $"{notebook} showed {images} charts, expected at least {charts}");
+    }
+
+    [Fact]
+    public async Task A_failing_cell_fails_the_run()
+    {
+        var notebook = Path.Combine(fixture.NotebooksFolder, "failing-" + Guid.NewGuid().ToString("N")[..8] + ".ipynb");
+        File.WriteAllText(notebook, """
+            {"cells":[{"cell_type":"code","execution_count":null,"metadata":{"polyglot_notebook":{"kernelName":"csharp"}},"outputs":[],
+              "source":["throw new System.InvalidOperationException(\"this cell fails\");"]}],
+             "metadata":{"kernelspec":{"display_name":".NET (C#)","language":"C#","name":".net-csharp"},
+              "polyglot_notebook":{"kernelInfo":{"defaultKernelName":"csharp","items":[{"aliases":[],"name":"csharp"}]}}},
+             "nbformat":4,"nbformat_minor":2}
+            """);
+        try
+        {
+            var run = await fixture.RunAsync(notebook, Path.Combine(folder.Path, "failing.ipynb"));
+            Assert.NotEqual(0, run.ExitCode);
+        }
+        finally
+        {
+            File.Delete(notebook);
+        }
+    }
+
+    public void Dispose() => folder.Dispose();
+}
+
+[CollectionDefinition(Name)]
+public sealed class NotebookCollection : ICollectionFixture<NotebookFixture>
+{
+    public const string Name = "notebooks";
+}
+
+/// <summary>Publishes the engine where the notebooks' <c>#r</c> looks for it and restores the local tools, once.</summary>
+public sealed class NotebookFixture : IAsyncLifetime
+{
+    public string Root { get; } = FindRoot();
+
+    public string NotebooksFolder => Path.Combine(Root, "notebooks");
+
+    public async Task InitializeAsync()
+    {
+        await MustAsync(Root, "tool", "restore");
+        await MustAsync(Root, "publish", "engine", "-c", "Release", "-r", "linux-x64", "--self-contained", "false", "-o", Path.Combine(NotebooksFolder, "engine"));
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    public Task<PoProcess.Result> RunAsync(string notebook, string output) =>
+        DotnetAsync(NotebooksFolder, "repl", "--run", notebook, "--exit-after-run", "--output-path", output);
+
+    private static async Task MustAsync(string workingDirectory, params string[] args)
+    {
+        var result = await DotnetAsync(workingDirectory, args);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"dotnet {string.Join(' ', args)} failed ({result.ExitCode}): {result.Stdout}\n{result.Stderr}");
+        }
+    }
+
+    private static async Task<PoProcess.Result> DotnetAsync(string workingDirectory, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        await process.WaitForExitAsync(timeout.Token);
+        return new PoProcess.Result(process.ExitCode, await stdout, await stderr);
+    }
+
+    private static string FindRoot()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "PricingOptimizer.sln")))
+            {
+                return folder.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("the tests run outside the repository: PricingOptimizer.sln not found above " + AppContext.BaseDirectory);
+    }
+}
