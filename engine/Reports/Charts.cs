@@ -125,28 +125,60 @@ public static class Charts
         return plot.GetImageBytes(Width, Height, ImageFormat.Png);
     }
 
-    /// <summary>Events per day (bars) and the running month total against the plan's included events.</summary>
-    public static byte[] UsageTrend(IReadOnlyList<(DateOnly Day, long Events)> days, long includedEvents, string tenantName, string plan)
+    /// <summary>
+    /// Events per day (bars) and the running month total against the plan's included events, over
+    /// <paramref name="from"/>–<paramref name="to"/> when given (the whole month), else the days with usage.
+    /// </summary>
+    public static byte[] UsageTrend(IReadOnlyList<(DateOnly Day, long Events)> days, long includedEvents, string tenantName, string plan,
+        DateOnly? from = null, DateOnly? to = null)
     {
         EnsureFonts();
         var plot = new Plot();
-        var xs = days.Select(d => d.Day.ToDateTime(TimeOnly.MinValue).ToOADate()).ToArray();
+        static double Noon(DateOnly day) => day.ToDateTime(new TimeOnly(12, 0)).ToOADate();
+        var xs = days.Select(d => Noon(d.Day)).ToArray();
         var running = 0L;
         var cumulative = days.Select(d => (double)(running += d.Events)).ToArray();
+        var daily = plot.Add.Bars(xs, days.Select(d => (double)d.Events).ToArray());
+        daily.LegendText = "events per day";
+        foreach (var bar in daily.Bars)
+        {
+            bar.Size = 0.8;
+        }
+
         var total = plot.Add.Scatter(xs, cumulative);
         total.LegendText = "events so far this month";
         total.LineWidth = 2;
-        var limit = plot.Add.HorizontalLine(includedEvents);
-        limit.LegendText = string.Create(CultureInfo.InvariantCulture, $"{plan} plan: {includedEvents:N0} included events");
-        limit.LinePattern = LinePattern.Dashed;
-        limit.Color = Colors.OrangeRed;
-        var daily = plot.Add.Bars(xs, days.Select(d => (double)d.Events).ToArray());
-        daily.LegendText = "events per day";
+        total.MarkerSize = 6;
+        var peak = cumulative.DefaultIfEmpty(0).Max();
+        var limitText = string.Create(CultureInfo.InvariantCulture, $"{plan} plan: {includedEvents:N0} included events");
+        var limitVisible = includedEvents <= Math.Max(1, peak) * 20;
+        if (limitVisible)
+        {
+            var limit = plot.Add.HorizontalLine(includedEvents);
+            limit.LegendText = limitText;
+            limit.LinePattern = LinePattern.Dashed;
+            limit.Color = Colors.OrangeRed;
+        }
+        else
+        {
+            // A limit far above the usage would flatten the bars to nothing; name it instead of drawing it.
+            plot.Legend.ManualItems.Add(new LegendItem
+            {
+                LabelText = limitText + string.Create(CultureInfo.InvariantCulture, $" ({100.0 * peak / includedEvents:0.0}% used; off the chart)"),
+                LineColor = Colors.OrangeRed,
+                LinePattern = LinePattern.Dashed,
+                LineWidth = 2,
+            });
+        }
+
         plot.Axes.DateTimeTicksBottom();
         plot.Title($"Usage — {tenantName}");
         plot.XLabel("Day (UTC)");
         plot.YLabel("Events");
-        plot.Axes.SetLimitsY(0, Math.Max(includedEvents, cumulative.DefaultIfEmpty(0).Max()) * 1.1);
+        plot.Axes.SetLimitsY(0, Math.Max(1, limitVisible ? Math.Max(includedEvents, peak) : peak) * 1.15);
+        var first = from ?? days.Select(d => d.Day).DefaultIfEmpty(DateOnly.FromDateTime(DateTime.UtcNow)).Min();
+        var last = to ?? days.Select(d => d.Day).DefaultIfEmpty(first).Max();
+        plot.Axes.SetLimitsX(first.ToDateTime(TimeOnly.MinValue).ToOADate(), last.AddDays(1).ToDateTime(TimeOnly.MinValue).ToOADate());
         plot.ShowLegend(Alignment.UpperLeft);
         return plot.GetImageBytes(Width, Height, ImageFormat.Png);
     }

@@ -102,7 +102,7 @@ public sealed class MonthlyReport(LakeQueries lake, IControlPlaneStore store, Re
         }
 
         page.Paragraph($"Plan advice: {bill.Recommendation.Reason}");
-        page.Image("Usage this month", Charts.UsageTrend([.. monthly.Days.Select(d => (d.Date, d.Events))], monthly.IncludedEvents, tenant.Name, monthly.Plan));
+        page.Image("Usage this month", Charts.UsageTrend([.. monthly.Days.Where(d => d.Events > 0).Select(d => (d.Date, d.Events))], monthly.IncludedEvents, tenant.Name, monthly.Plan, from, to));
     }
 
     private async Task ExperimentSectionAsync(Page page, string tenantId, string experimentId, ReportSettings settings, CancellationToken cancellationToken)
@@ -123,7 +123,7 @@ public sealed class MonthlyReport(LakeQueries lake, IControlPlaneStore store, Re
 
         var s = "readout:" + experimentId;
         page.Table(["variant", "price", "users", "buyers", "conversion rate", "95% interval", "revenue per user", "lift vs control", "lift 95% interval", "p (Holm)", "sequential p", "chance to beat control"],
-            [.. readout.Variants.Select(v => new[]
+            [.. readout.Variants.OrderBy(v => v.Price).Select(v => new[]
             {
                 v.VariantId + (v.VariantId == readout.ControlVariantId ? " (control)" : ""),
                 page.Number(s, v.VariantId, "price", v.Price, "0.00") + " " + currency,
