@@ -83,7 +83,7 @@ public sealed class ReportScheduler(IOptions<ReportScheduleOptions> options, Mon
         {
             Goals.TryParse(job.Goal, out var goal);
             var result = await reports.WriteAsync(job.Tenant, month, job.Out, new ReportSettings(goal, job.UnitCost), cancellationToken);
-            var line = $"report {job.Tenant} {month}: written to {result.HtmlPath} ({result.Experiments} experiments, {result.Charts} charts, {result.Numbers} numbers)";
+            var line = $"report {job.Tenant} {month}: written to {Path.GetFullPath(result.HtmlPath)} ({result.Experiments} experiments, {result.Charts} charts, {result.Numbers} numbers)";
             logger.LogInformation("{Line}", line);
             return line;
         }

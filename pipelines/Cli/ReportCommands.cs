@@ -91,7 +91,9 @@ public static class ReportCommands
             }
             catch (OptionsValidationException e)
             {
-                throw new CliException(string.Join("; ", e.Failures));
+                // DataAnnotations wraps each rule in "… with the error: '<rule>'."; the rule alone is the message.
+                throw new CliException(string.Join("; ", e.Failures.Select(f =>
+                    f.IndexOf("with the error: '", StringComparison.Ordinal) is var at and >= 0 ? f[(at + 17)..].TrimEnd('.').TrimEnd('\'') : f)));
             }
 
             await host.RunAsync(ct);
