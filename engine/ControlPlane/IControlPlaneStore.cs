@@ -52,4 +52,18 @@ public interface IControlPlaneStore
 
     /// <summary>The tenant's API calls per day from <paramref name="from"/> to <paramref name="to"/> inclusive.</summary>
     Task<IReadOnlyList<ApiCallDay>> GetApiCallsAsync(string tenantId, DateOnly from, DateOnly to, CancellationToken cancellationToken);
+
+    /// <summary>Sets (or replaces) the tenant's billing adapter.</summary>
+    Task SetBillingAsync(Billing.BillingSettings settings, CancellationToken cancellationToken);
+
+    Task<Billing.BillingSettings?> GetBillingAsync(string tenantId, CancellationToken cancellationToken);
+
+    /// <summary>Removes the tenant's billing adapter; false when none was set.</summary>
+    Task<bool> DeleteBillingAsync(string tenantId, CancellationToken cancellationToken);
+
+    /// <summary>Parks items that failed for good.</summary>
+    Task AddDeadLettersAsync(IReadOnlyCollection<Billing.DeadLetter> letters, CancellationToken cancellationToken);
+
+    /// <summary>The tenant's dead letters, newest first, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<Billing.DeadLetter>> ListDeadLettersAsync(string tenantId, int limit, CancellationToken cancellationToken);
 }

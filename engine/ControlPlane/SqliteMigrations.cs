@@ -55,6 +55,24 @@ internal static class SqliteMigrations
         (5, "busiest minute per tenant and day", """
             ALTER TABLE api_calls ADD COLUMN peak_per_minute INTEGER NOT NULL DEFAULT 0;
             """),
+        (6, "billing adapter per tenant and dead letters", """
+            CREATE TABLE billing_adapters (
+                tenant_id  TEXT PRIMARY KEY REFERENCES tenants(tenant_id),
+                provider   TEXT NOT NULL,
+                mode       TEXT NOT NULL,
+                updated_at INTEGER NOT NULL);
+            CREATE TABLE dead_letters (
+                id         INTEGER PRIMARY KEY AUTOINCREMENT,
+                tenant_id  TEXT NOT NULL,
+                provider   TEXT NOT NULL,
+                event_id   TEXT NOT NULL,
+                kind       TEXT NOT NULL,
+                event      TEXT NOT NULL,
+                error      TEXT NOT NULL,
+                attempts   INTEGER NOT NULL,
+                created_at INTEGER NOT NULL);
+            CREATE INDEX dead_letters_by_tenant ON dead_letters (tenant_id, id);
+            """),
     ];
 
     public static int Latest => All[^1].Version;
