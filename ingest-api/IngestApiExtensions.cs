@@ -47,12 +47,18 @@ public static class IngestApiExtensions
             services.AddHostedService<LanderService>();
         }
 
+        var billing = builder.Configuration.GetSection(Billing.BillingOptions.Section).Get<Billing.BillingOptions>() ?? new Billing.BillingOptions();
+        if (!kafka.Enabled && billing.HostInApi)
+        {
+            services.AddHostedService<Billing.BillingDispatcherService>();
+        }
+
         return builder;
     }
 
     /// <summary>Every endpoint of the API.</summary>
     public static IEndpointRouteBuilder MapPricingOptimizerIngestApi(this IEndpointRouteBuilder app) =>
-        app.MapHealthApi().MapEventsApi().MapAdminApi().MapAuthApi().MapProviderKeysApi().MapExperimentsApi().MapAssignmentApi().MapUsageApi();
+        app.MapHealthApi().MapEventsApi().MapAdminApi().MapAuthApi().MapProviderKeysApi().MapExperimentsApi().MapAssignmentApi().MapUsageApi().MapBillingAdaptersApi();
 
     public static WebApplication UsePricingOptimizerIngestApi(this WebApplication app)
     {

@@ -11,7 +11,7 @@ namespace PricingOptimizer.Billing;
 /// attribution:{externalProductId}, data, idempotencyKey}]}</c> and a Bearer key. The customer is the buying user, the
 /// product the experiment; the idempotency key is our event id, so a resend is not a second signal.
 /// </summary>
-public sealed class PaidAiAdapter(HttpClient http, string apiKey, BillingMode mode) : IBillingAdapter
+public sealed class PaidAiAdapter(HttpClient http, Uri bulkUrl, string apiKey, BillingMode mode) : IBillingAdapter
 {
     public const string UsageEvent = "po_usage";
     public const string ConversionEvent = "po_conversion";
@@ -49,7 +49,7 @@ public sealed class PaidAiAdapter(HttpClient http, string apiKey, BillingMode mo
     private async Task SendAsync(IReadOnlyList<BillingItem> items, CancellationToken cancellationToken)
     {
         var body = new JsonObject { ["signals"] = new JsonArray([.. items.Select(i => (JsonNode)Signal(i))]) };
-        using var request = new HttpRequestMessage(HttpMethod.Post, "signals/bulk")
+        using var request = new HttpRequestMessage(HttpMethod.Post, bulkUrl)
         {
             Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
         };

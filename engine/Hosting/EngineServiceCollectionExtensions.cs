@@ -51,6 +51,11 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton(sp => new Pricing.CharmPricing(sp.GetRequiredService<IOptions<Pricing.CharmOptions>>().Value));
         services.AddSingleton<Pricing.PricingService>();
         services.AddSingleton<Reports.MonthlyReport>();
+        services.AddOptions<Billing.BillingOptions>().BindConfiguration(Billing.BillingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<Billing.ManualLedger>();
+        services.AddSingleton(sp => new Billing.BillingAdapterFactory(sp.GetRequiredService<IOptions<Billing.BillingOptions>>(), sp.GetRequiredService<KeyManager>(),
+            sp.GetRequiredService<Billing.ManualLedger>()));
+        services.AddSingleton<Billing.BillingDispatcher>();
         services.AddOptions<Reports.ReportScheduleOptions>().BindConfiguration(Reports.ReportScheduleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Reports.ReportScheduler>();
         services.AddSingleton(sp => new Lander(sp.GetRequiredService<IEventLog>(), sp.GetRequiredService<LakeLayout>(),

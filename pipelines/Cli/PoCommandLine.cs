@@ -12,6 +12,7 @@ public static class PoCommandLine
         var root = new RootCommand("po — PricingOptimizer's pipelines: land events, mint tokens, run the demo and the benchmarks.")
         {
             LandCommand.Create(),
+            DispatchCommand.Create(),
             TokenCommand.Create(),
             ImportExportCommands.Import(),
             ImportExportCommands.Export(),

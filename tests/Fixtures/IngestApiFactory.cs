@@ -29,6 +29,7 @@ public sealed class IngestApiFactory : WebApplicationFactory<Program>
             ["Storage:DataDirectory"] = DataDirectory,
             ["Auth:SigningKey"] = SigningKey,
             ["Lander:HostInApi"] = "false",
+            ["Billing:HostInApi"] = "false",
             ["Lander:FlushIntervalMs"] = "200",
             ["Logging:LogLevel:Default"] = "Warning",
         };

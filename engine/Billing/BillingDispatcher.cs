@@ -1,0 +1,233 @@
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
+using PricingOptimizer.ControlPlane;
+using PricingOptimizer.EventLog;
+using PricingOptimizer.Tenancy;
+
+namespace PricingOptimizer.Billing;
+
+/// <summary>Builds a tenant's adapter from its settings: the platform key in managed mode, the tenant's own (unsealed) key in BYOK.</summary>
+public sealed class BillingAdapterFactory(IOptions<BillingOptions> options, KeyManager keys, ManualLedger ledger)
+{
+    public static readonly IReadOnlySet<string> Providers = new HashSet<string>(StringComparer.Ordinal) { "stripe", "paid_ai", "manual" };
+
+    /// <summary>One connection pool for every provider call; a request longer than the timeout fails (and is retried).</summary>
+    private readonly HttpClient http = new() { Timeout = TimeSpan.FromSeconds(options.Value.RequestTimeoutSeconds) };
+
+    /// <exception cref="BillingDeliveryException">A permanent problem: no key to send with, or no Paid.ai base URL.</exception>
+    public async Task<IBillingAdapter> CreateAsync(BillingSettings settings, CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        if (settings.Provider == "manual")
+        {
+            return new ManualAdapter(ledger);
+        }
+
+        var platform = settings.Provider == "stripe" ? o.Stripe.PlatformKey : o.PaidAi.PlatformKey;
+        var key = settings.Mode == BillingMode.Managed
+            ? platform ?? throw new BillingDeliveryException(
+                $"{settings.Provider}: managed mode needs the platform key (Billing:{(settings.Provider == "stripe" ? "Stripe" : "PaidAi")}:PlatformKey)", null, transient: false)
+            : await keys.OpenAsync(settings.TenantId, settings.Provider, cancellationToken) ?? throw new BillingDeliveryException(
+                $"{settings.Provider}: BYOK mode needs the tenant's key (PUT /v1/provider-keys/{settings.Provider})", null, transient: false);
+        switch (settings.Provider)
+        {
+            case "stripe":
+                return new StripeAdapter(key, o.Stripe, settings.Mode, http);
+            case "paid_ai":
+                if (o.PaidAi.BaseUrl is null)
+                {
+                    throw new BillingDeliveryException("paid_ai: set Billing:PaidAi:BaseUrl", null, transient: false);
+                }
+
+                return new PaidAiAdapter(http, new Uri(o.PaidAi.BaseUrl.TrimEnd('/') + "/signals/bulk"), key, settings.Mode);
+            default:
+                throw new BillingDeliveryException($"unknown billing provider '{settings.Provider}'", null, transient: false);
+        }
+    }
+}
+
+/// <summary>What one dispatcher pass did.</summary>
+public sealed record DispatchResult(int Read, int Delivered, int DeadLettered, int Skipped, int Retries);
+
+/// <summary>
+/// Delivers events to each tenant's billing adapter. It reads the event log under its own consumer group, sends each
+/// tenant's items in batches (usage as signals, purchases as conversions) with retries and exponential backoff with
+/// jitter on 429, 5xx and timeouts (a provider's Retry-After wins), parks what fails for good in the dead-letter table
+/// with the provider's error (a failed batch is retried item by item first, so one bad item does not park the rest),
+/// and commits the log position only after every item of the batch was delivered or parked. After a crash it resumes
+/// from the last commit; items sent again carry the same idempotency key (the event id), so nothing is billed twice.
+/// </summary>
+public sealed class BillingDispatcher(IEventLog log, IControlPlaneStore store, BillingAdapterFactory adapters, IOptions<BillingOptions> options,
+    TimeProvider time, ILogger<BillingDispatcher> logger)
+{
+    private BillingOptions Options => options.Value;
+
+    public IEventLogConsumer OpenConsumer() => log.OpenConsumer(Options.GroupId);
+
+    /// <summary>Reads one batch (waiting up to <paramref name="maxWait"/>), delivers it, and commits it.</summary>
+    public async Task<DispatchResult> DispatchOnceAsync(IEventLogConsumer consumer, TimeSpan maxWait, CancellationToken cancellationToken)
+    {
+        var batch = await consumer.ReadAsync(Options.BatchSize * 10, maxWait, cancellationToken);
+        if (batch.Records.Count == 0)
+        {
+            return new DispatchResult(0, 0, 0, 0, 0);
+        }
+
+        int delivered = 0, parked = 0, skipped = 0, retries = 0;
+        foreach (var tenant in batch.Records.GroupBy(r => r.Item.TenantId))
+        {
+            var settings = await store.GetBillingAsync(tenant.Key, cancellationToken);
+            if (settings is null)
+            {
+                skipped += tenant.Count();
+                continue;
+            }
+
+            var items = tenant.Select(r => BillingItem.From(r.Item)).ToList();
+            IBillingAdapter adapter;
+            try
+            {
+                adapter = await adapters.CreateAsync(settings, cancellationToken);
+            }
+            catch (BillingDeliveryException e)
+            {
+                parked += await ParkAsync(settings, items, e.Message, 0, cancellationToken);
+                continue;
+            }
+
+            foreach (var kind in new[] { BillingKind.Usage, BillingKind.Conversion })
+            {
+                foreach (var chunk in items.Where(i => i.Kind == kind).Chunk(Options.BatchSize))
+                {
+                    var (ok, failed, attempts) = await DeliverAsync(adapter, kind, chunk, cancellationToken);
+                    retries += attempts;
+                    delivered += ok;
+                    parked += failed;
+                }
+            }
+        }
+
+        await consumer.CommitAsync(batch, cancellationToken);
+        var result = new DispatchResult(batch.Records.Count, delivered, parked, skipped, retries);
+        logger.LogInformation("billing: {Read} events read, {Delivered} delivered, {Parked} dead-lettered, {Skipped} without an adapter, {Retries} retries",
+            result.Read, result.Delivered, result.DeadLettered, result.Skipped, result.Retries);
+        return result;
+    }
+
+    /// <summary>Runs until stopped, resuming from the group's committed position.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        using var consumer = OpenConsumer();
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await DispatchOnceAsync(consumer, TimeSpan.FromSeconds(1), cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // Nothing was committed: the same events come again after the pause.
+                logger.LogError(e, "billing dispatch failed; retrying the batch in 5 s");
+                await Task.Delay(TimeSpan.FromSeconds(5), time, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Sends one chunk with retries; on a permanent failure of several items, each item alone; parks the failures.</summary>
+    private async Task<(int Delivered, int Parked, int Retries)> DeliverAsync(IBillingAdapter adapter, BillingKind kind, IReadOnlyList<BillingItem> chunk,
+        CancellationToken cancellationToken)
+    {
+        var (error, attempts) = await SendWithRetriesAsync(adapter, kind, chunk, cancellationToken);
+        if (error is null)
+        {
+            return (chunk.Count, 0, attempts - 1);
+        }
+
+        if (chunk.Count == 1 || error.Transient)
+        {
+            var settings = new BillingSettings(chunk[0].TenantId, adapter.Provider, adapter.Mode, time.GetUtcNow());
+            var reason = error.Transient ? $"gave up after {attempts} attempts: {error.Message}" : error.Message;
+            return (0, await ParkAsync(settings, chunk, reason, attempts, cancellationToken), attempts - 1);
+        }
+
+        int delivered = 0, parked = 0, retries = attempts - 1;
+        foreach (var item in chunk)
+        {
+            var (ok, failed, more) = await DeliverAsync(adapter, kind, [item], cancellationToken);
+            delivered += ok;
+            parked += failed;
+            retries += more;
+        }
+
+        return (delivered, parked, retries);
+    }
+
+    private async Task<(BillingDeliveryException? Error, int Attempts)> SendWithRetriesAsync(IBillingAdapter adapter, BillingKind kind,
+        IReadOnlyList<BillingItem> chunk, CancellationToken cancellationToken)
+    {
+        var attempts = 0;
+        var pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<BillingDeliveryException>(e => e.Transient),
+                MaxRetryAttempts = Options.MaxAttempts - 1,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromMilliseconds(Options.BaseDelayMs),
+                MaxDelay = TimeSpan.FromMinutes(2),
+                DelayGenerator = args => ValueTask.FromResult(args.Outcome.Exception is BillingDeliveryException { RetryAfter: { } after } && after > TimeSpan.Zero
+                    ? (TimeSpan?)TimeSpan.FromTicks(Math.Min(after.Ticks, TimeSpan.FromMinutes(2).Ticks))
+                    : null),
+                OnRetry = args =>
+                {
+                    logger.LogWarning("billing: {Provider} attempt {Attempt} failed ({Error}); retrying in {Delay}", adapter.Provider, args.AttemptNumber + 1,
+                        args.Outcome.Exception?.Message, args.RetryDelay);
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
+        try
+        {
+            await pipeline.ExecuteAsync(async ct =>
+            {
+                attempts++;
+                if (kind == BillingKind.Usage)
+                {
+                    await adapter.EmitSignalsAsync(chunk, ct);
+                }
+                else
+                {
+                    await adapter.TrackConversionsAsync(chunk, ct);
+                }
+            }, cancellationToken);
+            return (null, attempts);
+        }
+        catch (BillingDeliveryException e)
+        {
+            return (e, attempts);
+        }
+    }
+
+    private async Task<int> ParkAsync(BillingSettings settings, IReadOnlyCollection<BillingItem> items, string error, int attempts, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await store.AddDeadLettersAsync([.. items.Select(i => new DeadLetter(0, i.TenantId, settings.Provider, i.EventId,
+            i.Kind == BillingKind.Conversion ? "conversion" : "usage", JsonSerializer.Serialize(i), error, attempts, now))], cancellationToken);
+        logger.LogWarning("billing: {Count} {Provider} item(s) of {Tenant} dead-lettered: {Error}", items.Count, settings.Provider, settings.TenantId, error);
+        return items.Count;
+    }
+}
+
+/// <summary>Runs the <see cref="BillingDispatcher"/> as a hosted service (in <c>po dispatch</c>, and inside the API in embedded mode).</summary>
+public sealed class BillingDispatcherService(BillingDispatcher dispatcher) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => dispatcher.RunAsync(stoppingToken);
+}
