@@ -25,7 +25,7 @@ public static class AssignmentApi
                 {
                     var tenantId = context.TenantId();
                     var (experiment, variant) = await experiments.AssignAsync(tenantId, body?.ExperimentId, body?.UserId, ct);
-                    var assign = new PricingEvent(AssignEventId(experiment.ExperimentId, body!.UserId!), EventType.Assign, experiment.ExperimentId,
+                    var assign = new PricingEvent(VariantAssigner.AssignEventId(experiment.ExperimentId, body!.UserId!), EventType.Assign, experiment.ExperimentId,
                         variant.VariantId, body.UserId!, variant.Price, null, experiment.Currency, EventValidator.TruncateToMicroseconds(time.GetUtcNow()));
                     return await AppendAsync(context, log, tenantId, assign, time, ct)
                            ?? Results.Ok(new AssignResponse(experiment.ExperimentId, variant.VariantId, variant.Price, experiment.Currency));
@@ -64,10 +64,6 @@ public static class AssignmentApi
             .WithName("Convert").WithSummary("Records a purchase by a user of the experiment.").WithTags("assignment");
         return app;
     }
-
-    /// <summary>Repeated views of one user make one assign event: the id is derived from experiment and user.</summary>
-    public static string AssignEventId(string experimentId, string userId) =>
-        "a-" + Convert.ToHexStringLower(XxHash128.Hash(Encoding.UTF8.GetBytes(experimentId + "\0" + userId)));
 
     /// <summary>Appends one event; null when it is durable, else the 503 answer.</summary>
     private static async Task<IResult?> AppendAsync(HttpContext context, IEventLog log, string tenantId, PricingEvent e, TimeProvider time,

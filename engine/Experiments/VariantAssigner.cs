@@ -7,10 +7,22 @@ namespace PricingOptimizer.Experiments;
 /// <summary>
 /// Deterministic assignment: XxHash3 (64-bit, seed 0) of the UTF-8 bytes of <c>experiment_id</c>, a zero byte and
 /// <c>user_id</c>; the top 53 bits as a number in [0, 1); the first variant whose cumulative weight share exceeds it.
-/// No stored assignment: every process (and the client SDK) that knows the weights computes the same variant.
+/// No stored assignment: every process (and the client SDK, which compiles this same file) that knows the weights computes the same variant.
 /// </summary>
-public sealed class VariantAssigner
+#if PO_CLIENT
+internal
+#else
+public
+#endif
+sealed class VariantAssigner
 {
+    /// <summary>
+    /// The event id of a user's assign in an experiment: repeated views (by the API's <c>/v1/assign</c> or by the
+    /// client SDK) make one assign event.
+    /// </summary>
+    public static string AssignEventId(string experimentId, string userId) =>
+        "a-" + Convert.ToHexStringLower(XxHash128.Hash(Encoding.UTF8.GetBytes(experimentId + "\0" + userId)));
+
     private const int StackLimit = 512;
     private readonly byte[] prefix;
     private readonly double[] cumulative;
