@@ -74,7 +74,7 @@ public static class AssignBenchmark
 
     private static async Task SetUpAsync(HttpClient http, string adminKey, CancellationToken cancellationToken)
     {
-        var (_, token) = await ApiSetup.CreateTenantAsync(http.BaseAddress!, adminKey, "bench", "bench", cancellationToken);
+        var (_, token, _) = await ApiSetup.CreateTenantAsync(http.BaseAddress!, adminKey, "bench", "bench", cancellationToken);
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         await ApiSetup.CreateStartedExperimentAsync(http, "bench", "USD", [("a", 9.99m), ("b", 8.99m)], cancellationToken);
     }

@@ -21,7 +21,7 @@ public static class ApiSetup
     }
 
     /// <summary>Creates a tenant (POST /v1/admin/tenants) and exchanges its API key for a token.</summary>
-    public static async Task<(string TenantId, string Token)> CreateTenantAsync(Uri address, string adminKey, string name, string plan,
+    public static async Task<(string TenantId, string Token, string ApiKey)> CreateTenantAsync(Uri address, string adminKey, string name, string plan,
         CancellationToken cancellationToken)
     {
         using var admin = new HttpClient { BaseAddress = address };
@@ -29,7 +29,8 @@ public static class ApiSetup
         using var created = await ReadAsync(await admin.PostAsJsonAsync("/v1/admin/tenants", new { Name = name, Plan = plan }, Json, cancellationToken), cancellationToken);
         using var token = await ReadAsync(await admin.PostAsJsonAsync("/v1/auth/token",
             new { ApiKey = created.RootElement.GetProperty("api_key").GetString() }, Json, cancellationToken), cancellationToken);
-        return (created.RootElement.GetProperty("tenant_id").GetString()!, token.RootElement.GetProperty("access_token").GetString()!);
+        return (created.RootElement.GetProperty("tenant_id").GetString()!, token.RootElement.GetProperty("access_token").GetString()!,
+            created.RootElement.GetProperty("api_key").GetString()!);
     }
 
     /// <summary>Creates and starts an experiment with equal weights; variant <paramref name="controlIndex"/> is the control.</summary>

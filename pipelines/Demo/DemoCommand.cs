@@ -36,7 +36,7 @@ public static class DemoCommand
         return command;
     }
 
-    private sealed record DemoRun(DemoTenant Tenant, string TenantId, HttpClient Client, int Assigns, int Converts);
+    private sealed record DemoRun(DemoTenant Tenant, string TenantId, string ApiKey, HttpClient Client, int Assigns, int Converts);
 
     private const int Steps = 9;
 
@@ -62,12 +62,9 @@ public static class DemoCommand
             ["Auth:SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
             ["Auth:AdminKey"] = adminKey,
             ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
-            // A whole experiment's shoppers arrive within seconds here, so the demo lifts the plans' rate limits.
-            ["Plans:pro:RequestsPerMinute"] = "20000",
-            ["Plans:enterprise:RequestsPerMinute"] = "50000",
         });
         await using var api = await LocalIngestApi.StartAsync(configuration, LogLevel.Warning, cancellationToken);
-        Step(1, $"ingest API on {api.Address} (embedded SQLite event log and control plane, lander inside the API; rate limits raised to pro 20,000 and enterprise 50,000 requests a minute so weeks of shoppers fit in seconds)");
+        Step(1, $"ingest API on {api.Address} (embedded SQLite event log and control plane, lander and billing dispatcher inside the API)");
 
         var runs = new List<DemoRun>();
         foreach (var tenant in tenants)
@@ -87,13 +84,13 @@ public static class DemoCommand
             Console.WriteLine($"        {run.Tenant.Name,-12} {run.Tenant.ExperimentId}: {string.Join(", ", run.Tenant.Variants.Select(v => $"{v.Price} {run.Tenant.Currency}{(v.Variant == ControlOf(run.Tenant) ? " (control)" : "")}"))}");
         }
 
-        Step(4, $"shoppers from the seeded demand generator ({source}), each assigned with POST /v1/assign and buying with the curve's probability at the price shown:");
+        Step(4, $"shoppers from the seeded demand generator ({source}) through PricingOptimizer.Client: the variant computed locally with the server's hash, the assign and, when the curve says so, the purchase sent in batches to POST /v1/events:");
         for (var i = 0; i < runs.Count; i++)
         {
             runs[i] = await SimulateAsync(runs[i], seed + i, cancellationToken);
         }
 
-        Console.WriteLine($"        purchases sent in batches to POST /v1/events; one batch sent twice, as a retrying client would");
+        Console.WriteLine($"        then 50 purchases sent again straight to POST /v1/events, as a client retrying after a lost answer would");
 
         var queries = api.Services.GetRequiredService<LakeQueries>();
         var expectedTotal = runs.Sum(r => r.Assigns + r.Converts);
@@ -182,47 +179,44 @@ public static class DemoCommand
 
     private static async Task<DemoRun> SetUpTenantAsync(Uri address, string adminKey, DemoTenant tenant, CancellationToken cancellationToken)
     {
-        var (tenantId, token) = await ApiSetup.CreateTenantAsync(address, adminKey, tenant.Name, tenant.Plan, cancellationToken);
+        var (tenantId, token, apiKey) = await ApiSetup.CreateTenantAsync(address, adminKey, tenant.Name, tenant.Plan, cancellationToken);
         var client = new HttpClient { BaseAddress = address };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         var control = tenant.Variants.Select(v => v.Variant).ToList().IndexOf(ControlOf(tenant));
         await ApiSetup.CreateStartedExperimentAsync(client, tenant.ExperimentId, tenant.Currency, tenant.Variants, cancellationToken, control);
-        return new DemoRun(tenant, tenantId, client, 0, 0);
+        return new DemoRun(tenant, tenantId, apiKey, client, 0, 0);
     }
 
     private static async Task<DemoRun> SimulateAsync(DemoRun run, int seed, CancellationToken cancellationToken)
     {
         var tenant = run.Tenant;
         var draws = DemoTraffic.Draws(tenant.Users, seed);
-        var purchases = new System.Collections.Concurrent.ConcurrentBag<(int User, PricingEvent Event)>();
-        var done = 0;
-        await Parallel.ForEachAsync(Enumerable.Range(0, tenant.Users), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
-            async (u, ct) =>
+        var purchases = new List<PricingEvent>();
+        await using (var sdk = new Client.PricingOptimizerClient(new Client.PricingOptimizerClientOptions { BaseAddress = run.Client.BaseAddress, ApiKey = run.ApiKey }))
+        {
+            for (var u = 0; u < tenant.Users; u++)
             {
                 var userId = DemoTraffic.UserId(u);
-                using var assigned = await ApiSetup.ReadAsync(await run.Client.PostAsJsonAsync("/v1/assign", new { tenant.ExperimentId, UserId = userId }, ApiSetup.Json, ct), ct);
-                var price = assigned.RootElement.GetProperty("price").GetDecimal();
-                if (draws[u] < tenant.Demand.ConversionProbability((double)price))
+                var assigned = await sdk.AssignAsync(tenant.ExperimentId, userId, cancellationToken);
+                if (draws[u] < tenant.Demand.ConversionProbability((double)assigned.Price))
                 {
-                    purchases.Add((u, new PricingEvent($"order-{userId}", EventType.Convert, tenant.ExperimentId, assigned.RootElement.GetProperty("variant_id").GetString()!,
-                        userId, price, null, tenant.Currency, EventValidator.TruncateToMicroseconds(DateTimeOffset.UtcNow))));
+                    var orderId = $"order-{userId}";
+                    await sdk.TrackConversionAsync(tenant.ExperimentId, userId, orderId, cancellationToken: cancellationToken);
+                    purchases.Add(new PricingEvent(orderId, EventType.Convert, tenant.ExperimentId, assigned.VariantId, userId, assigned.Price, null, tenant.Currency,
+                        EventValidator.TruncateToMicroseconds(DateTimeOffset.UtcNow)));
                 }
 
-                var finished = Interlocked.Increment(ref done);
-                if (finished % 2000 == 0 || finished == tenant.Users)
+                if ((u + 1) % 2000 == 0 || u + 1 == tenant.Users)
                 {
-                    Console.WriteLine($"        {tenant.Name,-12} {finished,6:N0} / {tenant.Users:N0} users assigned");
+                    Console.WriteLine($"        {tenant.Name,-12} {u + 1,6:N0} / {tenant.Users:N0} users assigned");
                 }
-            });
+            }
 
-        var ordered = purchases.OrderBy(p => p.User).Select(p => p.Event).ToList();
-        foreach (var batch in ordered.Chunk(500))
-        {
-            await PostEventsAsync(run.Client, batch, cancellationToken);
+            await sdk.FlushAsync(cancellationToken);
         }
 
-        await PostEventsAsync(run.Client, ordered.Take(50).ToArray(), cancellationToken); // the retry
-        return run with { Assigns = tenant.Users, Converts = ordered.Count };
+        await PostEventsAsync(run.Client, purchases.Take(50).ToArray(), cancellationToken); // the retry: the same event ids
+        return run with { Assigns = tenant.Users, Converts = purchases.Count };
     }
 
     private static async Task PostEventsAsync(HttpClient client, IReadOnlyList<PricingEvent> batch, CancellationToken cancellationToken)
