@@ -32,6 +32,7 @@ public sealed class BillingDispatchTests : IAsyncLifetime
             ["Billing:Stripe:PlatformKey"] = "sk_test_platform",
             ["Billing:BaseDelayMs"] = "20",
             ["Billing:MaxAttempts"] = "4",
+            ["Billing:RequestTimeoutSeconds"] = "1",
         });
     }
 
@@ -115,6 +116,35 @@ public sealed class BillingDispatchTests : IAsyncLifetime
         Assert.Equal(usageCalls[0], usageCalls[2]);
         using var letters = JsonDocument.Parse(await client.GetStringAsync("/v1/billing/dead-letters"));
         Assert.Equal(0, letters.RootElement.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task A_request_that_times_out_is_retried()
+    {
+        var (_, _, events) = await TenantWithEventsAsync("paid_ai", "byok", "k", users: 2);
+        stub.Script.Enqueue(new StubProvider.Answer(200, Delay: TimeSpan.FromSeconds(5)));
+        var result = await DispatchAsync();
+        Assert.Equal(events.Count, result.Delivered);
+        Assert.Equal(1, result.Retries);
+    }
+
+    [Fact]
+    public async Task In_embedded_mode_the_api_runs_the_dispatcher_itself()
+    {
+        using var hosted = new IngestApiFactory(new Dictionary<string, string?> { ["Auth:AdminKey"] = Admin, ["Billing:HostInApi"] = "true" });
+        var (tenantId, _, client) = await hosted.CreateTenantAsync(Admin, "Hosted", "pro");
+        await IngestApiFactory.CreateTestExperimentAsync(client, "exp-1");
+        Assert.Equal(HttpStatusCode.OK, (await client.PutAsync("/v1/billing/adapter", IngestApiFactory.Json("""{"provider":"manual","mode":"managed"}"""))).StatusCode);
+        var events = TestEvents.Mixed(4, DateTimeOffset.UtcNow);
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync("/v1/events", IngestApiFactory.Json(events))).StatusCode);
+        var ledger = hosted.Services.GetRequiredService<ManualLedger>();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (ledger.Items(tenantId).Count < events.Count && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(events.Select(e => e.EventId).Order(), ledger.Items(tenantId).Select(i => i.EventId).Order());
     }
 
     [Fact]

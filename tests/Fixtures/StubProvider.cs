@@ -14,7 +14,7 @@ public sealed class StubProvider : IAsyncDisposable
 {
     public sealed record Request(string Method, string Path, IReadOnlyDictionary<string, string> Headers, string Body);
 
-    public sealed record Answer(int Status, string Body = "{}", int? RetryAfterSeconds = null);
+    public sealed record Answer(int Status, string Body = "{}", int? RetryAfterSeconds = null, TimeSpan? Delay = null);
 
     private readonly WebApplication app;
 
@@ -46,6 +46,17 @@ public sealed class StubProvider : IAsyncDisposable
             stub!.Requests.Enqueue(new Request(context.Request.Method, context.Request.Path + context.Request.QueryString,
                 context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase), body));
             var answer = stub.Script.TryDequeue(out var scripted) ? scripted : new Answer(200, stub.DefaultBody);
+            if (answer.Delay is { } delay)
+            {
+                try
+                {
+                    await Task.Delay(delay, context.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    return; // the client gave up waiting
+                }
+            }
             context.Response.StatusCode = answer.Status;
             if (answer.RetryAfterSeconds is { } seconds)
             {
