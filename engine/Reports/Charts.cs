@@ -14,16 +14,23 @@ public static class Charts
     public const int Width = 900;
     public const int Height = 480;
 
+    private static readonly Lazy<bool> FontInstalled = new(FindFont);
+
     /// <exception cref="InvalidOperationException">No font files under the usual font folders.</exception>
     public static void EnsureFonts()
     {
-        string[] folders = ["/usr/share/fonts", "/usr/local/share/fonts", Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".fonts")];
-        if (OperatingSystem.IsLinux() && !folders.Where(Directory.Exists)
-                .Any(f => Directory.EnumerateFiles(f, "*.*", SearchOption.AllDirectories).Any(x => x.EndsWith(".ttf", StringComparison.OrdinalIgnoreCase) || x.EndsWith(".otf", StringComparison.OrdinalIgnoreCase))))
+        if (!FontInstalled.Value)
         {
             throw new InvalidOperationException(
                 "charts need a font and none is installed under /usr/share/fonts: install one (Debian: apt-get install fonts-dejavu-core) and run again");
         }
+    }
+
+    private static bool FindFont()
+    {
+        string[] folders = ["/usr/share/fonts", "/usr/local/share/fonts", Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".fonts")];
+        return !OperatingSystem.IsLinux() || folders.Where(Directory.Exists)
+            .Any(f => Directory.EnumerateFiles(f, "*.*", SearchOption.AllDirectories).Any(x => x.EndsWith(".ttf", StringComparison.OrdinalIgnoreCase) || x.EndsWith(".otf", StringComparison.OrdinalIgnoreCase)));
     }
 
     /// <summary>Conversion rate per variant (dots) with 95% Wilson intervals (bars), by price.</summary>
