@@ -36,18 +36,11 @@ public static class Charts
     /// <summary>Conversion rate per variant (dots) with 95% Wilson intervals (bars), by price.</summary>
     public static byte[] ConversionRates(Readout readout, string currency)
     {
-        EnsureFonts();
         var plot = new Plot();
         var measured = readout.Variants.Where(v => v.ConversionRate is not null && v.ConversionRateCi is not null).ToList();
         var xs = measured.Select(v => (double)v.Price).ToArray();
         var ys = measured.Select(v => v.ConversionRate!.Value * 100).ToArray();
-        var errors = measured.Select(v => (v.ConversionRateCi![1] - v.ConversionRateCi[0]) * 50).ToArray();
-        var centres = measured.Select(v => ((v.ConversionRateCi![1] + v.ConversionRateCi[0]) * 50)).ToArray();
-        var bars = plot.Add.ErrorBar(xs, centres, errors);
-        bars.LegendText = "95% interval (Wilson)";
-        var dots = plot.Add.ScatterPoints(xs, ys);
-        dots.MarkerSize = 10;
-        dots.LegendText = "observed conversion rate";
+        PointsWithIntervals(plot, xs, ys, [.. measured.Select(v => v.ConversionRateCi!)], "observed conversion rate", "95% interval (Wilson)");
         foreach (var v in measured)
         {
             var label = plot.Add.Text(v.VariantId + (v.VariantId == readout.ControlVariantId ? " (control)" : ""), (double)v.Price, v.ConversionRate!.Value * 100);
@@ -56,11 +49,7 @@ public static class Charts
         }
 
         Pad(plot, xs);
-        plot.Title($"Conversion rate by price — {readout.ExperimentId}");
-        plot.XLabel(PriceLabel(currency));
-        plot.YLabel("Conversion rate (%)");
-        plot.ShowLegend(Alignment.UpperRight);
-        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
+        return Render(plot, $"Conversion rate by price — {readout.ExperimentId}", PriceLabel(currency), "Conversion rate (%)", Alignment.UpperRight);
     }
 
     private static string PriceLabel(string currency) => string.IsNullOrEmpty(currency) ? "Price" : $"Price ({currency})";
@@ -68,7 +57,6 @@ public static class Charts
     /// <summary>The fitted price-response curve with its 95% band and the observed rates.</summary>
     public static byte[] PriceResponseCurve(PriceResponse fit, IReadOnlyList<VariantStats> variants, string experimentId, string currency)
     {
-        EnsureFonts();
         var plot = new Plot();
         var curve = fit.Curve(60);
         var xs = curve.Select(p => (double)p.Price).ToArray();
@@ -84,17 +72,12 @@ public static class Charts
         observed.MarkerSize = 9;
         observed.LegendText = "observed";
         Pad(plot, xs);
-        plot.Title($"Price response — {experimentId}");
-        plot.XLabel(PriceLabel(currency));
-        plot.YLabel("Conversion rate (%)");
-        plot.ShowLegend(Alignment.UpperRight);
-        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
+        return Render(plot, $"Price response — {experimentId}", PriceLabel(currency), "Conversion rate (%)", Alignment.UpperRight);
     }
 
     /// <summary>Expected goal value per assigned user across the searched prices, with the optimum, the recommended price and the control marked.</summary>
     public static byte[] GoalValueCurve(IReadOnlyList<(decimal Price, double Value)> curve, Recommendation recommendation)
     {
-        EnsureFonts();
         var plot = new Plot();
         var unit = string.IsNullOrEmpty(recommendation.Currency) ? "currency units" : recommendation.Currency;
         var scale = recommendation.Goal == "conversions" ? 100.0 : 1.0;
@@ -121,15 +104,11 @@ public static class Charts
         Mark(recommendation.OptimalPrice, "optimum", Colors.Gray, LinePattern.Dashed);
         Mark(recommendation.RecommendedPrice, recommendation.CharmApplied ? "recommended (charm)" : "recommended", Colors.Green, LinePattern.Solid);
         Mark(recommendation.ControlPrice, "control", Colors.OrangeRed, LinePattern.Dotted);
-        plot.Title($"Expected {recommendation.Goal} by price — {recommendation.ExperimentId}");
-        plot.XLabel($"Price ({unit})");
-        plot.YLabel(recommendation.Goal switch
+        return Render(plot, $"Expected {recommendation.Goal} by price — {recommendation.ExperimentId}", $"Price ({unit})", recommendation.Goal switch
         {
             "conversions" => "Conversion rate (%)",
             _ => $"{char.ToUpperInvariant(recommendation.Goal[0])}{recommendation.Goal[1..]} per assigned user ({unit})",
-        });
-        plot.ShowLegend(Alignment.LowerCenter);
-        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
+        }, Alignment.LowerCenter);
     }
 
     /// <summary>
@@ -139,7 +118,6 @@ public static class Charts
     public static byte[] UsageTrend(IReadOnlyList<(DateOnly Day, long Events)> days, long includedEvents, string tenantName, string plan,
         DateOnly? from = null, DateOnly? to = null)
     {
-        EnsureFonts();
         var plot = new Plot();
         static double Noon(DateOnly day) => day.ToDateTime(new TimeOnly(12, 0)).ToOADate();
         var xs = days.Select(d => Noon(d.Day)).ToArray();
@@ -179,45 +157,32 @@ public static class Charts
         }
 
         plot.Axes.DateTimeTicksBottom();
-        plot.Title($"Usage — {tenantName}");
-        plot.XLabel("Day (UTC)");
-        plot.YLabel("Events");
         plot.Axes.SetLimitsY(0, Math.Max(1, limitVisible ? Math.Max(includedEvents, peak) : peak) * 1.15);
         var first = from ?? days.Select(d => d.Day).DefaultIfEmpty(DateOnly.FromDateTime(DateTime.UtcNow)).Min();
         var last = to ?? days.Select(d => d.Day).DefaultIfEmpty(first).Max();
         plot.Axes.SetLimitsX(first.ToDateTime(TimeOnly.MinValue).ToOADate(), last.AddDays(1).ToDateTime(TimeOnly.MinValue).ToOADate());
-        plot.ShowLegend(Alignment.UpperLeft);
-        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
+        return Render(plot, $"Usage — {tenantName}", "Day (UTC)", "Events", Alignment.UpperLeft);
     }
 
     /// <summary>Lift of each variant's conversion rate over the control, with its 95% interval, by price.</summary>
     public static byte[] Lift(Readout readout, string currency)
     {
-        EnsureFonts();
         var plot = new Plot();
         var compared = readout.Variants.Where(v => v.Lift is not null && v.LiftCi is not null).ToList();
         var xs = compared.Select(v => (double)v.Price).ToArray();
-        var bars = plot.Add.ErrorBar(xs, compared.Select(v => (v.LiftCi![0] + v.LiftCi[1]) * 50).ToArray(), compared.Select(v => (v.LiftCi![1] - v.LiftCi[0]) * 50).ToArray());
-        bars.LegendText = "95% interval (delta method)";
-        var dots = plot.Add.ScatterPoints(xs, compared.Select(v => v.Lift!.Value * 100).ToArray());
-        dots.MarkerSize = 10;
-        dots.LegendText = $"lift over the control ({readout.ControlVariantId})";
+        PointsWithIntervals(plot, xs, [.. compared.Select(v => v.Lift!.Value * 100)], [.. compared.Select(v => v.LiftCi!)],
+            $"lift over the control ({readout.ControlVariantId})", "95% interval (delta method)");
         var zero = plot.Add.HorizontalLine(0);
         zero.Color = Colors.Gray;
         zero.LinePattern = LinePattern.Dashed;
         zero.LegendText = "no change";
         Pad(plot, xs);
-        plot.Title($"Lift in conversion rate — {readout.ExperimentId}");
-        plot.XLabel(PriceLabel(currency));
-        plot.YLabel("Lift over control (%)");
-        plot.ShowLegend(Alignment.UpperRight);
-        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
+        return Render(plot, $"Lift in conversion rate — {readout.ExperimentId}", PriceLabel(currency), "Lift over control (%)", Alignment.UpperRight);
     }
 
     /// <summary>Reliability diagram: mean predicted against observed conversion rate per bin, for each model, with the diagonal.</summary>
     public static byte[] Calibration(IReadOnlyList<ModelEvaluation> evaluations, string experimentId)
     {
-        EnsureFonts();
         var plot = new Plot();
         var max = evaluations.SelectMany(e => e.Calibration).Select(b => Math.Max(b.MeanPredicted, b.ObservedRate) * 100).DefaultIfEmpty(1).Max() * 1.1;
         var diagonal = plot.Add.Line(0, 0, max, max);
@@ -232,10 +197,27 @@ public static class Charts
         }
 
         plot.Axes.SetLimits(0, max, 0, max);
-        plot.Title($"Calibration on held-out users — {experimentId}");
-        plot.XLabel("Predicted conversion rate (%)");
-        plot.YLabel("Observed conversion rate (%)");
-        plot.ShowLegend(Alignment.UpperLeft);
+        return Render(plot, $"Calibration on held-out users — {experimentId}", "Predicted conversion rate (%)", "Observed conversion rate (%)", Alignment.UpperLeft);
+    }
+
+    /// <summary>Dots at <paramref name="ys"/> (percent) with error bars spanning each interval (fractions, drawn as percent).</summary>
+    private static void PointsWithIntervals(Plot plot, double[] xs, double[] ys, IReadOnlyList<double[]> intervals, string pointsLabel, string intervalsLabel)
+    {
+        var bars = plot.Add.ErrorBar(xs, [.. intervals.Select(ci => (ci[0] + ci[1]) * 50)], [.. intervals.Select(ci => (ci[1] - ci[0]) * 50)]);
+        bars.LegendText = intervalsLabel;
+        var dots = plot.Add.ScatterPoints(xs, ys);
+        dots.MarkerSize = 10;
+        dots.LegendText = pointsLabel;
+    }
+
+    /// <summary>Title, axis labels and legend, then the PNG.</summary>
+    private static byte[] Render(Plot plot, string title, string xLabel, string yLabel, Alignment legend)
+    {
+        EnsureFonts(); // text is drawn here, and needs a font
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
+        plot.ShowLegend(legend);
         return plot.GetImageBytes(Width, Height, ImageFormat.Png);
     }
 

@@ -109,7 +109,6 @@ public sealed class MonthlyReport(LakeQueries lake, IControlPlaneStore store, Re
     {
         page.Heading(3, "Experiment " + experimentId);
         var definition = await store.GetExperimentAsync(tenantId, experimentId, cancellationToken);
-        var currency = definition?.Currency ?? (await lake.DemandRowsAsync(tenantId, experimentId, cancellationToken)).Select(u => u.Currency).FirstOrDefault() ?? "";
         Readout readout;
         try
         {
@@ -121,6 +120,20 @@ public sealed class MonthlyReport(LakeQueries lake, IControlPlaneStore store, Re
             return;
         }
 
+        // The recommendation comes first: it also knows the currency of experiments the control plane does not.
+        Recommendation? recommendation = null;
+        string? noRecommendation = null;
+        try
+        {
+            recommendation = await pricing.RecommendAsync(tenantId, experimentId,
+                new RecommendationRequest(settings.Goal, settings.UnitCost, readout.ControlVariantId), cancellationToken);
+        }
+        catch (Tenancy.TenancyException e)
+        {
+            noRecommendation = e.Message;
+        }
+
+        var currency = definition?.Currency ?? recommendation?.Currency ?? "";
         var s = "readout:" + experimentId;
         page.Table(["variant", "price", "users", "buyers", "conversion rate", "95% interval", "revenue per user", "lift vs control", "lift 95% interval", "p (Holm)", "sequential p", "chance to beat control"],
             [.. readout.Variants.OrderBy(v => v.Price).Select(v => new[]
@@ -151,6 +164,7 @@ public sealed class MonthlyReport(LakeQueries lake, IControlPlaneStore store, Re
         {
             page.Image("Lift over the control", Charts.Lift(readout, currency));
         }
+
         var (stats, _) = await lake.ExperimentStatsAsync(tenantId, experimentId, cancellationToken);
         if (PriceResponse.Fit(stats, out var reason) is { } fit)
         {
@@ -163,15 +177,9 @@ public sealed class MonthlyReport(LakeQueries lake, IControlPlaneStore store, Re
             page.Paragraph("No price-response curve: " + reason + ".");
         }
 
-        Recommendation recommendation;
-        try
+        if (recommendation is null)
         {
-            recommendation = await pricing.RecommendAsync(tenantId, experimentId,
-                new RecommendationRequest(settings.Goal, settings.UnitCost, readout.ControlVariantId), cancellationToken);
-        }
-        catch (Tenancy.TenancyException e)
-        {
-            page.Paragraph("No recommendation: " + e.Message);
+            page.Paragraph("No recommendation: " + noRecommendation);
             return;
         }
 

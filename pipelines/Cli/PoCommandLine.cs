@@ -11,8 +11,8 @@ public static class PoCommandLine
     {
         var root = new RootCommand("po — PricingOptimizer's pipelines: land events, mint tokens, run the demo and the benchmarks.")
         {
-            LandCommand.Create(),
-            DispatchCommand.Create(),
+            WorkerCommands.Land(),
+            WorkerCommands.Dispatch(),
             TokenCommand.Create(),
             ImportExportCommands.Import(),
             ImportExportCommands.Export(),
