@@ -60,7 +60,7 @@ public static class ExperimentsApi
         experiments.MapGet("/{experimentId}/recommendation", (string experimentId, HttpContext context, Pricing.PricingService pricing, CancellationToken ct) =>
                 Problems.Guard(async () => Results.Ok(await pricing.RecommendAsync(context.TenantId(), experimentId, RecommendationQuery(context.Request.Query), ct))))
             .WithName("Recommendation")
-            .WithSummary("The recommendation contract: ?goal=revenue|profit|conversions[&unit_cost=][&control=][&price_floor=][&revenue_floor=].");
+            .WithSummary("The recommendation contract: ?goal=revenue|profit|conversions[&unit_cost=][&control=][&price_floor=][&revenue_floor=][&extrapolation_margin=].");
 
         experiments.MapPost("/{experimentId}/{action:regex(^(start|pause|complete)$)}",
                 (string experimentId, string action, HttpContext context, ExperimentService service, CancellationToken ct) =>
@@ -93,6 +93,8 @@ public static class ExperimentsApi
         }
 
         var control = query["control"].ToString();
-        return new Pricing.RecommendationRequest(goal, Money("unit_cost"), control.Length == 0 ? null : control, Money("price_floor"), Money("revenue_floor"));
+        var margin = Money("extrapolation_margin");
+        return new Pricing.RecommendationRequest(goal, Money("unit_cost"), control.Length == 0 ? null : control, Money("price_floor"), Money("revenue_floor"),
+            margin is null ? null : (double)margin.Value);
     }
 }

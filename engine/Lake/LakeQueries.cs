@@ -139,6 +139,31 @@ public sealed class LakeQueries : IDisposable
                     r.IsDBNull(4) ? null : ReadMap(r.GetValue(4)), r.GetBoolean(5), r.GetString(6)),
                 cancellationToken);
 
+    /// <summary>The currency of an experiment's events (null when it has none); remembered, since it never changes.</summary>
+    public async Task<string?> ExperimentCurrencyAsync(string tenantId, string experimentId, CancellationToken cancellationToken)
+    {
+        if (currencies.TryGetValue((tenantId, experimentId), out var known))
+        {
+            return known;
+        }
+
+        if (!TenantHasEvents(tenantId))
+        {
+            return null;
+        }
+
+        var found = (await QueryAsync("experiment_currency", [("files", TenantGlob(tenantId)), ("experiment", experimentId)], r => r.GetString(0),
+            cancellationToken)).FirstOrDefault();
+        if (found is not null)
+        {
+            currencies[(tenantId, experimentId)] = found;
+        }
+
+        return found;
+    }
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), string> currencies = new();
+
     /// <summary>Log positions that occur more than once (in one file or across files): empty in a healthy lake.</summary>
     public async Task<IReadOnlyList<DuplicatePosition>> FindDuplicatePositionsAsync(CancellationToken cancellationToken) =>
         !Layout.HasEvents()

@@ -30,25 +30,30 @@ public sealed class PricingService(LakeQueries lake, IControlPlaneStore store, I
             throw new TenancyException(TenancyError.Invalid, problem.Message, problem.Field);
         }
 
-        var (definition, users) = await LoadAsync(tenantId, experimentId, cancellationToken);
+        var definition = await store.GetExperimentAsync(tenantId, experimentId, cancellationToken);
+        var (variants, _) = await lake.ExperimentStatsAsync(tenantId, experimentId, cancellationToken);
+        if (definition is null && variants.Count == 0)
+        {
+            throw new TenancyException(TenancyError.NotFound, $"no experiment '{experimentId}' (neither defined nor in the lake)", "experiment_id");
+        }
+
         var control = request.ControlVariantId ?? definition?.ControlVariant.VariantId
             ?? throw new TenancyException(TenancyError.Invalid,
                 $"experiment '{experimentId}' is not defined in the control plane, so name the control variant", "control");
-        if (users.Count > 0 && users.All(u => u.VariantId != control))
+        if (variants.Count > 0 && variants.All(v => v.VariantId != control))
         {
             throw new TenancyException(TenancyError.Invalid,
-                $"control '{control}' has no users; variants with users: {string.Join(", ", users.Select(u => u.VariantId).Distinct().Order(StringComparer.Ordinal))}",
-                "control");
+                $"control '{control}' has no users; variants with users: {string.Join(", ", variants.Select(v => v.VariantId))}", "control");
         }
 
-        var properties = MlDemandModel.ReadReport(ModelDirectory(tenantId, experimentId))?.Properties ?? [];
-        var currency = definition?.Currency ?? users.Select(u => u.Currency).FirstOrDefault(c => c is not null);
-        return new Recommender(Options, charm).Recommend(tenantId, experimentId, users, control, request, properties, currency);
+        var currency = definition?.Currency ?? await lake.ExperimentCurrencyAsync(tenantId, experimentId, cancellationToken);
+        return new Recommender(Options, charm).Recommend(tenantId, experimentId, variants, control, request, currency);
     }
 
     /// <summary>
-    /// Trains the ML.NET model on the seeded training split (the held-out users are never seen), evaluates it and the
-    /// log-log curve (fitted on the same training users) on the held-out users, and saves the model with that report.
+    /// Trains the ML.NET model (price, time and marked properties) on the seeded training split (the held-out users are
+    /// never seen), evaluates it and the price-only demand families (fitted on the same training users) on the held-out
+    /// users, and saves the model with that report.
     /// </summary>
     /// <exception cref="TenancyException">Unknown experiment.</exception>
     /// <exception cref="InsufficientDemandDataException">Too little data to train or to evaluate.</exception>
@@ -74,7 +79,7 @@ public sealed class PricingService(LakeQueries lake, IControlPlaneStore store, I
         return report;
     }
 
-    /// <summary>The saved model (scored by its ML.NET artifact) and the log-log curve on today's held-out users of the same seeded split.</summary>
+    /// <summary>The saved model (scored by its ML.NET artifact) and the price-only families on today's held-out users of the same seeded split.</summary>
     /// <exception cref="FileNotFoundException">No model saved for the experiment.</exception>
     public async Task<ModelReport> EvaluateAsync(string tenantId, string experimentId, CancellationToken cancellationToken)
     {
@@ -97,10 +102,13 @@ public sealed class PricingService(LakeQueries lake, IControlPlaneStore store, I
 
         var labels = test.Select(u => u.Converted).ToList();
         report.HeldOut = [ModelMetrics.Evaluate(MlDemandModel.Name, labels, model.Score(test))];
-        if (PriceResponse.Fit(DemandData.ByVariant(train), out _) is { } fit)
+        var points = Demand.PricePoint.From(DemandData.ByVariant(train));
+        foreach (var family in Demand.DemandFamilies.Default)
         {
-            var curve = new LogLogCurve(fit);
-            report.HeldOut.Add(ModelMetrics.Evaluate(LogLogCurve.Name, labels, [.. test.Select(u => curve.Rate((double)u.Price))]));
+            if (family.Fit(points) is { } curve)
+            {
+                report.HeldOut.Add(ModelMetrics.Evaluate(family.Name, labels, [.. test.Select(u => Math.Clamp(curve.Rate((double)u.Price), 1e-9, 1 - 1e-9))]));
+            }
         }
 
         report.BetterModel = report.HeldOut.MinBy(e => e.LogLoss)?.Model;

@@ -37,13 +37,17 @@ public static class Goals
     }
 }
 
-/// <summary>What the caller asks: the goal, a unit cost for profit, a floor for conversions, and optionally the control variant.</summary>
+/// <summary>
+/// What the caller asks: the goal, a unit cost for profit, a floor for conversions, optionally the control variant, and
+/// how far beyond the tested prices the search may go (null: the configured default, which is none).
+/// </summary>
 public sealed record RecommendationRequest(
     Goal Goal,
     decimal? UnitCost = null,
     string? ControlVariantId = null,
     decimal? PriceFloor = null,
-    decimal? RevenueFloor = null)
+    decimal? RevenueFloor = null,
+    double? ExtrapolationMargin = null)
 {
     /// <summary>The first problem with the request (field, message), or null when it is usable.</summary>
     public (string Field, string Message)? Problem() => this switch
@@ -54,7 +58,17 @@ public sealed record RecommendationRequest(
             ("price_floor", "the conversions goal needs a price floor or a revenue floor (conversions alone always favour the lowest price)"),
         { PriceFloor: <= 0 } => ("price_floor", "the price floor must be positive"),
         { RevenueFloor: <= 0 } => ("revenue_floor", "the revenue floor must be positive"),
+        { ExtrapolationMargin: { } margin } when !(margin >= 0 && margin <= 1) =>
+            ("extrapolation_margin", "the extrapolation margin is a fraction from 0 to 1 (0.1 = 10% beyond the tested prices)"),
         _ => null,
+    };
+
+    /// <summary>The goal value per assigned user at <paramref name="price"/> when <paramref name="rate"/> of users buy.</summary>
+    public double Value(double price, double rate) => Goal switch
+    {
+        Goal.Revenue => price * rate,
+        Goal.Profit => (price - (double)UnitCost!.Value) * rate,
+        _ => rate,
     };
 }
 
@@ -63,17 +77,23 @@ public sealed class RecommendationOptions
 {
     public const string Section = "Pricing:Recommendation";
 
-    /// <summary>How far beyond the tested prices a recommendation may go, as a fraction of the lowest and highest tested price.</summary>
-    [Range(0.0, 1.0)] public double ExtrapolationMargin { get; set; } = 0.10;
+    /// <summary>
+    /// How far beyond the tested prices a recommendation may go by default, as a fraction of the lowest and highest
+    /// tested price. 0: only the tested range is searched; a request may ask for a margin, and is then flagged.
+    /// </summary>
+    [Range(0.0, 1.0)] public double ExtrapolationMargin { get; set; }
 
-    /// <summary>Posterior draws behind intervals and confidence.</summary>
-    [Range(100, 100_000)] public int Draws { get; set; } = 4000;
+    /// <summary>Bootstrap draws behind intervals and confidence (each refits the whole stack).</summary>
+    [Range(100, 20_000)] public int Draws { get; set; } = 500;
 
-    /// <summary>Seed of the train/test split, the posterior draws and the population sample.</summary>
+    /// <summary>Seed of the fold splits and the bootstrap.</summary>
     public int Seed { get; set; } = 42;
 
-    /// <summary>Folds of the cross-validation that compares the models: every user is held out once.</summary>
+    /// <summary>Folds of the held-out split that the stacking weights come from.</summary>
     [Range(2, 20)] public int Folds { get; set; } = 5;
+
+    /// <summary>A family whose deviance has a p-value below this misses the observed rates and is dropped.</summary>
+    [Range(0.0, 0.5)] public double FitLevel { get; set; } = 0.01;
 
     /// <summary>Tested prices needed, each with at least <see cref="MinUsersPerPrice"/> users.</summary>
     [Range(2, 100)] public int MinPrices { get; set; } = 3;
@@ -82,9 +102,15 @@ public sealed class RecommendationOptions
 
     /// <summary>Conversions needed over all prices.</summary>
     [Range(1, 1_000_000)] public int MinConversions { get; set; } = 30;
+
+    /// <summary>
+    /// A charm price is recommended instead of the exact optimum only when its expected goal value is at most this
+    /// share below the optimum's (0.002 = 0.2%): a psychological ending must not cost real money.
+    /// </summary>
+    [Range(0.0, 0.1)] public double CharmMaxLoss { get; set; } = 0.002;
 }
 
-/// <summary>The recommendation contract of DESIGN.md, plus the model comparison and the ranges it worked in.</summary>
+/// <summary>The recommendation contract (v2) of DESIGN.md, plus the ranges it worked in and a value curve for charts.</summary>
 public sealed record Recommendation
 {
     [JsonPropertyName("tenant_id")] public required string TenantId { get; init; }
@@ -94,7 +120,12 @@ public sealed record Recommendation
     /// <summary><c>ok</c> or <c>insufficient_data</c> (then <see cref="Reasoning"/> says why and the figures are null).</summary>
     [JsonPropertyName("status")] public required string Status { get; init; }
 
+    /// <summary>The family with the largest stacking weight.</summary>
     [JsonPropertyName("model")] public string? Model { get; init; }
+
+    /// <summary>Every demand family: stacking weight, held-out log-loss, and whether it fits the observed rates.</summary>
+    [JsonPropertyName("models")] public IReadOnlyList<Demand.ModelScore> Models { get; init; } = [];
+
     [JsonPropertyName("optimal_price")] public decimal? OptimalPrice { get; init; }
     [JsonPropertyName("recommended_price")] public decimal? RecommendedPrice { get; init; }
     [JsonPropertyName("charm_applied")] public bool CharmApplied { get; init; }
@@ -108,12 +139,24 @@ public sealed record Recommendation
     [JsonPropertyName("control_price")] public decimal? ControlPrice { get; init; }
     [JsonPropertyName("control_expected_value")] public double? ControlExpectedValue { get; init; }
 
-    /// <summary>Posterior probability that the recommended price beats the control on the goal (ties count half).</summary>
+    /// <summary>The naive rule's answer: the tested price with the best observed goal value per user (within the floors).</summary>
+    [JsonPropertyName("best_tested_price")] public decimal? BestTestedPrice { get; init; }
+
+    /// <summary>The observed goal value per user at <see cref="BestTestedPrice"/>.</summary>
+    [JsonPropertyName("best_tested_expected_value")] public double? BestTestedExpectedValue { get; init; }
+
+    /// <summary>Share of bootstrap draws in which the recommended price beats the control on the goal (ties count half).</summary>
     [JsonPropertyName("confidence")] public double? Confidence { get; init; }
 
     [JsonPropertyName("tested_price_range")] public decimal[]? TestedPriceRange { get; init; }
 
-    /// <summary>The tested range widened by the extrapolation margin and cut by the price floor: where prices were searched.</summary>
+    /// <summary>True when the recommended price lies outside the tested range (only possible with an extrapolation margin).</summary>
+    [JsonPropertyName("extrapolated")] public bool Extrapolated { get; init; }
+
+    /// <summary>The margin beyond the tested prices that was allowed (0 unless asked for).</summary>
+    [JsonPropertyName("extrapolation_margin")] public double ExtrapolationMargin { get; init; }
+
+    /// <summary>Where prices were searched: the tested range, widened by the margin, cut by the price floor.</summary>
     [JsonPropertyName("allowed_price_range")] public decimal[]? AllowedPriceRange { get; init; }
 
     [JsonPropertyName("unit_cost")] public decimal? UnitCost { get; init; }
@@ -124,18 +167,16 @@ public sealed record Recommendation
     [JsonPropertyName("conversions")] public long Conversions { get; init; }
     [JsonPropertyName("draws")] public int Draws { get; init; }
 
-    /// <summary>The weight of each model in the averaged curve (from its held-out likelihood); <see cref="Model"/> is the heaviest.</summary>
-    [JsonPropertyName("model_weights")] public IReadOnlyDictionary<string, double>? ModelWeights { get; init; }
-
-    /// <summary>Both models on held-out users (cross-validated); the one with the lower log-loss is <see cref="Model"/>.</summary>
-    [JsonPropertyName("model_comparison")] public IReadOnlyList<ModelEvaluation> ModelComparison { get; init; } = [];
-
-    /// <summary>The expected goal value per assigned user over the allowed prices (about 60 points), for charts.</summary>
+    /// <summary>The expected goal value per assigned user over the allowed prices (61 points) with its 95% band, for charts.</summary>
     [JsonPropertyName("value_curve")] public IReadOnlyList<ValuePoint> ValueCurve { get; init; } = [];
 
     [JsonPropertyName("reasoning")] public IReadOnlyList<string> Reasoning { get; init; } = [];
     [JsonPropertyName("next_steps")] public IReadOnlyList<string> NextSteps { get; init; } = [];
 }
 
-/// <summary>One point of a goal-value curve.</summary>
-public sealed record ValuePoint([property: JsonPropertyName("price")] decimal Price, [property: JsonPropertyName("expected_value")] double ExpectedValue);
+/// <summary>One point of a goal-value curve: the mean over draws and the 2.5% and 97.5% quantiles.</summary>
+public sealed record ValuePoint(
+    [property: JsonPropertyName("price")] decimal Price,
+    [property: JsonPropertyName("expected_value")] double ExpectedValue,
+    [property: JsonPropertyName("lower")] double Lower,
+    [property: JsonPropertyName("upper")] double Upper);

@@ -75,18 +75,34 @@ public static class Charts
         return Render(plot, $"Price response — {experimentId}", PriceLabel(currency), "Conversion rate (%)", Alignment.UpperRight);
     }
 
-    /// <summary>Expected goal value per assigned user across the searched prices, with the optimum, the recommended price and the control marked.</summary>
-    public static byte[] GoalValueCurve(IReadOnlyList<(decimal Price, double Value)> curve, Recommendation recommendation)
+    /// <summary>
+    /// Expected goal value per assigned user across the searched prices with its 95% band, the tested prices' observed
+    /// values, and the optimum, the recommended price, the best tested price and the control marked.
+    /// </summary>
+    public static byte[] GoalValueCurve(Recommendation recommendation, IReadOnlyList<(decimal Price, double Value)>? observed = null)
     {
         var plot = new Plot();
+        var curve = recommendation.ValueCurve;
         var unit = string.IsNullOrEmpty(recommendation.Currency) ? "currency units" : recommendation.Currency;
         var scale = recommendation.Goal == "conversions" ? 100.0 : 1.0;
-        var line = plot.Add.Scatter(curve.Select(c => (double)c.Price).ToArray(), curve.Select(c => c.Value * scale).ToArray());
+        var xs = curve.Select(c => (double)c.Price).ToArray();
+        var band = plot.Add.FillY(xs, curve.Select(c => c.Lower * scale).ToArray(), curve.Select(c => c.Upper * scale).ToArray());
+        band.FillStyle.Color = Colors.SteelBlue.WithAlpha(0.25);
+        band.LineStyle.Width = 0;
+        band.LegendText = "95% band (bootstrap draws)";
+        var line = plot.Add.Scatter(xs, curve.Select(c => c.ExpectedValue * scale).ToArray());
         line.MarkerSize = 0;
         line.LineWidth = 2;
-        line.LegendText = recommendation.ModelWeights is { Count: > 1 } weights && weights.Values.Max() < 0.995
-            ? $"expected {recommendation.Goal} per user (models averaged)"
-            : $"expected {recommendation.Goal} per user ({recommendation.Model} model)";
+        line.Color = Colors.SteelBlue;
+        line.LegendText = $"expected {recommendation.Goal} per user (stacked curves)";
+        if (observed is { Count: > 0 })
+        {
+            var dots = plot.Add.ScatterPoints(observed.Select(o => (double)o.Price).ToArray(), observed.Select(o => o.Value * scale).ToArray());
+            dots.MarkerSize = 9;
+            dots.Color = Colors.Black;
+            dots.LegendText = "observed at tested prices";
+        }
+
         void Mark(decimal? price, string text, Color color, LinePattern pattern)
         {
             if (price is null)
@@ -104,6 +120,11 @@ public static class Charts
         Mark(recommendation.OptimalPrice, "optimum", Colors.Gray, LinePattern.Dashed);
         Mark(recommendation.RecommendedPrice, recommendation.CharmApplied ? "recommended (charm)" : "recommended", Colors.Green, LinePattern.Solid);
         Mark(recommendation.ControlPrice, "control", Colors.OrangeRed, LinePattern.Dotted);
+        if (recommendation.BestTestedPrice != recommendation.RecommendedPrice)
+        {
+            Mark(recommendation.BestTestedPrice, "best tested", Colors.Purple, LinePattern.DenselyDashed);
+        }
+
         return Render(plot, $"Expected {recommendation.Goal} by price — {recommendation.ExperimentId}", $"Price ({unit})", recommendation.Goal switch
         {
             "conversions" => "Conversion rate (%)",

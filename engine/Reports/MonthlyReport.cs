@@ -8,11 +8,19 @@ using PricingOptimizer.Usage;
 
 namespace PricingOptimizer.Reports;
 
-/// <summary>What a report recommends for: the goal and, for profit, the unit cost.</summary>
-public sealed record ReportSettings(Goal Goal = Goal.Revenue, decimal? UnitCost = null);
+/// <summary>What a report recommends for: the goal, the unit cost for profit, a floor for conversions.</summary>
+public sealed record ReportSettings(Goal Goal = Goal.Revenue, decimal? UnitCost = null, decimal? PriceFloor = null, decimal? RevenueFloor = null)
+{
+    /// <summary>The recommendation request of one experiment of the report.</summary>
+    public RecommendationRequest Request(string? controlVariantId = null) => new(Goal, UnitCost, controlVariantId, PriceFloor, RevenueFloor);
+}
 
-/// <summary>Where a report was written and what it covers.</summary>
-public sealed record ReportResult(string Directory, string HtmlPath, string CsvPath, int Experiments, int Charts, int Numbers);
+/// <summary>
+/// Where a report was written and what it covers. <see cref="Unrecommended"/> names each experiment whose
+/// recommendation could not be made, with the reason (the report still shows its readout).
+/// </summary>
+public sealed record ReportResult(string Directory, string HtmlPath, string CsvPath, int Experiments, int Charts, int Numbers,
+    IReadOnlyList<string> Unrecommended);
 
 /// <summary>
 /// A tenant's monthly report: usage and bill against the plan, and for each experiment with events in the month its
@@ -52,9 +60,13 @@ public sealed class MonthlyReport(LakeQueries lake, IControlPlaneStore store, Re
             page.Paragraph("No experiment had events this month.");
         }
 
+        var unrecommended = new List<string>();
         foreach (var (experimentId, _, _, _) in experiments)
         {
-            await ExperimentSectionAsync(page, tenantId, experimentId, settings, cancellationToken);
+            if (await ExperimentSectionAsync(page, tenantId, experimentId, settings, cancellationToken) is { } reason)
+            {
+                unrecommended.Add($"{experimentId}: {reason}");
+            }
         }
 
         var folder = Folder(root, tenantId, month);
@@ -68,7 +80,8 @@ public sealed class MonthlyReport(LakeQueries lake, IControlPlaneStore store, Re
         }
 
         Directory.Move(staging, folder);
-        return new ReportResult(folder, Path.Combine(folder, HtmlFile), Path.Combine(folder, CsvFile), experiments.Count, page.ChartCount, page.NumberCount);
+        return new ReportResult(folder, Path.Combine(folder, HtmlFile), Path.Combine(folder, CsvFile), experiments.Count, page.ChartCount, page.NumberCount,
+            unrecommended);
     }
 
     private async Task UsageSectionAsync(Page page, string tenantId, Tenant? tenant, string month, DateOnly from, DateOnly to, CancellationToken cancellationToken)
@@ -105,7 +118,8 @@ public sealed class MonthlyReport(LakeQueries lake, IControlPlaneStore store, Re
         page.Image("Usage this month", Charts.UsageTrend([.. monthly.Days.Where(d => d.Events > 0).Select(d => (d.Date, d.Events))], monthly.IncludedEvents, tenant.Name, monthly.Plan, from, to));
     }
 
-    private async Task ExperimentSectionAsync(Page page, string tenantId, string experimentId, ReportSettings settings, CancellationToken cancellationToken)
+    /// <summary>Writes one experiment's section; returns why its recommendation could not be made, or null when it was.</summary>
+    private async Task<string?> ExperimentSectionAsync(Page page, string tenantId, string experimentId, ReportSettings settings, CancellationToken cancellationToken)
     {
         page.Heading(3, "Experiment " + experimentId);
         var definition = await store.GetExperimentAsync(tenantId, experimentId, cancellationToken);
@@ -117,7 +131,7 @@ public sealed class MonthlyReport(LakeQueries lake, IControlPlaneStore store, Re
         catch (Tenancy.TenancyException e)
         {
             page.Paragraph("No readout: " + e.Message);
-            return;
+            return "no readout: " + e.Message;
         }
 
         // The recommendation comes first: it also knows the currency of experiments the control plane does not.
@@ -125,8 +139,7 @@ public sealed class MonthlyReport(LakeQueries lake, IControlPlaneStore store, Re
         string? noRecommendation = null;
         try
         {
-            recommendation = await pricing.RecommendAsync(tenantId, experimentId,
-                new RecommendationRequest(settings.Goal, settings.UnitCost, readout.ControlVariantId), cancellationToken);
+            recommendation = await pricing.RecommendAsync(tenantId, experimentId, settings.Request(readout.ControlVariantId), cancellationToken);
         }
         catch (Tenancy.TenancyException e)
         {
@@ -180,7 +193,7 @@ public sealed class MonthlyReport(LakeQueries lake, IControlPlaneStore store, Re
         if (recommendation is null)
         {
             page.Paragraph("No recommendation: " + noRecommendation);
-            return;
+            return noRecommendation;
         }
 
         var r = "recommendation:" + experimentId;
@@ -191,24 +204,37 @@ public sealed class MonthlyReport(LakeQueries lake, IControlPlaneStore store, Re
             string V(string metric, double? value) => goal == "conversions" ? page.Percent(r, goal, metric, value) : page.Number(r, goal, metric, value, "0.000");
             page.Table(["", "price", $"expected {goal} per assigned user", "95% interval"],
             [
-                ["recommended" + (recommendation.CharmApplied ? " (charm ending)" : ""), page.Number(r, goal, "recommended_price", recommendation.RecommendedPrice, "0.00"),
+                ["recommended" + (recommendation.CharmApplied ? " (charm ending)" : "") + (recommendation.Extrapolated ? " (extrapolated)" : ""),
+                    page.Number(r, goal, "recommended_price", recommendation.RecommendedPrice, "0.00"),
                     V("expected_value", recommendation.ExpectedValue),
                     $"{V("expected_value_low", recommendation.ExpectedValueCi![0])} to {V("expected_value_high", recommendation.ExpectedValueCi[1])}"],
                 ["optimum (before charm)", page.Number(r, goal, "optimal_price", recommendation.OptimalPrice, "0.00"), V("optimal_expected_value", recommendation.OptimalExpectedValue), ""],
+                ["best tested price (observed)", page.Number(r, goal, "best_tested_price", recommendation.BestTestedPrice, "0.00"),
+                    V("best_tested_expected_value", recommendation.BestTestedExpectedValue), ""],
                 ["control " + recommendation.ControlVariantId, page.Number(r, goal, "control_price", recommendation.ControlPrice, "0.00"), V("control_expected_value", recommendation.ControlExpectedValue), ""],
             ]);
-            page.Paragraph($"Confidence that the recommended price beats the control: {page.Percent(r, goal, "confidence", recommendation.Confidence)}.");
-            page.Image($"Expected {goal} by price", Charts.GoalValueCurve([.. recommendation.ValueCurve.Select(p => (p.Price, p.ExpectedValue))], recommendation));
+            page.Paragraph($"Confidence that the recommended price beats the control: {page.Percent(r, goal, "confidence", recommendation.Confidence)}. " +
+                           $"Searched {page.Number(r, goal, "searched_low", recommendation.AllowedPriceRange![0], "0.00")} to " +
+                           $"{page.Number(r, goal, "searched_high", recommendation.AllowedPriceRange[1], "0.00")}" +
+                           (recommendation.Extrapolated
+                               ? $"; the recommended price lies outside the tested prices (extrapolation margin {page.Percent(r, goal, "extrapolation_margin", recommendation.ExtrapolationMargin)})."
+                               : "; no extrapolation beyond the tested prices."));
+            var observed = stats.Where(v => v.Users > 0).Select(v => (v.Price, new RecommendationRequest(settings.Goal, settings.UnitCost).Value((double)v.Price, (double)v.Conversions / v.Users))).ToList();
+            page.Image($"Expected {goal} by price", Charts.GoalValueCurve(recommendation, observed));
         }
 
-        foreach (var e in recommendation.ModelComparison)
+        if (recommendation.Models.Count > 0)
         {
-            page.Paragraph($"Held-out {e.Model}: log-loss {page.Number(r, e.Model, "held_out_log_loss", e.LogLoss, "0.00000")}, AUC {page.Number(r, e.Model, "held_out_auc", e.Auc, "0.0000")}" +
-                           (recommendation.ModelWeights?.TryGetValue(e.Model, out var w) == true ? $", weight {page.Percent(r, e.Model, "weight", w)}" : "") + ".");
+            page.Table(["demand family", "stacking weight", "held-out log-loss", "fits the observed rates"],
+                [.. recommendation.Models.OrderByDescending(m => m.Weight).Select(m => new[]
+                {
+                    m.Name, page.Percent(r, m.Name, "weight", m.Weight), page.Number(r, m.Name, "held_out_log_loss", m.HeldOutLogLoss, "0.00000"), m.FitsData ? "yes" : "no (dropped)",
+                })]);
         }
 
         page.List("Reasoning", recommendation.Reasoning);
         page.List("Next steps", recommendation.NextSteps);
+        return recommendation.Status == "ok" ? null : recommendation.Reasoning.FirstOrDefault() ?? recommendation.Status;
     }
 
     /// <summary>The HTML being written, and the CSV of every number put into it.</summary>

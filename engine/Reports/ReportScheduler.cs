@@ -21,9 +21,21 @@ public sealed class ReportJob
     public string Goal { get; set; } = "revenue";
 
     public decimal? UnitCost { get; set; }
+
+    /// <summary>Lowest price allowed: the conversions goal needs this or <see cref="RevenueFloor"/>.</summary>
+    public decimal? PriceFloor { get; set; }
+
+    /// <summary>Least revenue per assigned user allowed (conversions goal).</summary>
+    public decimal? RevenueFloor { get; set; }
+
+    public ReportSettings Settings()
+    {
+        Goals.TryParse(Goal, out var goal);
+        return new ReportSettings(goal, UnitCost, PriceFloor, RevenueFloor);
+    }
 }
 
-/// <summary>Configuration section <c>Reports</c>: <c>Reports:Jobs:{i}:Tenant</c>, <c>…:Cron</c>, <c>…:Out</c>, <c>…:Goal</c>, <c>…:UnitCost</c>.</summary>
+/// <summary>Configuration section <c>Reports</c>: <c>Reports:Jobs:{i}:Tenant</c>, <c>…:Cron</c>, <c>…:Out</c>, <c>…:Goal</c>, <c>…:UnitCost</c>, <c>…:PriceFloor</c>, <c>…:RevenueFloor</c>.</summary>
 public sealed class ReportScheduleOptions : IValidatableObject
 {
     public const string Section = "Reports";
@@ -45,13 +57,14 @@ public sealed class ReportScheduleOptions : IValidatableObject
                 yield return new ValidationResult($"Reports:Jobs:{i}:Cron '{job.Cron}' is not a five-field cron expression (minute hour day month weekday)");
             }
 
-            if (!Goals.TryParse(job.Goal, out var goal))
+            if (!Goals.TryParse(job.Goal, out _))
             {
                 yield return new ValidationResult($"Reports:Jobs:{i}:Goal '{job.Goal}' is not revenue, profit or conversions");
             }
-            else if (new RecommendationRequest(goal, job.UnitCost, PriceFloor: goal == Pricing.Goal.Conversions ? 0.01m : null).Problem() is { } problem)
+            else if (job.Settings().Request().Problem() is { } problem)
             {
-                yield return new ValidationResult($"Reports:Jobs:{i}: {problem.Message}");
+                var key = string.Concat(problem.Field.Split('_').Select(w => char.ToUpperInvariant(w[0]) + w[1..]));
+                yield return new ValidationResult($"Reports:Jobs:{i}:{key}: {problem.Message}");
             }
         }
     }
@@ -81,10 +94,18 @@ public sealed class ReportScheduler(IOptions<ReportScheduleOptions> options, Mon
 
         try
         {
-            Goals.TryParse(job.Goal, out var goal);
-            var result = await reports.WriteAsync(job.Tenant, month, job.Out, new ReportSettings(goal, job.UnitCost), cancellationToken);
+            var result = await reports.WriteAsync(job.Tenant, month, job.Out, job.Settings(), cancellationToken);
             var line = $"report {job.Tenant} {month}: written to {Path.GetFullPath(result.HtmlPath)} ({result.Experiments} experiments, {result.Charts} charts, {result.Numbers} numbers)";
-            logger.LogInformation("{Line}", line);
+            if (result.Unrecommended.Count > 0)
+            {
+                line += $"; no recommendation for {string.Join("; ", result.Unrecommended)}";
+                logger.LogError("{Line}", line);
+            }
+            else
+            {
+                logger.LogInformation("{Line}", line);
+            }
+
             return line;
         }
         catch (Exception e) when (e is not OperationCanceledException)

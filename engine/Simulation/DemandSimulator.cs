@@ -16,7 +16,13 @@ public sealed class SimulationSettings
     [JsonPropertyName("days")] public int Days { get; set; } = 14;
     [JsonPropertyName("seed")] public int Seed { get; set; } = 42;
 
+    /// <summary>Optional: another true curve, as <c>kind:name=value,…</c> (<see cref="DemandShape.Parse"/>); default the logit curve of intercept and slope.</summary>
+    [JsonPropertyName("curve")] public string? Curve { get; set; }
+
     public LogitDemand Demand => new(Intercept, Slope);
+
+    /// <summary>The true demand curve the users are drawn from.</summary>
+    [JsonIgnore] public DemandShape Shape => Curve is null ? DemandShape.Create("logit", Intercept, Slope) : DemandShape.Parse(Curve);
 
     /// <summary>The first thing wrong with the settings, or null.</summary>
     public string? Problem() => this switch
@@ -26,8 +32,21 @@ public sealed class SimulationSettings
         { UsersPerPrice: < 1 } => "users_per_price must be at least 1",
         { Days: < 1 } => "days must be at least 1",
         _ when !double.IsFinite(Intercept) || !double.IsFinite(Slope) => "intercept and slope must be numbers",
-        _ => null,
+        _ => CurveProblem(),
     };
+
+    private string? CurveProblem()
+    {
+        try
+        {
+            _ = Shape;
+            return null;
+        }
+        catch (FormatException e)
+        {
+            return "curve: " + e.Message;
+        }
+    }
 
     public static SimulationSettings Load(string path) =>
         JsonSerializer.Deserialize<SimulationSettings>(File.ReadAllText(path))
@@ -35,7 +54,7 @@ public sealed class SimulationSettings
 }
 
 /// <summary>
-/// Draws users from a known logit demand curve: each user is assigned one price (variant p{i}) at a random time in
+/// Draws users from a known demand curve (<see cref="SimulationSettings.Shape"/>): each user is assigned one price (variant p{i}) at a random time in
 /// the window and buys with the curve's probability at that price, a few minutes later. The same settings give the
 /// same events.
 /// </summary>
@@ -43,14 +62,18 @@ public static class DemandSimulator
 {
     public static string VariantId(int index) => "p" + index.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>The simulated users as the demand model sees them (the same draws as <see cref="Simulate"/>).</summary>
+    /// <summary>The simulated users as the demand model sees them (the same draws as the events <c>Simulate</c> writes).</summary>
     public static List<Pricing.DemandObservation> Users(SimulationSettings settings, DateTimeOffset end) =>
-        [.. Draw(settings, end).Select(u => new Pricing.DemandObservation(u.UserId, VariantId(u.Index), settings.Prices[u.Index], u.Seen, null, u.BoughtAfter is not null))];
+        [.. Draw(settings, settings.Shape, end).Select(u => new Pricing.DemandObservation(u.UserId, VariantId(u.Index), settings.Prices[u.Index], u.Seen, null, u.BoughtAfter is not null))];
 
-    public static List<PricingEvent> Simulate(SimulationSettings settings, string experimentId, DateTimeOffset end)
+    public static List<PricingEvent> Simulate(SimulationSettings settings, string experimentId, DateTimeOffset end) =>
+        Simulate(settings, settings.Shape, experimentId, end);
+
+    /// <summary>The events of <paramref name="settings"/>'s users drawn from <paramref name="curve"/> (which may be a table, unlike a settings file's).</summary>
+    public static List<PricingEvent> Simulate(SimulationSettings settings, DemandShape curve, string experimentId, DateTimeOffset end)
     {
         var events = new List<PricingEvent>();
-        foreach (var (userId, i, seen, boughtAfter) in Draw(settings, end))
+        foreach (var (userId, i, seen, boughtAfter) in Draw(settings, curve, end))
         {
             var price = settings.Prices[i];
             events.Add(new PricingEvent($"{experimentId}-{userId}-a", EventType.Assign, experimentId, VariantId(i), userId, price, null, settings.Currency, seen));
@@ -65,10 +88,10 @@ public static class DemandSimulator
     }
 
     /// <summary>Each user: id, price index, first seen, and how long after that they bought (null: did not).</summary>
-    private static IEnumerable<(string UserId, int Index, DateTimeOffset Seen, TimeSpan? BoughtAfter)> Draw(SimulationSettings settings, DateTimeOffset end)
+    private static IEnumerable<(string UserId, int Index, DateTimeOffset Seen, TimeSpan? BoughtAfter)> Draw(SimulationSettings settings, DemandShape demand,
+        DateTimeOffset end)
     {
         var random = new Random(settings.Seed);
-        var demand = settings.Demand;
         var start = end.AddDays(-settings.Days);
         var user = 0;
         for (var round = 0; round < settings.UsersPerPrice; round++)
@@ -77,7 +100,7 @@ public static class DemandSimulator
             {
                 var userId = string.Create(CultureInfo.InvariantCulture, $"sim-{user++:D7}");
                 var seen = EventValidator.TruncateToMicroseconds(start.AddSeconds(random.NextDouble() * (end - start).TotalSeconds * 0.99));
-                TimeSpan? bought = random.NextDouble() < demand.ConversionProbability((double)settings.Prices[i])
+                TimeSpan? bought = random.NextDouble() < demand.Rate((double)settings.Prices[i])
                     ? TimeSpan.FromMinutes(1 + random.Next(30))
                     : null;
                 yield return (userId, i, seen, bought);

@@ -2,7 +2,7 @@ using MathNet.Numerics.Distributions;
 
 namespace PricingOptimizer.Statistics;
 
-/// <summary>Sample size for a two-proportion z-test (the textbook formula without continuity correction).</summary>
+/// <summary>Sample sizes: a two-proportion z-test (the textbook formula without continuity correction), and a z-test on two means.</summary>
 public static class Power
 {
     /// <summary>
@@ -28,5 +28,31 @@ public static class Power
         var mean = (baselineRate + targetRate) / 2;
         var numerator = (zAlpha * Math.Sqrt(2 * mean * (1 - mean))) + (zBeta * Math.Sqrt((baselineRate * (1 - baselineRate)) + (targetRate * (1 - targetRate))));
         return (long)Math.Ceiling(numerator * numerator / ((targetRate - baselineRate) * (targetRate - baselineRate)));
+    }
+
+    /// <summary>
+    /// Users per group to detect a difference <paramref name="difference"/> between two means whose per-user variances
+    /// are <paramref name="varianceA"/> and <paramref name="varianceB"/>: n = (z₁₋α/₂ + z_power)² (σ²_A + σ²_B) / Δ².
+    /// Revenue per user at two prices is such a pair of means.
+    /// </summary>
+    public static long UsersPerGroupForMeans(double difference, double varianceA, double varianceB, double alpha = 0.05, double power = 0.8)
+    {
+        if (!(Math.Abs(difference) > 0) || !double.IsFinite(difference))
+        {
+            throw new ArgumentOutOfRangeException(nameof(difference), "the difference to detect must be a non-zero number");
+        }
+
+        if (!(varianceA >= 0) || !(varianceB >= 0) || !(varianceA + varianceB > 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(varianceA), "variances must be non-negative and not both zero");
+        }
+
+        if (alpha is <= 0 or >= 1 || power is <= 0 or >= 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(alpha), "alpha and power must be in (0, 1)");
+        }
+
+        var z = Normal.InvCDF(0, 1, 1 - (alpha / 2)) + Normal.InvCDF(0, 1, power);
+        return (long)Math.Ceiling(z * z * (varianceA + varianceB) / (difference * difference));
     }
 }

@@ -110,7 +110,7 @@ public static class ImportExportCommands
         }
     }
 
-    /// <summary><c>po simulate</c>: seeded users from a known logit demand curve, written as an events CSV for <c>po import</c>.</summary>
+    /// <summary><c>po simulate</c>: seeded users from a known demand curve, written as an events CSV for <c>po import</c>.</summary>
     public static Command Simulate()
     {
         var settings = new Option<FileInfo>("--settings") { Description = "Simulation settings JSON (see data-samples/demand.json)", Required = true };
@@ -149,11 +149,9 @@ public static class ImportExportCommands
             var events = Simulation.DemandSimulator.Simulate(loaded, parse.GetValue(experiment)!, until);
             var output = parse.GetValue(csv)!;
             await WriteCsvAsync(output.FullName, events, ct);
-            var truth = loaded.Demand;
-            var low = (double)loaded.Prices.Min();
-            var high = (double)loaded.Prices.Max();
+            var optimum = loaded.Shape.Optimum((double)loaded.Prices.Min(), (double)loaded.Prices.Max(), (price, rate) => price * rate);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"wrote {events.Count:N0} events ({loaded.Prices.Count} prices × {loaded.UsersPerPrice:N0} users, seed {loaded.Seed}) to {output.FullName}; true revenue optimum {truth.OptimalPrice(low, high):0.00} in the tested range"));
+                $"wrote {events.Count:N0} events ({loaded.Prices.Count} prices × {loaded.UsersPerPrice:N0} users, seed {loaded.Seed}) from {loaded.Shape} to {output.FullName}; true revenue optimum {optimum.Price:0.00} in the tested range"));
             return 0;
         });
         return command;

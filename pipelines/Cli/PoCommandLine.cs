@@ -21,6 +21,7 @@ public static class PoCommandLine
             PowerCommand.Create(),
             PricingCommands.Recommend(),
             PricingCommands.Model(),
+            BacktestCommand.Create(),
             ReportCommands.Report(),
             ReportCommands.Schedule(),
             DemoCommand.Create(),

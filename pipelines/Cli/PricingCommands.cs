@@ -21,19 +21,23 @@ public static class PricingCommands
         var control = new Option<string?>("--control") { Description = "Control variant (default: the experiment's)" };
         var priceFloor = new Option<decimal?>("--price-floor") { Description = "Lowest price allowed (conversions goal: one floor is needed)" };
         var revenueFloor = new Option<decimal?>("--revenue-floor") { Description = "Least revenue per assigned user allowed (conversions goal)" };
+        var margin = new Option<double?>("--extrapolation-margin")
+        {
+            Description = "Allow prices this fraction beyond the tested ones (e.g. 0.1); off by default, and an answer outside the tested prices is flagged",
+        };
         var json = new Option<bool>("--json") { Description = "Print the recommendation contract's JSON" };
         var data = CommonOptions.Data();
         var lake = CommonOptions.Lake();
         var command = new Command("recommend", "Recommend a price for a goal, with confidence, reasoning and next steps.")
         {
-            tenant, experiment, goal, unitCost, control, priceFloor, revenueFloor, json, data, lake,
+            tenant, experiment, goal, unitCost, control, priceFloor, revenueFloor, margin, json, data, lake,
         };
         command.SetAction(async (parse, ct) =>
         {
             var tenantId = CommonOptions.CheckTenant(parse.GetValue(tenant)!);
             Goals.TryParse(parse.GetValue(goal), out var parsedGoal);
             var request = new RecommendationRequest(parsedGoal, parse.GetValue(unitCost), parse.GetValue(control), parse.GetValue(priceFloor),
-                parse.GetValue(revenueFloor));
+                parse.GetValue(revenueFloor), parse.GetValue(margin));
             await using var services = CommonOptions.Services(CommonOptions.Configuration(parse.GetValue(data), parse.GetValue(lake)));
             var recommendation = await Run(() => services.GetRequiredService<PricingService>().RecommendAsync(tenantId, parse.GetValue(experiment)!, request, ct));
             Console.Write(parse.GetValue(json) ? JsonSerializer.Serialize(recommendation, ReadoutCommand.Json) + Environment.NewLine : Text(recommendation));
@@ -124,13 +128,18 @@ public static class PricingCommands
             text.AppendLine(CultureInfo.InvariantCulture, $"  optimal price      {r.OptimalPrice:0.00}{unit}  (the model's optimum before charm endings; expects {V(r.Goal, r.OptimalExpectedValue!.Value)})");
             text.AppendLine(CultureInfo.InvariantCulture, $"  expected {r.Goal,-9} {V(r.Goal, r.ExpectedValue!.Value)} per assigned user, 95% interval [{V(r.Goal, r.ExpectedValueCi![0])}, {V(r.Goal, r.ExpectedValueCi[1])}]");
             text.AppendLine(CultureInfo.InvariantCulture, $"  control            {r.ControlVariantId} at {r.ControlPrice:0.00}{unit}: {V(r.Goal, r.ControlExpectedValue!.Value)}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"  best tested price  {r.BestTestedPrice:0.00}{unit}: observed {(r.BestTestedExpectedValue is { } b ? V(r.Goal, b) : "—")} (the naive rule)");
             text.AppendLine(CultureInfo.InvariantCulture, $"  confidence         {r.Confidence * 100:0.0}% that the recommended price beats the control");
-            text.AppendLine(CultureInfo.InvariantCulture, $"  model              {string.Join(" + ", r.ModelWeights!.Select(w => $"{w.Key} {w.Value * 100:0.0}%"))}; tested {r.TestedPriceRange![0]:0.00}–{r.TestedPriceRange[1]:0.00}, searched {r.AllowedPriceRange![0]:0.00}–{r.AllowedPriceRange[1]:0.00}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"  searched           {r.AllowedPriceRange![0]:0.00}–{r.AllowedPriceRange[1]:0.00} (tested {r.TestedPriceRange![0]:0.00}–{r.TestedPriceRange[1]:0.00}){(r.Extrapolated ? $"; EXTRAPOLATED beyond the tested prices (margin {r.ExtrapolationMargin * 100:0.#}%)" : "")}");
         }
 
-        foreach (var e in r.ModelComparison)
+        if (r.Models.Count > 0)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"  held-out {e.Model,-8} log-loss {e.LogLoss:0.00000}, AUC {e.Auc:0.0000}, calibration error {e.CalibrationError:0.0000} ({e.Users:N0} users)");
+            text.AppendLine("  demand families    weight   held-out log-loss   fits the data");
+            foreach (var m in r.Models.OrderByDescending(m => m.Weight))
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"    {m.Name,-22} {m.Weight * 100,5:0.0}%   {(m.HeldOutLogLoss is { } l ? l.ToString("0.000000", CultureInfo.InvariantCulture) : "—"),-17}   {(m.FitsData ? "yes" : "no (dropped)")}");
+            }
         }
 
         text.AppendLine();

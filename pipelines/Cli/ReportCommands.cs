@@ -22,18 +22,21 @@ public static class ReportCommands
         var goal = new Option<string>("--goal") { Description = "Goal of the recommendations: revenue | profit | conversions", DefaultValueFactory = _ => "revenue" };
         goal.AcceptOnlyFromAmong("revenue", "profit", "conversions");
         var unitCost = new Option<decimal?>("--unit-cost") { Description = "Cost of one sale (for --goal profit)" };
+        var priceFloor = new Option<decimal?>("--price-floor") { Description = "Lowest price allowed (--goal conversions needs this or --revenue-floor)" };
+        var revenueFloor = new Option<decimal?>("--revenue-floor") { Description = "Least revenue per assigned user allowed (--goal conversions)" };
         var data = CommonOptions.Data();
         var lake = CommonOptions.Lake();
-        var command = new Command("report", "Write a tenant's monthly report: self-contained HTML with charts, plus numbers.csv of every number in it.")
+        var command = new Command("report",
+            "Write a tenant's monthly report: self-contained HTML with charts, plus numbers.csv of every number in it. Exits 3 when an experiment's recommendation could not be made.")
         {
-            tenant, month, output, goal, unitCost, data, lake,
+            tenant, month, output, goal, unitCost, priceFloor, revenueFloor, data, lake,
         };
         command.SetAction(async (parse, ct) =>
         {
             var tenantId = CommonOptions.CheckTenant(parse.GetValue(tenant)!);
             Goals.TryParse(parse.GetValue(goal), out var parsedGoal);
-            var settings = new ReportSettings(parsedGoal, parse.GetValue(unitCost));
-            if (new RecommendationRequest(parsedGoal, settings.UnitCost, PriceFloor: parsedGoal == Goal.Conversions ? 0.01m : null).Problem() is { } problem)
+            var settings = new ReportSettings(parsedGoal, parse.GetValue(unitCost), parse.GetValue(priceFloor), parse.GetValue(revenueFloor));
+            if (settings.Request().Problem() is { } problem)
             {
                 throw new CliException($"--{problem.Field.Replace('_', '-')}: {problem.Message}");
             }
@@ -55,7 +58,12 @@ public static class ReportCommands
 
             Console.WriteLine($"report written: {Path.GetFullPath(result.HtmlPath)}");
             Console.WriteLine($"numbers:        {Path.GetFullPath(result.CsvPath)} ({result.Numbers:N0} numbers, {result.Charts} charts, {result.Experiments} experiments)");
-            return 0;
+            foreach (var reason in result.Unrecommended)
+            {
+                await Console.Error.WriteLineAsync($"po: no recommendation for experiment {reason}");
+            }
+
+            return result.Unrecommended.Count == 0 ? 0 : 3;
         });
         return command;
     }
@@ -65,7 +73,7 @@ public static class ReportCommands
         var data = CommonOptions.Data();
         var lake = CommonOptions.Lake();
         var command = new Command("schedule",
-            "Run the report jobs of Reports:Jobs:{i} (Tenant, Cron in UTC, Out, Goal, UnitCost) until stopped; a month already reported is skipped.")
+            "Run the report jobs of Reports:Jobs:{i} (Tenant, Cron in UTC, Out, Goal, UnitCost, PriceFloor, RevenueFloor) until stopped; a month already reported is skipped.")
         {
             data, lake,
         };

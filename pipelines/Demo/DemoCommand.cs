@@ -134,13 +134,17 @@ public static class DemoCommand
 
         var low = (double)acme.Tenant.Variants.Min(v => v.Price);
         var high = (double)acme.Tenant.Variants.Max(v => v.Price);
-        Step(7, $"recommendation from GET /v1/experiments/{acme.Tenant.ExperimentId}/recommendation?goal=revenue (the simulated curve's true revenue optimum is {acme.Tenant.Demand.OptimalPrice(low * 0.9, high * 1.1):0.00}):");
+        Step(7, $"recommendation from GET /v1/experiments/{acme.Tenant.ExperimentId}/recommendation?goal=revenue (the simulated curve's true revenue optimum in the tested range is {acme.Tenant.Demand.OptimalPrice(low, high):0.00}):");
         using (var recommendation = JsonDocument.Parse(await acme.Client.GetStringAsync($"/v1/experiments/{acme.Tenant.ExperimentId}/recommendation?goal=revenue", cancellationToken)))
         {
             var r = recommendation.RootElement;
             if (r.GetProperty("status").GetString() == "ok")
             {
-                Console.WriteLine($"        charge {r.GetProperty("recommended_price").GetDecimal():0.00} USD{(r.GetProperty("charm_applied").GetBoolean() ? " (charm ending)" : "")}; model optimum {r.GetProperty("optimal_price").GetDecimal():0.00}; expected revenue {r.GetProperty("expected_value").GetDouble():0.000} per user (95% {r.GetProperty("expected_value_ci")[0].GetDouble():0.000}–{r.GetProperty("expected_value_ci")[1].GetDouble():0.000}) vs control {r.GetProperty("control_expected_value").GetDouble():0.000}; confidence {r.GetProperty("confidence").GetDouble() * 100:0.0}%");
+                Console.WriteLine($"        charge {r.GetProperty("recommended_price").GetDecimal():0.00} USD{(r.GetProperty("charm_applied").GetBoolean() ? " (charm ending)" : "")}; optimum {r.GetProperty("optimal_price").GetDecimal():0.00}; expected revenue {r.GetProperty("expected_value").GetDouble():0.000} per user (95% {r.GetProperty("expected_value_ci")[0].GetDouble():0.000}–{r.GetProperty("expected_value_ci")[1].GetDouble():0.000}) vs control {r.GetProperty("control_expected_value").GetDouble():0.000}; confidence {r.GetProperty("confidence").GetDouble() * 100:0.0}%");
+                Console.WriteLine($"        naive rule (best tested price): {r.GetProperty("best_tested_price").GetDecimal():0.00} USD, observed {r.GetProperty("best_tested_expected_value").GetDouble():0.000} per user; extrapolated: {(r.GetProperty("extrapolated").GetBoolean() ? "yes" : "no")}");
+                Console.WriteLine("        demand families (stacking weight, fits the data): " + string.Join(", ", r.GetProperty("models").EnumerateArray()
+                    .OrderByDescending(m => m.GetProperty("weight").GetDouble())
+                    .Select(m => $"{m.GetProperty("name").GetString()} {m.GetProperty("weight").GetDouble() * 100:0}%{(m.GetProperty("fits_data").GetBoolean() ? "" : " (dropped)")}")));
             }
 
             foreach (var sentence in r.GetProperty("reasoning").EnumerateArray().Concat(r.GetProperty("next_steps").EnumerateArray()))

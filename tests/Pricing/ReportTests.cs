@@ -52,6 +52,36 @@ public sealed partial class ReportTests : IDisposable
 
         Assert.Contains(csv, l => l.StartsWith("readout:price-test,p0,users,", StringComparison.Ordinal));
         Assert.Contains(csv, l => l.StartsWith("recommendation:price-test,revenue,recommended_price,", StringComparison.Ordinal));
+        // The recommendation v2 fields: the naive rule's price, the search range, and every family with its weight.
+        Assert.Contains(csv, l => l.StartsWith("recommendation:price-test,revenue,best_tested_price,", StringComparison.Ordinal));
+        Assert.Contains(csv, l => l.StartsWith("recommendation:price-test,isotonic,weight,", StringComparison.Ordinal));
+        Assert.Contains("best tested price (observed)", html, StringComparison.Ordinal);
+        Assert.Contains("demand family", html, StringComparison.Ordinal);
+        Assert.Contains("no extrapolation beyond the tested prices", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_report_that_cannot_make_its_recommendation_says_why_on_stderr_and_exits_non_zero()
+    {
+        var data = await SimulatedLakeAsync();
+        var noFloor = await PoProcess.RunAsync(folder.Path, null, "report", "--tenant", "shop", "--month", "2026-10", "--out", "reports", "--goal", "conversions", "--data", data);
+        Assert.Equal(1, noFloor.ExitCode);
+        Assert.Equal("po: --price-floor: the conversions goal needs a price floor or a revenue floor (conversions alone always favour the lowest price)", noFloor.Stderr.Trim());
+
+        var floor = await PoProcess.RunAsync(folder.Path, null, "report", "--tenant", "shop", "--month", "2026-10", "--out", "reports", "--goal", "conversions",
+            "--price-floor", "9.50", "--data", data);
+        Assert.True(floor.ExitCode == 0, floor.Stderr);
+        var csv = File.ReadAllLines(Path.Combine(folder.Path, "reports", "shop", "2026-10", "numbers.csv"));
+        var price = csv.Single(l => l.StartsWith("recommendation:price-test,conversions,recommended_price,", StringComparison.Ordinal));
+        Assert.True(decimal.Parse(price.Split(',')[^1], CultureInfo.InvariantCulture) >= 9.50m, price);
+
+        // A floor above every tested price: the report is written, but the recommendation cannot be made, and it says so.
+        var tooHigh = await PoProcess.RunAsync(folder.Path, null, "report", "--tenant", "shop", "--month", "2026-10", "--out", "reports", "--goal", "conversions",
+            "--price-floor", "40", "--data", data);
+        Assert.Equal(3, tooHigh.ExitCode);
+        var line = Assert.Single(tooHigh.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("po: no recommendation for experiment price-test: The price floor 40.00", line, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(folder.Path, "reports", "shop", "2026-10", "report.html")));
     }
 
     [Fact]
@@ -81,7 +111,13 @@ public sealed partial class ReportTests : IDisposable
         var options = new ReportScheduleOptions { Jobs = [new ReportJob { Tenant = "shop", Cron = "every day", Out = "x" }, new ReportJob { Tenant = "shop", Goal = "profit", Out = "x" }] };
         var errors = options.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(options)).Select(e => e.ErrorMessage).ToList();
         Assert.Contains(errors, e => e!.Contains("Reports:Jobs:0:Cron 'every day'", StringComparison.Ordinal));
-        Assert.Contains(errors, e => e!.Contains("Reports:Jobs:1: the profit goal needs a unit cost", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e!.Contains("Reports:Jobs:1:UnitCost: the profit goal needs a unit cost", StringComparison.Ordinal));
+
+        var conversions = new ReportScheduleOptions { Jobs = [new ReportJob { Tenant = "shop", Goal = "conversions", Out = "x" }] };
+        Assert.Contains(conversions.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(conversions)),
+            e => e.ErrorMessage!.StartsWith("Reports:Jobs:0:PriceFloor: the conversions goal needs a price floor", StringComparison.Ordinal));
+        var withFloor = new ReportScheduleOptions { Jobs = [new ReportJob { Tenant = "shop", Goal = "conversions", Out = "x", RevenueFloor = 1 }] };
+        Assert.Empty(withFloor.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(withFloor)));
     }
 
     [Fact]

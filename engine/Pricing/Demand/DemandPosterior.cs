@@ -1,0 +1,70 @@
+using MathNet.Numerics.Distributions;
+
+namespace PricingOptimizer.Pricing.Demand;
+
+/// <summary>
+/// The stacked demand curve and draws that carry both parameter and model uncertainty: each draw resamples the users
+/// within every tested price (a bootstrap: the buyers among n resampled users are Binomial(n, observed rate)) and
+/// refits the whole stack — the fold split, every family, the fit checks and the weights — so a draw can weigh the
+/// families differently or drop one. The same points, settings and seed give the same draws.
+/// </summary>
+public sealed class DemandPosterior
+{
+    private DemandPosterior(StackedCurve fit, IReadOnlyList<ModelScore> models, IDemandCurve[] draws)
+    {
+        Fit = fit;
+        Models = models;
+        Draws = draws;
+    }
+
+    /// <summary>The stack fitted to the data as observed.</summary>
+    public StackedCurve Fit { get; }
+
+    /// <summary>Every family with its weight, held-out log-loss and fit check, from the observed data.</summary>
+    public IReadOnlyList<ModelScore> Models { get; }
+
+    public IReadOnlyList<IDemandCurve> Draws { get; }
+
+    public static DemandPosterior Build(PricePoint[] points, IReadOnlyList<IDemandFamily> families, int folds, int draws, double fitLevel, int seed)
+    {
+        var (fit, models) = Stacking.Fit(points, families, folds, fitLevel, new Random(seed));
+        var curves = new IDemandCurve[draws];
+        Parallel.For(0, draws, d =>
+        {
+            var random = new Random(unchecked((seed * 7919) + d + 1));
+            var resampled = new PricePoint[points.Length];
+            for (var i = 0; i < points.Length; i++)
+            {
+                var users = checked((int)points[i].Users);
+                resampled[i] = points[i] with { Conversions = Binomial.Sample(random, points[i].Rate, users) };
+            }
+
+            curves[d] = Stacking.Fit(resampled, families, folds, fitLevel, random).Curve;
+        });
+        return new DemandPosterior(fit, models, curves);
+    }
+
+    /// <summary>Each draw's conversion probability at <paramref name="price"/>.</summary>
+    public double[] RatesAt(double price)
+    {
+        var rates = new double[Draws.Count];
+        for (var d = 0; d < rates.Length; d++)
+        {
+            rates[d] = Draws[d].Rate(price);
+        }
+
+        return rates;
+    }
+
+    /// <summary>The mean over draws of the conversion probability at <paramref name="price"/>.</summary>
+    public double MeanRate(double price)
+    {
+        var sum = 0.0;
+        foreach (var draw in Draws)
+        {
+            sum += draw.Rate(price);
+        }
+
+        return sum / Draws.Count;
+    }
+}

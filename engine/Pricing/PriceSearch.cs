@@ -1,0 +1,88 @@
+using PricingOptimizer.Pricing.Demand;
+
+namespace PricingOptimizer.Pricing;
+
+/// <summary>
+/// The goal value over the posterior draws of the demand curve: per-draw values at a price, their mean (the value the
+/// recommendation maximises: the Bayes choice under the draws), the optimum on whole cents, intervals and the
+/// probability that one price beats another.
+/// </summary>
+internal sealed class PriceSearch(DemandPosterior posterior, RecommendationRequest request)
+{
+    /// <summary>Coarse points before the search narrows to whole cents around the best of them.</summary>
+    private const int CoarseSteps = 400;
+
+    public double[] Values(decimal price)
+    {
+        var p = (double)price;
+        var rates = posterior.RatesAt(p);
+        for (var d = 0; d < rates.Length; d++)
+        {
+            rates[d] = request.Value(p, rates[d]);
+        }
+
+        return rates;
+    }
+
+    public double Mean(decimal price) => request.Value((double)price, posterior.MeanRate((double)price));
+
+    /// <summary>Whether the price keeps the expected revenue per user at or above the revenue floor (always, without one).</summary>
+    public bool Feasible(decimal price) =>
+        request.RevenueFloor is not { } floor || (double)price * posterior.MeanRate((double)price) >= (double)floor;
+
+    /// <summary>The feasible whole-cent price in [<paramref name="low"/>, <paramref name="high"/>] with the highest mean value; null when none is feasible.</summary>
+    public decimal? Optimum(decimal low, decimal high)
+    {
+        var cents = (long)Math.Round((high - low) * 100);
+        var step = Math.Max(1, (long)Math.Ceiling(cents / (double)CoarseSteps));
+        var best = Best(low, high, Enumerable.Range(0, (int)(cents / step) + 1).Select(i => i * step).Append(cents));
+        if (best is not { } coarse || step == 1)
+        {
+            return best;
+        }
+
+        var around = (long)Math.Round((coarse - low) * 100);
+        return Best(low, high, Enumerable.Range(0, (int)(2 * step) + 1).Select(i => around - step + i).Where(c => c >= 0 && c <= cents).Append(around));
+    }
+
+    private decimal? Best(decimal low, decimal high, IEnumerable<long> offsets)
+    {
+        decimal? best = null;
+        var value = double.NegativeInfinity;
+        foreach (var offset in offsets.Distinct())
+        {
+            var price = Math.Min(high, low + (offset / 100m));
+            if (!Feasible(price))
+            {
+                continue;
+            }
+
+            var mean = Mean(price);
+            if (mean > value)
+            {
+                (best, value) = (price, mean);
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>Share of draws in which <paramref name="a"/> beats <paramref name="b"/>; ties count half.</summary>
+    public static double ChanceToBeat(double[] a, double[] b)
+    {
+        var wins = 0.0;
+        for (var d = 0; d < a.Length; d++)
+        {
+            wins += a[d] > b[d] ? 1 : a[d] == b[d] ? 0.5 : 0;
+        }
+
+        return wins / a.Length;
+    }
+
+    public static double Quantile(double[] values, double q)
+    {
+        var sorted = (double[])values.Clone();
+        Array.Sort(sorted);
+        return MathNet.Numerics.Statistics.SortedArrayStatistics.Quantile(sorted, q);
+    }
+}

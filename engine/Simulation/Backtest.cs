@@ -1,0 +1,133 @@
+using System.Globalization;
+using System.Text;
+using MathNet.Numerics.Distributions;
+using PricingOptimizer.Pricing;
+using PricingOptimizer.Pricing.Demand;
+using PricingOptimizer.Statistics;
+
+namespace PricingOptimizer.Simulation;
+
+/// <summary>A backtest: a true curve, the prices a team would test, users per price, a goal, and how many seeded runs.</summary>
+public sealed record BacktestSettings(DemandShape Curve, IReadOnlyList<decimal> Prices, int UsersPerPrice, RecommendationRequest Request, int Runs = 20,
+    int Seed = 1, int ControlIndex = 0)
+{
+    public string? Problem() => this switch
+    {
+        { Prices.Count: < 2 } => "prices: give at least two prices to test",
+        _ when Prices.Any(p => p <= 0) || Prices.Distinct().Count() != Prices.Count => "prices: every price must be positive and different",
+        { UsersPerPrice: < 1 } => "users per price must be at least 1",
+        { Runs: < 1 } => "runs must be at least 1",
+        _ when ControlIndex < 0 || ControlIndex >= Prices.Count => "control: must be one of the tested prices",
+        _ => Request.Problem()?.Message,
+    };
+
+    public static string VariantId(int index) => DemandSimulator.VariantId(index);
+}
+
+/// <summary>
+/// One seeded run scored against the truth. Regret is the share of the true optimum's value (over the tested range)
+/// lost by charging a price; <see cref="TrulyBeats"/> is 1 when the recommended price truly beats the control, 0.5
+/// when it is the control's price, else 0.
+/// </summary>
+public sealed record BacktestRun(int Seed, string Status, decimal? Recommended, decimal? BestTested, double? Regret, double? BestTestedRegret,
+    double? OracleRegret, bool? Covered, double? Confidence, double? TrulyBeats);
+
+/// <summary>The table a backtest prints: mean and worst regret of the advice, the naive rule and the correctly specified model; coverage; calibration.</summary>
+public sealed record BacktestSummary(int Runs, int Answered, double TrueOptimalPrice, double TrueOptimalValue, double MeanRegret, double WorstRegret,
+    double MeanBestTestedRegret, double WorstBestTestedRegret, double? MeanOracleRegret, double Coverage, double MeanConfidence, double ShareTrulyBeating,
+    int ConfidentLosses, IReadOnlyList<(decimal Price, int Times)> Recommended);
+
+public static class Backtest
+{
+    /// <summary>The true optimum over the tested range for the goal.</summary>
+    public static (double Price, double Value) TrueOptimum(BacktestSettings settings) =>
+        settings.Curve.Optimum((double)settings.Prices.Min(), (double)settings.Prices.Max(), settings.Request.Value);
+
+    /// <summary>Seeded per-price counts: each of the users at a price buys with the true rate there.</summary>
+    public static IReadOnlyList<VariantStats> Draw(BacktestSettings settings, int seed)
+    {
+        var random = new Random(seed);
+        return [.. settings.Prices.Select((price, i) =>
+        {
+            var buyers = Binomial.Sample(random, settings.Curve.Rate((double)price), settings.UsersPerPrice);
+            return new VariantStats(BacktestSettings.VariantId(i), price, settings.UsersPerPrice, buyers, buyers * price, buyers * (double)price * (double)price);
+        })];
+    }
+
+    /// <summary>Runs <see cref="BacktestSettings.Runs"/> seeded experiments straight into the recommender (no lake).</summary>
+    public static List<BacktestRun> RunInMemory(BacktestSettings settings, Recommender recommender)
+    {
+        var optimum = TrueOptimum(settings);
+        return [.. Enumerable.Range(settings.Seed, settings.Runs).Select(seed =>
+        {
+            var variants = Draw(settings, seed);
+            var recommendation = recommender.Recommend("backtest", "backtest", variants, BacktestSettings.VariantId(settings.ControlIndex), settings.Request, null);
+            return Score(settings, optimum, recommendation, variants, seed);
+        })];
+    }
+
+    public static BacktestRun Score(BacktestSettings settings, (double Price, double Value) optimum, Recommendation recommendation, IReadOnlyList<VariantStats> variants,
+        int seed)
+    {
+        var request = settings.Request;
+        var curve = settings.Curve;
+        double Truth(decimal price) => request.Value((double)price, curve.Rate((double)price));
+        double Regret(decimal price) => (optimum.Value - Truth(price)) / Math.Abs(optimum.Value);
+        var points = PricePoint.From(variants);
+        var bestTested = Recommender.BestTested(points, request);
+        double? oracle = null;
+        if (curve.Refit(points) is { } refitted)
+        {
+            var low = (double)settings.Prices.Min();
+            var high = (double)settings.Prices.Max();
+            var price = Math.Round(refitted.Optimum(low, high, request.Value).Price, 2);
+            oracle = (optimum.Value - request.Value(price, curve.Rate(price))) / Math.Abs(optimum.Value);
+        }
+
+        if (recommendation.Status != "ok")
+        {
+            return new BacktestRun(seed, recommendation.Status, null, bestTested?.Price, null, bestTested is { } b ? Regret(b.Price) : null, oracle, null, null, null);
+        }
+
+        var recommended = recommendation.RecommendedPrice!.Value;
+        var control = settings.Prices[settings.ControlIndex];
+        var truth = Truth(recommended);
+        var truthControl = Truth(control);
+        return new BacktestRun(seed, "ok", recommended, bestTested?.Price, Regret(recommended), bestTested is { } best ? Regret(best.Price) : null, oracle,
+            recommendation.ExpectedValueCi![0] <= truth && truth <= recommendation.ExpectedValueCi[1], recommendation.Confidence,
+            recommended == control ? 0.5 : truth > truthControl ? 1 : 0);
+    }
+
+    public static BacktestSummary Summarize(BacktestSettings settings, IReadOnlyList<BacktestRun> runs)
+    {
+        var optimum = TrueOptimum(settings);
+        var answered = runs.Where(r => r.Status == "ok").ToList();
+        static double Mean(IEnumerable<double> values) => values.DefaultIfEmpty(double.NaN).Average();
+        var oracle = runs.Where(r => r.OracleRegret is not null).Select(r => r.OracleRegret!.Value).ToList();
+        return new BacktestSummary(runs.Count, answered.Count, optimum.Price, optimum.Value,
+            Mean(answered.Select(r => r.Regret!.Value)), answered.Select(r => r.Regret!.Value).DefaultIfEmpty(double.NaN).Max(),
+            Mean(runs.Where(r => r.BestTestedRegret is not null).Select(r => r.BestTestedRegret!.Value)),
+            runs.Where(r => r.BestTestedRegret is not null).Select(r => r.BestTestedRegret!.Value).DefaultIfEmpty(double.NaN).Max(),
+            oracle.Count == 0 ? null : oracle.Average(),
+            Mean(answered.Select(r => r.Covered == true ? 1.0 : 0.0)), Mean(answered.Select(r => r.Confidence!.Value)),
+            Mean(answered.Select(r => r.TrulyBeats!.Value)), answered.Count(r => r.Confidence >= 0.9 && r.TrulyBeats == 0),
+            [.. answered.GroupBy(r => r.Recommended!.Value).OrderBy(g => g.Key).Select(g => (g.Key, g.Count()))]);
+    }
+
+    /// <summary>The summary as the plain-text table <c>po backtest</c> prints.</summary>
+    public static string Table(BacktestSettings settings, BacktestSummary s)
+    {
+        var text = new StringBuilder();
+        string P(double v) => double.IsNaN(v) ? "—" : (v * 100).ToString("0.00", CultureInfo.InvariantCulture) + "%";
+        text.AppendLine(CultureInfo.InvariantCulture, $"curve {settings.Curve}; prices {string.Join(", ", settings.Prices.Select(p => p.ToString("0.00", CultureInfo.InvariantCulture)))} × {settings.UsersPerPrice:N0} users; goal {settings.Request.Goal.ToWire()}{(settings.Request.UnitCost is { } c ? string.Create(CultureInfo.InvariantCulture, $" (unit cost {c:0.00})") : "")}; control {settings.Prices[settings.ControlIndex]:0.00}; {s.Runs} runs from seed {settings.Seed}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"true optimum over the tested range: {s.TrueOptimalPrice:0.00} (value {s.TrueOptimalValue:0.0000} per user)");
+        text.AppendLine(CultureInfo.InvariantCulture, $"answered                 {s.Answered} of {s.Runs} runs (the rest: insufficient_data)");
+        text.AppendLine(CultureInfo.InvariantCulture, $"regret, recommendation   mean {P(s.MeanRegret)}, worst {P(s.WorstRegret)}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"regret, best tested      mean {P(s.MeanBestTestedRegret)}, worst {P(s.WorstBestTestedRegret)}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"regret, true family ML   {(s.MeanOracleRegret is { } o ? "mean " + P(o) : "— (a table has no family to refit)")}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"95% interval coverage    {P(s.Coverage)}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"calibration              mean confidence {P(s.MeanConfidence)}, truly beats the control {P(s.ShareTrulyBeating)}; confidence ≥ 90% yet losing: {s.ConfidentLosses}");
+        text.AppendLine("recommended prices       " + string.Join(", ", s.Recommended.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Price:0.00} ×{r.Times}"))));
+        return text.ToString();
+    }
+}
