@@ -15,6 +15,11 @@ namespace PricingOptimizer.Lake;
 /// </summary>
 internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect)
 {
+    /// <summary>The counting rules' assigns per user and converts per event_id in the given files (macros of lake_events_macro.sql).</summary>
+    private const string AssignsOf = "SELECT * FROM experiment_assigns($files, $experiment)";
+
+    private const string ConvertsOf = "SELECT * FROM experiment_converts($files, $experiment)";
+
     private readonly ConcurrentDictionary<(string Tenant, string Experiment), Summary> summaries = new();
     private int nextId;
 
@@ -79,21 +84,21 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect)
 
     private static void Rebuild(DuckDBConnection connection, Summary s, string experimentId, IReadOnlyList<string> files)
     {
-        Execute(connection, $"CREATE OR REPLACE TABLE {s.Converts} AS {SqlResources.Get("summary_build_converts")}", files, experimentId);
+        Execute(connection, $"CREATE OR REPLACE TABLE {s.Converts} AS {ConvertsOf}", files, experimentId);
         Execute(connection, $"""
             CREATE OR REPLACE TABLE {s.Users} AS
             SELECT user_id, variants, len(variants) AS variant_count, variants[1] AS variant_id, price, first_at,
                    CAST(0 AS DECIMAL(38, 4)) AS revenue, false AS converted
-            FROM ({SqlResources.Get("summary_build_users")})
+            FROM ({AssignsOf})
             """, files, experimentId);
         Recompute(connection, s, $"SELECT DISTINCT user_id FROM {s.Converts}");
     }
 
     private static void FoldIn(DuckDBConnection connection, Summary s, string experimentId, IReadOnlyList<string> added)
     {
-        Execute(connection, $"CREATE OR REPLACE TEMP TABLE new_converts AS {SqlResources.Get("summary_build_converts")}", added, experimentId);
+        Execute(connection, $"CREATE OR REPLACE TEMP TABLE new_converts AS {ConvertsOf}", added, experimentId);
         Execute(connection, $"INSERT INTO {s.Converts} SELECT * FROM new_converts n WHERE NOT EXISTS (SELECT 1 FROM {s.Converts} c WHERE c.event_id = n.event_id)");
-        Execute(connection, $"CREATE OR REPLACE TEMP TABLE new_users AS {SqlResources.Get("summary_build_users")}", added, experimentId);
+        Execute(connection, $"CREATE OR REPLACE TEMP TABLE new_users AS {AssignsOf}", added, experimentId);
         Execute(connection, $"""
             UPDATE {s.Users} SET
                 variants = list_distinct(list_concat({s.Users}.variants, n.variants)),
@@ -110,7 +115,10 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect)
         Recompute(connection, s, "SELECT user_id FROM new_users UNION SELECT user_id FROM new_converts");
     }
 
-    /// <summary>Revenue and conversion of the users <paramref name="touched"/> selects, from their converts at or after their first assign.</summary>
+    /// <summary>
+    /// Revenue and conversion of the users <paramref name="touched"/> selects, from their converts at or after their first
+    /// assign: rule (3) of the experiment_users macro (lake_events_macro.sql), applied to the stored users and converts.
+    /// </summary>
     private static void Recompute(DuckDBConnection connection, Summary s, string touched)
     {
         Execute(connection, $"""

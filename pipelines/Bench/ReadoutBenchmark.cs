@@ -92,7 +92,7 @@ public static class ReadoutBenchmark
         }
     }
 
-    private static async Task<TimeSpan> TimeAsync(int runs, Func<Task> action)
+    internal static async Task<TimeSpan> TimeAsync(int runs, Func<Task> action)
     {
         await action(); // warm: file metadata cached, code jitted
         var times = new List<TimeSpan>();
@@ -110,7 +110,7 @@ public static class ReadoutBenchmark
     /// Users 0..A−1 are assigned to one of four prices over 20 days; every fifth of the first users buys a minute
     /// later; a few users see two variants (excluded by the readout).
     /// </summary>
-    private static void Generate(LakeLayout lake, int count, long offset = 0, string? folder = null)
+    internal static void Generate(LakeLayout lake, int count, long offset = 0, string? folder = null)
     {
         var assigns = (long)(count * 0.85);
         Directory.CreateDirectory(lake.EventsRoot);

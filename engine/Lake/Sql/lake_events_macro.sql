@@ -6,9 +6,48 @@ FROM read_parquet(files, hive_partitioning = true, union_by_name = true,
                   hive_types = {'tenant_id': VARCHAR, 'event_date': DATE})
 QUALIFY row_number() OVER (PARTITION BY tenant_id, event_id ORDER BY ingested_at, log_source, log_position) = 1;
 
--- Every event of one experiment under a glob, as stored (the experiment queries apply the counting rules themselves).
+-- Every event of one experiment under a glob, as stored.
 CREATE OR REPLACE TEMP MACRO experiment_events(files, experiment) AS TABLE
 SELECT *
 FROM read_parquet(files, hive_partitioning = true, union_by_name = true,
                   hive_types = {'tenant_id': VARCHAR, 'event_date': DATE})
 WHERE experiment_id = experiment;
+
+-- The counting rules of DESIGN.md "Statistics contract", written once and used by the readout (raw and summarised),
+-- the recommendation and the demand model:
+-- (1) assigns, one row per user: the variants the user saw, the first assign's time and price. A repeated assign (a
+--     client retry, a replay) is the same user, variant and time, so it changes none of these and needs no event_id pass.
+CREATE OR REPLACE TEMP MACRO experiment_assigns(files, experiment) AS TABLE
+SELECT user_id,
+       list(DISTINCT variant_id)    AS variants,
+       arg_min(price, occurred_at)  AS price,
+       min(occurred_at)             AS first_at
+FROM experiment_events(files, experiment)
+WHERE type = 'assign'
+GROUP BY user_id;
+
+-- (2) converts, each event_id once (the first ingested copy): a repeated convert would add revenue. Revenue is the
+--     convert's revenue, else its price.
+CREATE OR REPLACE TEMP MACRO experiment_converts(files, experiment) AS TABLE
+SELECT event_id,
+       arg_min(user_id, ingested_at)                   AS user_id,
+       arg_min(occurred_at, ingested_at)               AS occurred_at,
+       arg_min(coalesce(revenue, price), ingested_at)  AS revenue
+FROM experiment_events(files, experiment)
+WHERE type = 'convert'
+GROUP BY event_id;
+
+-- (3) every user with their outcome: counted in the variant of their first assign when they saw one variant only
+--     (variant_count = 1); bought when a convert came at or after that first assign; revenue sums those converts.
+CREATE OR REPLACE TEMP MACRO experiment_users(files, experiment) AS TABLE
+WITH users AS MATERIALIZED (
+    SELECT * FROM experiment_assigns(files, experiment)
+),
+buys AS (
+    SELECT u.user_id, sum(c.revenue) AS revenue
+    FROM users u JOIN experiment_converts(files, experiment) c ON c.user_id = u.user_id AND c.occurred_at >= u.first_at
+    GROUP BY u.user_id
+)
+SELECT u.user_id, len(u.variants) AS variant_count, u.variants[1] AS variant_id, u.price, u.first_at,
+       CAST(coalesce(b.revenue, 0) AS DECIMAL(38, 4)) AS revenue, b.user_id IS NOT NULL AS converted
+FROM users u LEFT JOIN buys b USING (user_id);
