@@ -1,12 +1,10 @@
-using MathNet.Numerics.Distributions;
-
 namespace PricingOptimizer.Pricing.Demand;
 
 /// <summary>
 /// The stacked demand curve and draws that carry both parameter and model uncertainty: each draw resamples the users
-/// within every tested price (a bootstrap: the buyers among n resampled users are Binomial(n, observed rate)) and
-/// refits the whole stack — the fold split, every family, the fit checks and the weights — so a draw can weigh the
-/// families differently or drop one. The same points, settings and seed give the same draws.
+/// within every tested price (a bootstrap: the buyers among n resampled users are Binomial(n, observed rate)), refits
+/// the whole stack — the fold split, every family, the fit checks and the weights — and takes one of its families with
+/// its weight. The same points, settings and seed give the same draws.
 /// </summary>
 public sealed class DemandPosterior
 {
@@ -35,13 +33,32 @@ public sealed class DemandPosterior
             var resampled = new PricePoint[points.Length];
             for (var i = 0; i < points.Length; i++)
             {
-                var users = checked((int)points[i].Users);
-                resampled[i] = points[i] with { Conversions = Binomial.Sample(random, points[i].Rate, users) };
+                resampled[i] = points[i] with { Conversions = CountSampling.Binomial(random, points[i].Users, points[i].Rate) };
             }
 
-            curves[d] = Stacking.Fit(resampled, families, folds, fitLevel, random).Curve;
+            curves[d] = Pick(Stacking.Fit(resampled, families, folds, fitLevel, random).Curve, random);
         });
         return new DemandPosterior(fit, models, curves);
+    }
+
+    /// <summary>
+    /// One family of the draw's stack, chosen with its weight: averaged over draws this is the weighted stack, and the
+    /// spread between families (their disagreement where the data say little) stays in the draws instead of being
+    /// averaged away.
+    /// </summary>
+    private static IDemandCurve Pick(StackedCurve stack, Random random)
+    {
+        var u = random.NextDouble();
+        foreach (var (curve, weight) in stack.Parts)
+        {
+            u -= weight;
+            if (u < 0)
+            {
+                return curve;
+            }
+        }
+
+        return stack.Parts[^1].Curve;
     }
 
     /// <summary>Each draw's conversion probability at <paramref name="price"/>.</summary>

@@ -51,7 +51,7 @@ public static class Stacking
             for (var f = 0; f < folds; f++)
             {
                 var size = (points[i].Users / folds) + (f < points[i].Users % folds ? 1 : 0);
-                var buyers = f == folds - 1 ? buyersLeft : Hypergeometric(random, usersLeft, buyersLeft, size);
+                var buyers = f == folds - 1 ? buyersLeft : CountSampling.Hypergeometric(random, usersLeft, buyersLeft, size);
                 heldUsers[(f * k) + i] = size;
                 heldBuyers[(f * k) + i] = buyers;
                 usersLeft -= size;
@@ -316,20 +316,5 @@ public static class Stacking
         }
 
         return sum;
-    }
-
-    private static long Hypergeometric(Random random, long population, long successes, long draws)
-    {
-        if (draws <= 0 || successes <= 0)
-        {
-            return 0;
-        }
-
-        if (draws >= population)
-        {
-            return successes;
-        }
-
-        return MathNet.Numerics.Distributions.Hypergeometric.Sample(random, checked((int)population), checked((int)successes), checked((int)draws));
     }
 }
