@@ -219,7 +219,7 @@ public sealed class MonthlyReport(LakeQueries lake, IControlPlaneStore store, Re
                            (recommendation.Extrapolated
                                ? $"; the recommended price lies outside the tested prices (extrapolation margin {page.Percent(r, goal, "extrapolation_margin", recommendation.ExtrapolationMargin)})."
                                : "; no extrapolation beyond the tested prices."));
-            var observed = stats.Where(v => v.Users > 0).Select(v => (v.Price, new RecommendationRequest(settings.Goal, settings.UnitCost).Value((double)v.Price, (double)v.Conversions / v.Users))).ToList();
+            var observed = stats.Where(v => v.Users > 0).Select(v => (v.Price, settings.Request().Value((double)v.Price, (double)v.Conversions / v.Users))).ToList();
             page.Image($"Expected {goal} by price", Charts.GoalValueCurve(recommendation, observed));
         }
 

@@ -19,8 +19,6 @@ public sealed class SimulationSettings
     /// <summary>Optional: another true curve, as <c>kind:name=value,…</c> (<see cref="DemandShape.Parse"/>); default the logit curve of intercept and slope.</summary>
     [JsonPropertyName("curve")] public string? Curve { get; set; }
 
-    public LogitDemand Demand => new(Intercept, Slope);
-
     /// <summary>The true demand curve the users are drawn from.</summary>
     [JsonIgnore] public DemandShape Shape => Curve is null ? DemandShape.Create("logit", Intercept, Slope) : DemandShape.Parse(Curve);
 

@@ -17,8 +17,8 @@ public static class DemoCommand
 {
     private static DemoTenant[] Tenants(Simulation.SimulationSettings acme) =>
     [
-        new("Acme Shop", "pro", "checkout-price", "USD", [("p799", 7.99m), ("p999", 9.99m), ("p1199", 11.99m), ("p1399", 13.99m)], "p799", acme.Demand, 8000),
-        new("Globex SaaS", "enterprise", "annual-plan", "EUR", [("p79", 79m), ("p99", 99m)], "p99", new Simulation.LogitDemand(0.5, -0.025), 1500),
+        new("Acme Shop", "pro", "checkout-price", "USD", [("p799", 7.99m), ("p999", 9.99m), ("p1199", 11.99m), ("p1399", 13.99m)], "p799", acme.Shape, 8000),
+        new("Globex SaaS", "enterprise", "annual-plan", "EUR", [("p79", 79m), ("p99", 99m)], "p99", Simulation.DemandShape.Create("logit", 0.5, -0.025), 1500),
     ];
 
     private static string ControlOf(DemoTenant tenant) => tenant.Control;
@@ -134,7 +134,7 @@ public static class DemoCommand
 
         var low = (double)acme.Tenant.Variants.Min(v => v.Price);
         var high = (double)acme.Tenant.Variants.Max(v => v.Price);
-        Step(7, $"recommendation from GET /v1/experiments/{acme.Tenant.ExperimentId}/recommendation?goal=revenue (the simulated curve's true revenue optimum in the tested range is {acme.Tenant.Demand.OptimalPrice(low, high):0.00}):");
+        Step(7, $"recommendation from GET /v1/experiments/{acme.Tenant.ExperimentId}/recommendation?goal=revenue (the simulated curve's true revenue optimum in the tested range is {acme.Tenant.Demand.Optimum(low, high, (price, rate) => price * rate).Price:0.00}):");
         using (var recommendation = JsonDocument.Parse(await acme.Client.GetStringAsync($"/v1/experiments/{acme.Tenant.ExperimentId}/recommendation?goal=revenue", cancellationToken)))
         {
             var r = recommendation.RootElement;
@@ -202,7 +202,7 @@ public static class DemoCommand
             {
                 var userId = DemoTraffic.UserId(u);
                 var assigned = await sdk.AssignAsync(tenant.ExperimentId, userId, cancellationToken);
-                if (draws[u] < tenant.Demand.ConversionProbability((double)assigned.Price))
+                if (draws[u] < tenant.Demand.Rate((double)assigned.Price))
                 {
                     var orderId = $"order-{userId}";
                     await sdk.TrackConversionAsync(tenant.ExperimentId, userId, orderId, cancellationToken: cancellationToken);

@@ -43,7 +43,7 @@ public sealed class DemandSimulatorTests
             var variant = DemandSimulator.VariantId(i);
             var users = events.Count(e => e.VariantId == variant && e.Type == EventType.Assign);
             var buyers = events.Count(e => e.VariantId == variant && e.Type == EventType.Convert);
-            var expected = settings.Demand.ConversionProbability((double)settings.Prices[i]);
+            var expected = settings.Shape.Rate((double)settings.Prices[i]);
             var standardError = Math.Sqrt(expected * (1 - expected) / users);
             Assert.InRange((double)buyers / users, expected - (4 * standardError), expected + (4 * standardError));
         }
@@ -52,12 +52,12 @@ public sealed class DemandSimulatorTests
     [Fact]
     public void The_true_optimum_satisfies_the_first_order_condition()
     {
-        var demand = new SimulationSettings().Demand;
-        var revenue = demand.OptimalPrice(1, 40);
-        var p = demand.ConversionProbability(revenue);
-        Assert.Equal(0, 1 + (revenue * demand.Slope * (1 - p)), 6); // d/dp [p·P(p)] = 0
-        var profit = demand.OptimalPrice(1, 40, unitCost: 4);
+        var settings = new SimulationSettings();
+        var demand = settings.Shape;
+        var revenue = demand.Optimum(1, 40, (price, rate) => price * rate).Price;
+        Assert.Equal(0, 1 + (revenue * settings.Slope * (1 - demand.Rate(revenue))), 6); // d/dp [p·P(p)] = 0
+        var profit = demand.Optimum(1, 40, (price, rate) => (price - 4) * rate).Price;
         Assert.True(profit > revenue);
-        Assert.Equal(0, 1 + ((profit - 4) * demand.Slope * (1 - demand.ConversionProbability(profit))), 6);
+        Assert.Equal(0, 1 + ((profit - 4) * settings.Slope * (1 - demand.Rate(profit))), 6);
     }
 }
