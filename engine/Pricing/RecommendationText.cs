@@ -54,6 +54,10 @@ internal sealed class RecommendationText(RecommendationRequest request, string? 
         var weighted = r.Models.Where(m => m.Weight >= 0.005).OrderByDescending(m => m.Weight)
             .Select(m => F($"{m.Name} {m.Weight * 100:0}%")).ToList();
         sentences.Add(F($"{families.Count} demand families were fitted and weighted by how well they predicted held-out users ({folds}-fold stacking): {string.Join(", ", weighted)}."));
+        if (families.FirstOrDefault(f => f.Name == r.Model) is { } heaviest)
+        {
+            sentences.Add(F($"The heaviest, {heaviest.Name}, is {heaviest.Description}."));
+        }
         if (r.Models.FirstOrDefault(m => m.Name == IsotonicFamily.FamilyName) is { Weight: 0, FitsData: true })
         {
             sentences.Add("The shape-free curve carries no weight: it goes through every noisy observed rate, so it is used only when no smooth family fits them.");

@@ -1,22 +1,18 @@
 namespace PricingOptimizer.Pricing.Demand;
 
 /// <summary>
-/// The stacked demand curve and draws that carry both parameter and model uncertainty: each draw resamples the users
+/// The stacking of the observed data (its weights and checks, as reported) and draws that carry both parameter and model uncertainty: each draw resamples the users
 /// within every tested price (a bootstrap: the buyers among n resampled users are Binomial(n, observed rate)), refits
 /// the whole stack — the fold split, every family, the fit checks and the weights — and takes one of its families with
 /// its weight. The same points, settings and seed give the same draws.
 /// </summary>
 public sealed class DemandPosterior
 {
-    private DemandPosterior(StackedCurve fit, IReadOnlyList<ModelScore> models, IDemandCurve[] draws)
+    private DemandPosterior(IReadOnlyList<ModelScore> models, IDemandCurve[] draws)
     {
-        Fit = fit;
         Models = models;
         Draws = draws;
     }
-
-    /// <summary>The stack fitted to the data as observed.</summary>
-    public StackedCurve Fit { get; }
 
     /// <summary>Every family with its weight, held-out log-loss and fit check, from the observed data.</summary>
     public IReadOnlyList<ModelScore> Models { get; }
@@ -25,7 +21,7 @@ public sealed class DemandPosterior
 
     public static DemandPosterior Build(PricePoint[] points, IReadOnlyList<IDemandFamily> families, int folds, int draws, double fitLevel, int seed)
     {
-        var (fit, models) = Stacking.Fit(points, families, folds, fitLevel, new Random(seed));
+        var (_, models) = Stacking.Fit(points, families, folds, fitLevel, new Random(seed));
         var curves = new IDemandCurve[draws];
         Parallel.For(0, draws, d =>
         {
@@ -38,7 +34,7 @@ public sealed class DemandPosterior
 
             curves[d] = Pick(Stacking.Fit(resampled, families, folds, fitLevel, random).Curve, random);
         });
-        return new DemandPosterior(fit, models, curves);
+        return new DemandPosterior(models, curves);
     }
 
     /// <summary>
