@@ -17,6 +17,26 @@ namespace PricingOptimizer.Pipelines.Bench;
 /// </summary>
 public static class RecommendBenchmark
 {
+    private static bool TryResetPeak()
+    {
+        try
+        {
+            File.WriteAllText("/proc/self/clear_refs", "5");
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>VmHWM of /proc/self/status, in bytes.</summary>
+    private static long PeakResidentSinceReset()
+    {
+        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+    }
+
     public static Command Create()
     {
         var events = new Option<int>("--events") { Description = "Events in the generated lake", DefaultValueFactory = _ => 10_000_000 };
@@ -40,6 +60,8 @@ public static class RecommendBenchmark
             var layout = new LakeLayout(Path.Combine(data.FullName, "lake"));
             ReadoutBenchmark.Generate(layout, count);
             Console.WriteLine($"lake: {count:N0} events");
+            // The lake's generation is not the recommendation's memory: reset the kernel's peak-RSS mark (Linux) after it.
+            var resetPeak = TryResetPeak();
             var store = new SqliteControlPlaneStore("Data Source=" + Path.Combine(data.FullName, "controlplane.db"));
             var storage = Options.Create(new StorageOptions { DataDirectory = data.FullName });
             var request = new RecommendationRequest(Goal.Revenue, ControlVariantId: "v0");
@@ -58,10 +80,10 @@ public static class RecommendBenchmark
             var recommendation = await pricing.RecommendAsync("bench", "exp-1", request, cancellationToken);
             cold.Stop();
             var warm = await ReadoutBenchmark.TimeAsync(runs, async () => recommendation = await pricing.RecommendAsync("bench", "exp-1", request, cancellationToken));
-            var peak = Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0;
+            var peak = (resetPeak ? PeakResidentSinceReset() : Process.GetCurrentProcess().PeakWorkingSet64) / 1048576.0;
             Console.WriteLine($"recommendation, warm median of {runs}: {warm.TotalMilliseconds:F0} ms for {recommendation.Users:N0} users, status {recommendation.Status}, {recommendation.Draws} bootstrap draws (target <= 1,000 ms)");
             Console.WriteLine($"cold recommendation (fresh DuckDB, builds the user summary): {cold.Elapsed.TotalMilliseconds:F0} ms; cold readout: {coldReadout.TotalMilliseconds:F0} ms; ratio {cold.Elapsed.TotalMilliseconds / coldReadout.TotalMilliseconds:F2} (target <= 2)");
-            Console.WriteLine($"peak working set of the process: {peak:F0} MB (target <= 512 MB)");
+            Console.WriteLine($"peak working set {(resetPeak ? "from the cold readout on (the lake generation excluded)" : "of the process")}: {peak:F0} MB (target <= 512 MB)");
             return 0;
         }
         finally
