@@ -9,7 +9,7 @@ namespace PricingOptimizer.Lake;
 /// Per-experiment user summaries kept in the in-memory DuckDB database of a <see cref="LakeQueries"/>, so a readout
 /// does not regroup every raw event. Lake files are immutable once in place (a replay rewrites a file with the same
 /// events), so the summary folds in only the files it has not seen; a file that changed or vanished rebuilds it.
-/// One row per user holds the variants the user saw, the first assign's time and price, and the revenue of the
+/// One row per user holds the least and greatest variant the user saw (equal for a single-variant user), the first assign's time and price, and the revenue of the
 /// user's converts at or after that time — recomputed for the users each new file touches (a late assign can move
 /// the first assign earlier). A readout is then one scan of the users table.
 /// </summary>
@@ -87,7 +87,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect)
         Execute(connection, $"CREATE OR REPLACE TABLE {s.Converts} AS {ConvertsOf}", files, experimentId);
         Execute(connection, $"""
             CREATE OR REPLACE TABLE {s.Users} AS
-            SELECT user_id, variants, len(variants) AS variant_count, variants[1] AS variant_id, price, first_at,
+            SELECT user_id, variant_lo, variant_hi, variant_lo <> variant_hi AS multiple, price, first_at,
                    CAST(0 AS DECIMAL(38, 4)) AS revenue, false AS converted
             FROM ({AssignsOf})
             """, files, experimentId);
@@ -101,17 +101,18 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect)
         Execute(connection, $"CREATE OR REPLACE TEMP TABLE new_users AS {AssignsOf}", added, experimentId);
         Execute(connection, $"""
             UPDATE {s.Users} SET
-                variants = list_distinct(list_concat({s.Users}.variants, n.variants)),
+                variant_lo = least({s.Users}.variant_lo, n.variant_lo),
+                variant_hi = greatest({s.Users}.variant_hi, n.variant_hi),
+                multiple = least({s.Users}.variant_lo, n.variant_lo) <> greatest({s.Users}.variant_hi, n.variant_hi),
                 price = CASE WHEN n.first_at < {s.Users}.first_at THEN n.price ELSE {s.Users}.price END,
                 first_at = least({s.Users}.first_at, n.first_at)
             FROM new_users n WHERE {s.Users}.user_id = n.user_id
             """);
         Execute(connection, $"""
             INSERT INTO {s.Users}
-            SELECT user_id, variants, len(variants), variants[1], price, first_at, CAST(0 AS DECIMAL(38, 4)), false
+            SELECT user_id, variant_lo, variant_hi, variant_lo <> variant_hi, price, first_at, CAST(0 AS DECIMAL(38, 4)), false
             FROM new_users n WHERE NOT EXISTS (SELECT 1 FROM {s.Users} u WHERE u.user_id = n.user_id)
             """);
-        Execute(connection, $"UPDATE {s.Users} SET variant_count = len(variants), variant_id = variants[1] WHERE user_id IN (SELECT user_id FROM new_users)");
         Recompute(connection, s, "SELECT user_id FROM new_users UNION SELECT user_id FROM new_converts");
     }
 
@@ -138,11 +139,11 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect)
     {
         using var command = connection.CreateCommand();
         command.CommandText = $"""
-            SELECT variant_id, min(price), count(*), count(*) FILTER (WHERE converted),
+            SELECT variant_lo, min(price), count(*), count(*) FILTER (WHERE converted),
                    CAST(sum(revenue) AS DECIMAL(38, 4)), sum(CAST(revenue AS DOUBLE) * CAST(revenue AS DOUBLE)),
-                   (SELECT count(*) FROM {s.Users} WHERE variant_count > 1)
-            FROM {s.Users} WHERE variant_count = 1
-            GROUP BY variant_id ORDER BY variant_id
+                   (SELECT count(*) FROM {s.Users} WHERE multiple)
+            FROM {s.Users} WHERE NOT multiple
+            GROUP BY variant_lo ORDER BY variant_lo
             """;
         var result = new List<VariantStats>();
         long multiple = 0;
@@ -157,7 +158,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect)
         if (result.Count == 0)
         {
             using var count = connection.CreateCommand();
-            count.CommandText = $"SELECT count(*) FROM {s.Users} WHERE variant_count > 1";
+            count.CommandText = $"SELECT count(*) FROM {s.Users} WHERE multiple";
             multiple = Convert.ToInt64(count.ExecuteScalar(), CultureInfo.InvariantCulture);
         }
 

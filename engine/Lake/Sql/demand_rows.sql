@@ -10,5 +10,5 @@ WITH first_assign AS (
 )
 SELECT u.user_id, u.variant_id, u.price, u.first_at, f.properties, u.converted, f.currency
 FROM experiment_users($files, $experiment) u JOIN first_assign f USING (user_id)
-WHERE u.variant_count = 1
+WHERE u.single
 ORDER BY u.user_id;

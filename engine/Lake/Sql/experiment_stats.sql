@@ -9,8 +9,8 @@ SELECT variant_id,
        count(*) FILTER (WHERE converted)                             AS conversions,
        CAST(sum(revenue) AS DECIMAL(38, 4))                          AS revenue,
        sum(CAST(revenue AS DOUBLE) * CAST(revenue AS DOUBLE))        AS revenue_squares,
-       (SELECT count(*) FROM users WHERE variant_count > 1)          AS multiple_exposure_users
+       (SELECT count(*) FROM users WHERE NOT single)                 AS multiple_exposure_users
 FROM users
-WHERE variant_count = 1
+WHERE single
 GROUP BY variant_id
 ORDER BY variant_id;

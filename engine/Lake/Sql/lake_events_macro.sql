@@ -15,11 +15,14 @@ WHERE experiment_id = experiment;
 
 -- The counting rules of DESIGN.md "Statistics contract", written once and used by the readout (raw and summarised),
 -- the recommendation and the demand model:
--- (1) assigns, one row per user: the variants the user saw, the first assign's time and price. A repeated assign (a
---     client retry, a replay) is the same user, variant and time, so it changes none of these and needs no event_id pass.
+-- (1) assigns, one row per user: the least and greatest variant the user saw (equal when the user saw one variant;
+--     min and max keep the row small and let DuckDB spill, unlike a list), the first assign's time and price. A
+--     repeated assign (a client retry, a replay) is the same user, variant and time, so it changes none of these and
+--     needs no event_id pass.
 CREATE OR REPLACE TEMP MACRO experiment_assigns(files, experiment) AS TABLE
 SELECT user_id,
-       list(DISTINCT variant_id)    AS variants,
+       min(variant_id)              AS variant_lo,
+       max(variant_id)              AS variant_hi,
        arg_min(price, occurred_at)  AS price,
        min(occurred_at)             AS first_at
 FROM experiment_events(files, experiment)
@@ -38,7 +41,7 @@ WHERE type = 'convert'
 GROUP BY event_id;
 
 -- (3) every user with their outcome: counted in the variant of their first assign when they saw one variant only
---     (variant_count = 1); bought when a convert came at or after that first assign; revenue sums those converts.
+--     (single); bought when a convert came at or after that first assign; revenue sums those converts.
 CREATE OR REPLACE TEMP MACRO experiment_users(files, experiment) AS TABLE
 WITH users AS MATERIALIZED (
     SELECT * FROM experiment_assigns(files, experiment)
@@ -48,6 +51,6 @@ buys AS (
     FROM users u JOIN experiment_converts(files, experiment) c ON c.user_id = u.user_id AND c.occurred_at >= u.first_at
     GROUP BY u.user_id
 )
-SELECT u.user_id, len(u.variants) AS variant_count, u.variants[1] AS variant_id, u.price, u.first_at,
+SELECT u.user_id, u.variant_lo = u.variant_hi AS single, u.variant_lo AS variant_id, u.price, u.first_at,
        CAST(coalesce(b.revenue, 0) AS DECIMAL(38, 4)) AS revenue, b.user_id IS NOT NULL AS converted
 FROM users u LEFT JOIN buys b USING (user_id);
