@@ -26,6 +26,23 @@ internal sealed class PriceSearch(DemandPosterior posterior, RecommendationReque
 
     public double Mean(decimal price) => request.Value((double)price, posterior.MeanRate((double)price));
 
+    /// <summary>Per-user variance of the goal value at a price under the mean curve: a buyer brings the margin, a non-buyer nothing.</summary>
+    public double Variance(decimal price)
+    {
+        var rate = posterior.MeanRate((double)price);
+        var scale = request.Value((double)price, 1);
+        return scale * scale * rate * (1 - rate);
+    }
+
+    /// <summary>d ln(rate) / d ln(price) of the mean curve at <paramref name="price"/>, numerically.</summary>
+    public double Elasticity(double price)
+    {
+        const double h = 1e-3;
+        var up = Math.Max(1e-12, posterior.MeanRate(price * (1 + h)));
+        var down = Math.Max(1e-12, posterior.MeanRate(price * (1 - h)));
+        return (Math.Log(up) - Math.Log(down)) / (Math.Log(1 + h) - Math.Log(1 - h));
+    }
+
     /// <summary>Whether the price keeps the expected revenue per user at or above the revenue floor (always, without one).</summary>
     public bool Feasible(decimal price) =>
         request.RevenueFloor is not { } floor || (double)price * posterior.MeanRate((double)price) >= (double)floor;

@@ -5,7 +5,7 @@ using PricingOptimizer.Statistics;
 namespace PricingOptimizer.Pricing;
 
 /// <summary>The English of a recommendation: the reasons behind it and the next steps, each citing its numbers.</summary>
-internal sealed class RecommendationText(RecommendationRequest request, string? currency, double charmMaxLoss)
+internal sealed class RecommendationText(RecommendationRequest request, string? currency, double charmMaxLoss, double fitLevel)
 {
     /// <summary>The change in goal value per user a follow-up test beyond an edge should be able to see.</summary>
     private const double FollowUpEffect = 0.05;
@@ -43,7 +43,7 @@ internal sealed class RecommendationText(RecommendationRequest request, string? 
         (F($"No price from {low:0.00} to {high:0.00}{unit} is expected to bring the revenue floor of {request.RevenueFloor:0.00} per user; the most is {revenue:0.000} at {price:0.00}."),
             "Lower the revenue floor, or test prices outside the tested range.");
 
-    public List<string> Reasoning(Recommendation r, PricePoint[] points, DemandPosterior posterior, IReadOnlyList<IDemandFamily> families, int folds,
+    public List<string> Reasoning(Recommendation r, PricePoint[] points, PriceSearch search, IReadOnlyList<IDemandFamily> families, int folds,
         (decimal Price, double Value)? charmCandidate, Edge edge)
     {
         var sentences = new List<string>
@@ -66,10 +66,10 @@ internal sealed class RecommendationText(RecommendationRequest request, string? 
         var dropped = r.Models.Where(m => !m.FitsData).Select(m => m.Name).ToList();
         if (dropped.Count > 0)
         {
-            sentences.Add(F($"Dropped because they miss the observed rates at the tested prices (deviance test at 1%): {string.Join(", ", dropped)}."));
+            sentences.Add(F($"Dropped because they miss the observed rates at the tested prices (deviance test at {fitLevel * 100:0.##}%): {string.Join(", ", dropped)}."));
         }
 
-        var elasticity = Elasticity(posterior, (double)r.OptimalPrice!.Value);
+        var elasticity = search.Elasticity((double)r.OptimalPrice!.Value);
         sentences.Add(F($"The expected {Noun} per assigned user peaks at {r.OptimalPrice:0.00}{unit} ({Show(r.OptimalExpectedValue!.Value)}); there a 1% higher price loses about {-elasticity:0.00}% of buyers."));
         if (request.Goal == Goal.Conversions)
         {
@@ -108,7 +108,7 @@ internal sealed class RecommendationText(RecommendationRequest request, string? 
         {
             sentences.Add(best == r.RecommendedPrice
                 ? F($"It is also the tested price with the best observed {Noun} ({Show(r.BestTestedExpectedValue!.Value)} per user).")
-                : F($"The tested price with the best observed {Noun} is {best:0.00} ({Show(r.BestTestedExpectedValue!.Value)} per user, a figure that flatters the winner of several noisy ones); the curves, which pool every price, expect {Show(ExpectedAt(posterior, best))} there."));
+                : F($"The tested price with the best observed {Noun} is {best:0.00} ({Show(r.BestTestedExpectedValue!.Value)} per user, a figure that flatters the winner of several noisy ones); the curves, which pool every price, expect {Show(search.Mean(best))} there."));
         }
 
         sentences.Add(r.RecommendedPrice == r.ControlPrice
@@ -117,7 +117,7 @@ internal sealed class RecommendationText(RecommendationRequest request, string? 
         return sentences;
     }
 
-    public List<string> NextSteps(Recommendation r, PricePoint[] points, VariantStats control, DemandPosterior posterior, Edge edge)
+    public List<string> NextSteps(Recommendation r, PricePoint[] points, VariantStats control, PriceSearch search, Edge edge)
     {
         var steps = new List<string>();
         var recommended = r.RecommendedPrice!.Value;
@@ -126,8 +126,8 @@ internal sealed class RecommendationText(RecommendationRequest request, string? 
             var at = edge == Edge.Upper ? r.AllowedPriceRange![1] : r.AllowedPriceRange![0];
             var factors = edge == Edge.Upper ? new[] { 1.15m, 1.3m } : [0.87m, 0.75m];
             var prices = factors.Select(f => Math.Round(at * f, 2)).Where(p => request.PriceFloor is not { } floor || p >= floor).ToList();
-            var value = ExpectedAt(posterior, at);
-            var variance = Variance(posterior, at);
+            var value = search.Mean(at);
+            var variance = search.Variance(at);
             if (prices.Count > 0 && Math.Abs(value) > 1e-12 && variance > 0)
             {
                 var needed = Power.UsersPerGroupForMeans(FollowUpEffect * value, variance, variance);
@@ -148,8 +148,8 @@ internal sealed class RecommendationText(RecommendationRequest request, string? 
         }
 
         var difference = r.ExpectedValue!.Value - r.ControlExpectedValue!.Value;
-        var varianceRecommended = Variance(posterior, recommended);
-        var varianceControl = Variance(posterior, control.Price);
+        var varianceRecommended = search.Variance(recommended);
+        var varianceControl = search.Variance(control.Price);
         if (Math.Abs(difference) < 1e-12 || varianceRecommended + varianceControl <= 0)
         {
             steps.Add(F($"{recommended:0.00} and {control.Price:0.00} are expected to do the same; keep the control unless other reasons favour a change."));
@@ -179,26 +179,7 @@ internal sealed class RecommendationText(RecommendationRequest request, string? 
         return steps;
     }
 
-    private double ExpectedAt(DemandPosterior posterior, decimal price) => request.Value((double)price, posterior.MeanRate((double)price));
-
-    /// <summary>Per-user variance of the goal value at a price: a buyer brings the margin, a non-buyer nothing.</summary>
-    private double Variance(DemandPosterior posterior, decimal price)
-    {
-        var rate = posterior.MeanRate((double)price);
-        var scale = request.Value((double)price, 1);
-        return scale * scale * rate * (1 - rate);
-    }
-
     private string CharmLossText() => F($"{charmMaxLoss * 100:0.##}%");
-
-    /// <summary>d ln(rate) / d ln(price) of the posterior-mean curve, numerically.</summary>
-    private static double Elasticity(DemandPosterior posterior, double price)
-    {
-        const double h = 1e-3;
-        var up = Math.Max(1e-12, posterior.MeanRate(price * (1 + h)));
-        var down = Math.Max(1e-12, posterior.MeanRate(price * (1 - h)));
-        return (Math.Log(up) - Math.Log(down)) / (Math.Log(1 + h) - Math.Log(1 - h));
-    }
 
     private string Show(double value) => request.Goal == Goal.Conversions ? (value * 100).ToString("0.00", Invariant) + "%" : value.ToString("0.000", Invariant);
 

@@ -28,7 +28,7 @@ public sealed class Recommender(RecommendationOptions options, CharmPricing char
         var users = variants.Sum(v => v.Users);
         var conversions = variants.Sum(v => v.Conversions);
         var margin = request.ExtrapolationMargin ?? options.ExtrapolationMargin;
-        var text = new RecommendationText(request, currency, options.CharmMaxLoss);
+        var text = new RecommendationText(request, currency, options.CharmMaxLoss, options.FitLevel);
         var shell = new Recommendation
         {
             TenantId = tenantId,
@@ -128,8 +128,8 @@ public sealed class Recommender(RecommendationOptions options, CharmPricing char
         var edge = atUpperEdge ? Edge.Upper : atLowerEdge ? Edge.Lower : Edge.None;
         return result with
         {
-            Reasoning = text.Reasoning(result, points, posterior, families, options.Folds, charmCandidate, edge),
-            NextSteps = text.NextSteps(result, points, control, posterior, edge),
+            Reasoning = text.Reasoning(result, points, search, families, options.Folds, charmCandidate, edge),
+            NextSteps = text.NextSteps(result, points, control, search, edge),
         };
     }
 

@@ -62,7 +62,6 @@ public static class Stacking
         var predictions = new double[families.Count][];
         var training = new PricePoint[k];
         var trainingCount = 0;
-        var trainingIndex = new int[k];
         for (var m = 0; m < families.Count; m++)
         {
             predictions[m] = new double[folds * k];
@@ -77,7 +76,6 @@ public static class Stacking
                 var users = points[i].Users - heldUsers[(f * k) + i];
                 if (users > 0)
                 {
-                    trainingIndex[trainingCount] = i;
                     training[trainingCount++] = points[i] with { Users = users, Conversions = points[i].Conversions - heldBuyers[(f * k) + i] };
                 }
             }
