@@ -35,7 +35,11 @@ public static class EngineServiceCollectionExtensions
                 : CreateEmbeddedLog(sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<TimeProvider>());
         });
         services.AddSingleton(sp => new LakeLayout(sp.GetRequiredService<IOptions<StorageOptions>>().Value.LakeRoot));
-        services.AddSingleton(sp => new LakeQueries(sp.GetRequiredService<LakeLayout>()));
+        services.AddSingleton(sp =>
+        {
+            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            return new LakeQueries(sp.GetRequiredService<LakeLayout>(), storage.QueryMemoryLimitMb, storage.QuerySpillDirectory);
+        });
         services.AddSingleton<CsvImporter>();
         services.AddSingleton<Statistics.ReadoutService>();
         // Configured bands replace the default bands (binding a list would append to them).

@@ -28,6 +28,13 @@ public sealed class StorageOptions
     /// <summary>Where demand models are saved, per tenant and experiment; defaults to <c>{DataDirectory}/models</c>.</summary>
     public string? ModelsDirectory { get; set; }
 
+    /// <summary>DuckDB's memory for lake queries, in MB; beyond it DuckDB spills to <c>{DataDirectory}/tmp/duckdb</c>.</summary>
+    [Range(16, 1024 * 1024)]
+    public int QueryMemoryLimitMb { get; set; } = Lake.LakeQueries.DefaultMemoryLimitMb;
+
+    /// <summary>Where lake queries spill beyond <see cref="QueryMemoryLimitMb"/> (a folder per process and instance inside).</summary>
+    public string QuerySpillDirectory => Path.GetFullPath(Path.Combine(DataDirectory, "tmp", "duckdb"));
+
     public string ModelsRoot => Path.GetFullPath(ModelsDirectory ?? Path.Combine(DataDirectory, "models"));
 
     public string EventLogPath => Path.GetFullPath(Path.Combine(DataDirectory, "eventlog.db"));

@@ -30,6 +30,9 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect)
         public string Converts { get; } = string.Create(CultureInfo.InvariantCulture, $"summary_{id}_converts");
         public Dictionary<string, (long Length, DateTime Written)> Files { get; set; } = [];
         public bool Built { get; set; }
+
+        /// <summary>The per-variant sufficient statistics of the users table as last read; null once a fold changes it.</summary>
+        public (IReadOnlyList<VariantStats> Variants, long Multiple)? Stats { get; set; }
     }
 
     public async Task<(IReadOnlyList<VariantStats> Variants, long MultipleExposureUsers)> StatsAsync(string tenantId, string experimentId,
@@ -44,6 +47,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect)
             var changed = summary.Files.Any(kv => !current.TryGetValue(kv.Key, out var now) || now != kv.Value);
             if (!summary.Built || changed)
             {
+                summary.Stats = null;
                 Rebuild(connection, summary, experimentId, [.. current.Keys]);
             }
             else
@@ -51,13 +55,15 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect)
                 var added = current.Keys.Where(path => !summary.Files.ContainsKey(path)).ToList();
                 if (added.Count > 0)
                 {
+                    summary.Stats = null;
                     FoldIn(connection, summary, experimentId, added);
                 }
             }
 
             summary.Files = current;
             summary.Built = true;
-            return Read(connection, summary);
+            summary.Stats ??= Read(connection, summary);
+            return summary.Stats.Value;
         }
         finally
         {

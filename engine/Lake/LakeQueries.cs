@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Globalization;
 using DuckDB.NET.Data;
 using PricingOptimizer.Events;
 
@@ -12,12 +13,84 @@ public sealed class LakeQueries : IDisposable
 {
     private readonly DuckDBConnection database;
 
-    public LakeQueries(LakeLayout layout)
+    /// <summary>
+    /// DuckDB's memory for this instance, in MB (its buffer pool: scans, joins, aggregates and the user summaries);
+    /// beyond it DuckDB spills to disk. 256 MB keeps a 10 M-event recommendation within
+    /// half a gigabyte of resident memory (README, <c>po bench recommend</c>).
+    /// </summary>
+    public const int DefaultMemoryLimitMb = 256;
+
+    /// <param name="layout">The lake.</param>
+    /// <param name="memoryLimitMb">DuckDB's memory limit in MB; see <see cref="DefaultMemoryLimitMb"/>.</param>
+    /// <param name="spillRoot">
+    /// Where DuckDB spills beyond the limit; defaults to <c>po-duckdb</c> in the system's temp directory. Each instance
+    /// spills into a folder of its own there (<c>{process id}-{random}</c>, removed on dispose), so processes sharing a
+    /// data directory never share spill files; folders of processes that are no longer running are removed on start.
+    /// </param>
+    public LakeQueries(LakeLayout layout, int memoryLimitMb = DefaultMemoryLimitMb, string? spillRoot = null)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(memoryLimitMb, 16);
         Layout = layout;
+        spillRoot ??= Path.Combine(Path.GetTempPath(), "po-duckdb");
+        RemoveDeadSpillFolders(spillRoot);
+        spillDirectory = Path.Combine(spillRoot, string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId}-{Guid.NewGuid():N}"));
         database = new DuckDBConnection("Data Source=:memory:");
         database.Open();
+        using (var settings = database.CreateCommand())
+        {
+            var spill = spillDirectory.Replace("'", "''", StringComparison.Ordinal);
+            settings.CommandText = string.Create(CultureInfo.InvariantCulture, $"SET memory_limit = '{memoryLimitMb}MB'; SET temp_directory = '{spill}'");
+            settings.ExecuteNonQuery();
+        }
+
         summaries = new ExperimentSummaries(Connect);
+    }
+
+    private readonly string spillDirectory;
+
+    /// <summary>Spill folders left by processes that ended without disposing (a crash, a kill).</summary>
+    private static void RemoveDeadSpillFolders(string spillRoot)
+    {
+        if (!Directory.Exists(spillRoot))
+        {
+            return;
+        }
+
+        foreach (var folder in Directory.EnumerateDirectories(spillRoot))
+        {
+            var name = Path.GetFileName(folder);
+            var dash = name.IndexOf('-', StringComparison.Ordinal);
+            if (dash <= 0 || !int.TryParse(name.AsSpan(0, dash), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || IsRunning(pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Another process is removing it too, or it is not ours to remove: leave it.
+            }
+        }
+    }
+
+    private static bool IsRunning(int processId)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(processId);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     private readonly ExperimentSummaries summaries;
@@ -192,5 +265,19 @@ public sealed class LakeQueries : IDisposable
     /// <summary>DuckDB hands TIMESTAMPTZ back as a UTC DateTime of kind Unspecified.</summary>
     private static DateTimeOffset AsUtc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
 
-    public void Dispose() => database.Dispose();
+    public void Dispose()
+    {
+        database.Dispose();
+        try
+        {
+            if (Directory.Exists(spillDirectory))
+            {
+                Directory.Delete(spillDirectory, recursive: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A spill file still held open: the next instance's start removes the folder once this process has ended.
+        }
+    }
 }

@@ -11,8 +11,10 @@ public sealed class ExperimentSummaryTests : IDisposable
 {
     private readonly TempDirectory temp = new();
 
-    [Fact]
-    public async Task Summaries_match_the_raw_events_after_every_landing_late_data_and_a_rewritten_file()
+    [Theory]
+    [InlineData(LakeQueries.DefaultMemoryLimitMb)]
+    [InlineData(16)] // DuckDB's smallest useful buffer pool: the same answers, spilled or not
+    public async Task Summaries_match_the_raw_events_after_every_landing_late_data_and_a_rewritten_file(int memoryLimitMb)
     {
         var random = new Random(5);
         var start = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
@@ -48,7 +50,7 @@ public sealed class ExperimentSummaryTests : IDisposable
         await using var log = new SqliteEventLog(Path.Combine(temp.Path, "eventlog.db"));
         var lake = new LakeLayout(Path.Combine(temp.Path, "lake"));
         var lander = new Lander(log, lake, new LanderOptions { BatchSize = 97, FlushIntervalMs = 50 }, NullLogger<Lander>.Instance);
-        using var queries = new LakeQueries(lake);
+        using var queries = new LakeQueries(lake, memoryLimitMb, Path.Combine(temp.Path, "spill"));
         using var consumer = log.OpenConsumer("g");
         var landings = 0;
         foreach (var chunk in arrival.Chunk(97))
@@ -65,6 +67,25 @@ public sealed class ExperimentSummaryTests : IDisposable
         await AssertSameAsync(queries, "after a rewritten file");
         File.Delete(file);
         await AssertSameAsync(queries, "after a deleted file");
+    }
+
+    [Fact]
+    public void Spill_folders_of_ended_processes_are_removed_and_nothing_of_an_instance_stays_after_dispose()
+    {
+        var root = Path.Combine(temp.Path, "spill");
+        var dead = Directory.CreateDirectory(Path.Combine(root, "99999999-0123")).FullName; // above Linux's largest process id
+        File.WriteAllText(Path.Combine(dead, "duckdb_temp_storage-0.tmp"), "left by a crash");
+        var alive = Directory.CreateDirectory(Path.Combine(root, Environment.ProcessId + "-4567")).FullName;
+        var foreign = Directory.CreateDirectory(Path.Combine(root, "not-ours")).FullName;
+
+        using (var queries = new LakeQueries(new LakeLayout(Path.Combine(temp.Path, "lake")), 64, root))
+        {
+            Assert.False(Directory.Exists(dead));
+            Assert.True(Directory.Exists(alive), "a running process's spill folder is left alone");
+            Assert.True(Directory.Exists(foreign), "a folder not named by a process id is left alone");
+        }
+
+        Assert.Equal([alive, foreign], Directory.GetDirectories(root).Order(StringComparer.Ordinal));
     }
 
     private static async Task AssertSameAsync(LakeQueries queries, string when)
