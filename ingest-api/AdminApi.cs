@@ -21,17 +21,17 @@ public static class AdminApi
     {
         var admin = app.MapGroup("/v1/admin").WithTags("admin").AddEndpointFilter(RequireAdminKey);
 
-        admin.MapPost("/tenants", (CreateTenantRequest? body, TenantService tenants, CancellationToken ct) => Problems.Guard(async () =>
+        admin.MapPost("/tenants", async (CreateTenantRequest? body, TenantService tenants, CancellationToken ct) =>
             {
                 if (body is null)
                 {
-                    return Problems.MissingBody("name and plan");
+                    throw Problems.MissingBody("name and plan");
                 }
 
                 var (tenant, key) = await tenants.CreateTenantAsync(body.Name, body.Plan, ct);
                 return Results.Created($"/v1/admin/tenants/{tenant.TenantId}",
                     new CreatedTenantResponse(tenant.TenantId, tenant.Name, tenant.Plan, tenant.CreatedAt, key.Key, key.Info.Prefix));
-            }))
+            })
             .WithName("CreateTenant").WithSummary("Creates a tenant on a plan; the API key is shown once.");
 
         admin.MapGet("/tenants", async (TenantService tenants, CancellationToken ct) =>
@@ -44,10 +44,10 @@ public static class AdminApi
                     : Results.Problem(statusCode: 404, title: "Not found", detail: $"no tenant '{tenantId}'"))
             .WithName("GetTenant").WithSummary("One tenant.");
 
-        admin.MapPatch("/tenants/{tenantId}", (string tenantId, ChangePlanRequest? body, TenantService tenants, CancellationToken ct) =>
-                Problems.Guard(async () => body is null
-                    ? Problems.MissingBody("plan")
-                    : Results.Ok(ToResponse(await tenants.SetPlanAsync(tenantId, body.Plan, ct)))))
+        admin.MapPatch("/tenants/{tenantId}", async (string tenantId, ChangePlanRequest? body, TenantService tenants, CancellationToken ct) =>
+                body is null
+                    ? throw Problems.MissingBody("plan")
+                    : Results.Ok(ToResponse(await tenants.SetPlanAsync(tenantId, body.Plan, ct))))
             .WithName("ChangePlan").WithSummary("Changes a tenant's plan.");
         admin.MapKeyRotation();
         return app;

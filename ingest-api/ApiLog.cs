@@ -9,6 +9,6 @@ internal static partial class ApiLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "!!! Auth:SigningKey is not set: tokens are signed with the PUBLIC DEVELOPMENT KEY. Anyone can mint tokens. Set Auth:SigningKey (base64, >= 32 bytes) before exposing this service. !!!")]
     public static partial void DevelopmentKey(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Event log unavailable; answered 503 for {Events} events of tenant {TenantId}: {Reason}")]
-    public static partial void LogUnavailable(ILogger logger, int events, string tenantId, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Answered 503 to {Path}: {Reason}")]
+    public static partial void Unavailable(ILogger logger, string path, string reason);
 }

@@ -1,3 +1,4 @@
+using PricingOptimizer.Errors;
 using System.Globalization;
 using System.IO.Hashing;
 using System.Text;
@@ -20,21 +21,21 @@ public static class AssignmentApi
 
     public static IEndpointRouteBuilder MapAssignmentApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/assign", (AssignRequest? body, HttpContext context, ExperimentService experiments, IEventLog log, TimeProvider time,
-                    CancellationToken ct) => Problems.Guard(async () =>
+        app.MapPost("/v1/assign", async (AssignRequest? body, HttpContext context, ExperimentService experiments, IEventLog log, TimeProvider time,
+                    CancellationToken ct) =>
                 {
                     var tenantId = context.TenantId();
                     var (experiment, variant) = await experiments.AssignAsync(tenantId, body?.ExperimentId, body?.UserId, ct);
                     var assign = new PricingEvent(VariantAssigner.AssignEventId(experiment.ExperimentId, body!.UserId!), EventType.Assign, experiment.ExperimentId,
                         variant.VariantId, body.UserId!, variant.Price, null, experiment.Currency, EventValidator.TruncateToMicroseconds(time.GetUtcNow()));
-                    return await AppendAsync(context, log, tenantId, assign, time, ct)
-                           ?? Results.Ok(new AssignResponse(experiment.ExperimentId, variant.VariantId, variant.Price, experiment.Currency));
-                }))
+                    await AppendAsync(log, tenantId, assign, time, ct);
+                    return Results.Ok(new AssignResponse(experiment.ExperimentId, variant.VariantId, variant.Price, experiment.Currency));
+                })
             .RequireAuthorization(IngestApiExtensions.TenantPolicy)
             .WithName("Assign").WithSummary("The user's variant and price of an active experiment; records the assign.").WithTags("assignment");
 
-        app.MapPost("/v1/convert", (ConvertRequest? body, HttpContext context, ExperimentService experiments, EventValidator validator,
-                    IEventLog log, TimeProvider time, CancellationToken ct) => Problems.Guard(async () =>
+        app.MapPost("/v1/convert", async (ConvertRequest? body, HttpContext context, ExperimentService experiments, EventValidator validator,
+                    IEventLog log, TimeProvider time, CancellationToken ct) =>
                 {
                     var tenantId = context.TenantId();
                     var (experiment, variant) = await experiments.VariantForConversionAsync(tenantId, body?.ExperimentId, body?.UserId, ct);
@@ -53,30 +54,18 @@ public static class AssignmentApi
                     var errors = new List<EventError>();
                     if (validator.Validate(raw, EventSource.Http, errors) is not { } convert)
                     {
-                        return Results.Problem(statusCode: 400, title: "Invalid request", detail: $"{errors[0].Field} {errors[0].Reason}",
-                            extensions: new Dictionary<string, object?> { ["field"] = errors[0].Field });
+                        throw new InvalidInputException($"{errors[0].Field} {errors[0].Reason}", errors[0].Field);
                     }
 
-                    return await AppendAsync(context, log, tenantId, convert, time, ct)
-                           ?? Results.Json(new ConvertResponse(1, variant.VariantId), statusCode: StatusCodes.Status202Accepted);
-                }))
+                    await AppendAsync(log, tenantId, convert, time, ct);
+                    return Results.Json(new ConvertResponse(1, variant.VariantId), statusCode: StatusCodes.Status202Accepted);
+                })
             .RequireAuthorization(IngestApiExtensions.TenantPolicy)
             .WithName("Convert").WithSummary("Records a purchase by a user of the experiment.").WithTags("assignment");
         return app;
     }
 
-    /// <summary>Appends one event; null when it is durable, else the 503 answer.</summary>
-    private static async Task<IResult?> AppendAsync(HttpContext context, IEventLog log, string tenantId, PricingEvent e, TimeProvider time,
-        CancellationToken ct)
-    {
-        try
-        {
-            await log.AppendAsync([new TenantEvent(tenantId, EventValidator.TruncateToMicroseconds(time.GetUtcNow()), e)], ct);
-            return null;
-        }
-        catch (EventLogUnavailableException ex)
-        {
-            return Problems.Unavailable(context, ex, "nothing was recorded; try again later");
-        }
-    }
+    /// <summary>Appends one event; an unavailable log throws (503 with Retry-After, nothing recorded).</summary>
+    private static Task AppendAsync(IEventLog log, string tenantId, PricingEvent e, TimeProvider time, CancellationToken ct) =>
+        log.AppendAsync([new TenantEvent(tenantId, EventValidator.TruncateToMicroseconds(time.GetUtcNow()), e)], ct);
 }

@@ -15,11 +15,11 @@ public static class AuthApi
 
     public static IEndpointRouteBuilder MapAuthApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/auth/token", (TokenRequest? body, TenantService tenants, CancellationToken ct) => Problems.Guard(async () =>
+        app.MapPost("/v1/auth/token", async (TokenRequest? body, TenantService tenants, CancellationToken ct) =>
             {
                 var (token, lifetime, tenant) = await tenants.ExchangeAsync(body?.ApiKey, ct);
                 return Results.Ok(new TokenResponse(token, "Bearer", (int)lifetime.TotalSeconds, tenant.TenantId, tenant.Plan));
-            }))
+            })
             .WithName("IssueToken").WithSummary("Exchanges an API key for a JWT.").WithTags("auth");
 
         var keys = app.MapGroup("/v1/api-keys").WithTags("auth").RequireAuthorization(IngestApiExtensions.TenantPolicy);
@@ -32,11 +32,11 @@ public static class AuthApi
                 return Results.Created($"/v1/api-keys/{key.Info.Prefix}", new CreatedApiKeyResponse(key.Info.Prefix, key.Info.CreatedAt, key.Key));
             })
             .WithName("CreateApiKey").WithSummary("A new key (shown once); several can be live for rotation.");
-        keys.MapDelete("/{prefix}", (string prefix, HttpContext context, TenantService tenants, CancellationToken ct) => Problems.Guard(async () =>
+        keys.MapDelete("/{prefix}", async (string prefix, HttpContext context, TenantService tenants, CancellationToken ct) =>
             {
                 await tenants.RevokeApiKeyAsync(context.TenantId(), prefix, ct);
                 return Results.NoContent();
-            }))
+            })
             .WithName("RevokeApiKey").WithSummary("Revokes a key: it gets no new token.");
         return app;
     }

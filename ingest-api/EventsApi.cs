@@ -25,7 +25,7 @@ public static class EventsApi
     public sealed record IngestResponse(int Accepted, IReadOnlyList<Rejection> Rejected);
 
     internal static async Task<IResult> IngestAsync(HttpContext context, IEventLog log, EventValidator validator,
-        Experiments.ExperimentService experiments, TimeProvider time, ILoggerFactory loggers, CancellationToken cancellationToken)
+        Experiments.ExperimentService experiments, TimeProvider time, CancellationToken cancellationToken)
     {
         var request = context.Request;
         if (!request.HasJsonContentType())
@@ -113,15 +113,8 @@ public static class EventsApi
                     extensions: new Dictionary<string, object?> { ["accepted"] = 0, ["rejected"] = rejected });
             }
 
-            try
-            {
-                await log.AppendAsync(accepted, cancellationToken);
-            }
-            catch (EventLogUnavailableException e)
-            {
-                ApiLog.LogUnavailable(loggers.CreateLogger("PricingOptimizer.IngestApi.Events"), accepted.Count, tenantId, e.Message);
-                return Problems.Unavailable(context, e, "the events were not stored; send the same batch again later (event ids make the retry safe)");
-            }
+            // An unavailable log throws: 503 with Retry-After (Problems); event ids make the retry safe.
+            await log.AppendAsync(accepted, cancellationToken);
 
             return Results.Json(new IngestResponse(accepted.Count, rejected), statusCode: 202);
         }

@@ -1,3 +1,4 @@
+using PricingOptimizer.Errors;
 using PricingOptimizer.Experiments;
 using PricingOptimizer.Tenancy;
 
@@ -22,60 +23,60 @@ public static class ExperimentsApi
                 Results.Ok((await service.ListAsync(context.TenantId(), ct)).Select(ToResponse)))
             .WithName("ListExperiments").WithSummary("The tenant's experiments.");
 
-        experiments.MapPost("", (ExperimentRequest? body, HttpContext context, ExperimentService service, CancellationToken ct) =>
-                Problems.Guard(async () =>
+        experiments.MapPost("", async (ExperimentRequest? body, HttpContext context, ExperimentService service, CancellationToken ct) =>
+                
                 {
                     if (body is null)
                     {
-                        return Problems.MissingBody("name, currency and variants");
+                        throw Problems.MissingBody("name, currency and variants");
                     }
 
                     var created = await service.CreateAsync(context.TenantId(), body, ct);
                     return Results.Created($"/v1/experiments/{created.ExperimentId}", ToResponse(created));
-                }))
+                })
             .WithName("CreateExperiment").WithSummary("Creates a draft experiment.");
 
-        experiments.MapGet("/{experimentId}", (string experimentId, HttpContext context, ExperimentService service, CancellationToken ct) =>
-                Problems.Guard(async () => Results.Ok(ToResponse(await service.GetAsync(context.TenantId(), experimentId, ct)))))
+        experiments.MapGet("/{experimentId}", async (string experimentId, HttpContext context, ExperimentService service, CancellationToken ct) =>
+                Results.Ok(ToResponse(await service.GetAsync(context.TenantId(), experimentId, ct))))
             .WithName("GetExperiment").WithSummary("One experiment.");
 
-        experiments.MapPut("/{experimentId}", (string experimentId, ExperimentRequest? body, HttpContext context, ExperimentService service, CancellationToken ct) =>
-                Problems.Guard(async () => body is null
-                    ? Problems.MissingBody("the fields to change")
-                    : Results.Ok(ToResponse(await service.ReplaceAsync(context.TenantId(), experimentId, body, ct)))))
+        experiments.MapPut("/{experimentId}", async (string experimentId, ExperimentRequest? body, HttpContext context, ExperimentService service, CancellationToken ct) =>
+                body is null
+                    ? throw Problems.MissingBody("the fields to change")
+                    : Results.Ok(ToResponse(await service.ReplaceAsync(context.TenantId(), experimentId, body, ct))))
             .WithName("UpdateExperiment").WithSummary("Changes the name anytime; variants and currency only in draft.");
 
-        experiments.MapDelete("/{experimentId}", (string experimentId, HttpContext context, ExperimentService service, CancellationToken ct) =>
-                Problems.Guard(async () =>
+        experiments.MapDelete("/{experimentId}", async (string experimentId, HttpContext context, ExperimentService service, CancellationToken ct) =>
+                
                 {
                     await service.DeleteAsync(context.TenantId(), experimentId, ct);
                     return Results.NoContent();
-                }))
+                })
             .WithName("DeleteExperiment").WithSummary("Deletes a draft or completed experiment.");
 
-        experiments.MapGet("/{experimentId}/readout", (string experimentId, string? control, HttpContext context, Statistics.ReadoutService readouts,
-                    CancellationToken ct) => Problems.Guard(async () => Results.Ok(await readouts.GetAsync(context.TenantId(), experimentId, control, ct))))
+        experiments.MapGet("/{experimentId}/readout", async (string experimentId, string? control, HttpContext context, Statistics.ReadoutService readouts,
+                    CancellationToken ct) => Results.Ok(await readouts.GetAsync(context.TenantId(), experimentId, control, ct)))
             .WithName("Readout").WithSummary("The statistics contract's readout: per variant, against the control.");
 
-        experiments.MapGet("/{experimentId}/recommendation", (string experimentId, HttpContext context, Pricing.PricingService pricing, CancellationToken ct) =>
-                Problems.Guard(async () => Results.Ok(await pricing.RecommendAsync(context.TenantId(), experimentId, RecommendationQuery(context.Request.Query), ct))))
+        experiments.MapGet("/{experimentId}/recommendation", async (string experimentId, HttpContext context, Pricing.PricingService pricing, CancellationToken ct) =>
+                Results.Ok(await pricing.RecommendAsync(context.TenantId(), experimentId, RecommendationQuery(context.Request.Query), ct)))
             .WithName("Recommendation")
             .WithSummary("The recommendation contract: ?goal=revenue|profit|conversions[&unit_cost=][&control=][&price_floor=][&revenue_floor=][&extrapolation_margin=].");
 
         experiments.MapPost("/{experimentId}/{action:regex(^(start|pause|complete)$)}",
-                (string experimentId, string action, HttpContext context, ExperimentService service, CancellationToken ct) =>
-                    Problems.Guard(async () => Results.Ok(ToResponse(await service.MoveAsync(context.TenantId(), experimentId, action, ct)))))
+                async (string experimentId, string action, HttpContext context, ExperimentService service, CancellationToken ct) =>
+                    Results.Ok(ToResponse(await service.MoveAsync(context.TenantId(), experimentId, action, ct))))
             .WithName("MoveExperiment").WithSummary("start, pause or complete; an illegal move is 409 naming the allowed ones.");
         return app;
     }
 
-    /// <exception cref="TenancyException">A missing or malformed query parameter (400 with the field).</exception>
+    /// <exception cref="InvalidInputException">A missing or malformed query parameter (400 with the field).</exception>
     private static Pricing.RecommendationRequest RecommendationQuery(IQueryCollection query)
     {
         var goalText = query["goal"].ToString();
         if (!Pricing.Goals.TryParse(goalText, out var goal))
         {
-            throw new TenancyException(TenancyError.Invalid,
+            throw new InvalidInputException(
                 goalText.Length == 0 ? "add ?goal=revenue, profit or conversions" : $"goal '{goalText}' is not one of revenue, profit, conversions", "goal");
         }
 
@@ -89,7 +90,7 @@ public static class ExperimentsApi
 
             return decimal.TryParse(text, System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture, out var value)
                 ? value
-                : throw new TenancyException(TenancyError.Invalid, $"{name} '{text}' is not a number", name);
+                : throw new InvalidInputException($"{name} '{text}' is not a number", name);
         }
 
         var control = query["control"].ToString();

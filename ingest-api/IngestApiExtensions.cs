@@ -18,7 +18,10 @@ public static class IngestApiExtensions
     {
         var services = builder.Services;
         services.AddPricingOptimizerEngine();
-        services.AddProblemDetails();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.CustomizeProblemDetails);
+        services.AddExceptionHandler<Problems>();
+        // Body binding errors (unreadable JSON, a wrong JSON type) throw, so Problems names the field.
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();

@@ -1,64 +1,145 @@
-using PricingOptimizer.Tenancy;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using PricingOptimizer.Errors;
 
 namespace PricingOptimizer.IngestApi;
 
-/// <summary>problem+json answers for errors a caller can fix.</summary>
-internal static class Problems
+/// <summary>
+/// Every error answer of the API in one place: the engine's <see cref="ProblemException"/> kinds and ASP.NET Core's
+/// request errors (unreadable JSON, a wrong JSON type, a body too large or too slow) become problem+json naming the
+/// <c>field</c> to fix; <see cref="CustomizeProblemDetails"/> names a field for the answers that carry only a status
+/// (an unknown route, a wrong method).
+/// </summary>
+internal sealed class Problems(IProblemDetailsService problemDetails, ILogger<Problems> logger) : IExceptionHandler
 {
-    public static IResult From(TenancyException e) => Results.Problem(
-        statusCode: e.Error switch
-        {
-            TenancyError.NotFound => StatusCodes.Status404NotFound,
-            TenancyError.Unauthorized => StatusCodes.Status401Unauthorized,
-            TenancyError.Conflict => StatusCodes.Status409Conflict,
-            _ => StatusCodes.Status400BadRequest,
-        },
-        title: e.Error switch
-        {
-            TenancyError.NotFound => "Not found",
-            TenancyError.Unauthorized => "Unauthorized",
-            TenancyError.Conflict => "Conflict",
-            _ => "Invalid request",
-        },
-        detail: e.Message,
-        extensions: Extensions(e));
-
-    private static Dictionary<string, object?>? Extensions(TenancyException e)
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
-        var extensions = new Dictionary<string, object?>();
-        if (e.Field is not null)
+        if (context.Response.HasStarted || Describe(exception) is not { } problem)
         {
-            extensions["field"] = e.Field;
+            return false;
         }
 
-        if (e.Allowed is not null)
+        if (exception is UnavailableException unavailable)
         {
-            extensions["allowed"] = e.Allowed;
+            ApiLog.Unavailable(logger, context.Request.Path, unavailable.Message);
+            context.Response.Headers.RetryAfter = Seconds(unavailable.RetryAfter);
         }
 
-        return extensions.Count == 0 ? null : extensions;
+        context.Response.StatusCode = problem.Status!.Value;
+        return await problemDetails.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
     }
 
-    /// <summary>Runs <paramref name="action"/>, turning a <see cref="TenancyException"/> into its problem answer.</summary>
-    public static async Task<IResult> Guard(Func<Task<IResult>> action)
+    /// <summary>The problem for an exception a caller can act on; null for a fault of ours (a 500).</summary>
+    internal static ProblemDetails? Describe(Exception exception)
     {
-        try
+        var (status, title, field) = exception switch
         {
-            return await action();
-        }
-        catch (TenancyException e)
+            InvalidInputException e => (400, "Invalid request", e.Field),
+            UnauthorizedException e => (401, "Unauthorized", e.Field),
+            NotFoundException e => (404, "Not found", e.Field),
+            ConflictException e => (409, "Conflict", e.Field),
+            UnavailableException => (503, "Unavailable", null),
+            BadHttpRequestException { InnerException: JsonException json } => (400, "Invalid request", JsonField(json)),
+            BadHttpRequestException e => (e.StatusCode, e.StatusCode switch
+            {
+                413 => "Request too large",
+                415 => "Unsupported media type",
+                408 => "Request body too slow",
+                _ => "Invalid request",
+            }, e.StatusCode == 415 ? "Content-Type" : "body"),
+            _ => (0, "", null),
+        };
+        if (status == 0)
         {
-            return From(e);
+            return null;
         }
+
+        var problem = new ProblemDetails { Status = status, Title = title, Detail = Detail(exception) };
+        if (field is not null)
+        {
+            problem.Extensions["field"] = field;
+        }
+
+        if (exception is ConflictException { Allowed: { } allowed })
+        {
+            problem.Extensions["allowed"] = allowed;
+        }
+
+        return problem;
     }
 
-    /// <summary>503 with Retry-After: the event log did not take the events, so nothing was kept.</summary>
-    public static IResult Unavailable(HttpContext context, EventLog.EventLogUnavailableException e, string detail)
+    private static string Detail(Exception exception) => exception switch
     {
-        context.Response.Headers.RetryAfter = ((int)Math.Ceiling(e.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return Results.Problem(statusCode: 503, title: "Event log unavailable", detail: detail);
+        BadHttpRequestException { InnerException: JsonException json } when JsonField(json) == "body" =>
+            "the body is not valid JSON: " + json.Message,
+        BadHttpRequestException { InnerException: JsonException json } =>
+            $"{JsonField(json)} has the wrong JSON type{(json.Message.Contains("could not be converted to", StringComparison.Ordinal) ? " for " + TargetType(json.Message) : "")}",
+        BadHttpRequestException { StatusCode: 413 } => "the body is larger than this endpoint takes",
+        BadHttpRequestException { StatusCode: 408 } => "the body did not arrive in time",
+        UnavailableException e => e.Message + "; nothing was kept: send the same request again after Retry-After seconds",
+        _ => exception.Message,
+    };
+
+    /// <summary>The JSON path of a type error (<c>variants[0].price</c>), or <c>body</c> for text that is not JSON at all.</summary>
+    internal static string JsonField(JsonException json)
+    {
+        // A syntax error comes from the reader (its exception is the inner one); a type error has only a path.
+        if (json.InnerException is not null || json.Path is null or "$")
+        {
+            return "body";
+        }
+
+        return json.Path.StartsWith("$.", StringComparison.Ordinal) ? json.Path[2..] : json.Path.TrimStart('$');
     }
 
-    public static IResult MissingBody(string fields) =>
-        Results.Problem(statusCode: 400, title: "Invalid request", detail: $"send a JSON body with {fields}");
+    private static string TargetType(string message)
+    {
+        var start = message.IndexOf("converted to ", StringComparison.Ordinal) + "converted to ".Length;
+        var end = message.IndexOf('.', start);
+        var type = end > start ? message[start..end] : message[start..];
+        return type switch
+        {
+            _ when type.Contains("Decimal", StringComparison.Ordinal) || type.Contains("Double", StringComparison.Ordinal) => "a number",
+            _ when type.Contains("String", StringComparison.Ordinal) => "a string",
+            _ when type.Contains("Boolean", StringComparison.Ordinal) => "true or false",
+            _ when type.Contains("List", StringComparison.Ordinal) => "an array",
+            _ => "an object",
+        };
+    }
+
+    internal static string Seconds(TimeSpan wait) =>
+        Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Names a field on answers that carry only a status: what the caller would change to get past it.
+    /// </summary>
+    internal static void CustomizeProblemDetails(ProblemDetailsContext context)
+    {
+        var problem = context.ProblemDetails;
+        if (problem.Status is not (>= 400 and < 500) || problem.Extensions.ContainsKey("field"))
+        {
+            return;
+        }
+
+        var field = problem.Status switch
+        {
+            401 or 403 or 429 => context.HttpContext.Request.Path.StartsWithSegments("/v1/admin") ? "X-Admin-Key" : "Authorization",
+            404 or 409 => "path",
+            405 => "method",
+            415 => "Content-Type",
+            _ => "body",
+        };
+        problem.Extensions["field"] = field;
+        problem.Detail ??= problem.Status switch
+        {
+            404 => $"no route {context.HttpContext.Request.Path}",
+            405 => $"{context.HttpContext.Request.Method} is not a method of {context.HttpContext.Request.Path}",
+            _ => null,
+        };
+    }
+
+    /// <summary>A 400 for an endpoint that needs a JSON body and got none (or <c>null</c>).</summary>
+    public static InvalidInputException MissingBody(string fields) => new($"send a JSON body with {fields}", "body");
 }

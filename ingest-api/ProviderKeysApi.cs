@@ -12,18 +12,18 @@ public static class ProviderKeysApi
     public static IEndpointRouteBuilder MapProviderKeysApi(this IEndpointRouteBuilder app)
     {
         var keys = app.MapGroup("/v1/provider-keys").WithTags("provider keys").RequireAuthorization(IngestApiExtensions.TenantPolicy);
-        keys.MapPut("/{provider}", (string provider, StoreKeyRequest? body, HttpContext context, KeyManager manager, CancellationToken ct) =>
-                Problems.Guard(async () => Results.Ok(await manager.StoreAsync(context.TenantId(), provider, body?.Key, ct))))
+        keys.MapPut("/{provider}", async (string provider, StoreKeyRequest? body, HttpContext context, KeyManager manager, CancellationToken ct) =>
+                Results.Ok(await manager.StoreAsync(context.TenantId(), provider, body?.Key, ct)))
             .WithName("StoreProviderKey").WithSummary("Stores (or replaces) the tenant's key for a provider; only its last 4 characters come back.");
         keys.MapGet("", async (HttpContext context, KeyManager manager, CancellationToken ct) =>
                 Results.Ok(await manager.ListAsync(context.TenantId(), ct)))
             .WithName("ListProviderKeys").WithSummary("Which providers have a key, with the last 4 characters.");
-        keys.MapDelete("/{provider}", (string provider, HttpContext context, KeyManager manager, CancellationToken ct) =>
-                Problems.Guard(async () =>
+        keys.MapDelete("/{provider}", async (string provider, HttpContext context, KeyManager manager, CancellationToken ct) =>
+                
                 {
                     await manager.DeleteAsync(context.TenantId(), provider, ct);
                     return Results.NoContent();
-                }))
+                })
             .WithName("DeleteProviderKey").WithSummary("Forgets the tenant's key for a provider.");
         return app;
     }
@@ -31,8 +31,8 @@ public static class ProviderKeysApi
     /// <summary><c>POST /v1/admin/provider-keys/rotate</c>: re-seal every provider key under the current master key.</summary>
     public static RouteGroupBuilder MapKeyRotation(this RouteGroupBuilder admin)
     {
-        admin.MapPost("/provider-keys/rotate", (KeyManager manager, Microsoft.Extensions.Options.IOptions<KeyManagerOptions> options, CancellationToken ct) =>
-                Problems.Guard(async () => Results.Ok(new RotationResponse(await manager.RotateAsync(ct), options.Value.MasterKeyVersion))))
+        admin.MapPost("/provider-keys/rotate", async (KeyManager manager, Microsoft.Extensions.Options.IOptions<KeyManagerOptions> options, CancellationToken ct) =>
+                Results.Ok(new RotationResponse(await manager.RotateAsync(ct), options.Value.MasterKeyVersion)))
             .WithName("RotateProviderKeys").WithSummary("Re-seals every stored provider key under KeyManager:MasterKeyVersion.");
         return admin;
     }

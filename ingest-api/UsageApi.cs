@@ -11,13 +11,13 @@ public static class UsageApi
 
     public static IEndpointRouteBuilder MapUsageApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/usage", (string? month, HttpContext context, UsageService usage, CancellationToken ct) =>
-                Problems.Guard(async () => Results.Ok(await usage.GetAsync(context.TenantId(), month, ct))))
+        app.MapGet("/v1/usage", async (string? month, HttpContext context, UsageService usage, CancellationToken ct) =>
+                Results.Ok(await usage.GetAsync(context.TenantId(), month, ct)))
             .RequireAuthorization(IngestApiExtensions.TenantPolicy)
             .WithName("Usage").WithSummary("Events and API calls per day of a month (default: this one) against the plan.").WithTags("usage");
 
-        app.MapGet("/v1/billing/{month}", (string month, HttpContext context, BillingService billing, CancellationToken ct) =>
-                Problems.Guard(async () => Results.Ok(await billing.GetAsync(context.TenantId(), month, ct))))
+        app.MapGet("/v1/billing/{month}", async (string month, HttpContext context, BillingService billing, CancellationToken ct) =>
+                Results.Ok(await billing.GetAsync(context.TenantId(), month, ct)))
             .RequireAuthorization(IngestApiExtensions.TenantPolicy)
             .WithName("Billing").WithSummary("The month's charge (base + overage) and the plan that would cost least.").WithTags("usage");
         return app;

@@ -57,8 +57,4 @@ public sealed class LogBatch(IReadOnlyList<LogRecord> records, object? commitSta
 }
 
 /// <summary>The log cannot take events now (Kafka down, disk full); the caller should try again later.</summary>
-public sealed class EventLogUnavailableException(string message, Exception? inner = null) : Exception(message, inner)
-{
-    /// <summary>When a retry is worth trying.</summary>
-    public TimeSpan RetryAfter { get; init; } = TimeSpan.FromSeconds(5);
-}
+public sealed class EventLogUnavailableException(string message, Exception? inner = null) : Errors.UnavailableException(message, inner);

@@ -1,3 +1,4 @@
+using PricingOptimizer.Errors;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
@@ -30,7 +31,7 @@ public sealed partial class ExperimentService(IControlPlaneStore store, TimeProv
 
     public async Task<Experiment> GetAsync(string tenantId, string experimentId, CancellationToken cancellationToken) =>
         await store.GetExperimentAsync(tenantId, experimentId, cancellationToken)
-        ?? throw new TenancyException(TenancyError.NotFound, $"no experiment '{experimentId}'");
+        ?? throw new NotFoundException($"no experiment '{experimentId}'");
 
     public async Task<Experiment> CreateAsync(string tenantId, ExperimentRequest request, CancellationToken cancellationToken)
     {
@@ -38,7 +39,7 @@ public sealed partial class ExperimentService(IControlPlaneStore store, TimeProv
         CheckId(id, "experiment_id");
         if (await store.GetTenantAsync(tenantId, cancellationToken) is null)
         {
-            throw new TenancyException(TenancyError.NotFound,
+            throw new NotFoundException(
                 $"tenant '{tenantId}' is not in the control plane (a development token?); create it with POST /v1/admin/tenants");
         }
 
@@ -47,7 +48,7 @@ public sealed partial class ExperimentService(IControlPlaneStore store, TimeProv
             CheckVariants(request.Variants), now, now);
         if (!await store.InsertExperimentAsync(experiment, cancellationToken))
         {
-            throw new TenancyException(TenancyError.Conflict, $"an experiment '{id}' exists already", "experiment_id");
+            throw new ConflictException($"an experiment '{id}' exists already", "experiment_id");
         }
 
         return experiment;
@@ -58,14 +59,14 @@ public sealed partial class ExperimentService(IControlPlaneStore store, TimeProv
         var current = await GetAsync(tenantId, experimentId, cancellationToken);
         if (request.ExperimentId is not null && request.ExperimentId != experimentId)
         {
-            throw new TenancyException(TenancyError.Invalid, "experiment_id cannot change", "experiment_id");
+            throw new InvalidInputException("experiment_id cannot change", "experiment_id");
         }
 
         var variants = request.Variants is null ? current.Variants : CheckVariants(request.Variants);
         var currency = request.Currency is null ? current.Currency : CheckCurrency(request.Currency);
         if (current.Status != ExperimentStatus.Draft && (!variants.SequenceEqual(current.Variants) || currency != current.Currency))
         {
-            throw new TenancyException(TenancyError.Conflict,
+            throw new ConflictException(
                 $"variants and currency can change only in draft; this experiment is {Name(current.Status)}", "variants");
         }
 
@@ -80,7 +81,7 @@ public sealed partial class ExperimentService(IControlPlaneStore store, TimeProv
         var current = await GetAsync(tenantId, experimentId, cancellationToken);
         if (current.Status is ExperimentStatus.Active or ExperimentStatus.Paused)
         {
-            throw new TenancyException(TenancyError.Conflict, $"an {Name(current.Status)} experiment cannot be deleted; complete it first", allowed: ["complete"]);
+            throw new ConflictException($"an {Name(current.Status)} experiment cannot be deleted; complete it first", allowed: ["complete"]);
         }
 
         await store.DeleteExperimentAsync(tenantId, experimentId, cancellationToken);
@@ -93,13 +94,13 @@ public sealed partial class ExperimentService(IControlPlaneStore store, TimeProv
         var current = await GetAsync(tenantId, experimentId, cancellationToken);
         if (!Moves.TryGetValue(action, out var move))
         {
-            throw new TenancyException(TenancyError.NotFound, $"no action '{action}'; actions: {string.Join(", ", Moves.Keys)}");
+            throw new NotFoundException($"no action '{action}'; actions: {string.Join(", ", Moves.Keys)}");
         }
 
         if (!move.From.Contains(current.Status))
         {
             var allowed = Moves.Where(m => m.Value.From.Contains(current.Status)).Select(m => m.Key).ToList();
-            throw new TenancyException(TenancyError.Conflict,
+            throw new ConflictException(
                 $"cannot {action} a {Name(current.Status)} experiment; allowed: {(allowed.Count == 0 ? "none (it is final)" : string.Join(", ", allowed))}",
                 "status", allowed);
         }
@@ -117,7 +118,7 @@ public sealed partial class ExperimentService(IControlPlaneStore store, TimeProv
         var (experiment, assigner) = await ResolveAsync(tenantId, experimentId, userId, cancellationToken);
         if (experiment.Status != ExperimentStatus.Active)
         {
-            throw new TenancyException(TenancyError.Conflict,
+            throw new ConflictException(
                 $"only active experiments assign; '{experiment.ExperimentId}' is {Name(experiment.Status)}", "experiment_id",
                 experiment.Status is ExperimentStatus.Draft or ExperimentStatus.Paused ? ["start"] : []);
         }
@@ -132,7 +133,7 @@ public sealed partial class ExperimentService(IControlPlaneStore store, TimeProv
         var (experiment, assigner) = await ResolveAsync(tenantId, experimentId, userId, cancellationToken);
         if (experiment.Status is not (ExperimentStatus.Active or ExperimentStatus.Paused))
         {
-            throw new TenancyException(TenancyError.Conflict,
+            throw new ConflictException(
                 $"conversions are recorded for active or paused experiments; '{experiment.ExperimentId}' is {Name(experiment.Status)}", "experiment_id");
         }
 
@@ -178,17 +179,17 @@ public sealed partial class ExperimentService(IControlPlaneStore store, TimeProv
     {
         if (string.IsNullOrEmpty(experimentId))
         {
-            throw new TenancyException(TenancyError.Invalid, "experiment_id is required", "experiment_id");
+            throw new InvalidInputException("experiment_id is required", "experiment_id");
         }
 
         if (string.IsNullOrEmpty(userId) || userId.Length > EventRules.MaxUserIdLength)
         {
-            throw new TenancyException(TenancyError.Invalid, $"user_id is required, at most {EventRules.MaxUserIdLength} characters", "user_id");
+            throw new InvalidInputException($"user_id is required, at most {EventRules.MaxUserIdLength} characters", "user_id");
         }
 
         var cached = await CachedAsync(tenantId, experimentId, cancellationToken);
         return cached.Experiment is null
-            ? throw new TenancyException(TenancyError.NotFound, $"no experiment '{experimentId}'", "experiment_id")
+            ? throw new NotFoundException($"no experiment '{experimentId}'", "experiment_id")
             : (cached.Experiment, cached.Assigner!);
     }
 
@@ -215,25 +216,25 @@ public sealed partial class ExperimentService(IControlPlaneStore store, TimeProv
     {
         if (!IdPattern().IsMatch(id))
         {
-            throw new TenancyException(TenancyError.Invalid, $"{field} must be 1-128 characters of letters, digits, '.', '_' or '-'", field);
+            throw new InvalidInputException($"{field} must be 1-128 characters of letters, digits, '.', '_' or '-'", field);
         }
     }
 
     private static string CheckName(string? name) =>
         string.IsNullOrWhiteSpace(name) || name.Length > 200
-            ? throw new TenancyException(TenancyError.Invalid, "name is required, at most 200 characters", "name")
+            ? throw new InvalidInputException("name is required, at most 200 characters", "name")
             : name.Trim();
 
     private static string CheckCurrency(string? currency) =>
         currency is not null && Currencies.IsIso4217(currency)
             ? currency
-            : throw new TenancyException(TenancyError.Invalid, "currency must be an ISO 4217 code in upper case, e.g. USD", "currency");
+            : throw new InvalidInputException("currency must be an ISO 4217 code in upper case, e.g. USD", "currency");
 
     private static List<Variant> CheckVariants(List<VariantRequest>? requests)
     {
         if (requests is null || requests.Count < 2)
         {
-            throw new TenancyException(TenancyError.Invalid, "an experiment needs at least two variants", "variants");
+            throw new InvalidInputException("an experiment needs at least two variants", "variants");
         }
 
         var variants = new List<Variant>();
@@ -244,13 +245,13 @@ public sealed partial class ExperimentService(IControlPlaneStore store, TimeProv
             CheckId(r.VariantId ?? "", field + ".variant_id");
             if (r.Price is not { } price || price < 0 || decimal.Round(price, EventRules.MoneyScale) != price || price > EventRules.MaxMoney)
             {
-                throw new TenancyException(TenancyError.Invalid, $"price must be >= 0 with at most {EventRules.MoneyScale} decimal places", field + ".price");
+                throw new InvalidInputException($"price must be >= 0 with at most {EventRules.MoneyScale} decimal places", field + ".price");
             }
 
             var weight = r.Weight ?? 1.0;
             if (!(weight > 0) || double.IsInfinity(weight))
             {
-                throw new TenancyException(TenancyError.Invalid, "weight must be a positive number", field + ".weight");
+                throw new InvalidInputException("weight must be a positive number", field + ".weight");
             }
 
             variants.Add(new Variant(r.VariantId!, price, weight, r.Control));
@@ -258,12 +259,12 @@ public sealed partial class ExperimentService(IControlPlaneStore store, TimeProv
 
         if (variants.Select(v => v.VariantId).Distinct().Count() != variants.Count)
         {
-            throw new TenancyException(TenancyError.Invalid, "variant ids must be unique", "variants");
+            throw new InvalidInputException("variant ids must be unique", "variants");
         }
 
         if (variants.Count(v => v.Control) != 1)
         {
-            throw new TenancyException(TenancyError.Invalid, "exactly one variant must be the control", "variants");
+            throw new InvalidInputException("exactly one variant must be the control", "variants");
         }
 
         return variants;

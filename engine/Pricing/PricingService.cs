@@ -1,3 +1,4 @@
+using PricingOptimizer.Errors;
 using Microsoft.Extensions.Options;
 using PricingOptimizer.ControlPlane;
 using PricingOptimizer.Hosting;
@@ -22,27 +23,27 @@ public sealed class PricingService(LakeQueries lake, IControlPlaneStore store, I
         return Path.Combine(storage.Value.ModelsRoot, "tenant=" + tenantId, "experiment=" + Uri.EscapeDataString(experimentId));
     }
 
-    /// <exception cref="TenancyException">Unknown experiment, unknown control, or a request that cannot be answered as asked.</exception>
+    /// <exception cref="Errors.ProblemException">Unknown experiment, unknown control, or a request that cannot be answered as asked.</exception>
     public async Task<Recommendation> RecommendAsync(string tenantId, string experimentId, RecommendationRequest request, CancellationToken cancellationToken)
     {
         if (request.Problem() is { } problem)
         {
-            throw new TenancyException(TenancyError.Invalid, problem.Message, problem.Field);
+            throw new InvalidInputException(problem.Message, problem.Field);
         }
 
         var definition = await store.GetExperimentAsync(tenantId, experimentId, cancellationToken);
         var (variants, _) = await lake.ExperimentStatsAsync(tenantId, experimentId, cancellationToken);
         if (definition is null && variants.Count == 0)
         {
-            throw new TenancyException(TenancyError.NotFound, $"no experiment '{experimentId}' (neither defined nor in the lake)", "experiment_id");
+            throw new NotFoundException($"no experiment '{experimentId}' (neither defined nor in the lake)", "experiment_id");
         }
 
         var control = request.ControlVariantId ?? definition?.ControlVariant.VariantId
-            ?? throw new TenancyException(TenancyError.Invalid,
+            ?? throw new InvalidInputException(
                 $"experiment '{experimentId}' is not defined in the control plane, so name the control variant", "control");
         if (variants.Count > 0 && variants.All(v => v.VariantId != control))
         {
-            throw new TenancyException(TenancyError.Invalid,
+            throw new InvalidInputException(
                 $"control '{control}' has no users; variants with users: {string.Join(", ", variants.Select(v => v.VariantId))}", "control");
         }
 
@@ -55,7 +56,7 @@ public sealed class PricingService(LakeQueries lake, IControlPlaneStore store, I
     /// never seen), evaluates it and the price-only demand families (fitted on the same training users) on the held-out
     /// users, and saves the model with that report.
     /// </summary>
-    /// <exception cref="TenancyException">Unknown experiment.</exception>
+    /// <exception cref="Errors.ProblemException">Unknown experiment.</exception>
     /// <exception cref="InsufficientDemandDataException">Too little data to train or to evaluate.</exception>
     public async Task<ModelReport> TrainAsync(string tenantId, string experimentId, IReadOnlyList<string> properties, CancellationToken cancellationToken)
     {
@@ -121,7 +122,7 @@ public sealed class PricingService(LakeQueries lake, IControlPlaneStore store, I
         var users = await lake.DemandRowsAsync(tenantId, experimentId, cancellationToken);
         if (definition is null && users.Count == 0)
         {
-            throw new TenancyException(TenancyError.NotFound, $"no experiment '{experimentId}' (neither defined nor in the lake)", "experiment_id");
+            throw new NotFoundException($"no experiment '{experimentId}' (neither defined nor in the lake)", "experiment_id");
         }
 
         return (definition, users);

@@ -39,7 +39,7 @@ public sealed class MonthlyReport(LakeQueries lake, IControlPlaneStore store, Re
 
     public static bool Exists(string root, string tenantId, string month) => File.Exists(Path.Combine(Folder(root, tenantId, month), HtmlFile));
 
-    /// <exception cref="Tenancy.TenancyException">A malformed month.</exception>
+    /// <exception cref="Errors.ProblemException">A malformed month.</exception>
     public async Task<ReportResult> WriteAsync(string tenantId, string month, string root, ReportSettings settings, CancellationToken cancellationToken)
     {
         LakeLayout.EnsureTenantId(tenantId);
@@ -128,7 +128,7 @@ public sealed class MonthlyReport(LakeQueries lake, IControlPlaneStore store, Re
         {
             readout = await readouts.GetAsync(tenantId, experimentId, null, cancellationToken);
         }
-        catch (Tenancy.TenancyException e)
+        catch (Errors.ProblemException e)
         {
             page.Paragraph("No readout: " + e.Message);
             return "no readout: " + e.Message;
@@ -141,7 +141,7 @@ public sealed class MonthlyReport(LakeQueries lake, IControlPlaneStore store, Re
         {
             recommendation = await pricing.RecommendAsync(tenantId, experimentId, settings.Request(readout.ControlVariantId), cancellationToken);
         }
-        catch (Tenancy.TenancyException e)
+        catch (Errors.ProblemException e)
         {
             noRecommendation = e.Message;
         }

@@ -1,3 +1,4 @@
+using PricingOptimizer.Errors;
 using PricingOptimizer.ControlPlane;
 using PricingOptimizer.Lake;
 using PricingOptimizer.Tenancy;
@@ -7,20 +8,20 @@ namespace PricingOptimizer.Statistics;
 /// <summary>Readouts of experiments: sufficient statistics from the lake, the control and weights from the control plane when it knows the experiment.</summary>
 public sealed class ReadoutService(LakeQueries lake, IControlPlaneStore store)
 {
-    /// <exception cref="TenancyException">Unknown experiment (no definition and no data), or an unknown control.</exception>
+    /// <exception cref="Errors.ProblemException">Unknown experiment (no definition and no data), or an unknown control.</exception>
     public async Task<Readout> GetAsync(string tenantId, string experimentId, string? controlVariantId, CancellationToken cancellationToken)
     {
         var definition = await store.GetExperimentAsync(tenantId, experimentId, cancellationToken);
         var (stats, multiple) = await lake.ExperimentStatsAsync(tenantId, experimentId, cancellationToken);
         if (definition is null && stats.Count == 0 && multiple == 0)
         {
-            throw new TenancyException(TenancyError.NotFound, $"no experiment '{experimentId}' (neither defined nor in the lake)", "experiment_id");
+            throw new NotFoundException($"no experiment '{experimentId}' (neither defined nor in the lake)", "experiment_id");
         }
 
         var control = controlVariantId ?? definition?.ControlVariant.VariantId;
         if (control is not null && stats.Count > 0 && stats.All(s => s.VariantId != control))
         {
-            throw new TenancyException(TenancyError.Invalid,
+            throw new InvalidInputException(
                 $"control '{control}' has no users; variants with users: {string.Join(", ", stats.Select(s => s.VariantId))}", "control");
         }
 

@@ -1,3 +1,4 @@
+using PricingOptimizer.Errors;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
@@ -24,7 +25,7 @@ public sealed class KeyManager(IControlPlaneStore store, IOptions<KeyManagerOpti
     {
         if (!Enabled)
         {
-            throw new TenancyException(TenancyError.Invalid,
+            throw new InvalidInputException(
                 "provider keys (BYOK) are off on this deployment: the operator has not set KeyManager:MasterKey", "provider");
         }
     }
@@ -33,7 +34,7 @@ public sealed class KeyManager(IControlPlaneStore store, IOptions<KeyManagerOpti
     {
         if (!Providers.Contains(provider))
         {
-            throw new TenancyException(TenancyError.NotFound, $"unknown provider '{provider}'; known: {string.Join(", ", Providers)}", "provider");
+            throw new NotFoundException($"unknown provider '{provider}'; known: {string.Join(", ", Providers)}", "provider");
         }
     }
 
@@ -43,7 +44,7 @@ public sealed class KeyManager(IControlPlaneStore store, IOptions<KeyManagerOpti
         EnsureEnabled();
         if (string.IsNullOrEmpty(key) || key.Length > 1024 || key.Any(char.IsWhiteSpace))
         {
-            throw new TenancyException(TenancyError.Invalid, "key is required: 1-1024 characters without white space", "key");
+            throw new InvalidInputException("key is required: 1-1024 characters without white space", "key");
         }
 
         var sealedKey = Seal(tenantId, provider, key, options.Value.MasterKeyVersion);
@@ -59,7 +60,7 @@ public sealed class KeyManager(IControlPlaneStore store, IOptions<KeyManagerOpti
         CheckProvider(provider);
         if (!await store.DeleteProviderKeyAsync(tenantId, provider, cancellationToken))
         {
-            throw new TenancyException(TenancyError.NotFound, $"no {provider} key stored");
+            throw new NotFoundException($"no {provider} key stored");
         }
     }
 

@@ -1,3 +1,4 @@
+using PricingOptimizer.Errors;
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
@@ -19,7 +20,7 @@ public sealed class TenantService(IControlPlaneStore store, IOptions<PlanOptions
     {
         if (string.IsNullOrWhiteSpace(name) || name.Length > 200)
         {
-            throw new TenancyException(TenancyError.Invalid, "name is required and must be at most 200 characters", "name");
+            throw new InvalidInputException("name is required and must be at most 200 characters", "name");
         }
 
         var tenant = new Tenant("tn_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), name.Trim(), CheckPlan(plan), time.GetUtcNow());
@@ -33,7 +34,7 @@ public sealed class TenantService(IControlPlaneStore store, IOptions<PlanOptions
         var checkedPlan = CheckPlan(plan);
         if (!await store.SetPlanAsync(tenantId, checkedPlan, cancellationToken))
         {
-            throw new TenancyException(TenancyError.NotFound, $"no tenant '{tenantId}'");
+            throw new NotFoundException($"no tenant '{tenantId}'");
         }
 
         return (await store.GetTenantAsync(tenantId, cancellationToken))!;
@@ -43,7 +44,7 @@ public sealed class TenantService(IControlPlaneStore store, IOptions<PlanOptions
     {
         if (plan is null || !plans.Value.TryGet(plan, out _))
         {
-            throw new TenancyException(TenancyError.Invalid,
+            throw new InvalidInputException(
                 $"plan must be one of: {string.Join(", ", plans.Value.Plans.Keys)}", "plan");
         }
 
@@ -71,17 +72,17 @@ public sealed class TenantService(IControlPlaneStore store, IOptions<PlanOptions
     {
         if (string.IsNullOrEmpty(apiKey) || !apiKey.StartsWith(KeyMarker, StringComparison.Ordinal) || apiKey.Length > 128)
         {
-            throw new TenancyException(TenancyError.Unauthorized, "api_key is not a PricingOptimizer API key", "api_key");
+            throw new UnauthorizedException("api_key is not a PricingOptimizer API key", "api_key");
         }
 
         var info = await store.FindApiKeyAsync(Hash(apiKey), cancellationToken);
         if (info is null || info.IsRevoked)
         {
-            throw new TenancyException(TenancyError.Unauthorized, info is null ? "unknown api_key" : "this api_key was revoked", "api_key");
+            throw new UnauthorizedException(info is null ? "unknown api_key" : "this api_key was revoked", "api_key");
         }
 
         var tenant = await store.GetTenantAsync(info.TenantId, cancellationToken)
-                     ?? throw new TenancyException(TenancyError.Unauthorized, "the key's tenant no longer exists", "api_key");
+                     ?? throw new UnauthorizedException("the key's tenant no longer exists", "api_key");
         return (tokens.Issue(tenant.TenantId, tenant.Plan), tokens.Lifetime, tenant);
     }
 
@@ -92,7 +93,7 @@ public sealed class TenantService(IControlPlaneStore store, IOptions<PlanOptions
     {
         if (!await store.RevokeApiKeyAsync(tenantId, prefix, time.GetUtcNow(), cancellationToken))
         {
-            throw new TenancyException(TenancyError.NotFound, $"no live key with prefix '{prefix}'");
+            throw new NotFoundException($"no live key with prefix '{prefix}'");
         }
     }
 

@@ -1,3 +1,4 @@
+using PricingOptimizer.Errors;
 using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.Extensions.Options;
@@ -25,7 +26,7 @@ public sealed class UsageService(IControlPlaneStore store, LakeQueries lake, Api
     {
         if (!DateOnly.TryParseExact(month + "-01", "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var first))
         {
-            throw new TenancyException(TenancyError.Invalid, "month must be yyyy-MM, e.g. 2026-11", "month");
+            throw new InvalidInputException("month must be yyyy-MM, e.g. 2026-11", "month");
         }
 
         return (first, first.AddMonths(1).AddDays(-1));
@@ -38,7 +39,7 @@ public sealed class UsageService(IControlPlaneStore store, LakeQueries lake, Api
         month ??= CurrentMonth();
         var (from, to) = MonthRange(month);
         var tenant = await store.GetTenantAsync(tenantId, cancellationToken)
-                     ?? throw new TenancyException(TenancyError.NotFound, $"tenant '{tenantId}' is not in the control plane");
+                     ?? throw new NotFoundException($"tenant '{tenantId}' is not in the control plane");
         var plan = plans.Value.Get(tenant.Plan);
         var events = (await lake.EventsByDayAsync(tenantId, from, to, cancellationToken)).ToDictionary(d => d.Day, d => d.Events);
         var apiCalls = (await store.GetApiCallsAsync(tenantId, from, to, cancellationToken)).ToDictionary(d => d.Day);
@@ -80,7 +81,7 @@ public sealed class UsageService(IControlPlaneStore store, LakeQueries lake, Api
         {
             return (await GetAsync(tenantId, null, cancellationToken)).PercentOfIncludedEvents;
         }
-        catch (TenancyException)
+        catch (Errors.ProblemException)
         {
             percentCache[tenantId] = (0, time.GetUtcNow() + PercentCacheTime);
             return 0;

@@ -1,3 +1,4 @@
+using PricingOptimizer.Errors;
 using System.CommandLine;
 using PricingOptimizer.Pipelines.Bench;
 using PricingOptimizer.Pipelines.Demo;
@@ -44,6 +45,11 @@ public static class PoCommandLine
             await Console.Error.WriteLineAsync("po: " + OneLine(e.Message));
             return e.ExitCode;
         }
+        catch (ProblemException e)
+        {
+            await Console.Error.WriteLineAsync("po: " + OneLine(ProblemLine(e)));
+            return 1;
+        }
         catch (OperationCanceledException)
         {
             await Console.Error.WriteLineAsync("po: cancelled");
@@ -55,6 +61,18 @@ public static class PoCommandLine
             return 1;
         }
     }
+
+    /// <summary>
+    /// The engine's errors as the CLI says them: a field the command takes as an option is named as that option
+    /// (<c>unit_cost</c> → <c>--unit-cost</c>, <c>experiment_id</c> → <c>--experiment</c>), any other field as it is.
+    /// </summary>
+    internal static string ProblemLine(ProblemException e) => e.Field switch
+    {
+        null => e.Message,
+        "experiment_id" => "--experiment: " + e.Message,
+        var field when field.All(c => char.IsAsciiLetterLower(c) || c == '_') => $"--{field.Replace('_', '-')}: {e.Message}",
+        var field => $"{field}: {e.Message}",
+    };
 
     private static string OneLine(string message) =>
         string.Join(' ', message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));

@@ -102,10 +102,6 @@ public static class PricingCommands
         {
             return await call();
         }
-        catch (TenancyException e)
-        {
-            throw new CliException(e.Field is null ? e.Message : $"--{e.Field.Replace("experiment_id", "experiment", StringComparison.Ordinal).Replace('_', '-')}: {e.Message}");
-        }
         catch (InsufficientDemandDataException e)
         {
             throw new CliException("insufficient data: " + e.Message, 3);

@@ -26,15 +26,7 @@ public static class ReadoutCommand
         {
             var tenantId = CommonOptions.CheckTenant(parse.GetValue(tenant)!);
             await using var services = CommonOptions.Services(CommonOptions.Configuration(parse.GetValue(data), parse.GetValue(lake)));
-            Readout readout;
-            try
-            {
-                readout = await services.GetRequiredService<ReadoutService>().GetAsync(tenantId, parse.GetValue(experiment)!, parse.GetValue(control), ct);
-            }
-            catch (TenancyException e)
-            {
-                throw new CliException(e.Field is null ? e.Message : $"--{e.Field.Replace("experiment_id", "experiment", StringComparison.Ordinal)}: {e.Message}");
-            }
+            var readout = await services.GetRequiredService<ReadoutService>().GetAsync(tenantId, parse.GetValue(experiment)!, parse.GetValue(control), ct);
 
             Console.Write(parse.GetValue(json) ? JsonSerializer.Serialize(readout, Json) + Environment.NewLine : Table(readout));
             return 0;

@@ -47,10 +47,6 @@ public static class ReportCommands
             {
                 result = await services.GetRequiredService<MonthlyReport>().WriteAsync(tenantId, parse.GetValue(month)!, parse.GetValue(output)!, settings, ct);
             }
-            catch (TenancyException e)
-            {
-                throw new CliException(e.Field is null ? e.Message : $"--{e.Field}: {e.Message}");
-            }
             catch (InvalidOperationException e) when (e.Message.Contains("font", StringComparison.Ordinal))
             {
                 throw new CliException(e.Message);
