@@ -6,7 +6,7 @@ using PricingOptimizer.Tenancy;
 
 namespace PricingOptimizer.IngestApi;
 
-/// <summary><c>/v1/admin</c>: tenants and plans, for the operator (<c>X-Admin-Key</c>).</summary>
+/// <summary><c>/v1/admin</c>: tenants and plans, for the operator (<c>X-Admin-Key</c>, checked by <see cref="AdminGate"/> before any body is read).</summary>
 public static class AdminApi
 {
     public sealed record CreateTenantRequest(string? Name, string? Plan);
@@ -19,7 +19,7 @@ public static class AdminApi
 
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/v1/admin").WithTags("admin").AddEndpointFilter(RequireAdminKey);
+        var admin = app.MapGroup("/v1/admin").WithTags("admin");
 
         admin.MapPost("/tenants", async (CreateTenantRequest? body, TenantService tenants, CancellationToken ct) =>
             {
@@ -54,21 +54,4 @@ public static class AdminApi
     }
 
     private static TenantResponse ToResponse(Tenant t) => new(t.TenantId, t.Name, t.Plan, t.CreatedAt);
-
-    private static async ValueTask<object?> RequireAdminKey(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var configured = context.HttpContext.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value.AdminKey;
-        if (string.IsNullOrEmpty(configured))
-        {
-            return Results.Problem(statusCode: 404, title: "Not found", detail: "admin endpoints are off: set Auth:AdminKey to turn them on");
-        }
-
-        var given = context.HttpContext.Request.Headers["X-Admin-Key"].ToString();
-        if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(configured)))
-        {
-            return Results.Problem(statusCode: 401, title: "Unauthorized", detail: "send the admin credential in X-Admin-Key");
-        }
-
-        return await next(context);
-    }
 }

@@ -52,7 +52,8 @@ public static class EventsApi
         }
         catch (JsonException e)
         {
-            return Results.Problem(statusCode: 400, title: "Malformed JSON", detail: e.Message);
+            return Results.Problem(statusCode: 400, title: "Malformed JSON", detail: e.Message,
+                extensions: new Dictionary<string, object?> { ["field"] = "body" });
         }
 
         using (document)
@@ -110,7 +111,12 @@ public static class EventsApi
             {
                 return Results.Problem(statusCode: 400, title: "Every event was rejected",
                     detail: $"{count} of {count} events broke a rule of the event contract; see 'rejected'",
-                    extensions: new Dictionary<string, object?> { ["accepted"] = 0, ["rejected"] = rejected });
+                    extensions: new Dictionary<string, object?>
+                    {
+                        ["field"] = string.Create(CultureInfo.InvariantCulture, $"events[{rejected[0].Index}].{rejected[0].Field}"),
+                        ["accepted"] = 0,
+                        ["rejected"] = rejected,
+                    });
             }
 
             // An unavailable log throws: 503 with Retry-After (Problems); event ids make the retry safe.

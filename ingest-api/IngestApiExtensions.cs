@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using PricingOptimizer.EventLog;
 using PricingOptimizer.EventLog.Kafka;
@@ -36,9 +37,8 @@ public static class IngestApiExtensions
             });
         services.AddSingleton<TenantRateLimits>();
         services.AddHostedService<PricingOptimizer.Usage.ApiCallFlusher>();
-        services.AddRateLimiter(_ => { });
-        services.AddOptions<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>()
-            .Configure<TenantRateLimits>((o, limits) => TenantRateLimits.Configure(o, limits));
+        services.TryAddSingleton<IRequestWindows, InMemoryRequestWindows>();
+        services.AddSingleton<AdminGate>();
         services.AddAuthorizationBuilder()
             .AddPolicy(TenantPolicy, p => p.RequireAuthenticatedUser().RequireClaim(TenantClaims.TenantId));
 
@@ -68,17 +68,9 @@ public static class IngestApiExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
-        app.UseRateLimiter();
-        var limits = app.Services.GetRequiredService<TenantRateLimits>();
-        app.Use((context, next) =>
-        {
-            context.Response.OnStarting(() =>
-            {
-                limits.WriteHeaders(context);
-                return Task.CompletedTask;
-            });
-            return next(context);
-        });
+        app.Use(app.Services.GetRequiredService<TenantRateLimits>().InvokeAsync);
+        app.Use(app.Services.GetRequiredService<AdminGate>().InvokeAsync);
+        app.Use(RequestBodyLimits.InvokeAsync);
         app.UseUsageTracking();
         app.UseAuthorization();
 

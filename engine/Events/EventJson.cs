@@ -21,7 +21,13 @@ public static class EventJson
 
         foreach (var property in element.EnumerateObject())
         {
-            switch (property.Name)
+            if (!TryName(property, out var name))
+            {
+                raw.TypeErrors.Add(new("event", "has a field name that is not valid Unicode text"));
+                continue;
+            }
+
+            switch (name)
             {
                 case "event_id": raw.EventId = Text(property, raw); break;
                 case "type": raw.Type = Text(property, raw); break;
@@ -40,11 +46,42 @@ public static class EventJson
         return raw;
     }
 
+    private static bool TryName(JsonProperty property, out string name)
+    {
+        try
+        {
+            name = property.Name;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            name = "";
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The string, or null with a type error when it is not valid Unicode: a lone surrogate escape (<c>"\ud83d"</c>, what
+    /// JavaScript emits for a cut emoji) or invalid UTF-8 bytes fail only this field of this event.
+    /// </summary>
+    private static string? Decode(JsonElement value, string field, RawEvent raw)
+    {
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            raw.TypeErrors.Add(new(field, "must be valid Unicode text (no lone surrogate escape, no invalid UTF-8)"));
+            return null;
+        }
+    }
+
     private static string? Text(JsonProperty property, RawEvent raw)
     {
         switch (property.Value.ValueKind)
         {
-            case JsonValueKind.String: return property.Value.GetString();
+            case JsonValueKind.String: return Decode(property.Value, property.Name, raw);
             case JsonValueKind.Null: return null;
             default:
                 raw.TypeErrors.Add(new(property.Name, "must be a string"));
@@ -58,7 +95,7 @@ public static class EventJson
         {
             // The raw text keeps every digit: money never passes through double.
             case JsonValueKind.Number: return property.Value.GetRawText();
-            case JsonValueKind.String: return property.Value.GetString();
+            case JsonValueKind.String: return Decode(property.Value, property.Name, raw);
             case JsonValueKind.Null: return null;
             default:
                 raw.TypeErrors.Add(new(property.Name, "must be a decimal number"));
@@ -82,13 +119,26 @@ public static class EventJson
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var entry in property.Value.EnumerateObject())
         {
+            if (!TryName(entry, out var key))
+            {
+                raw.TypeErrors.Add(new("properties", "has a key that is not valid Unicode text"));
+                return null;
+            }
+
             switch (entry.Value.ValueKind)
             {
-                case JsonValueKind.String: map[entry.Name] = entry.Value.GetString()!; break;
+                case JsonValueKind.String:
+                    if (Decode(entry.Value, $"properties.{key}", raw) is not { } text)
+                    {
+                        return null;
+                    }
+
+                    map[key] = text;
+                    break;
                 case JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False:
-                    map[entry.Name] = entry.Value.GetRawText(); break;
+                    map[key] = entry.Value.GetRawText(); break;
                 default:
-                    raw.TypeErrors.Add(new($"properties.{entry.Name}", "must be a string"));
+                    raw.TypeErrors.Add(new($"properties.{key}", "must be a string"));
                     return null;
             }
         }

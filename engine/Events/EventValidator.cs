@@ -90,21 +90,9 @@ public sealed class EventValidator(TimeProvider time)
             return null;
         }
 
-        if (string.IsNullOrEmpty(value))
+        if (EventRules.IdProblem(value, maxLength) is { } problem)
         {
-            errors.Add(new(field, "is required"));
-            return null;
-        }
-
-        if (value.Length > maxLength)
-        {
-            errors.Add(new(field, $"must be at most {maxLength} characters"));
-            return null;
-        }
-
-        if (value.AsSpan().ContainsAnyInRange('\u0000', '\u001f') || value.Contains('\u007f', StringComparison.Ordinal))
-        {
-            errors.Add(new(field, "must not contain control characters"));
+            errors.Add(new(field, problem));
             return null;
         }
 

@@ -76,9 +76,15 @@ public static class Rfc3339
         }
 
         // A leap second (:60) is read as the last instant of the minute.
-        var local = new DateTime(year, month, day, hour, minute, Math.Min(second, 59), DateTimeKind.Unspecified)
-            .AddTicks(second == 60 ? TimeSpan.TicksPerSecond - 1 : fractionTicks);
-        value = new DateTimeOffset(local, offset);
+        var ticks = new DateTime(year, month, day, hour, minute, Math.Min(second, 59), DateTimeKind.Unspecified).Ticks +
+                    (second == 60 ? TimeSpan.TicksPerSecond - 1 : fractionTicks);
+        // Both the local time and the instant it names must be representable (0001-01-01T00:00:00+14:00 is not).
+        if (ticks > DateTime.MaxValue.Ticks || ticks - offset.Ticks < DateTime.MinValue.Ticks || ticks - offset.Ticks > DateTime.MaxValue.Ticks)
+        {
+            return false;
+        }
+
+        value = new DateTimeOffset(new DateTime(ticks, DateTimeKind.Unspecified), offset);
         return true;
     }
 

@@ -182,9 +182,9 @@ public sealed partial class ExperimentService(IControlPlaneStore store, TimeProv
             throw new InvalidInputException("experiment_id is required", "experiment_id");
         }
 
-        if (string.IsNullOrEmpty(userId) || userId.Length > EventRules.MaxUserIdLength)
+        if (EventRules.IdProblem(userId, EventRules.MaxUserIdLength) is { } problem)
         {
-            throw new InvalidInputException($"user_id is required, at most {EventRules.MaxUserIdLength} characters", "user_id");
+            throw new InvalidInputException("user_id " + problem, "user_id");
         }
 
         var cached = await CachedAsync(tenantId, experimentId, cancellationToken);
@@ -230,6 +230,14 @@ public sealed partial class ExperimentService(IControlPlaneStore store, TimeProv
             ? currency
             : throw new InvalidInputException("currency must be an ISO 4217 code in upper case, e.g. USD", "currency");
 
+    /// <summary>The most variants an experiment may have: more cannot each reach a useful sample.</summary>
+    public const int MaxVariants = 100;
+
+    /// <summary>Weights are relative shares; bounding them keeps their sum and each share exact in the assignment.</summary>
+    public const double MinWeight = 0.001;
+
+    public const double MaxWeight = 1_000_000;
+
     private static List<Variant> CheckVariants(List<VariantRequest>? requests)
     {
         if (requests is null || requests.Count < 2)
@@ -237,11 +245,16 @@ public sealed partial class ExperimentService(IControlPlaneStore store, TimeProv
             throw new InvalidInputException("an experiment needs at least two variants", "variants");
         }
 
+        if (requests.Count > MaxVariants)
+        {
+            throw new InvalidInputException($"an experiment has at most {MaxVariants} variants; this one has {requests.Count}", "variants");
+        }
+
         var variants = new List<Variant>();
         for (var i = 0; i < requests.Count; i++)
         {
-            var r = requests[i];
             var field = $"variants[{i}]";
+            var r = requests[i] ?? throw new InvalidInputException("each variant must be an object {variant_id, price, weight?, control?}", field);
             CheckId(r.VariantId ?? "", field + ".variant_id");
             if (r.Price is not { } price || price < 0 || decimal.Round(price, EventRules.MoneyScale) != price || price > EventRules.MaxMoney)
             {
@@ -249,9 +262,9 @@ public sealed partial class ExperimentService(IControlPlaneStore store, TimeProv
             }
 
             var weight = r.Weight ?? 1.0;
-            if (!(weight > 0) || double.IsInfinity(weight))
+            if (!(weight >= MinWeight && weight <= MaxWeight))
             {
-                throw new InvalidInputException("weight must be a positive number", field + ".weight");
+                throw new InvalidInputException($"weight must be a number from {MinWeight} to {MaxWeight:N0} (weights are relative shares)", field + ".weight");
             }
 
             variants.Add(new Variant(r.VariantId!, price, weight, r.Control));

@@ -79,6 +79,7 @@ public sealed class KeyManager(IControlPlaneStore store, IOptions<KeyManagerOpti
         EnsureEnabled();
         var current = options.Value.MasterKeyVersion;
         var count = 0;
+        var unreadable = new List<SealedProviderKey>();
         foreach (var sealedKey in await store.ListProviderKeysAsync(null, cancellationToken))
         {
             if (sealedKey.KeyVersion == current)
@@ -86,8 +87,28 @@ public sealed class KeyManager(IControlPlaneStore store, IOptions<KeyManagerOpti
                 continue;
             }
 
-            await store.SaveProviderKeyAsync(Seal(sealedKey.TenantId, sealedKey.Provider, Open(sealedKey), current), cancellationToken);
+            string key;
+            try
+            {
+                key = Open(sealedKey);
+            }
+            catch (CryptographicException)
+            {
+                // One key sealed under a master key this deployment lacks must not stop the others from moving.
+                unreadable.Add(sealedKey);
+                continue;
+            }
+
+            await store.SaveProviderKeyAsync(Seal(sealedKey.TenantId, sealedKey.Provider, key, current), cancellationToken);
             count++;
+        }
+
+        if (unreadable.Count > 0)
+        {
+            var versions = string.Join(", ", unreadable.Select(k => k.KeyVersion).Distinct().Order());
+            throw new ConflictException(
+                $"re-sealed {count} keys; {unreadable.Count} cannot be opened (sealed under master key version {versions}, not configured here, or tampered with): " +
+                $"add KeyManager:PreviousMasterKeys:{{version}} and rotate again, or have those tenants store their keys anew", "KeyManager:PreviousMasterKeys");
         }
 
         return count;

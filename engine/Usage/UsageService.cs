@@ -22,11 +22,20 @@ public sealed class UsageService(IControlPlaneStore store, LakeQueries lake, Api
     private static readonly TimeSpan PercentCacheTime = TimeSpan.FromSeconds(60);
     private readonly ConcurrentDictionary<string, (double Percent, DateTimeOffset Until)> percentCache = new();
 
+    public const int MinYear = 1970;
+    public const int MaxYear = 2999;
+
     public static (DateOnly From, DateOnly To) MonthRange(string month)
     {
         if (!DateOnly.TryParseExact(month + "-01", "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var first))
         {
             throw new InvalidInputException("month must be yyyy-MM, e.g. 2026-11", "month");
+        }
+
+        // Events carry dates of this era; the bound also keeps every date computed from the month representable.
+        if (first.Year is < MinYear or > MaxYear)
+        {
+            throw new InvalidInputException($"month must be between {MinYear}-01 and {MaxYear}-12", "month");
         }
 
         return (first, first.AddMonths(1).AddDays(-1));
