@@ -42,6 +42,7 @@ internal sealed class Problems(IProblemDetailsService problemDetails, ILogger<Pr
             ConflictException e => (409, "Conflict", e.Field),
             UnavailableException => (503, "Unavailable", null),
             BadHttpRequestException { InnerException: JsonException json } => (400, "Invalid request", JsonField(json)),
+            BadHttpRequestException e when ParameterName(e.Message) is { } parameter => (e.StatusCode, "Invalid request", parameter),
             BadHttpRequestException e => (e.StatusCode, e.StatusCode switch
             {
                 413 => "Request too large",
@@ -76,6 +77,7 @@ internal sealed class Problems(IProblemDetailsService problemDetails, ILogger<Pr
             "the body is not valid JSON: " + json.Message,
         BadHttpRequestException { InnerException: JsonException json } =>
             $"{JsonField(json)} has the wrong JSON type{(json.Message.Contains("could not be converted to", StringComparison.Ordinal) ? " for " + TargetType(json.Message) : "")}",
+        BadHttpRequestException e when ParameterName(e.Message) is { } parameter => $"{parameter} is not valid here: {e.Message}",
         BadHttpRequestException { StatusCode: 413 } => "the body is larger than this endpoint takes",
         BadHttpRequestException { StatusCode: 408 } => "the body did not arrive in time",
         UnavailableException e => e.Message + "; nothing was kept: send the same request again after Retry-After seconds",
@@ -85,14 +87,23 @@ internal sealed class Problems(IProblemDetailsService problemDetails, ILogger<Pr
     /// <summary>The JSON path of a type error (<c>variants[0].price</c>), or <c>body</c> for text that is not JSON at all.</summary>
     internal static string JsonField(JsonException json)
     {
-        // A syntax error comes from the reader (its exception is the inner one); a type error has only a path.
-        if (json.InnerException is not null || json.Path is null or "$")
+        // A syntax error comes from the reader (its JsonReaderException is the inner one); a type error names its path.
+        if (json.InnerException?.GetType().Name == "JsonReaderException" || json.Path is null or "$")
         {
             return "body";
         }
 
         return json.Path.StartsWith("$.", StringComparison.Ordinal) ? json.Path[2..] : json.Path.TrimStart('$');
     }
+
+    /// <summary>The parameter a binding failure names (<c>Failed to bind parameter "int? limit" from "abc".</c> → <c>limit</c>).</summary>
+    private static string? ParameterName(string message)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(message, "parameter \"(?:[^\"]* )?(?<name>[A-Za-z_][A-Za-z0-9_]*)\"");
+        return match.Success ? ToSnakeCase(match.Groups["name"].Value) : null;
+    }
+
+    private static string ToSnakeCase(string name) => JsonNamingPolicy.SnakeCaseLower.ConvertName(name);
 
     private static string TargetType(string message)
     {
@@ -136,7 +147,9 @@ internal sealed class Problems(IProblemDetailsService problemDetails, ILogger<Pr
         {
             404 => $"no route {context.HttpContext.Request.Path}",
             405 => $"{context.HttpContext.Request.Method} is not a method of {context.HttpContext.Request.Path}",
-            _ => null,
+            401 => "send 'Authorization: Bearer {token}' with a token from POST /v1/auth/token",
+            415 => "send the body as 'Content-Type: application/json'",
+            _ => problem.Title,
         };
     }
 

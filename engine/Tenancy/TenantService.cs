@@ -93,7 +93,7 @@ public sealed class TenantService(IControlPlaneStore store, IOptions<PlanOptions
     {
         if (!await store.RevokeApiKeyAsync(tenantId, prefix, time.GetUtcNow(), cancellationToken))
         {
-            throw new NotFoundException($"no live key with prefix '{prefix}'");
+            throw new NotFoundException($"no live key with prefix '{prefix}'", "prefix");
         }
     }
 
