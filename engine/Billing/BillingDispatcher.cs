@@ -10,8 +10,15 @@ using PricingOptimizer.Tenancy;
 
 namespace PricingOptimizer.Billing;
 
+/// <summary>Builds a tenant's billing adapter from its settings.</summary>
+public interface IBillingAdapterFactory
+{
+    /// <summary>The adapter, and the secret it sends with (to be redacted from any provider message), if any.</summary>
+    Task<(IBillingAdapter Adapter, string? Secret)> CreateAsync(BillingSettings settings, CancellationToken cancellationToken);
+}
+
 /// <summary>Builds a tenant's adapter from its settings: the platform key in managed mode, the tenant's own (unsealed) key in BYOK.</summary>
-public sealed class BillingAdapterFactory(IOptions<BillingOptions> options, KeyManager keys, ManualLedger ledger)
+public sealed class BillingAdapterFactory(IOptions<BillingOptions> options, KeyManager keys, ManualLedger ledger) : IBillingAdapterFactory
 {
     public static readonly IReadOnlySet<string> Providers = new HashSet<string>(StringComparer.Ordinal) { "stripe", "paid_ai", "manual" };
 
@@ -19,12 +26,13 @@ public sealed class BillingAdapterFactory(IOptions<BillingOptions> options, KeyM
     private readonly HttpClient http = new() { Timeout = TimeSpan.FromSeconds(options.Value.RequestTimeoutSeconds) };
 
     /// <exception cref="BillingDeliveryException">A permanent problem: no key to send with, or no Paid.ai base URL.</exception>
-    public async Task<IBillingAdapter> CreateAsync(BillingSettings settings, CancellationToken cancellationToken)
+    /// <exception cref="System.Security.Cryptography.CryptographicException">The tenant's key cannot be unsealed.</exception>
+    public async Task<(IBillingAdapter Adapter, string? Secret)> CreateAsync(BillingSettings settings, CancellationToken cancellationToken)
     {
         var o = options.Value;
         if (settings.Provider == "manual")
         {
-            return new ManualAdapter(ledger);
+            return (new ManualAdapter(ledger), null);
         }
 
         var platform = settings.Provider == "stripe" ? o.Stripe.PlatformKey : o.PaidAi.PlatformKey;
@@ -36,14 +44,14 @@ public sealed class BillingAdapterFactory(IOptions<BillingOptions> options, KeyM
         switch (settings.Provider)
         {
             case "stripe":
-                return new StripeAdapter(key, o.Stripe, settings.Mode, http);
+                return (new StripeAdapter(key, o.Stripe, settings.Mode, http), key);
             case "paid_ai":
                 if (o.PaidAi.BaseUrl is null)
                 {
                     throw new BillingDeliveryException("paid_ai: set Billing:PaidAi:BaseUrl", null, transient: false);
                 }
 
-                return new PaidAiAdapter(http, new Uri(o.PaidAi.BaseUrl.TrimEnd('/') + "/signals/bulk"), key, settings.Mode);
+                return (new PaidAiAdapter(http, new Uri(o.PaidAi.BaseUrl.TrimEnd('/') + "/signals/bulk"), key, settings.Mode), key);
             default:
                 throw new BillingDeliveryException($"unknown billing provider '{settings.Provider}'", null, transient: false);
         }
@@ -58,10 +66,15 @@ public sealed record DispatchResult(int Read, int Delivered, int DeadLettered, i
 /// tenant's items in batches (usage as signals, purchases as conversions) with retries and exponential backoff with
 /// jitter on 429, 5xx and timeouts (a provider's Retry-After wins), parks what fails for good in the dead-letter table
 /// with the provider's error (a failed batch is retried item by item first, so one bad item does not park the rest),
-/// and commits the log position only after every item of the batch was delivered or parked. After a crash it resumes
-/// from the last commit; items sent again carry the same idempotency key (the event id), so nothing is billed twice.
+/// and commits the log position only after every item of the batch was delivered or parked. Whatever fails for a
+/// tenant — its key cannot be unsealed, its adapter cannot be built, a send throws something unexpected — ends as a
+/// dead letter with the reason, never as a skip. When the pass itself fails (the control plane or the dead-letter
+/// table unreachable) nothing is committed and <see cref="RunAsync"/> reads the same events again from the last
+/// commit. After a crash it resumes from the last commit too; items sent again carry the same idempotency key (the
+/// event id), so nothing is billed twice. Provider messages are kept, logged and returned with the key they were sent
+/// with redacted.
 /// </summary>
-public sealed class BillingDispatcher(IEventLog log, IControlPlaneStore store, BillingAdapterFactory adapters, IOptions<BillingOptions> options,
+public sealed class BillingDispatcher(IEventLog log, IControlPlaneStore store, IBillingAdapterFactory adapters, IOptions<BillingOptions> options,
     TimeProvider time, ILogger<BillingDispatcher> logger)
 {
     private BillingOptions Options => options.Value;
@@ -89,13 +102,16 @@ public sealed class BillingDispatcher(IEventLog log, IControlPlaneStore store, B
 
             var items = tenant.Select(r => BillingItem.From(r.Item)).ToList();
             IBillingAdapter adapter;
+            string? secret;
             try
             {
-                adapter = await adapters.CreateAsync(settings, cancellationToken);
+                (adapter, secret) = await adapters.CreateAsync(settings, cancellationToken);
             }
-            catch (BillingDeliveryException e)
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                parked += await ParkAsync(settings, items, e.Message, 0, cancellationToken);
+                // No adapter (a key that cannot be unsealed, a missing setting, a fault of ours): park, with the reason.
+                var reason = e is BillingDeliveryException ? e.Message : $"{settings.Provider}: the adapter could not be built: {e.GetType().Name}: {e.Message}";
+                parked += await ParkAsync(settings, items, reason, 0, null, cancellationToken);
                 continue;
             }
 
@@ -103,7 +119,7 @@ public sealed class BillingDispatcher(IEventLog log, IControlPlaneStore store, B
             {
                 foreach (var chunk in items.Where(i => i.Kind == kind).Chunk(Options.BatchSize))
                 {
-                    var (ok, failed, attempts) = await DeliverAsync(adapter, kind, chunk, cancellationToken);
+                    var (ok, failed, attempts) = await DeliverAsync(adapter, secret, kind, chunk, cancellationToken);
                     retries += attempts;
                     delivered += ok;
                     parked += failed;
@@ -121,31 +137,44 @@ public sealed class BillingDispatcher(IEventLog log, IControlPlaneStore store, B
     /// <summary>Runs until stopped, resuming from the group's committed position.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        using var consumer = OpenConsumer();
-        while (!cancellationToken.IsCancellationRequested)
+        var consumer = OpenConsumer();
+        try
         {
-            try
+            while (!cancellationToken.IsCancellationRequested)
             {
-                await DispatchOnceAsync(consumer, TimeSpan.FromSeconds(1), cancellationToken);
+                try
+                {
+                    await DispatchOnceAsync(consumer, TimeSpan.FromSeconds(1), cancellationToken);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception e)
+                {
+                    // Nothing was committed, but the consumer has read past the batch: a new one starts again from the
+                    // last commit, so the same events come again after the pause (their idempotency keys make that safe).
+                    logger.LogError(e, "billing dispatch failed; reading the batch again in {Pause} ms", Options.FailurePauseMs);
+                    consumer.Dispose();
+                    consumer = OpenConsumer();
+                    await Task.Delay(TimeSpan.FromMilliseconds(Options.FailurePauseMs), time, cancellationToken);
+                }
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                // Nothing was committed: the same events come again after the pause.
-                logger.LogError(e, "billing dispatch failed; retrying the batch in 5 s");
-                await Task.Delay(TimeSpan.FromSeconds(5), time, cancellationToken);
-            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            consumer.Dispose();
         }
     }
 
     /// <summary>Sends one chunk with retries; on a permanent failure of several items, each item alone; parks the failures.</summary>
-    private async Task<(int Delivered, int Parked, int Retries)> DeliverAsync(IBillingAdapter adapter, BillingKind kind, IReadOnlyList<BillingItem> chunk,
-        CancellationToken cancellationToken)
+    private async Task<(int Delivered, int Parked, int Retries)> DeliverAsync(IBillingAdapter adapter, string? secret, BillingKind kind,
+        IReadOnlyList<BillingItem> chunk, CancellationToken cancellationToken)
     {
-        var (error, attempts) = await SendWithRetriesAsync(adapter, kind, chunk, cancellationToken);
+        var (error, attempts) = await SendWithRetriesAsync(adapter, secret, kind, chunk, cancellationToken);
         if (error is null)
         {
             return (chunk.Count, 0, attempts - 1);
@@ -155,13 +184,13 @@ public sealed class BillingDispatcher(IEventLog log, IControlPlaneStore store, B
         {
             var settings = new BillingSettings(chunk[0].TenantId, adapter.Provider, adapter.Mode, time.GetUtcNow());
             var reason = error.Transient ? $"gave up after {attempts} attempts: {error.Message}" : error.Message;
-            return (0, await ParkAsync(settings, chunk, reason, attempts, cancellationToken), attempts - 1);
+            return (0, await ParkAsync(settings, chunk, reason, attempts, secret, cancellationToken), attempts - 1);
         }
 
         int delivered = 0, parked = 0, retries = attempts - 1;
         foreach (var item in chunk)
         {
-            var (ok, failed, more) = await DeliverAsync(adapter, kind, [item], cancellationToken);
+            var (ok, failed, more) = await DeliverAsync(adapter, secret, kind, [item], cancellationToken);
             delivered += ok;
             parked += failed;
             retries += more;
@@ -170,7 +199,7 @@ public sealed class BillingDispatcher(IEventLog log, IControlPlaneStore store, B
         return (delivered, parked, retries);
     }
 
-    private async Task<(BillingDeliveryException? Error, int Attempts)> SendWithRetriesAsync(IBillingAdapter adapter, BillingKind kind,
+    private async Task<(BillingDeliveryException? Error, int Attempts)> SendWithRetriesAsync(IBillingAdapter adapter, string? secret, BillingKind kind,
         IReadOnlyList<BillingItem> chunk, CancellationToken cancellationToken)
     {
         var attempts = 0;
@@ -189,7 +218,7 @@ public sealed class BillingDispatcher(IEventLog log, IControlPlaneStore store, B
                 OnRetry = args =>
                 {
                     logger.LogWarning("billing: {Provider} attempt {Attempt} failed ({Error}); retrying in {Delay}", adapter.Provider, args.AttemptNumber + 1,
-                        args.Outcome.Exception?.Message, args.RetryDelay);
+                        Redact(args.Outcome.Exception?.Message, secret), args.RetryDelay);
                     return ValueTask.CompletedTask;
                 },
             })
@@ -199,13 +228,21 @@ public sealed class BillingDispatcher(IEventLog log, IControlPlaneStore store, B
             await pipeline.ExecuteAsync(async ct =>
             {
                 attempts++;
-                if (kind == BillingKind.Usage)
+                try
                 {
-                    await adapter.EmitSignalsAsync(chunk, ct);
+                    if (kind == BillingKind.Usage)
+                    {
+                        await adapter.EmitSignalsAsync(chunk, ct);
+                    }
+                    else
+                    {
+                        await adapter.TrackConversionsAsync(chunk, ct);
+                    }
                 }
-                else
+                catch (Exception e) when (e is not BillingDeliveryException && (e is not OperationCanceledException || !ct.IsCancellationRequested))
                 {
-                    await adapter.TrackConversionsAsync(chunk, ct);
+                    // Not an answer of the provider (a dropped connection, a fault of the adapter): worth retrying, then parked with its reason.
+                    throw new BillingDeliveryException($"{adapter.Provider}: {e.GetType().Name}: {e.Message}", null, transient: true, inner: e);
                 }
             }, cancellationToken);
             return (null, attempts);
@@ -216,8 +253,32 @@ public sealed class BillingDispatcher(IEventLog log, IControlPlaneStore store, B
         }
     }
 
-    private async Task<int> ParkAsync(BillingSettings settings, IReadOnlyCollection<BillingItem> items, string error, int attempts, CancellationToken cancellationToken)
+    /// <summary>
+    /// <paramref name="message"/> without <paramref name="secret"/> or the platform keys: a provider that repeats the key
+    /// it was sent (a stand-in did; real ones may) must not get it stored, logged or returned.
+    /// </summary>
+    private string Redact(string? message, string? secret)
     {
+        if (message is null)
+        {
+            return "";
+        }
+
+        foreach (var key in new[] { secret, Options.Stripe.PlatformKey, Options.PaidAi.PlatformKey })
+        {
+            if (key is { Length: >= 4 })
+            {
+                message = message.Replace(key, "[redacted key]", StringComparison.Ordinal);
+            }
+        }
+
+        return message;
+    }
+
+    private async Task<int> ParkAsync(BillingSettings settings, IReadOnlyCollection<BillingItem> items, string error, int attempts, string? secret,
+        CancellationToken cancellationToken)
+    {
+        error = Redact(error, secret);
         var now = time.GetUtcNow();
         await store.AddDeadLettersAsync([.. items.Select(i => new DeadLetter(0, i.TenantId, settings.Provider, i.EventId,
             i.Kind == BillingKind.Conversion ? "conversion" : "usage", JsonSerializer.Serialize(i), error, attempts, now))], cancellationToken);

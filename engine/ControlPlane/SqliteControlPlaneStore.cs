@@ -289,7 +289,12 @@ public sealed class SqliteControlPlaneStore : IControlPlaneStore
         foreach (var letter in letters)
         {
             await RunAsync(
-                "INSERT INTO dead_letters (tenant_id, provider, event_id, kind, event, error, attempts, created_at) VALUES ($tenant, $provider, $event_id, $kind, $event, $error, $attempts, $at)",
+                """
+                INSERT INTO dead_letters (tenant_id, provider, event_id, kind, event, error, attempts, created_at)
+                VALUES ($tenant, $provider, $event_id, $kind, $event, $error, $attempts, $at)
+                ON CONFLICT (tenant_id, event_id, kind) DO UPDATE SET
+                    provider = excluded.provider, error = excluded.error, attempts = excluded.attempts, created_at = excluded.created_at
+                """,
                 p =>
                 {
                     p.AddWithValue("$tenant", letter.TenantId);

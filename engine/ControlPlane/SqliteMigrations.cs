@@ -73,6 +73,10 @@ internal static class SqliteMigrations
                 created_at INTEGER NOT NULL);
             CREATE INDEX dead_letters_by_tenant ON dead_letters (tenant_id, id);
             """),
+        (7, "one dead letter per event and kind", """
+            DELETE FROM dead_letters WHERE id NOT IN (SELECT max(id) FROM dead_letters GROUP BY tenant_id, event_id, kind);
+            CREATE UNIQUE INDEX dead_letters_once ON dead_letters (tenant_id, event_id, kind);
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -59,6 +59,7 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton<Billing.ManualLedger>();
         services.AddSingleton(sp => new Billing.BillingAdapterFactory(sp.GetRequiredService<IOptions<Billing.BillingOptions>>(), sp.GetRequiredService<KeyManager>(),
             sp.GetRequiredService<Billing.ManualLedger>()));
+        services.AddSingleton<Billing.IBillingAdapterFactory>(sp => sp.GetRequiredService<Billing.BillingAdapterFactory>());
         services.AddSingleton<Billing.BillingDispatcher>();
         services.AddOptions<Reports.ReportScheduleOptions>().BindConfiguration(Reports.ReportScheduleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Reports.ReportScheduler>();
