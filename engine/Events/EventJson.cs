@@ -103,21 +103,24 @@ public static class EventJson
         }
     }
 
-    private static Dictionary<string, string>? Map(JsonProperty property, RawEvent raw)
+    private static Dictionary<string, string>? Map(JsonProperty property, RawEvent raw) => ReadProperties(property.Value, raw);
+
+    /// <summary>An event's <c>properties</c>: a JSON object of strings (numbers and booleans kept as their text); other shapes are type errors on <paramref name="raw"/>.</summary>
+    public static Dictionary<string, string>? ReadProperties(JsonElement value, RawEvent raw)
     {
-        if (property.Value.ValueKind == JsonValueKind.Null)
+        if (value.ValueKind == JsonValueKind.Null)
         {
             return null;
         }
 
-        if (property.Value.ValueKind != JsonValueKind.Object)
+        if (value.ValueKind != JsonValueKind.Object)
         {
             raw.TypeErrors.Add(new("properties", "must be an object of string values"));
             return null;
         }
 
         var map = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var entry in property.Value.EnumerateObject())
+        foreach (var entry in value.EnumerateObject())
         {
             if (!TryName(entry, out var key))
             {

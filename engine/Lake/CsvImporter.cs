@@ -68,6 +68,20 @@ public sealed class CsvImporter(LakeLayout lake, EventValidator validator, TimeP
                 OccurredAt = Field("occurred_at"),
             };
             rowErrors.Clear();
+            if (Field("properties") is { Length: > 0 } json)
+            {
+                // The same reading as the API's: a JSON object of string (or number/boolean) values.
+                try
+                {
+                    using var document = System.Text.Json.JsonDocument.Parse(json);
+                    raw.Properties = EventJson.ReadProperties(document.RootElement, raw);
+                }
+                catch (System.Text.Json.JsonException)
+                {
+                    raw.TypeErrors.Add(new("properties", "must be a JSON object of string values"));
+                }
+            }
+
             if (validator.Validate(raw, EventSource.Import, rowErrors) is { } e)
             {
                 pending.Add(new LogRecord(source, line, new TenantEvent(tenantId, ingestedAt, e)));

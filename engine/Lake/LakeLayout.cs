@@ -33,6 +33,40 @@ public sealed partial class LakeLayout(string root)
             string.Create(CultureInfo.InvariantCulture, $"{source}-{firstPosition:D20}.parquet"));
 
     /// <summary>True when the lake holds at least one events file.</summary>
+    /// <summary>
+    /// How old a temporary file (<c>.{name}.{guid}.tmp</c>, written before the rename into place) must be to count as left
+    /// by a crash: a lander writes one in seconds, and other landers of the group may be writing theirs right now.
+    /// </summary>
+    public static readonly TimeSpan StaleTemporaryAge = TimeSpan.FromMinutes(15);
+
+    /// <summary>Removes temporary files older than <see cref="StaleTemporaryAge"/> that crashed writers left; returns how many.</summary>
+    public int RemoveStaleTemporaryFiles(DateTimeOffset now)
+    {
+        if (!Directory.Exists(EventsRoot))
+        {
+            return 0;
+        }
+
+        var removed = 0;
+        foreach (var file in Directory.EnumerateFiles(EventsRoot, ".*.tmp", SearchOption.AllDirectories))
+        {
+            try
+            {
+                if (now - File.GetLastWriteTimeUtc(file) > StaleTemporaryAge)
+                {
+                    File.Delete(file);
+                    removed++;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Gone already (another lander cleaned it) or not ours: leave it.
+            }
+        }
+
+        return removed;
+    }
+
     public bool HasEvents() =>
         Directory.Exists(EventsRoot) && Directory.EnumerateFiles(EventsRoot, "*.parquet", SearchOption.AllDirectories).Any();
 

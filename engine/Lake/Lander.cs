@@ -15,6 +15,11 @@ public sealed class Lander(IEventLog log, LakeLayout lake, LanderOptions options
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         LanderLog.Started(logger, log.Kind, lake.Root, options.BatchSize, options.FlushIntervalMs);
+        if (lake.RemoveStaleTemporaryFiles(DateTimeOffset.UtcNow) is > 0 and var removed)
+        {
+            LanderLog.StaleTemporaryFiles(logger, removed);
+        }
+
         while (!cancellationToken.IsCancellationRequested)
         {
             var consumer = log.OpenConsumer(options.GroupId);
@@ -132,6 +137,9 @@ internal static partial class LanderLog
 {
     [LoggerMessage(Level = LogLevel.Information, Message = "Lander started on the {Kind} log into {Lake} (batch {BatchSize}, flush every {FlushMs} ms)")]
     public static partial void Started(ILogger logger, string kind, string lake, int batchSize, int flushMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Removed {Files} temporary files that crashed writers left in the lake")]
+    public static partial void StaleTemporaryFiles(ILogger logger, int files);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Landed {Events} events in {Files} files (written in {Ms:F0} ms)")]
     public static partial void Landed(ILogger logger, int events, int files, double ms);

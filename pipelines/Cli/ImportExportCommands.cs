@@ -83,12 +83,12 @@ public static class ImportExportCommands
         });
         return command;
     }
-    /// <summary>Events as CSV with the event fields as columns: what <c>po import</c> reads.</summary>
+    /// <summary>Events as CSV with the event fields as columns and <c>properties</c> as a JSON object: what <c>po import</c> reads.</summary>
     public static async Task WriteCsvAsync(string path, IEnumerable<PricingEvent> events, CancellationToken cancellationToken)
     {
         await using var writer = new StreamWriter(path);
         await using var output = new CsvWriter(writer, CultureInfo.InvariantCulture);
-        foreach (var header in new[] { "event_id", "type", "experiment_id", "variant_id", "user_id", "price", "revenue", "currency", "occurred_at" })
+        foreach (var header in new[] { "event_id", "type", "experiment_id", "variant_id", "user_id", "price", "revenue", "currency", "occurred_at", "properties" })
         {
             output.WriteField(header);
         }
@@ -106,6 +106,8 @@ public static class ImportExportCommands
             output.WriteField(e.Revenue?.ToString(CultureInfo.InvariantCulture) ?? "");
             output.WriteField(e.Currency);
             output.WriteField(e.OccurredAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture));
+            // The event's properties as one JSON object (empty when it has none): po import reads it back.
+            output.WriteField(e.Properties is { Count: > 0 } properties ? System.Text.Json.JsonSerializer.Serialize(properties) : "");
             await output.NextRecordAsync();
         }
     }
