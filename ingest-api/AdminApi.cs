@@ -1,6 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using Microsoft.Extensions.Options;
 using PricingOptimizer.ControlPlane;
 using PricingOptimizer.Tenancy;
 

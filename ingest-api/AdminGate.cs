@@ -32,7 +32,7 @@ public sealed class AdminGate(IOptions<AuthOptions> auth, TimeProvider time)
         }
 
         var now = time.GetUtcNow();
-        var windowStart = new DateTimeOffset(now.UtcTicks - (now.UtcTicks % TenantRateLimits.Window.Ticks), TimeSpan.Zero);
+        var windowStart = TenantRateLimits.WindowStart(now);
         var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
         if (failures.TryGetValue(address, out var seen) && seen.WindowStart == windowStart && seen.Failures >= FailuresPerMinute)
         {

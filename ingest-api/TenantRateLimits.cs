@@ -30,7 +30,7 @@ public sealed class TenantRateLimits(IControlPlaneStore store, IRequestWindows w
         }
 
         var now = time.GetUtcNow();
-        var start = new DateTimeOffset(now.UtcTicks - (now.UtcTicks % Window.Ticks), TimeSpan.Zero);
+        var start = WindowStart(now);
         var count = await windows.IncrementAsync(partition, start, context.RequestAborted);
         var remaining = Math.Max(0, limit - count);
         context.Response.OnStarting(() =>
@@ -50,6 +50,9 @@ public sealed class TenantRateLimits(IControlPlaneStore store, IRequestWindows w
                 detail: "the plan's requests per minute are used up; retry after the number of seconds in Retry-After")
             .ExecuteAsync(context);
     }
+
+    /// <summary>The start of the clock-aligned window holding <paramref name="now"/>.</summary>
+    public static DateTimeOffset WindowStart(DateTimeOffset now) => new(now.UtcTicks - (now.UtcTicks % Window.Ticks), TimeSpan.Zero);
 
     private async ValueTask<(string Partition, int Limit)?> PartitionAsync(HttpContext context)
     {
