@@ -37,8 +37,13 @@ public static class ExperimentsApi
             .WithName("CreateExperiment").WithSummary("Creates a draft experiment.");
 
         experiments.MapGet("/{experimentId}", async (string experimentId, HttpContext context, ExperimentService service, CancellationToken ct) =>
-                Results.Ok(ToResponse(await service.GetAsync(context.TenantId(), experimentId, ct))))
-            .WithName("GetExperiment").WithSummary("One experiment.");
+                {
+                    var experiment = await service.GetAsync(context.TenantId(), experimentId, ct);
+                    // The bound within which the API's own caches see a change; SDKs cache the definition no longer.
+                    context.Response.Headers.CacheControl = $"private, max-age={(int)ExperimentService.CacheTime.TotalSeconds}";
+                    return Results.Ok(ToResponse(experiment));
+                })
+            .WithName("GetExperiment").WithSummary("One experiment; Cache-Control max-age is how long a copy may be trusted.");
 
         experiments.MapPut("/{experimentId}", async (string experimentId, ExperimentRequest? body, HttpContext context, ExperimentService service, CancellationToken ct) =>
                 body is null

@@ -11,8 +11,12 @@ namespace PricingOptimizer.Experiments;
 /// <summary>Experiments: validation, lifecycle, and deterministic assignment from a short-lived cache.</summary>
 public sealed partial class ExperimentService(IControlPlaneStore store, TimeProvider time)
 {
-    /// <summary>How long a process trusts its cached copy of an experiment another process may have changed.</summary>
-    private static readonly TimeSpan CacheTime = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How long a process trusts its cached copy of an experiment another process may have changed: a pause takes
+    /// effect everywhere within this bound. <c>GET /v1/experiments/{id}</c> announces it as <c>max-age</c>, so SDKs
+    /// that cache definitions keep the same bound.
+    /// </summary>
+    public static readonly TimeSpan CacheTime = TimeSpan.FromSeconds(5);
 
     private readonly ConcurrentDictionary<(string Tenant, string Experiment), Cached> cache = new();
 

@@ -196,8 +196,11 @@ public static class DemoCommand
         var tenant = run.Tenant;
         var draws = DemoTraffic.Draws(tenant.Users, seed);
         var purchases = new List<PricingEvent>();
+        var lost = new System.Collections.Concurrent.ConcurrentQueue<string>();
         await using (var sdk = new Client.PricingOptimizerClient(new Client.PricingOptimizerClientOptions { BaseAddress = run.Client.BaseAddress, ApiKey = run.ApiKey }))
         {
+            sdk.Rejected += r => lost.Enqueue($"{r.EventId} rejected: {r.Field} {r.Reason}");
+            sdk.Failed += f => lost.Enqueue($"{f.EventId} not delivered: {f.Reason}");
             for (var u = 0; u < tenant.Users; u++)
             {
                 var userId = DemoTraffic.UserId(u);
@@ -217,6 +220,11 @@ public static class DemoCommand
             }
 
             await sdk.FlushAsync(cancellationToken);
+        }
+
+        if (!lost.IsEmpty)
+        {
+            throw new InvalidOperationException($"{lost.Count} of the shoppers' events did not reach the API, e.g. {lost.First()}");
         }
 
         await PostEventsAsync(run.Client, purchases.Take(50).ToArray(), cancellationToken); // the retry: the same event ids

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using PricingOptimizer.Client;
+using PricingOptimizer.Experiments;
 using Microsoft.Extensions.DependencyInjection;
 using PricingOptimizer.Tests.Fixtures;
 
@@ -110,6 +111,41 @@ public sealed class ClientSdkTests : IDisposable
         await using var fresh = Sdk(apiKey);
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => fresh.AssignAsync("checkout", "u2"));
         Assert.Contains("paused", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_paused_experiment_stops_being_assigned_within_the_servers_cache_bound_even_if_the_client_would_cache_longer()
+    {
+        var (_, apiKey, client) = await TenantAsync();
+        using (var get = await client.GetAsync("/v1/experiments/checkout"))
+        {
+            Assert.Equal(ExperimentService.CacheTime, get.Headers.CacheControl?.MaxAge);
+        }
+
+        var time = new ManualTime(DateTimeOffset.UtcNow);
+        await using var sdk = new PricingOptimizerClient(
+            new PricingOptimizerClientOptions { ApiKey = apiKey, Time = time, ExperimentCacheTime = TimeSpan.FromHours(1) }, api.CreateDefaultClient());
+        Assert.Equal("checkout", (await sdk.AssignAsync("checkout", "u1")).ExperimentId);
+
+        (await client.PostAsync("/v1/experiments/checkout/pause", null)).EnsureSuccessStatusCode();
+        // Within the bound the cached definition may still be used (the server's own caches do the same) ...
+        time.Advance(ExperimentService.CacheTime - TimeSpan.FromMilliseconds(1));
+        await sdk.AssignAsync("checkout", "u2");
+        // ... and not a moment after it.
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => sdk.AssignAsync("checkout", "u3"));
+        Assert.Contains("paused", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unknown_experiment_is_a_final_error_with_the_status()
+    {
+        var (_, apiKey, _) = await TenantAsync();
+        await using var sdk = Sdk(apiKey);
+        var e = await Assert.ThrowsAsync<HttpRequestException>(() => sdk.AssignAsync("nope", "u1"));
+        Assert.Equal(HttpStatusCode.NotFound, e.StatusCode);
+        Assert.Contains("no experiment 'nope'", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, sdk.Retries);
     }
 
     /// <summary>Fails the first <paramref name="failures"/> event posts (503, then a dropped connection, alternately).</summary>
