@@ -32,6 +32,7 @@ public static class ExperimentsApi
                     }
 
                     var created = await service.CreateAsync(context.TenantId(), body, ct);
+                    context.Response.Headers.ETag = created.ETag;
                     return Results.Created($"/v1/experiments/{created.ExperimentId}", ToResponse(created));
                 })
             .WithName("CreateExperiment").WithSummary("Creates a draft experiment.");
@@ -41,20 +42,20 @@ public static class ExperimentsApi
                     var experiment = await service.GetAsync(context.TenantId(), experimentId, ct);
                     // The bound within which the API's own caches see a change; SDKs cache the definition no longer.
                     context.Response.Headers.CacheControl = $"private, max-age={(int)ExperimentService.CacheTime.TotalSeconds}";
-                    return Results.Ok(ToResponse(experiment));
+                    return Versioned(context, experiment);
                 })
             .WithName("GetExperiment").WithSummary("One experiment; Cache-Control max-age is how long a copy may be trusted.");
 
         experiments.MapPut("/{experimentId}", async (string experimentId, ExperimentRequest? body, HttpContext context, ExperimentService service, CancellationToken ct) =>
                 body is null
                     ? throw Problems.MissingBody("the fields to change")
-                    : Results.Ok(ToResponse(await service.ReplaceAsync(context.TenantId(), experimentId, body, ct))))
-            .WithName("UpdateExperiment").WithSummary("Changes the name anytime; variants and currency only in draft.");
+                    : Versioned(context, await service.ReplaceAsync(context.TenantId(), experimentId, body, IfMatch(context), ct)))
+            .WithName("UpdateExperiment").WithSummary("Changes the name anytime; variants and currency only in draft. If-Match: a stale ETag is 412.");
 
         experiments.MapDelete("/{experimentId}", async (string experimentId, HttpContext context, ExperimentService service, CancellationToken ct) =>
                 
                 {
-                    await service.DeleteAsync(context.TenantId(), experimentId, ct);
+                    await service.DeleteAsync(context.TenantId(), experimentId, IfMatch(context), ct);
                     return Results.NoContent();
                 })
             .WithName("DeleteExperiment").WithSummary("Deletes a draft or completed experiment.");
@@ -70,10 +71,20 @@ public static class ExperimentsApi
 
         experiments.MapPost("/{experimentId}/{action:regex(^(start|pause|complete)$)}",
                 async (string experimentId, string action, HttpContext context, ExperimentService service, CancellationToken ct) =>
-                    Results.Ok(ToResponse(await service.MoveAsync(context.TenantId(), experimentId, action, ct))))
-            .WithName("MoveExperiment").WithSummary("start, pause or complete; an illegal move is 409 naming the allowed ones.");
+                    Versioned(context, await service.MoveAsync(context.TenantId(), experimentId, action, IfMatch(context), ct)))
+            .WithName("MoveExperiment").WithSummary("start, pause or complete; an illegal move is 409 naming the allowed ones; a stale If-Match is 412.");
         return app;
     }
+
+    /// <summary>200 with the experiment and its version as the ETag, for the next write's If-Match.</summary>
+    private static IResult Versioned(HttpContext context, Experiment experiment)
+    {
+        context.Response.Headers.ETag = experiment.ETag;
+        return Results.Ok(ToResponse(experiment));
+    }
+
+    private static string? IfMatch(HttpContext context) =>
+        context.Request.Headers.IfMatch is { Count: > 0 } values ? string.Join(',', values.ToArray()) : null;
 
     /// <exception cref="InvalidInputException">A missing or malformed query parameter (400 with the field).</exception>
     private static Pricing.RecommendationRequest RecommendationQuery(IQueryCollection query)

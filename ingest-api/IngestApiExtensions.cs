@@ -37,7 +37,10 @@ public static class IngestApiExtensions
             });
         services.AddSingleton<TenantRateLimits>();
         services.AddHostedService<PricingOptimizer.Usage.ApiCallFlusher>();
-        services.TryAddSingleton<IRequestWindows, InMemoryRequestWindows>();
+        // One budget per tenant across processes when they share a PostgreSQL control plane; else this process's memory.
+        services.TryAddSingleton<IRequestWindows>(sp => sp.GetRequiredService<PricingOptimizer.ControlPlane.IControlPlaneStore>() is PricingOptimizer.ControlPlane.Postgres.PostgresControlPlaneStore postgres
+            ? new PricingOptimizer.ControlPlane.Postgres.PostgresRequestWindows(postgres)
+            : new InMemoryRequestWindows());
         services.AddSingleton<AdminGate>();
         services.AddAuthorizationBuilder()
             .AddPolicy(TenantPolicy, p => p.RequireAuthenticatedUser().RequireClaim(TenantClaims.TenantId));

@@ -40,6 +40,7 @@ internal sealed class Problems(IProblemDetailsService problemDetails, ILogger<Pr
             UnauthorizedException e => (401, "Unauthorized", e.Field),
             NotFoundException e => (404, "Not found", e.Field),
             ConflictException e => (409, "Conflict", e.Field),
+            PreconditionFailedException e => (412, "Precondition failed", e.Field),
             UnavailableException => (503, "Unavailable", null),
             BadHttpRequestException { InnerException: JsonException json } => (400, "Invalid request", JsonField(json)),
             BadHttpRequestException e when ParameterName(e.Message) is { } parameter => (e.StatusCode, "Invalid request", parameter),
@@ -66,6 +67,11 @@ internal sealed class Problems(IProblemDetailsService problemDetails, ILogger<Pr
         if (exception is ConflictException { Allowed: { } allowed })
         {
             problem.Extensions["allowed"] = allowed;
+        }
+
+        if (exception is PreconditionFailedException { CurrentETag: { } current })
+        {
+            problem.Extensions["current_etag"] = current;
         }
 
         return problem;

@@ -13,12 +13,36 @@ namespace PricingOptimizer.IngestApi;
 /// per client address. A 429 carries Retry-After: the whole seconds until the window ends, when a request would
 /// pass again. Every limited answer carries X-RateLimit-Limit and X-RateLimit-Remaining.
 /// </summary>
-public sealed class TenantRateLimits(IControlPlaneStore store, IRequestWindows windows, IOptions<PlanOptions> plans, TimeProvider time)
+public sealed class TenantRateLimits
 {
     public const int AnonymousPerMinute = 120;
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan PlanCacheTime = TimeSpan.FromSeconds(30);
     private readonly ConcurrentDictionary<string, (string Plan, DateTimeOffset Until)> planCache = new();
+    private readonly IControlPlaneStore store;
+    private readonly IRequestWindows windows;
+    private readonly IOptions<PlanOptions> plans;
+    private readonly TimeProvider time;
+
+    public TenantRateLimits(IControlPlaneStore store, IRequestWindows windows, IOptions<PlanOptions> plans, TimeProvider time, ControlPlaneChanges changes)
+    {
+        this.store = store;
+        this.windows = windows;
+        this.plans = plans;
+        this.time = time;
+        // A plan changed through another process (PostgreSQL's NOTIFY) counts here at once, not after the cache time.
+        changes.Changed += change =>
+        {
+            if (change.Kind == ControlPlaneChangeKind.Tenant)
+            {
+                planCache.TryRemove(change.TenantId!, out _);
+            }
+            else if (change.Kind == ControlPlaneChangeKind.Everything)
+            {
+                planCache.Clear();
+            }
+        };
+    }
 
     /// <summary>The middleware: counts the request against its partition, or answers 429.</summary>
     public async Task InvokeAsync(HttpContext context, RequestDelegate next)

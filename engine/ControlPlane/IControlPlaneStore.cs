@@ -38,14 +38,18 @@ public interface IControlPlaneStore
     /// <summary>Inserts; false when the tenant already has an experiment with that id.</summary>
     Task<bool> InsertExperimentAsync(Experiments.Experiment experiment, CancellationToken cancellationToken);
 
-    /// <summary>Replaces the stored experiment; false when there is none.</summary>
-    Task<bool> UpdateExperimentAsync(Experiments.Experiment experiment, CancellationToken cancellationToken);
+    /// <summary>
+    /// Replaces the stored experiment with <paramref name="experiment"/> (whose <c>Version</c> is the new one) only if
+    /// the stored version is still <paramref name="expectedVersion"/>; false when it is not (changed or deleted meanwhile).
+    /// </summary>
+    Task<bool> UpdateExperimentAsync(Experiments.Experiment experiment, long expectedVersion, CancellationToken cancellationToken);
 
     Task<Experiments.Experiment?> GetExperimentAsync(string tenantId, string experimentId, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<Experiments.Experiment>> ListExperimentsAsync(string tenantId, CancellationToken cancellationToken);
 
-    Task<bool> DeleteExperimentAsync(string tenantId, string experimentId, CancellationToken cancellationToken);
+    /// <summary>Deletes the experiment only if its stored version is still <paramref name="expectedVersion"/>.</summary>
+    Task<bool> DeleteExperimentAsync(string tenantId, string experimentId, long expectedVersion, CancellationToken cancellationToken);
 
     /// <summary>Adds API calls to the per-tenant, per-day counters (additive, so several processes can flush).</summary>
     Task AddApiCallsAsync(IReadOnlyCollection<ApiCallCount> counts, CancellationToken cancellationToken);

@@ -172,11 +172,11 @@ public sealed class SqliteControlPlaneStore : IControlPlaneStore
         },
         (c, ct) => c.ExecuteNonQueryAsync(ct), cancellationToken) == 1;
 
-    private const string ExperimentColumns = "tenant_id, experiment_id, name, currency, status, variants, created_at, updated_at";
+    private const string ExperimentColumns = "tenant_id, experiment_id, name, currency, status, variants, created_at, updated_at, version";
 
     private static Experiments.Experiment ReadExperiment(SqliteDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2),
         r.GetString(3), Enum.Parse<Experiments.ExperimentStatus>(r.GetString(4), ignoreCase: true),
-        System.Text.Json.JsonSerializer.Deserialize<List<Experiments.Variant>>(r.GetString(5))!, Time(r, 6), Time(r, 7));
+        System.Text.Json.JsonSerializer.Deserialize<List<Experiments.Variant>>(r.GetString(5))!, Time(r, 6), Time(r, 7)) { Version = r.GetInt64(8) };
 
     private static void BindExperiment(SqliteParameterCollection p, Experiments.Experiment e)
     {
@@ -188,16 +188,24 @@ public sealed class SqliteControlPlaneStore : IControlPlaneStore
         p.AddWithValue("$variants", System.Text.Json.JsonSerializer.Serialize(e.Variants));
         p.AddWithValue("$created", e.CreatedAt.ToUnixTimeMilliseconds());
         p.AddWithValue("$updated", e.UpdatedAt.ToUnixTimeMilliseconds());
+        p.AddWithValue("$version", e.Version);
     }
 
     public async Task<bool> InsertExperimentAsync(Experiments.Experiment experiment, CancellationToken cancellationToken) => await RunAsync(
-        $"INSERT OR IGNORE INTO experiments ({ExperimentColumns}) VALUES ($tenant, $id, $name, $currency, $status, $variants, $created, $updated)",
+        $"INSERT OR IGNORE INTO experiments ({ExperimentColumns}) VALUES ($tenant, $id, $name, $currency, $status, $variants, $created, $updated, $version)",
         p => BindExperiment(p, experiment),
         (c, ct) => c.ExecuteNonQueryAsync(ct), cancellationToken) == 1;
 
-    public async Task<bool> UpdateExperimentAsync(Experiments.Experiment experiment, CancellationToken cancellationToken) => await RunAsync(
-        "UPDATE experiments SET name = $name, currency = $currency, status = $status, variants = $variants, updated_at = $updated WHERE tenant_id = $tenant AND experiment_id = $id AND created_at = $created",
-        p => BindExperiment(p, experiment),
+    public async Task<bool> UpdateExperimentAsync(Experiments.Experiment experiment, long expectedVersion, CancellationToken cancellationToken) => await RunAsync(
+        """
+        UPDATE experiments SET name = $name, currency = $currency, status = $status, variants = $variants, updated_at = $updated, version = $version
+        WHERE tenant_id = $tenant AND experiment_id = $id AND created_at = $created AND version = $expected
+        """,
+        p =>
+        {
+            BindExperiment(p, experiment);
+            p.AddWithValue("$expected", expectedVersion);
+        },
         (c, ct) => c.ExecuteNonQueryAsync(ct), cancellationToken) == 1;
 
     public async Task<Experiments.Experiment?> GetExperimentAsync(string tenantId, string experimentId, CancellationToken cancellationToken) => (await RunAsync(
@@ -214,12 +222,13 @@ public sealed class SqliteControlPlaneStore : IControlPlaneStore
         p => p.AddWithValue("$tenant", tenantId),
         (c, ct) => ReadAllAsync(c, ReadExperiment, ct), cancellationToken);
 
-    public async Task<bool> DeleteExperimentAsync(string tenantId, string experimentId, CancellationToken cancellationToken) => await RunAsync(
-        "DELETE FROM experiments WHERE tenant_id = $tenant AND experiment_id = $id",
+    public async Task<bool> DeleteExperimentAsync(string tenantId, string experimentId, long expectedVersion, CancellationToken cancellationToken) => await RunAsync(
+        "DELETE FROM experiments WHERE tenant_id = $tenant AND experiment_id = $id AND version = $expected",
         p =>
         {
             p.AddWithValue("$tenant", tenantId);
             p.AddWithValue("$id", experimentId);
+            p.AddWithValue("$expected", expectedVersion);
         },
         (c, ct) => c.ExecuteNonQueryAsync(ct), cancellationToken) == 1;
 

@@ -77,6 +77,9 @@ internal static class SqliteMigrations
             DELETE FROM dead_letters WHERE id NOT IN (SELECT max(id) FROM dead_letters GROUP BY tenant_id, event_id, kind);
             CREATE UNIQUE INDEX dead_letters_once ON dead_letters (tenant_id, event_id, kind);
             """),
+        (8, "experiment versions for conditional writes", """
+            ALTER TABLE experiments ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

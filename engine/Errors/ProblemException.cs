@@ -25,6 +25,15 @@ public sealed class ConflictException(string message, string? field = null, IRea
     public IReadOnlyList<string>? Allowed { get; } = allowed;
 }
 
+/// <summary>
+/// The request's <c>If-Match</c> names a version that is no longer current (412): someone changed the resource since
+/// it was read. <see cref="CurrentETag"/> is the version to read again.
+/// </summary>
+public sealed class PreconditionFailedException(string message, string? currentETag) : ProblemException(message, "If-Match")
+{
+    public string? CurrentETag { get; } = currentETag;
+}
+
 /// <summary>A dependency cannot take the request now (503); nothing was kept, and the same request may be sent again after <see cref="RetryAfter"/>.</summary>
 public class UnavailableException(string message, Exception? inner = null) : ProblemException(message, null, inner)
 {

@@ -23,6 +23,12 @@ public sealed record Experiment(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt)
 {
+    /// <summary>Counts the writes: 1 when created, one more with each change. Writes are conditional on it, so no change is lost.</summary>
+    public long Version { get; init; } = 1;
+
+    /// <summary>The HTTP entity tag of this version; a deleted and re-created experiment does not repeat its tags.</summary>
+    public string ETag => $"\"{CreatedAt.ToUnixTimeMilliseconds():x}-{Version}\"";
+
     public Variant ControlVariant => Variants.Single(v => v.Control);
 
     public Variant? FindVariant(string variantId) => Variants.FirstOrDefault(v => v.VariantId == variantId);

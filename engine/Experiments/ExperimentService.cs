@@ -9,8 +9,39 @@ using PricingOptimizer.Tenancy;
 namespace PricingOptimizer.Experiments;
 
 /// <summary>Experiments: validation, lifecycle, and deterministic assignment from a short-lived cache.</summary>
-public sealed partial class ExperimentService(IControlPlaneStore store, TimeProvider time)
+public sealed partial class ExperimentService
 {
+    private readonly IControlPlaneStore store;
+    private readonly TimeProvider time;
+
+    public ExperimentService(IControlPlaneStore store, TimeProvider time, ControlPlaneChanges? changes = null)
+    {
+        this.store = store;
+        this.time = time;
+        if (changes is not null)
+        {
+            changes.Changed += OnChanged;
+        }
+    }
+
+    /// <summary>Another process changed the control plane: drop the cached copies it names.</summary>
+    private void OnChanged(ControlPlaneChange change)
+    {
+        switch (change.Kind)
+        {
+            case ControlPlaneChangeKind.Experiment:
+                Forget(change.TenantId!, change.ExperimentId!);
+                break;
+            case ControlPlaneChangeKind.Tenant:
+                knownTenants.TryRemove(change.TenantId!, out _);
+                break;
+            default:
+                cache.Clear();
+                knownTenants.Clear();
+                break;
+        }
+    }
+
     /// <summary>
     /// How long a process trusts its cached copy of an experiment another process may have changed: a pause takes
     /// effect everywhere within this bound. <c>GET /v1/experiments/{id}</c> announces it as <c>max-age</c>, so SDKs
@@ -58,61 +89,137 @@ public sealed partial class ExperimentService(IControlPlaneStore store, TimeProv
         return experiment;
     }
 
-    public async Task<Experiment> ReplaceAsync(string tenantId, string experimentId, ExperimentRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Changes the name anytime, variants and currency only in draft. <paramref name="ifMatch"/> is the request's
+    /// <c>If-Match</c>: when given, the change is made only to that version (else 412).
+    /// </summary>
+    public Task<Experiment> ReplaceAsync(string tenantId, string experimentId, ExperimentRequest request, string? ifMatch, CancellationToken cancellationToken)
     {
-        var current = await GetAsync(tenantId, experimentId, cancellationToken);
         if (request.ExperimentId is not null && request.ExperimentId != experimentId)
         {
             throw new InvalidInputException("experiment_id cannot change", "experiment_id");
         }
 
-        var variants = request.Variants is null ? current.Variants : CheckVariants(request.Variants);
-        var currency = request.Currency is null ? current.Currency : CheckCurrency(request.Currency);
-        if (current.Status != ExperimentStatus.Draft && (!variants.SequenceEqual(current.Variants) || currency != current.Currency))
+        var variants = request.Variants is null ? null : CheckVariants(request.Variants);
+        var currency = request.Currency is null ? null : CheckCurrency(request.Currency);
+        var name = request.Name is null ? null : CheckName(request.Name);
+        return ChangeAsync(tenantId, experimentId, ifMatch, current =>
         {
-            throw new ConflictException(
-                $"variants and currency can change only in draft; this experiment is {Name(current.Status)}", "variants");
-        }
+            var newVariants = variants ?? current.Variants;
+            var newCurrency = currency ?? current.Currency;
+            if (current.Status != ExperimentStatus.Draft && (!newVariants.SequenceEqual(current.Variants) || newCurrency != current.Currency))
+            {
+                throw new ConflictException(
+                    $"variants and currency can change only in draft; this experiment is {Name(current.Status)}", "variants");
+            }
 
-        var updated = current with { Name = request.Name is null ? current.Name : CheckName(request.Name), Currency = currency, Variants = variants, UpdatedAt = time.GetUtcNow() };
-        await store.UpdateExperimentAsync(updated, cancellationToken);
-        Forget(tenantId, experimentId);
-        return updated;
+            return current with { Name = name ?? current.Name, Currency = newCurrency, Variants = newVariants };
+        }, cancellationToken);
     }
 
-    public async Task DeleteAsync(string tenantId, string experimentId, CancellationToken cancellationToken)
+    /// <summary>Deletes a draft or completed experiment; with <paramref name="ifMatch"/> only that version (else 412).</summary>
+    public async Task DeleteAsync(string tenantId, string experimentId, string? ifMatch, CancellationToken cancellationToken)
     {
-        var current = await GetAsync(tenantId, experimentId, cancellationToken);
-        if (current.Status is ExperimentStatus.Active or ExperimentStatus.Paused)
+        for (var attempt = 1; ; attempt++)
         {
-            throw new ConflictException($"an {Name(current.Status)} experiment cannot be deleted; complete it first", allowed: ["complete"]);
-        }
+            var current = await GetAsync(tenantId, experimentId, cancellationToken);
+            CheckPrecondition(current, ifMatch);
+            if (current.Status is ExperimentStatus.Active or ExperimentStatus.Paused)
+            {
+                throw new ConflictException($"an {Name(current.Status)} experiment cannot be deleted; complete it first", allowed: ["complete"]);
+            }
 
-        await store.DeleteExperimentAsync(tenantId, experimentId, cancellationToken);
-        Forget(tenantId, experimentId);
+            if (await store.DeleteExperimentAsync(tenantId, experimentId, current.Version, cancellationToken))
+            {
+                Forget(tenantId, experimentId);
+                return;
+            }
+
+            LostRace(ifMatch, attempt, experimentId);
+        }
     }
 
-    /// <summary>Moves the experiment by <paramref name="action"/> (start, pause, complete); an illegal move names the allowed ones.</summary>
-    public async Task<Experiment> MoveAsync(string tenantId, string experimentId, string action, CancellationToken cancellationToken)
+    /// <summary>
+    /// Moves the experiment by <paramref name="action"/> (start, pause, complete); an illegal move names the allowed
+    /// ones. With <paramref name="ifMatch"/> only that version is moved (else 412).
+    /// </summary>
+    public Task<Experiment> MoveAsync(string tenantId, string experimentId, string action, string? ifMatch, CancellationToken cancellationToken)
     {
-        var current = await GetAsync(tenantId, experimentId, cancellationToken);
         if (!Moves.TryGetValue(action, out var move))
         {
             throw new NotFoundException($"no action '{action}'; actions: {string.Join(", ", Moves.Keys)}");
         }
 
-        if (!move.From.Contains(current.Status))
+        return ChangeAsync(tenantId, experimentId, ifMatch, current =>
         {
-            var allowed = Moves.Where(m => m.Value.From.Contains(current.Status)).Select(m => m.Key).ToList();
-            throw new ConflictException(
-                $"cannot {action} a {Name(current.Status)} experiment; allowed: {(allowed.Count == 0 ? "none (it is final)" : string.Join(", ", allowed))}",
-                "status", allowed);
+            if (!move.From.Contains(current.Status))
+            {
+                var allowed = Moves.Where(m => m.Value.From.Contains(current.Status)).Select(m => m.Key).ToList();
+                throw new ConflictException(
+                    $"cannot {action} a {Name(current.Status)} experiment; allowed: {(allowed.Count == 0 ? "none (it is final)" : string.Join(", ", allowed))}",
+                    "status", allowed);
+            }
+
+            return current with { Status = move.To };
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Read, check, conditional write: <paramref name="change"/> is judged against the stored version and written only
+    /// if that version is still the stored one. Without If-Match a lost race is decided again on the new state (so
+    /// a concurrent pause and complete end as one 200 and one 409, never two 200s of which one is lost); with
+    /// If-Match it is 412.
+    /// </summary>
+    private async Task<Experiment> ChangeAsync(string tenantId, string experimentId, string? ifMatch, Func<Experiment, Experiment> change,
+        CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var current = await GetAsync(tenantId, experimentId, cancellationToken);
+            CheckPrecondition(current, ifMatch);
+            var updated = change(current) with { UpdatedAt = time.GetUtcNow(), Version = current.Version + 1 };
+            if (await store.UpdateExperimentAsync(updated, current.Version, cancellationToken))
+            {
+                Forget(tenantId, experimentId);
+                return updated;
+            }
+
+            LostRace(ifMatch, attempt, experimentId);
+        }
+    }
+
+    private const int MaxWriteAttempts = 50;
+
+    /// <exception cref="PreconditionFailedException">The request's If-Match names another version.</exception>
+    private static void CheckPrecondition(Experiment current, string? ifMatch)
+    {
+        if (ifMatch is null || ifMatch.Trim() == "*")
+        {
+            return;
         }
 
-        var updated = current with { Status = move.To, UpdatedAt = time.GetUtcNow() };
-        await store.UpdateExperimentAsync(updated, cancellationToken);
-        Forget(tenantId, experimentId);
-        return updated;
+        var tags = ifMatch.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(t => t.StartsWith("W/", StringComparison.Ordinal) ? t[2..] : t);
+        if (!tags.Contains(current.ETag, StringComparer.Ordinal))
+        {
+            throw new PreconditionFailedException(
+                $"If-Match {ifMatch} is not the current version {current.ETag}: the experiment changed since it was read; GET it again", current.ETag);
+        }
+    }
+
+    /// <exception cref="PreconditionFailedException">The version the request named changed between the read and the write.</exception>
+    /// <exception cref="UnavailableException">Writers kept winning for <see cref="MaxWriteAttempts"/> tries.</exception>
+    private static void LostRace(string? ifMatch, int attempt, string experimentId)
+    {
+        if (ifMatch is not null && ifMatch.Trim() != "*")
+        {
+            throw new PreconditionFailedException($"experiment '{experimentId}' changed while this request was applied; GET it again", null);
+        }
+
+        if (attempt >= MaxWriteAttempts)
+        {
+            throw new UnavailableException($"experiment '{experimentId}' is being changed by many requests at once; retry") { RetryAfter = TimeSpan.FromSeconds(1) };
+        }
     }
 
     /// <summary>The user's variant of an active experiment.</summary>

@@ -66,6 +66,9 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton(sp => new Lander(sp.GetRequiredService<IEventLog>(), sp.GetRequiredService<LakeLayout>(),
             sp.GetRequiredService<IOptions<LanderOptions>>().Value, sp.GetRequiredService<ILogger<Lander>>()));
         services.AddSingleton<IControlPlaneStore>(sp => CreateControlPlane(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        services.AddSingleton<ControlPlaneChanges>();
+        services.AddSingleton<ControlPlane.Postgres.PostgresChangeListener>();
+        services.AddHostedService(sp => sp.GetRequiredService<ControlPlane.Postgres.PostgresChangeListener>());
         services.AddSingleton<TenantService>();
         services.AddOptions<KeyManagerOptions>().BindConfiguration(KeyManagerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<KeyManager>();
@@ -77,16 +80,13 @@ public static class EngineServiceCollectionExtensions
         return services;
     }
 
-    private static SqliteControlPlaneStore CreateControlPlane(StorageOptions storage)
+    /// <summary>PostgreSQL when <c>Storage:ControlPlane</c> names a server (<c>Host=…</c> or <c>postgres://…</c>), else the SQLite file.</summary>
+    private static IControlPlaneStore CreateControlPlane(StorageOptions storage)
     {
         var connectionString = storage.ControlPlaneConnectionString;
-        if (connectionString.Contains("Host=", StringComparison.OrdinalIgnoreCase) || connectionString.StartsWith("postgres", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new InvalidOperationException(
-                "Storage:ControlPlane names a PostgreSQL server, but this build has only the SQLite control plane; leave the setting unset or point it at an SQLite file (Data Source=...).");
-        }
-
-        return new SqliteControlPlaneStore(connectionString);
+        return ConnectionStrings.IsPostgres(connectionString)
+            ? new ControlPlane.Postgres.PostgresControlPlaneStore(connectionString)
+            : new SqliteControlPlaneStore(connectionString);
     }
 
     private static SqliteEventLog CreateEmbeddedLog(StorageOptions storage, TimeProvider time) =>

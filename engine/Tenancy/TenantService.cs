@@ -8,7 +8,8 @@ using PricingOptimizer.ControlPlane;
 namespace PricingOptimizer.Tenancy;
 
 /// <summary>Tenants, their plans and their API keys; and the exchange of a key for a token.</summary>
-public sealed class TenantService(IControlPlaneStore store, IOptions<PlanOptions> plans, TokenIssuer tokens, TimeProvider time)
+public sealed class TenantService(IControlPlaneStore store, IOptions<PlanOptions> plans, TokenIssuer tokens, TimeProvider time,
+    ControlPlaneChanges? changes = null)
 {
     private const string KeyMarker = "po_";
     private const int PrefixLength = 12;
@@ -37,6 +38,7 @@ public sealed class TenantService(IControlPlaneStore store, IOptions<PlanOptions
             throw new NotFoundException($"no tenant '{tenantId}'");
         }
 
+        changes?.Publish(new ControlPlaneChange(ControlPlaneChangeKind.Tenant, tenantId)); // this process's caches; others hear it from the store
         return (await store.GetTenantAsync(tenantId, cancellationToken))!;
     }
 

@@ -1,0 +1,44 @@
+namespace PricingOptimizer.ControlPlane;
+
+/// <summary>Which store a <c>Storage:ControlPlane</c> string names, and the PostgreSQL URL form (<c>postgres://user:pass@host:port/db</c>) as Npgsql's.</summary>
+public static class ConnectionStrings
+{
+    /// <summary>A PostgreSQL URL, or a key=value string with <c>Host=</c>.</summary>
+    public static bool IsPostgres(string connectionString) =>
+        connectionString.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || connectionString.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
+        || connectionString.Split(';').Any(part => part.Trim().StartsWith("Host=", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The Npgsql form of <paramref name="connectionString"/>.</summary>
+    /// <exception cref="ArgumentException">A URL that does not parse.</exception>
+    public static string ToNpgsql(string connectionString)
+    {
+        if (!connectionString.Contains("://", StringComparison.Ordinal))
+        {
+            return connectionString;
+        }
+
+        if (!Uri.TryCreate(connectionString, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
+        {
+            throw new ArgumentException("Storage:ControlPlane is not a PostgreSQL URL (postgres://user:password@host:port/database)");
+        }
+
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder { Host = uri.Host, Port = uri.IsDefaultPort || uri.Port < 0 ? 5432 : uri.Port };
+        var database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
+        if (database.Length > 0)
+        {
+            builder.Database = database;
+        }
+
+        if (uri.UserInfo.Length > 0)
+        {
+            var parts = uri.UserInfo.Split(':', 2);
+            builder.Username = Uri.UnescapeDataString(parts[0]);
+            if (parts.Length == 2)
+            {
+                builder.Password = Uri.UnescapeDataString(parts[1]);
+            }
+        }
+
+        return builder.ConnectionString;
+    }
+}
