@@ -23,7 +23,7 @@ public sealed class StorageOptions
     public string? ControlPlane { get; set; }
 
     public string ControlPlaneConnectionString =>
-        ControlPlane ?? "Data Source=" + Path.GetFullPath(Path.Combine(DataDirectory, "controlplane.db"));
+        string.IsNullOrWhiteSpace(ControlPlane) ? "Data Source=" + Path.GetFullPath(Path.Combine(DataDirectory, "controlplane.db")) : ControlPlane;
 
     /// <summary>Where demand models are saved, per tenant and experiment; defaults to <c>{DataDirectory}/models</c>.</summary>
     public string? ModelsDirectory { get; set; }

@@ -12,7 +12,7 @@ namespace PricingOptimizer.Tests.Billing;
 /// The dispatcher against local HTTP servers on loopback standing in for Paid.ai and Stripe (Stripe.net pointed at
 /// them through Billing:Stripe:ApiBase): request shapes, auth headers, idempotency keys, retries, dead letters, modes.
 /// </summary>
-public sealed class BillingDispatchTests : IAsyncLifetime
+public abstract class BillingDispatchTests(ControlPlaneKind store) : IAsyncLifetime
 {
     private const string Admin = "billing-admin";
     private static readonly string MasterKey = Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
@@ -22,7 +22,7 @@ public sealed class BillingDispatchTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         stub = await StubProvider.StartAsync();
-        api = new IngestApiFactory(new Dictionary<string, string?>
+        api = new IngestApiFactory(ControlPlaneStores.With(store, new Dictionary<string, string?>
         {
             ["Auth:AdminKey"] = Admin,
             ["KeyManager:MasterKey"] = MasterKey,
@@ -33,7 +33,7 @@ public sealed class BillingDispatchTests : IAsyncLifetime
             ["Billing:BaseDelayMs"] = "20",
             ["Billing:MaxAttempts"] = "4",
             ["Billing:RequestTimeoutSeconds"] = "1",
-        });
+        }));
     }
 
     public async Task DisposeAsync()
@@ -272,3 +272,7 @@ public sealed class BillingDispatchTests : IAsyncLifetime
         }
     }
 }
+
+public sealed class BillingDispatchTestsOnSqlite() : BillingDispatchTests(ControlPlaneKind.Sqlite);
+
+public sealed class BillingDispatchTestsOnPostgres() : BillingDispatchTests(ControlPlaneKind.Postgres);

@@ -7,10 +7,10 @@ using PricingOptimizer.Tests.Fixtures;
 
 namespace PricingOptimizer.Tests.Experiments;
 
-public sealed class ExperimentsApiTests : IDisposable
+public abstract class ExperimentsApiTests(ControlPlaneKind store) : IDisposable
 {
     private const string AdminKey = "experiments-admin";
-    private readonly IngestApiFactory api = new(new Dictionary<string, string?> { ["Auth:AdminKey"] = AdminKey });
+    private readonly IngestApiFactory api = new(ControlPlaneStores.With(store, new Dictionary<string, string?> { ["Auth:AdminKey"] = AdminKey }));
 
     private static object Checkout(string id = "checkout") => new
     {
@@ -148,3 +148,7 @@ public sealed class ExperimentsApiTests : IDisposable
 
     public void Dispose() => api.Dispose();
 }
+
+public sealed class ExperimentsApiTestsOnSqlite() : ExperimentsApiTests(ControlPlaneKind.Sqlite);
+
+public sealed class ExperimentsApiTestsOnPostgres() : ExperimentsApiTests(ControlPlaneKind.Postgres);

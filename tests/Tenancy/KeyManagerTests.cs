@@ -10,7 +10,7 @@ using PricingOptimizer.Tests.Fixtures;
 
 namespace PricingOptimizer.Tests.Tenancy;
 
-public sealed class KeyManagerTests : IDisposable
+public abstract class KeyManagerTests(ControlPlaneKind store) : IDisposable
 {
     private const string AdminKey = "key-manager-admin";
     private const string Secret = "sk_live_51SuperSecretStripeKeyValue0123456789abcdef";
@@ -19,10 +19,13 @@ public sealed class KeyManagerTests : IDisposable
     private readonly TempDirectory data = new();
     private readonly List<string> seen = [];
 
+    private readonly string? controlPlane = ControlPlaneStores.ConnectionString(store);
+
     private IngestApiFactory Api(IDictionary<string, string?> keyManager) => new(new Dictionary<string, string?>(keyManager)
     {
         ["Auth:AdminKey"] = AdminKey,
         ["Logging:LogLevel:Default"] = "Trace",
+        ["Storage:ControlPlane"] = controlPlane,
     }, data.Path);
 
     private static Dictionary<string, string?> Version1 => new() { ["KeyManager:MasterKey"] = MasterV1 };
@@ -127,3 +130,7 @@ public sealed class KeyManagerTests : IDisposable
 
     public void Dispose() => data.Dispose();
 }
+
+public sealed class KeyManagerTestsOnSqlite() : KeyManagerTests(ControlPlaneKind.Sqlite);
+
+public sealed class KeyManagerTestsOnPostgres() : KeyManagerTests(ControlPlaneKind.Postgres);

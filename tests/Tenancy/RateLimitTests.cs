@@ -3,10 +3,10 @@ using PricingOptimizer.Tests.Fixtures;
 
 namespace PricingOptimizer.Tests.Tenancy;
 
-public sealed class RateLimitTests : IDisposable
+public abstract class RateLimitTests(ControlPlaneKind store) : IDisposable
 {
     private const string AdminKey = "rate-limit-admin-key";
-    private readonly IngestApiFactory api = new(new Dictionary<string, string?> { ["Auth:AdminKey"] = AdminKey });
+    private readonly IngestApiFactory api = new(ControlPlaneStores.With(store, new Dictionary<string, string?> { ["Auth:AdminKey"] = AdminKey }));
 
     private async Task<HttpClient> TenantClientAsync(string plan) => (await api.CreateTenantAsync(AdminKey, plan + " co", plan)).Client;
 
@@ -52,3 +52,7 @@ public sealed class RateLimitTests : IDisposable
 
     public void Dispose() => api.Dispose();
 }
+
+public sealed class RateLimitTestsOnSqlite() : RateLimitTests(ControlPlaneKind.Sqlite);
+
+public sealed class RateLimitTestsOnPostgres() : RateLimitTests(ControlPlaneKind.Postgres);

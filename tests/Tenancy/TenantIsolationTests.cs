@@ -9,14 +9,14 @@ using PricingOptimizer.Tests.Fixtures;
 namespace PricingOptimizer.Tests.Tenancy;
 
 /// <summary>Tenant A's token can neither see nor touch anything of tenant B: B's things answer 404, as if absent.</summary>
-public sealed class TenantIsolationTests : IAsyncLifetime, IDisposable
+public abstract class TenantIsolationTests(ControlPlaneKind store) : IAsyncLifetime, IDisposable
 {
     private const string AdminKey = "isolation-admin";
-    private readonly IngestApiFactory api = new(new Dictionary<string, string?>
+    private readonly IngestApiFactory api = new(ControlPlaneStores.With(store, new Dictionary<string, string?>
     {
         ["Auth:AdminKey"] = AdminKey,
         ["KeyManager:MasterKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-    });
+    }));
 
     private HttpClient a = null!;
     private HttpClient b = null!;
@@ -120,3 +120,7 @@ public sealed class TenantIsolationTests : IAsyncLifetime, IDisposable
         api.Dispose();
     }
 }
+
+public sealed class TenantIsolationTestsOnSqlite() : TenantIsolationTests(ControlPlaneKind.Sqlite);
+
+public sealed class TenantIsolationTestsOnPostgres() : TenantIsolationTests(ControlPlaneKind.Postgres);

@@ -7,10 +7,10 @@ using PricingOptimizer.Tests.Fixtures;
 namespace PricingOptimizer.Tests.Tenancy;
 
 /// <summary>Admin creates tenants; tenants exchange keys for tokens, rotate and revoke keys.</summary>
-public sealed class TenantsAndKeysTests : IDisposable
+public abstract class TenantsAndKeysTests(ControlPlaneKind store) : IDisposable
 {
     private const string AdminKey = "test-admin-key-0123456789";
-    private readonly IngestApiFactory api = new(new Dictionary<string, string?> { ["Auth:AdminKey"] = AdminKey });
+    private readonly IngestApiFactory api = new(ControlPlaneStores.With(store, new Dictionary<string, string?> { ["Auth:AdminKey"] = AdminKey }));
 
     private HttpClient Admin()
     {
@@ -134,3 +134,7 @@ public sealed class TenantsAndKeysTests : IDisposable
 
     public void Dispose() => api.Dispose();
 }
+
+public sealed class TenantsAndKeysTestsOnSqlite() : TenantsAndKeysTests(ControlPlaneKind.Sqlite);
+
+public sealed class TenantsAndKeysTestsOnPostgres() : TenantsAndKeysTests(ControlPlaneKind.Postgres);

@@ -4,14 +4,14 @@ using PricingOptimizer.Tests.Fixtures;
 
 namespace PricingOptimizer.Tests.Usage;
 
-public sealed class UsageAndBillingTests : IDisposable
+public abstract class UsageAndBillingTests(ControlPlaneKind store) : IDisposable
 {
     private const string AdminKey = "usage-admin";
-    private readonly IngestApiFactory api = new(new Dictionary<string, string?>
+    private readonly IngestApiFactory api = new(ControlPlaneStores.With(store, new Dictionary<string, string?>
     {
         ["Auth:AdminKey"] = AdminKey,
         ["Plans:free:IncludedEventsPerMonth"] = "100",
-    });
+    }));
 
     private static async Task<JsonElement> ReadAsync(HttpResponseMessage response, HttpStatusCode expected = HttpStatusCode.OK)
     {
@@ -109,3 +109,7 @@ public sealed class UsageAndBillingTests : IDisposable
 
     public void Dispose() => api.Dispose();
 }
+
+public sealed class UsageAndBillingTestsOnSqlite() : UsageAndBillingTests(ControlPlaneKind.Sqlite);
+
+public sealed class UsageAndBillingTestsOnPostgres() : UsageAndBillingTests(ControlPlaneKind.Postgres);
