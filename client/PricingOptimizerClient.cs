@@ -383,7 +383,18 @@ public sealed class PricingOptimizerClient : IAsyncDisposable
                             flush = flushing.Task;
                         }
 
-                        if (batch.Count >= options.BatchSize || flush.IsCompleted)
+                        if (flush.IsCompleted)
+                        {
+                            // Everything queued before the flush is in the queue now: take it along.
+                            while (batch.Count < options.BatchSize && queue.Reader.TryRead(out var e))
+                            {
+                                batch.Add(e);
+                            }
+
+                            break;
+                        }
+
+                        if (batch.Count >= options.BatchSize)
                         {
                             break;
                         }

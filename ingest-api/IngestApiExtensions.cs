@@ -36,6 +36,7 @@ public static class IngestApiExtensions
                 o.Events = TenantTokenEvents.Create();
             });
         services.AddSingleton<TenantRateLimits>();
+        services.AddReadinessChecks();
         services.AddHostedService<PricingOptimizer.Usage.ApiCallFlusher>();
         // One budget per tenant across processes when they share a PostgreSQL control plane; else this process's memory.
         services.TryAddSingleton<IRequestWindows>(sp => sp.GetRequiredService<PricingOptimizer.ControlPlane.IControlPlaneStore>() is PricingOptimizer.ControlPlane.Postgres.PostgresControlPlaneStore postgres

@@ -6,6 +6,9 @@ namespace PricingOptimizer.ControlPlane;
 /// </summary>
 public interface IControlPlaneStore
 {
+    /// <summary>One round trip to the store: false (or an exception) when it cannot answer now.</summary>
+    Task<bool> IsReachableAsync(CancellationToken cancellationToken);
+
     Task CreateTenantAsync(Tenant tenant, CancellationToken cancellationToken);
 
     Task<Tenant?> GetTenantAsync(string tenantId, CancellationToken cancellationToken);

@@ -68,6 +68,9 @@ public sealed class SqliteControlPlaneStore : IControlPlaneStore
     private static ApiKeyInfo ReadKey(SqliteDataReader r) =>
         new(r.GetString(0), r.GetString(1), Time(r, 2), r.IsDBNull(3) ? null : Time(r, 3));
 
+    public async Task<bool> IsReachableAsync(CancellationToken cancellationToken) =>
+        await RunAsync("SELECT count(*) FROM schema_migrations", _ => { }, async (c, ct) => await c.ExecuteScalarAsync(ct), cancellationToken) is long;
+
     public Task CreateTenantAsync(Tenant tenant, CancellationToken cancellationToken) => RunAsync(
         "INSERT INTO tenants (tenant_id, name, plan, created_at) VALUES ($id, $name, $plan, $at)",
         p =>

@@ -105,6 +105,7 @@ public sealed class PostgresServer : IDisposable
             throw new InvalidOperationException("PostgreSQL tests need Debian's postgresql package: apt-get install -y postgresql (.ci/run installs it)");
         }
 
+        Run("/usr/bin/apt-get", "update -q", environment: ("DEBIAN_FRONTEND", "noninteractive"));
         Run("/usr/bin/apt-get", "install -y -q postgresql", environment: ("DEBIAN_FRONTEND", "noninteractive"));
         return FindBin() ?? throw new InvalidOperationException("apt-get installed postgresql but no initdb is under /usr/lib/postgresql");
     }

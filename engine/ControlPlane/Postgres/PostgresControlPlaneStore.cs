@@ -81,6 +81,12 @@ public sealed class PostgresControlPlaneStore : IControlPlaneStore, IAsyncDispos
 
     private static ApiKeyInfo ReadKey(NpgsqlDataReader r) => new(r.GetString(0), r.GetString(1), Time(r, 2), r.IsDBNull(3) ? null : Time(r, 3));
 
+    public async Task<bool> IsReachableAsync(CancellationToken cancellationToken)
+    {
+        await using var command = source.CreateCommand("SELECT 1");
+        return await command.ExecuteScalarAsync(cancellationToken) is 1;
+    }
+
     public Task CreateTenantAsync(Tenant tenant, CancellationToken cancellationToken) => ExecuteAsync(
         "INSERT INTO tenants (tenant_id, name, plan, created_at) VALUES (@id, @name, @plan, @at)",
         p =>
