@@ -10,6 +10,7 @@ using PricingOptimizer.EventLog.Kafka;
 using PricingOptimizer.Events;
 using PricingOptimizer.Pipelines.Cli;
 using PricingOptimizer.Tenancy;
+using PricingOptimizer.Testing;
 
 namespace PricingOptimizer.Pipelines.Bench;
 

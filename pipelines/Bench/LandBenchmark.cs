@@ -7,6 +7,7 @@ using PricingOptimizer.EventLog.Kafka;
 using PricingOptimizer.Events;
 using PricingOptimizer.Lake;
 using PricingOptimizer.Pipelines.Cli;
+using PricingOptimizer.Testing;
 
 namespace PricingOptimizer.Pipelines.Bench;
 

@@ -1,4 +1,5 @@
 using PricingOptimizer.EventLog.Kafka;
+using PricingOptimizer.Testing;
 
 namespace PricingOptimizer.Tests.Fixtures;
 

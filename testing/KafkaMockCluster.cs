@@ -1,7 +1,9 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace PricingOptimizer.EventLog.Kafka;
+using PricingOptimizer.EventLog.Kafka;
+
+namespace PricingOptimizer.Testing;
 
 /// <summary>
 /// librdkafka's in-process mock Kafka cluster: real brokers speaking the Kafka protocol on loopback, for tests and
