@@ -399,8 +399,9 @@ public sealed class PricingOptimizerClient : IAsyncDisposable
                             break;
                         }
 
+                        // Either wakes the loop; a flush is then seen above, after one more drain.
                         var more = queue.Reader.WaitToReadAsync(window.Token).AsTask();
-                        if (await Task.WhenAny(more, flush) == flush || !await more)
+                        if (await Task.WhenAny(more, flush) == more && !await more)
                         {
                             break;
                         }
