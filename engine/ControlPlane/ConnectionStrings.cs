@@ -42,3 +42,15 @@ public static class ConnectionStrings
         return builder.ConnectionString;
     }
 }
+
+/// <summary>How both stores write an experiment's status and variants into their text columns, and read them back.</summary>
+internal static class ExperimentColumnsText
+{
+    public static string Status(Experiments.ExperimentStatus status) => status.ToString().ToLowerInvariant();
+
+    public static Experiments.ExperimentStatus Status(string text) => Enum.Parse<Experiments.ExperimentStatus>(text, ignoreCase: true);
+
+    public static string Variants(IReadOnlyList<Experiments.Variant> variants) => System.Text.Json.JsonSerializer.Serialize(variants);
+
+    public static List<Experiments.Variant> Variants(string json) => System.Text.Json.JsonSerializer.Deserialize<List<Experiments.Variant>>(json)!;
+}

@@ -178,8 +178,8 @@ public sealed class SqliteControlPlaneStore : IControlPlaneStore
     private const string ExperimentColumns = "tenant_id, experiment_id, name, currency, status, variants, created_at, updated_at, version";
 
     private static Experiments.Experiment ReadExperiment(SqliteDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2),
-        r.GetString(3), Enum.Parse<Experiments.ExperimentStatus>(r.GetString(4), ignoreCase: true),
-        System.Text.Json.JsonSerializer.Deserialize<List<Experiments.Variant>>(r.GetString(5))!, Time(r, 6), Time(r, 7)) { Version = r.GetInt64(8) };
+        r.GetString(3), ExperimentColumnsText.Status(r.GetString(4)),
+        ExperimentColumnsText.Variants(r.GetString(5)), Time(r, 6), Time(r, 7)) { Version = r.GetInt64(8) };
 
     private static void BindExperiment(SqliteParameterCollection p, Experiments.Experiment e)
     {
@@ -187,8 +187,8 @@ public sealed class SqliteControlPlaneStore : IControlPlaneStore
         p.AddWithValue("$id", e.ExperimentId);
         p.AddWithValue("$name", e.Name);
         p.AddWithValue("$currency", e.Currency);
-        p.AddWithValue("$status", e.Status.ToString().ToLowerInvariant());
-        p.AddWithValue("$variants", System.Text.Json.JsonSerializer.Serialize(e.Variants));
+        p.AddWithValue("$status", ExperimentColumnsText.Status(e.Status));
+        p.AddWithValue("$variants", ExperimentColumnsText.Variants(e.Variants));
         p.AddWithValue("$created", e.CreatedAt.ToUnixTimeMilliseconds());
         p.AddWithValue("$updated", e.UpdatedAt.ToUnixTimeMilliseconds());
         p.AddWithValue("$version", e.Version);

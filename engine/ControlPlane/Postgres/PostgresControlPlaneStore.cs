@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
 using PricingOptimizer.Billing;
@@ -192,7 +191,7 @@ public sealed class PostgresControlPlaneStore : IControlPlaneStore, IAsyncDispos
     private const string ExperimentColumns = "tenant_id, experiment_id, name, currency, status, variants, created_at, updated_at, version";
 
     private static Experiment ReadExperiment(NpgsqlDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3),
-        Enum.Parse<ExperimentStatus>(r.GetString(4), ignoreCase: true), JsonSerializer.Deserialize<List<Variant>>(r.GetString(5))!, Time(r, 6), Time(r, 7))
+        ExperimentColumnsText.Status(r.GetString(4)), ExperimentColumnsText.Variants(r.GetString(5)), Time(r, 6), Time(r, 7))
     {
         Version = r.GetInt64(8),
     };
@@ -203,8 +202,8 @@ public sealed class PostgresControlPlaneStore : IControlPlaneStore, IAsyncDispos
         p.AddWithValue("id", e.ExperimentId);
         p.AddWithValue("name", e.Name);
         p.AddWithValue("currency", e.Currency);
-        p.AddWithValue("status", e.Status.ToString().ToLowerInvariant());
-        p.AddWithValue("variants", JsonSerializer.Serialize(e.Variants));
+        p.AddWithValue("status", ExperimentColumnsText.Status(e.Status));
+        p.AddWithValue("variants", ExperimentColumnsText.Variants(e.Variants));
         p.AddWithValue("created", Ms(e.CreatedAt));
         p.AddWithValue("updated", Ms(e.UpdatedAt));
         p.AddWithValue("version", e.Version);

@@ -14,8 +14,10 @@ public sealed class PostgresRequestWindows(PostgresControlPlaneStore store) : IR
     public async ValueTask<long> IncrementAsync(string partition, DateTimeOffset windowStart, CancellationToken cancellationToken)
     {
         var start = windowStart.ToUnixTimeMilliseconds();
-        if (Interlocked.Exchange(ref newest, Math.Max(start, Interlocked.Read(ref newest))) < start)
+        var seen = Interlocked.Read(ref newest);
+        if (seen < start && Interlocked.CompareExchange(ref newest, start, seen) == seen)
         {
+            // The first request of a new window in this process: windows before the previous one are no longer asked for.
             await using var clean = store.DataSource.CreateCommand("DELETE FROM request_windows WHERE window_start < @before");
             clean.Parameters.AddWithValue("before", start - (long)TimeSpan.FromMinutes(2).TotalMilliseconds);
             await clean.ExecuteNonQueryAsync(cancellationToken);
