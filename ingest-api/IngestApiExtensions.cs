@@ -52,6 +52,7 @@ public static class IngestApiExtensions
         if (!kafka.Enabled && lander.HostInApi)
         {
             services.AddHostedService<LanderService>();
+            services.AddHostedService<PricingOptimizer.Hosting.CompactorService>();
         }
 
         var billing = builder.Configuration.GetSection(Billing.BillingOptions.Section).Get<Billing.BillingOptions>() ?? new Billing.BillingOptions();

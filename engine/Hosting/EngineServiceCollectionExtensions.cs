@@ -20,6 +20,7 @@ public static class EngineServiceCollectionExtensions
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<KafkaOptions>().BindConfiguration(KafkaOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<LanderOptions>().BindConfiguration(LanderOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<CompactionOptions>().BindConfiguration(CompactionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         // Plans:{name}:{setting} changes one setting of a default plan, or adds a plan.
         services.AddOptions<PlanOptions>().Configure<IConfiguration>((o, configuration) => configuration.GetSection(PlanOptions.Section).Bind(o.Plans))
@@ -39,6 +40,12 @@ public static class EngineServiceCollectionExtensions
         {
             var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
             return new LakeQueries(sp.GetRequiredService<LakeLayout>(), storage.QueryMemoryLimitMb, storage.QuerySpillDirectory);
+        });
+        services.AddSingleton(sp =>
+        {
+            var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            return new LakeCompactor(sp.GetRequiredService<LakeLayout>(), sp.GetRequiredService<IOptions<CompactionOptions>>().Value,
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LakeCompactor>>(), storage.QueryMemoryLimitMb, storage.QuerySpillDirectory);
         });
         services.AddSingleton<CsvImporter>();
         services.AddSingleton<Statistics.ReadoutService>();
@@ -97,4 +104,39 @@ public static class EngineServiceCollectionExtensions
 public sealed class LanderService(Lander lander) : Microsoft.Extensions.Hosting.BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => lander.RunAsync(stoppingToken);
+}
+
+/// <summary>
+/// Compacts the lake every <see cref="CompactionOptions.IntervalSeconds"/> (in <c>po land</c>, and inside the API in
+/// embedded mode) unless <c>Compaction:Background</c> is false. A failed pass is logged and the next one tries again.
+/// </summary>
+public sealed class CompactorService(LakeCompactor compactor, IOptions<CompactionOptions> options, TimeProvider time, ILogger<CompactorService> logger)
+    : Microsoft.Extensions.Hosting.BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.Background)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.IntervalSeconds), time);
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        {
+            try
+            {
+                await compactor.CompactAsync(cancellationToken: stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                CompactorServiceLog.PassFailed(logger, e);
+            }
+        }
+    }
+}
+
+internal static partial class CompactorServiceLog
+{
+    [LoggerMessage(Level = LogLevel.Error, Message = "A compaction pass failed; the next pass tries again")]
+    public static partial void PassFailed(ILogger logger, Exception exception);
 }

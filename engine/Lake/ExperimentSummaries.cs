@@ -22,6 +22,14 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect)
 
     private readonly ConcurrentDictionary<(string Tenant, string Experiment), Summary> summaries = new();
     private int nextId;
+    private long rebuilds;
+    private long foldedFiles;
+
+    /// <summary>How many times a summary was built from every file (the first readout of an experiment, or after a file was lost or rewritten).</summary>
+    public long Rebuilds => Interlocked.Read(ref rebuilds);
+
+    /// <summary>How many new files were folded into summaries.</summary>
+    public long FoldedFiles => Interlocked.Read(ref foldedFiles);
 
     private sealed class Summary(int id)
     {
@@ -44,19 +52,26 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect)
         {
             await using var connection = connect();
             var current = files.ToDictionary(f => f.FullName, f => (f.Length, f.LastWriteTimeUtc));
-            var changed = summary.Files.Any(kv => !current.TryGetValue(kv.Key, out var now) || now != kv.Value);
-            if (!summary.Built || changed)
+            var lineage = new CompactionLineage(current, summary.Files);
+            var rewritten = summary.Files.Any(kv => current.TryGetValue(kv.Key, out var now) && now != kv.Value);
+            // A file that vanished into a merged file (the compactor's journal says so) is still summarised: no rebuild.
+            var lost = summary.Files.Keys.Any(path => !current.ContainsKey(path) && !lineage.Covered(path));
+            if (!summary.Built || rewritten || lost)
             {
                 summary.Stats = null;
+                summary.Built = false;
                 Rebuild(connection, summary, experimentId, [.. current.Keys]);
+                Interlocked.Increment(ref rebuilds);
             }
             else
             {
-                var added = current.Keys.Where(path => !summary.Files.ContainsKey(path)).ToList();
+                // A merged file whose every source the summary has folded adds nothing; anything else is folded (folding is idempotent).
+                var added = current.Keys.Where(path => !summary.Files.ContainsKey(path) && !lineage.AlreadyFolded(path)).ToList();
                 if (added.Count > 0)
                 {
                     summary.Stats = null;
                     FoldIn(connection, summary, experimentId, added);
+                    Interlocked.Add(ref foldedFiles, added.Count);
                 }
             }
 

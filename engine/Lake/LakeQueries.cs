@@ -121,23 +121,38 @@ public sealed class LakeQueries : IDisposable
     private async Task<List<T>> QueryAsync<T>(string sqlName, IEnumerable<(string Name, object? Value)> parameters, Func<DbDataReader, T> map,
         CancellationToken cancellationToken)
     {
-        await using var connection = Connect();
-        await using var command = connection.CreateCommand();
-        command.CommandText = SqlResources.Get(sqlName);
-        foreach (var (name, value) in parameters)
+        var bound = parameters.ToList();
+        for (var attempt = 1; ; attempt++)
         {
-            command.Parameters.Add(new DuckDBParameter(name, value ?? DBNull.Value));
-        }
+            try
+            {
+                await using var connection = Connect();
+                await using var command = connection.CreateCommand();
+                command.CommandText = SqlResources.Get(sqlName);
+                foreach (var (name, value) in bound)
+                {
+                    command.Parameters.Add(new DuckDBParameter(name, value ?? DBNull.Value));
+                }
 
-        var result = new List<T>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            result.Add(map(reader));
-        }
+                var result = new List<T>();
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    result.Add(map(reader));
+                }
 
-        return result;
+                return result;
+            }
+            catch (DuckDBException e) when (attempt < ReadAttempts && IsVanishedFile(e))
+            {
+                // The glob listed a file a compactor then removed (its rows are in the merged file): the next try globs again.
+            }
+        }
     }
+
+    /// <summary>DuckDB's error for a file its glob listed and then could not open.</summary>
+    private static bool IsVanishedFile(DuckDBException e) =>
+        e.Message.Contains("No such file or directory", StringComparison.Ordinal) || e.Message.Contains("No files found", StringComparison.Ordinal);
 
     /// <summary>Per tenant: events (each event_id once), assigns, converts, experiments and the date range.</summary>
     public async Task<IReadOnlyList<TenantEventCounts>> CountByTenantAsync(CancellationToken cancellationToken) =>
@@ -180,9 +195,28 @@ public sealed class LakeQueries : IDisposable
         }
 
         var folder = new DirectoryInfo(Path.Combine(Layout.EventsRoot, "tenant_id=" + tenantId));
-        return await summaries.StatsAsync(tenantId, experimentId, folder.EnumerateFiles("*.parquet", SearchOption.AllDirectories).ToList(),
-            cancellationToken);
+        for (var attempt = 1; ; attempt++)
+        {
+            var files = folder.EnumerateFiles("*.parquet", SearchOption.AllDirectories).ToList();
+            try
+            {
+                return await summaries.StatsAsync(tenantId, experimentId, files, cancellationToken);
+            }
+            catch (DuckDBException) when (attempt < ReadAttempts && files.Any(f => !File.Exists(f.FullName)))
+            {
+                // A compactor removed a file between the listing and the read: its rows are in the merged file, so list again.
+            }
+        }
     }
+
+    /// <summary>How many times a read runs when a compaction removes a file it listed (each time on a fresh listing).</summary>
+    private const int ReadAttempts = 4;
+
+    /// <summary>Summaries built from every file (an experiment's first readout, or after a file was lost or rewritten).</summary>
+    public long SummaryRebuilds => summaries.Rebuilds;
+
+    /// <summary>New files folded into summaries.</summary>
+    public long SummaryFoldedFiles => summaries.FoldedFiles;
 
     /// <summary>
     /// The same statistics straight from the raw events (no summary): the reference the summaries are tested against,

@@ -17,6 +17,7 @@ public static class PoCommandLine
             TokenCommand.Create(),
             ImportExportCommands.Import(),
             ImportExportCommands.Export(),
+            CompactCommand.Create(),
             ImportExportCommands.Simulate(),
             ReadoutCommand.Create(),
             PowerCommand.Create(),

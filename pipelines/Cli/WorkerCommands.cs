@@ -35,6 +35,11 @@ public static class WorkerCommands
             builder.Configuration.AddConfiguration(CommonOptions.Configuration(parse.GetValue(data), withLake ? parse.GetValue(lake) : null));
             builder.Services.AddPricingOptimizerEngine();
             builder.Services.AddHostedService<TService>();
+            if (withLake)
+            {
+                builder.Services.AddHostedService<CompactorService>();
+            }
+
             using var host = builder.Build();
             await host.RunAsync(ct);
             return 0;
