@@ -5,12 +5,13 @@ namespace PricingOptimizer.Pipelines.Bench;
 /// <summary><c>po bench</c>: end-to-end benchmarks that print figures (targets in DESIGN.md).</summary>
 public static class BenchCommand
 {
-    public static Command Create() => new("bench", "Benchmarks that print figures: ingest, land, assign, readout, recommend.")
+    public static Command Create() => new("bench", "Benchmarks that print figures: ingest, land, assign, readout, recommend, compact.")
     {
         IngestBenchmark.Create(),
         LandBenchmark.Create(),
         AssignBenchmark.Create(),
         ReadoutBenchmark.Create(),
         RecommendBenchmark.Create(),
+        CompactBenchmark.Create(),
     };
 }

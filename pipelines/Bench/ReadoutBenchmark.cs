@@ -108,15 +108,12 @@ public static class ReadoutBenchmark
 
     /// <summary>
     /// Users 0..A−1 are assigned to one of four prices over 20 days; every fifth of the first users buys a minute
-    /// later; a few users see two variants (excluded by the readout).
+    /// later; a few users see two variants (excluded by the readout). With <paramref name="slices"/> above one, each
+    /// partition's rows are spread over that many files (a trickle's small files).
     /// </summary>
-    internal static void Generate(LakeLayout lake, int count, long offset = 0, string? folder = null)
+    internal static void Generate(LakeLayout lake, int count, long offset = 0, string? folder = null, int slices = 1)
     {
-        var assigns = (long)(count * 0.85);
         Directory.CreateDirectory(lake.EventsRoot);
-        var target = folder is null
-            ? $"'{lake.EventsRoot}' (FORMAT parquet, PARTITION_BY (tenant_id, event_date), OVERWRITE_OR_IGNORE true)"
-            : $"'{Path.Combine(lake.EventsRoot, folder, "late-0.parquet")}' (FORMAT parquet)";
         if (folder is not null)
         {
             Directory.CreateDirectory(Path.Combine(lake.EventsRoot, folder));
@@ -124,6 +121,20 @@ public static class ReadoutBenchmark
 
         using var connection = new DuckDBConnection("Data Source=:memory:");
         connection.Open();
+        for (var slice = 0; slice < slices; slice++)
+        {
+            var target = folder is null
+                ? string.Create(CultureInfo.InvariantCulture,
+                    $"'{lake.EventsRoot}' (FORMAT parquet, PARTITION_BY (tenant_id, event_date), OVERWRITE_OR_IGNORE true, FILENAME_PATTERN 'slice{slice}_{{i}}')")
+                : $"'{Path.Combine(lake.EventsRoot, folder, "late-0.parquet")}' (FORMAT parquet)";
+            var where = slices > 1 ? string.Create(CultureInfo.InvariantCulture, $"WHERE i % {slices} = {slice}") : "";
+            Copy(connection, count, offset, folder, target, where);
+        }
+    }
+
+    private static void Copy(DuckDBConnection connection, int count, long offset, string? folder, string target, string where)
+    {
+        var assigns = (long)(count * 0.85);
         using var command = connection.CreateCommand();
         command.CommandText = string.Create(CultureInfo.InvariantCulture, $"""
             COPY (
@@ -148,6 +159,7 @@ public static class ReadoutBenchmark
                        'bench' AS log_source,
                        i AS log_position
                 FROM e
+                {where}
             ) TO {target}
             """);
         command.ExecuteNonQuery();

@@ -237,4 +237,30 @@ public sealed class CompactionTests : IDisposable
         Assert.NotNull(firstResult);
         Assert.Single(Directory.GetFiles(folder, "*.parquet"));
     }
+
+    [Fact]
+    public async Task Po_compact_merges_the_lake_and_says_what_it_did_and_a_missing_lake_is_one_line_and_a_failure()
+    {
+        var events = await LandTrickleAsync();
+        var before = DataFiles().Count;
+
+        var result = await PoProcess.RunAsync(temp.Path, null, "compact", "--lake", Lake.Root, "--min-age-seconds", "0");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        var partitions = Directory.GetDirectories(Path.Combine(Lake.EventsRoot, "tenant_id=" + Tenant)).Length;
+        Assert.Contains($"compacted {partitions} of {partitions} partitions: {before:N0} files → {partitions}", result.Stdout, StringComparison.Ordinal);
+        using (var queries = new LakeQueries(Lake))
+        {
+            await AssertEveryEventCountedOnceAsync(queries, events);
+        }
+
+        var missing = await PoProcess.RunAsync(temp.Path, null, "compact", "--lake", Path.Combine(temp.Path, "nowhere"));
+        Assert.NotEqual(0, missing.ExitCode);
+        var line = Assert.Single(missing.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("po: --lake", line, StringComparison.Ordinal);
+
+        var badSetting = await PoProcess.RunAsync(temp.Path, null, "compact", "--lake", Lake.Root, "--min-files", "1");
+        Assert.NotEqual(0, badSetting.ExitCode);
+        Assert.Contains("MinFiles", Assert.Single(badSetting.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+    }
 }
