@@ -5,6 +5,7 @@ using System.Text;
 using PricingOptimizer.EventLog;
 using PricingOptimizer.Events;
 using PricingOptimizer.Experiments;
+using PricingOptimizer.Telemetry;
 
 namespace PricingOptimizer.IngestApi;
 
@@ -21,21 +22,21 @@ public static class AssignmentApi
 
     public static IEndpointRouteBuilder MapAssignmentApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/assign", async (AssignRequest? body, HttpContext context, ExperimentService experiments, IEventLog log, TimeProvider time,
-                    CancellationToken ct) =>
+        app.MapPost("/v1/assign", async (AssignRequest? body, HttpContext context, ExperimentService experiments, IEventLog log, PoMetrics metrics,
+                    TimeProvider time, CancellationToken ct) =>
                 {
                     var tenantId = context.TenantId();
                     var (experiment, variant) = await experiments.AssignAsync(tenantId, body?.ExperimentId, body?.UserId, ct);
                     var assign = new PricingEvent(VariantAssigner.AssignEventId(experiment.ExperimentId, body!.UserId!), EventType.Assign, experiment.ExperimentId,
                         variant.VariantId, body.UserId!, variant.Price, null, experiment.Currency, EventValidator.TruncateToMicroseconds(time.GetUtcNow()));
-                    await AppendAsync(log, tenantId, assign, time, ct);
+                    await AppendAsync(log, metrics, tenantId, assign, time, ct);
                     return Results.Ok(new AssignResponse(experiment.ExperimentId, variant.VariantId, variant.Price, experiment.Currency));
                 })
             .RequireAuthorization(IngestApiExtensions.TenantPolicy)
             .WithName("Assign").WithSummary("The user's variant and price of an active experiment; records the assign.").WithTags("assignment");
 
         app.MapPost("/v1/convert", async (ConvertRequest? body, HttpContext context, ExperimentService experiments, EventValidator validator,
-                    IEventLog log, TimeProvider time, CancellationToken ct) =>
+                    IEventLog log, PoMetrics metrics, TimeProvider time, CancellationToken ct) =>
                 {
                     var tenantId = context.TenantId();
                     var (experiment, variant) = await experiments.VariantForConversionAsync(tenantId, body?.ExperimentId, body?.UserId, ct);
@@ -54,10 +55,11 @@ public static class AssignmentApi
                     var errors = new List<EventError>();
                     if (validator.Validate(raw, EventSource.Http, errors) is not { } convert)
                     {
+                        metrics.Rejected(errors[0].Field);
                         throw new InvalidInputException($"{errors[0].Field} {errors[0].Reason}", errors[0].Field);
                     }
 
-                    await AppendAsync(log, tenantId, convert, time, ct);
+                    await AppendAsync(log, metrics, tenantId, convert, time, ct);
                     return Results.Json(new ConvertResponse(1, variant.VariantId), statusCode: StatusCodes.Status202Accepted);
                 })
             .RequireAuthorization(IngestApiExtensions.TenantPolicy)
@@ -66,6 +68,6 @@ public static class AssignmentApi
     }
 
     /// <summary>Appends one event; an unavailable log throws (503 with Retry-After, nothing recorded).</summary>
-    private static Task AppendAsync(IEventLog log, string tenantId, PricingEvent e, TimeProvider time, CancellationToken ct) =>
-        log.AppendAsync([new TenantEvent(tenantId, EventValidator.TruncateToMicroseconds(time.GetUtcNow()), e)], ct);
+    private static Task AppendAsync(IEventLog log, PoMetrics metrics, string tenantId, PricingEvent e, TimeProvider time, CancellationToken ct) =>
+        metrics.AppendAsync(log, [new TenantEvent(tenantId, EventValidator.TruncateToMicroseconds(time.GetUtcNow()), e)], ct);
 }

@@ -25,7 +25,7 @@ public static class EventsApi
     public sealed record IngestResponse(int Accepted, IReadOnlyList<Rejection> Rejected);
 
     internal static async Task<IResult> IngestAsync(HttpContext context, IEventLog log, EventValidator validator,
-        Experiments.ExperimentService experiments, TimeProvider time, CancellationToken cancellationToken)
+        Experiments.ExperimentService experiments, Telemetry.PoMetrics metrics, TimeProvider time, CancellationToken cancellationToken)
     {
         var request = context.Request;
         if (!request.HasJsonContentType())
@@ -98,6 +98,7 @@ public static class EventsApi
                 if (e is null)
                 {
                     rejected.AddRange(errors.Select(x => new Rejection(index, x.Field, x.Reason)));
+                    metrics.Rejected(errors.Count > 0 ? errors[0].Field : "event");
                 }
                 else
                 {
@@ -120,7 +121,7 @@ public static class EventsApi
             }
 
             // An unavailable log throws: 503 with Retry-After (Problems); event ids make the retry safe.
-            await log.AppendAsync(accepted, cancellationToken);
+            await metrics.AppendAsync(log, accepted, cancellationToken);
 
             return Results.Json(new IngestResponse(accepted.Count, rejected), statusCode: 202);
         }

@@ -37,6 +37,7 @@ public static class IngestApiExtensions
             });
         services.AddSingleton<TenantRateLimits>();
         services.AddReadinessChecks();
+        services.AddOperatorMetrics();
         services.AddHostedService<PricingOptimizer.Usage.ApiCallFlusher>();
         // One budget per tenant across processes when they share a PostgreSQL control plane; else this process's memory.
         services.TryAddSingleton<IRequestWindows>(sp => sp.GetRequiredService<PricingOptimizer.ControlPlane.IControlPlaneStore>() is PricingOptimizer.ControlPlane.Postgres.PostgresControlPlaneStore postgres
@@ -66,7 +67,7 @@ public static class IngestApiExtensions
 
     /// <summary>Every endpoint of the API.</summary>
     public static IEndpointRouteBuilder MapPricingOptimizerIngestApi(this IEndpointRouteBuilder app) =>
-        app.MapHealthApi().MapEventsApi().MapAdminApi().MapAuthApi().MapProviderKeysApi().MapExperimentsApi().MapAssignmentApi().MapUsageApi().MapBillingAdaptersApi();
+        app.MapHealthApi().MapMetricsApi().MapEventsApi().MapAdminApi().MapAuthApi().MapProviderKeysApi().MapExperimentsApi().MapAssignmentApi().MapUsageApi().MapBillingAdaptersApi();
 
     public static WebApplication UsePricingOptimizerIngestApi(this WebApplication app)
     {

@@ -23,9 +23,12 @@ public sealed class TenantRateLimits
     private readonly IRequestWindows windows;
     private readonly IOptions<PlanOptions> plans;
     private readonly TimeProvider time;
+    private readonly Telemetry.PoMetrics metrics;
 
-    public TenantRateLimits(IControlPlaneStore store, IRequestWindows windows, IOptions<PlanOptions> plans, TimeProvider time, ControlPlaneChanges changes)
+    public TenantRateLimits(IControlPlaneStore store, IRequestWindows windows, IOptions<PlanOptions> plans, TimeProvider time, ControlPlaneChanges changes,
+        Telemetry.PoMetrics metrics)
     {
+        this.metrics = metrics;
         this.store = store;
         this.windows = windows;
         this.plans = plans;
@@ -69,6 +72,7 @@ public sealed class TenantRateLimits
             return;
         }
 
+        metrics.RateLimited.Add(1);
         context.Response.Headers.RetryAfter = Problems.Seconds(start + Window - now);
         await Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests",
                 detail: "the plan's requests per minute are used up; retry after the number of seconds in Retry-After")

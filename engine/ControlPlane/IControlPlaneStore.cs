@@ -71,6 +71,9 @@ public interface IControlPlaneStore
     /// <summary>Parks items that failed for good.</summary>
     Task AddDeadLettersAsync(IReadOnlyCollection<Billing.DeadLetter> letters, CancellationToken cancellationToken);
 
+    /// <summary>How many dead letters every tenant has, for the operator's metrics.</summary>
+    Task<long> CountDeadLettersAsync(CancellationToken cancellationToken);
+
     /// <summary>The tenant's dead letters, newest first, at most <paramref name="limit"/>.</summary>
     Task<IReadOnlyList<Billing.DeadLetter>> ListDeadLettersAsync(string tenantId, int limit, CancellationToken cancellationToken);
 }

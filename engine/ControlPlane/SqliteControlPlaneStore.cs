@@ -332,4 +332,7 @@ public sealed class SqliteControlPlaneStore : IControlPlaneStore
         (c, ct) => ReadAllAsync(c, r => new Billing.DeadLetter(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5),
             r.GetString(6), r.GetInt32(7), DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(8))), ct),
         cancellationToken);
+
+    public async Task<long> CountDeadLettersAsync(CancellationToken cancellationToken) => (await RunAsync(
+        "SELECT count(*) FROM dead_letters", _ => { }, (c, ct) => ReadAllAsync(c, r => r.GetInt64(0), ct), cancellationToken))[0];
 }

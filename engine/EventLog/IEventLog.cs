@@ -20,9 +20,18 @@ public interface IEventLog : IAsyncDisposable
     /// <summary>True when the log answers now.</summary>
     Task<bool> IsReachableAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// How far the consumer group <paramref name="groupId"/> is behind: events appended and not yet committed by it, and
+    /// when the oldest of them was appended (null when none is pending).
+    /// </summary>
+    Task<ConsumerLag> LagAsync(string groupId, CancellationToken cancellationToken);
+
     /// <summary>Opens a consumer of the consumer group <paramref name="groupId"/>, which resumes from the group's committed positions.</summary>
     IEventLogConsumer OpenConsumer(string groupId);
 }
+
+/// <summary>A consumer group's backlog: events not yet committed, and when the oldest of them was appended.</summary>
+public readonly record struct ConsumerLag(long Pending, DateTimeOffset? OldestAppendedAt);
 
 /// <summary>Reads the log in batches and commits positions once what it read is safely elsewhere.</summary>
 public interface IEventLogConsumer : IDisposable

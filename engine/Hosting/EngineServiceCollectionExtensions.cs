@@ -27,6 +27,8 @@ public static class EngineServiceCollectionExtensions
             .ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddSingleton<Telemetry.PoMetrics>();
         services.AddSingleton<EventValidator>();
         services.AddSingleton<IEventLog>(sp =>
         {
@@ -45,7 +47,10 @@ public static class EngineServiceCollectionExtensions
         {
             var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
             return new LakeCompactor(sp.GetRequiredService<LakeLayout>(), sp.GetRequiredService<IOptions<CompactionOptions>>().Value,
-                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LakeCompactor>>(), storage.QueryMemoryLimitMb, storage.QuerySpillDirectory);
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<LakeCompactor>>(), storage.QueryMemoryLimitMb, storage.QuerySpillDirectory)
+            {
+                Metrics = sp.GetRequiredService<Telemetry.PoMetrics>(),
+            };
         });
         services.AddSingleton<CsvImporter>();
         services.AddSingleton<Statistics.ReadoutService>();

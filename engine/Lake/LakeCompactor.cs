@@ -43,6 +43,9 @@ public sealed class LakeCompactor(LakeLayout lake, CompactionOptions options, Ti
     /// <summary>Called after each step of each merge; an exception it throws stops the pass there, as a crash would (tests use it so).</summary>
     public Action<CompactionStep>? AfterStep { get; init; }
 
+    /// <summary>Where merges and the files they removed are counted, when set.</summary>
+    public Telemetry.PoMetrics? Metrics { get; init; }
+
     /// <summary>Every partition of the lake, or of one tenant; partitions another compactor holds are skipped.</summary>
     public async Task<IReadOnlyList<PartitionCompaction>> CompactAsync(string? tenantId = null, CancellationToken cancellationToken = default)
     {
@@ -170,13 +173,16 @@ public sealed class LakeCompactor(LakeLayout lake, CompactionOptions options, Ti
         AfterStep?.Invoke(CompactionStep.Journaled);
         File.Move(temporary, Path.Combine(folder, merged), overwrite: true);
         AfterStep?.Invoke(CompactionStep.Renamed);
-        RemoveSources(folder, identities);
+        var removed = RemoveSources(folder, identities);
+        Metrics?.Compactions.Add(1);
+        Metrics?.CompactedFiles.Add(removed);
         return rows;
     }
 
     /// <summary>Removes each source still as it was merged; a source rewritten since (a replay) stays: its events are counted once either way.</summary>
-    private void RemoveSources(string folder, IReadOnlyList<LakeFileIdentity> sources)
+    private int RemoveSources(string folder, IReadOnlyList<LakeFileIdentity> sources)
     {
+        var removed = 0;
         foreach (var source in sources)
         {
             var file = new FileInfo(Path.Combine(folder, source.Name));
@@ -191,8 +197,11 @@ public sealed class LakeCompactor(LakeLayout lake, CompactionOptions options, Ti
             }
 
             file.Delete();
+            removed++;
             AfterStep?.Invoke(CompactionStep.SourceRemoved);
         }
+
+        return removed;
     }
 
     /// <summary>Merges a crash interrupted after its merged file was in place: the sources still there (unchanged) go now.</summary>

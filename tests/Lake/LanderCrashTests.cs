@@ -96,6 +96,43 @@ public abstract class LanderCrashTests : IDisposable
         throw new TimeoutException("the log handed out nothing in 30 s");
     }
 
+    [Fact]
+    public async Task Lag_counts_the_events_the_group_has_not_committed_and_dates_the_oldest()
+    {
+        await using var log = CreateLog(temp.Path);
+        Assert.Equal(new ConsumerLag(0, null), await log.LagAsync(Group, CancellationToken.None));
+
+        var now = DateTimeOffset.UtcNow;
+        var backlog = Backlog(now);
+        var from = DateTimeOffset.UtcNow;
+        foreach (var chunk in backlog.Chunk(250))
+        {
+            await log.AppendAsync(chunk, CancellationToken.None);
+        }
+
+        var lag = await log.LagAsync(Group, CancellationToken.None);
+        Assert.Equal(backlog.Count, lag.Pending);
+        // The embedded log keeps whole seconds.
+        Assert.InRange(lag.OldestAppendedAt!.Value, from.AddSeconds(-1), DateTimeOffset.UtcNow);
+
+        var lander = new Lander(log, Lake, new LanderOptions { BatchSize = 1000, FlushIntervalMs = 300, GroupId = Group }, NullLogger<Lander>.Instance);
+        using var consumer = log.OpenConsumer(Group);
+        var landed = 0;
+        for (var tries = 0; landed < backlog.Count && tries < 100; tries++)
+        {
+            var batch = await lander.LandBatchAsync(consumer, CancellationToken.None);
+            landed += batch;
+            if (batch > 0)
+            {
+                Assert.Equal(backlog.Count - landed, (await log.LagAsync(Group, CancellationToken.None)).Pending);
+            }
+        }
+
+        Assert.Equal(backlog.Count, landed);
+        Assert.Equal(new ConsumerLag(0, null), await log.LagAsync(Group, CancellationToken.None));
+        Assert.Equal(backlog.Count, (await log.LagAsync("another-group", CancellationToken.None)).Pending);
+    }
+
     private List<string> ParquetFiles() =>
         Directory.Exists(Lake.EventsRoot) ? Directory.EnumerateFiles(Lake.EventsRoot, "*.parquet", SearchOption.AllDirectories).Order().ToList() : [];
 

@@ -352,4 +352,7 @@ public sealed class PostgresControlPlaneStore : IControlPlaneStore, IAsyncDispos
         },
         r => new DeadLetter(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6), r.GetInt32(7),
             Time(r, 8)), cancellationToken);
+
+    public async Task<long> CountDeadLettersAsync(CancellationToken cancellationToken) =>
+        (await QueryAsync("SELECT count(*) FROM dead_letters", _ => { }, r => r.GetInt64(0), cancellationToken))[0];
 }

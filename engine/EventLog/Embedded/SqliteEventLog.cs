@@ -214,6 +214,21 @@ public sealed class SqliteEventLog : IEventLog
 
     public IEventLogConsumer OpenConsumer(string groupId) => new SqliteEventLogConsumer(this, groupId);
 
+    public async Task<ConsumerLag> LagAsync(string groupId, CancellationToken cancellationToken)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT count(*), min(appended_at) FROM events
+            WHERE position > coalesce((SELECT position FROM consumer_positions WHERE group_id = $group), 0)
+            """;
+        command.Parameters.AddWithValue("$group", groupId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var pending = reader.GetInt64(0);
+        return new ConsumerLag(pending, pending == 0 || reader.IsDBNull(1) ? null : DateTimeOffset.FromUnixTimeSeconds(reader.GetInt64(1)));
+    }
+
     /// <summary>The last position appended (0 when empty).</summary>
     public long LastPosition()
     {

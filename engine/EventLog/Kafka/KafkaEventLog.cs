@@ -152,6 +152,55 @@ public sealed class KafkaEventLog : IEventLog
 
     public IEventLogConsumer OpenConsumer(string groupId) => new KafkaEventLogConsumer(options, groupId, logger);
 
+    /// <summary>
+    /// Per partition, the high watermark less the group's committed offset (the low watermark when it has none); the
+    /// oldest pending event's time is the timestamp of the message at the committed offset, read without joining the group.
+    /// </summary>
+    public Task<ConsumerLag> LagAsync(string groupId, CancellationToken cancellationToken) => Task.Run(() =>
+    {
+        var timeout = TimeSpan.FromSeconds(5);
+        using var admin = new DependentAdminClientBuilder(producer.Handle).Build();
+        var topic = admin.GetMetadata(options.Topic, timeout).Topics.SingleOrDefault(t => t.Topic == options.Topic && !t.Error.IsError);
+        if (topic is null)
+        {
+            return new ConsumerLag(0, null);
+        }
+
+        var partitions = topic.Partitions.Select(p => new TopicPartition(options.Topic, p.PartitionId)).ToList();
+        using var reader = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
+        {
+            BootstrapServers = options.BootstrapServers,
+            GroupId = groupId,
+            EnableAutoCommit = false,
+            IsolationLevel = IsolationLevel.ReadCommitted,
+        }).Build();
+        var committed = reader.Committed(partitions, timeout).ToDictionary(c => c.TopicPartition, c => c.Offset.Value);
+        long pending = 0;
+        DateTimeOffset? oldest = null;
+        foreach (var partition in partitions)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var marks = reader.QueryWatermarkOffsets(partition, timeout);
+            var from = Math.Max(committed.GetValueOrDefault(partition, Offset.Unset.Value), marks.Low.Value);
+            if (marks.High.Value <= from)
+            {
+                continue;
+            }
+
+            pending += marks.High.Value - from;
+            reader.Assign(new TopicPartitionOffset(partition, from));
+            if (reader.Consume(timeout) is { Message: { } message } && message.Timestamp.Type != TimestampType.NotAvailable)
+            {
+                var at = new DateTimeOffset(message.Timestamp.UtcDateTime, TimeSpan.Zero);
+                oldest = oldest is null || at < oldest ? at : oldest;
+            }
+
+            reader.Unassign();
+        }
+
+        return new ConsumerLag(pending, oldest);
+    }, cancellationToken);
+
     public ValueTask DisposeAsync()
     {
         producer.Flush(TimeSpan.FromSeconds(5));
