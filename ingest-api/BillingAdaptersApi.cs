@@ -16,7 +16,7 @@ public static class BillingAdaptersApi
     public static IEndpointRouteBuilder MapBillingAdaptersApi(this IEndpointRouteBuilder app)
     {
         var billing = app.MapGroup("/v1/billing").WithTags("billing").RequireAuthorization(IngestApiExtensions.TenantPolicy);
-        billing.MapPut("/adapter", async (AdapterRequest? body, HttpContext context, IControlPlaneStore store, KeyManager keys, IOptions<BillingOptions> options,
+        billing.MapPut("/adapter", async (AdapterRequest? body, HttpContext context, IBillingStore store, KeyManager keys, IOptions<BillingOptions> options,
                 TimeProvider time, CancellationToken ct) =>
             {
                 var tenantId = context.TenantId();
@@ -58,15 +58,15 @@ public static class BillingAdaptersApi
                 return Results.Ok(ToResponse(settings));
             })
             .WithName("SetBillingAdapter").WithSummary("{provider: stripe|paid_ai|manual, mode: managed|byok}: events from now on are delivered there.");
-        billing.MapGet("/adapter", async (HttpContext context, IControlPlaneStore store, CancellationToken ct) =>
+        billing.MapGet("/adapter", async (HttpContext context, IBillingStore store, CancellationToken ct) =>
                 await store.GetBillingAsync(context.TenantId(), ct) is { } settings
                     ? Results.Ok(ToResponse(settings))
                     : Results.Problem(statusCode: 404, title: "Not found", detail: "no billing adapter set; PUT /v1/billing/adapter {provider, mode}"))
             .WithName("GetBillingAdapter");
-        billing.MapDelete("/adapter", async (HttpContext context, IControlPlaneStore store, CancellationToken ct) =>
+        billing.MapDelete("/adapter", async (HttpContext context, IBillingStore store, CancellationToken ct) =>
                 await store.DeleteBillingAsync(context.TenantId(), ct) ? Results.NoContent() : Results.Problem(statusCode: 404, title: "Not found", detail: "no billing adapter set"))
             .WithName("DeleteBillingAdapter");
-        billing.MapGet("/dead-letters", async (int? limit, HttpContext context, IControlPlaneStore store, CancellationToken ct) =>
+        billing.MapGet("/dead-letters", async (int? limit, HttpContext context, IBillingStore store, CancellationToken ct) =>
                 limit is < 1 or > 1000
                     ? throw new InvalidInputException("limit is 1 to 1000", "limit")
                     : Results.Ok(await store.ListDeadLettersAsync(context.TenantId(), limit ?? 100, ct)))

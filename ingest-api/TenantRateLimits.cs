@@ -19,13 +19,13 @@ public sealed class TenantRateLimits
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan PlanCacheTime = TimeSpan.FromSeconds(30);
     private readonly ConcurrentDictionary<string, (string Plan, DateTimeOffset Until)> planCache = new();
-    private readonly IControlPlaneStore store;
+    private readonly ITenantStore store;
     private readonly IRequestWindows windows;
     private readonly IOptions<PlanOptions> plans;
     private readonly TimeProvider time;
     private readonly Telemetry.PoMetrics metrics;
 
-    public TenantRateLimits(IControlPlaneStore store, IRequestWindows windows, IOptions<PlanOptions> plans, TimeProvider time, ControlPlaneChanges changes,
+    public TenantRateLimits(ITenantStore store, IRequestWindows windows, IOptions<PlanOptions> plans, TimeProvider time, ControlPlaneChanges changes,
         Telemetry.PoMetrics metrics)
     {
         this.metrics = metrics;

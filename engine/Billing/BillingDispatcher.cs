@@ -74,7 +74,7 @@ public sealed record DispatchResult(int Read, int Delivered, int DeadLettered, i
 /// event id), so nothing is billed twice. Provider messages are kept, logged and returned with the key they were sent
 /// with redacted.
 /// </summary>
-public sealed class BillingDispatcher(IEventLog log, IControlPlaneStore store, IBillingAdapterFactory adapters, IOptions<BillingOptions> options,
+public sealed class BillingDispatcher(IEventLog log, IBillingStore store, IBillingAdapterFactory adapters, IOptions<BillingOptions> options,
     TimeProvider time, ILogger<BillingDispatcher> logger)
 {
     private BillingOptions Options => options.Value;

@@ -1,14 +1,20 @@
 namespace PricingOptimizer.ControlPlane;
 
 /// <summary>
-/// The control plane's relational store: tenants and API keys (more tables come with experiments, usage and
-/// provider keys). SQLite by default; a PostgreSQL provider implements the same interface.
+/// The control plane's relational store, one small interface per aggregate (tenants and keys, provider keys,
+/// experiments, usage counts, billing settings and dead letters) so each service depends on what it uses. SQLite by
+/// default, PostgreSQL when configured: each implementation keeps one aggregate's SQL in a file of its own, and one
+/// contract suite runs against both.
 /// </summary>
-public interface IControlPlaneStore
+public interface IControlPlaneStore : ITenantStore, IProviderKeyStore, IExperimentStore, IUsageStore, IBillingStore
 {
     /// <summary>One round trip to the store: false (or an exception) when it cannot answer now.</summary>
     Task<bool> IsReachableAsync(CancellationToken cancellationToken);
+}
 
+/// <summary>Tenants, their plans and their API keys.</summary>
+public interface ITenantStore
+{
     Task CreateTenantAsync(Tenant tenant, CancellationToken cancellationToken);
 
     Task<Tenant?> GetTenantAsync(string tenantId, CancellationToken cancellationToken);
@@ -27,7 +33,11 @@ public interface IControlPlaneStore
 
     /// <summary>Revokes the tenant's key with <paramref name="prefix"/>; false when the tenant has no such live key.</summary>
     Task<bool> RevokeApiKeyAsync(string tenantId, string prefix, DateTimeOffset at, CancellationToken cancellationToken);
+}
 
+/// <summary>Tenants' sealed provider keys (BYOK).</summary>
+public interface IProviderKeyStore
+{
     /// <summary>Inserts or replaces the tenant's key for the provider.</summary>
     Task SaveProviderKeyAsync(SealedProviderKey key, CancellationToken cancellationToken);
 
@@ -37,7 +47,11 @@ public interface IControlPlaneStore
     Task<IReadOnlyList<SealedProviderKey>> ListProviderKeysAsync(string? tenantId, CancellationToken cancellationToken);
 
     Task<bool> DeleteProviderKeyAsync(string tenantId, string provider, CancellationToken cancellationToken);
+}
 
+/// <summary>Experiment definitions, each write conditional on the stored version.</summary>
+public interface IExperimentStore
+{
     /// <summary>Inserts; false when the tenant already has an experiment with that id.</summary>
     Task<bool> InsertExperimentAsync(Experiments.Experiment experiment, CancellationToken cancellationToken);
 
@@ -53,13 +67,21 @@ public interface IControlPlaneStore
 
     /// <summary>Deletes the experiment only if its stored version is still <paramref name="expectedVersion"/>.</summary>
     Task<bool> DeleteExperimentAsync(string tenantId, string experimentId, long expectedVersion, CancellationToken cancellationToken);
+}
 
+/// <summary>API calls per tenant and day.</summary>
+public interface IUsageStore
+{
     /// <summary>Adds API calls to the per-tenant, per-day counters (additive, so several processes can flush).</summary>
     Task AddApiCallsAsync(IReadOnlyCollection<ApiCallCount> counts, CancellationToken cancellationToken);
 
     /// <summary>The tenant's API calls per day from <paramref name="from"/> to <paramref name="to"/> inclusive.</summary>
     Task<IReadOnlyList<ApiCallDay>> GetApiCallsAsync(string tenantId, DateOnly from, DateOnly to, CancellationToken cancellationToken);
+}
 
+/// <summary>Each tenant's billing adapter and the dead letters billing gave up on.</summary>
+public interface IBillingStore
+{
     /// <summary>Sets (or replaces) the tenant's billing adapter.</summary>
     Task SetBillingAsync(Billing.BillingSettings settings, CancellationToken cancellationToken);
 

@@ -11,12 +11,14 @@ namespace PricingOptimizer.Experiments;
 /// <summary>Experiments: validation, lifecycle, and deterministic assignment from a short-lived cache.</summary>
 public sealed partial class ExperimentService
 {
-    private readonly IControlPlaneStore store;
+    private readonly IExperimentStore store;
+    private readonly ITenantStore tenants;
     private readonly TimeProvider time;
 
-    public ExperimentService(IControlPlaneStore store, TimeProvider time, ControlPlaneChanges? changes = null)
+    public ExperimentService(IExperimentStore store, ITenantStore tenants, TimeProvider time, ControlPlaneChanges? changes = null)
     {
         this.store = store;
+        this.tenants = tenants;
         this.time = time;
         if (changes is not null)
         {
@@ -72,7 +74,7 @@ public sealed partial class ExperimentService
     {
         var id = request.ExperimentId ?? "exp_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         CheckId(id, "experiment_id");
-        if (await store.GetTenantAsync(tenantId, cancellationToken) is null)
+        if (await tenants.GetTenantAsync(tenantId, cancellationToken) is null)
         {
             throw new NotFoundException(
                 $"tenant '{tenantId}' is not in the control plane (a development token?); create it with POST /v1/admin/tenants");
@@ -263,7 +265,7 @@ public sealed partial class ExperimentService
         var now = time.GetUtcNow();
         if (!knownTenants.TryGetValue(tenantId, out var tenant) || tenant.Until < now)
         {
-            tenant = (await store.GetTenantAsync(tenantId, cancellationToken) is not null, now + TimeSpan.FromSeconds(30));
+            tenant = (await tenants.GetTenantAsync(tenantId, cancellationToken) is not null, now + TimeSpan.FromSeconds(30));
             knownTenants[tenantId] = tenant;
         }
 

@@ -78,6 +78,12 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton(sp => new Lander(sp.GetRequiredService<IEventLog>(), sp.GetRequiredService<LakeLayout>(),
             sp.GetRequiredService<IOptions<LanderOptions>>().Value, sp.GetRequiredService<ILogger<Lander>>()));
         services.AddSingleton<IControlPlaneStore>(sp => CreateControlPlane(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        // One store, seen by each service through the aggregate it uses.
+        services.AddSingleton<ITenantStore>(sp => sp.GetRequiredService<IControlPlaneStore>());
+        services.AddSingleton<IProviderKeyStore>(sp => sp.GetRequiredService<IControlPlaneStore>());
+        services.AddSingleton<IExperimentStore>(sp => sp.GetRequiredService<IControlPlaneStore>());
+        services.AddSingleton<IUsageStore>(sp => sp.GetRequiredService<IControlPlaneStore>());
+        services.AddSingleton<IBillingStore>(sp => sp.GetRequiredService<IControlPlaneStore>());
         services.AddSingleton<ControlPlaneChanges>();
         services.AddSingleton<ControlPlane.Postgres.PostgresChangeListener>();
         services.AddHostedService(sp => sp.GetRequiredService<ControlPlane.Postgres.PostgresChangeListener>());

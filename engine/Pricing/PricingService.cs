@@ -11,7 +11,7 @@ namespace PricingOptimizer.Pricing;
 /// Demand models and recommendations for an experiment from the lake: <c>po model train|evaluate</c>,
 /// <c>po recommend</c> and <c>GET /v1/experiments/{id}/recommendation</c> all come here.
 /// </summary>
-public sealed class PricingService(LakeQueries lake, IControlPlaneStore store, IOptions<StorageOptions> storage,
+public sealed class PricingService(LakeQueries lake, IExperimentStore store, IOptions<StorageOptions> storage,
     IOptions<RecommendationOptions> recommendation, CharmPricing charm, TimeProvider time)
 {
     private RecommendationOptions Options => recommendation.Value;

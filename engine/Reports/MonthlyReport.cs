@@ -28,7 +28,7 @@ public sealed record ReportResult(string Directory, string HtmlPath, string CsvP
 /// and <c>numbers.csv</c> holding every number the HTML shows, written to a temporary folder and moved into place,
 /// so a report folder is either complete or absent.
 /// </summary>
-public sealed class MonthlyReport(LakeQueries lake, IControlPlaneStore store, ReadoutService readouts, PricingService pricing, UsageService usage,
+public sealed class MonthlyReport(LakeQueries lake, IExperimentStore store, ITenantStore tenants, ReadoutService readouts, PricingService pricing, UsageService usage,
     BillingService billing, TimeProvider time)
 {
     public const string HtmlFile = "report.html";
@@ -45,7 +45,7 @@ public sealed class MonthlyReport(LakeQueries lake, IControlPlaneStore store, Re
         LakeLayout.EnsureTenantId(tenantId);
         var (from, to) = UsageService.MonthRange(month);
         Charts.EnsureFonts();
-        var tenant = await store.GetTenantAsync(tenantId, cancellationToken);
+        var tenant = await tenants.GetTenantAsync(tenantId, cancellationToken);
         var page = new Page(tenant?.Name ?? tenantId);
         page.Heading(1, $"Pricing report — {tenant?.Name ?? tenantId} — {month}");
         page.Paragraph($"Tenant {tenantId}{(tenant is null ? "" : ", plan " + tenant.Plan)}. Generated {time.GetUtcNow():yyyy-MM-dd HH:mm} UTC. " +

@@ -6,7 +6,7 @@ using PricingOptimizer.Tenancy;
 namespace PricingOptimizer.Statistics;
 
 /// <summary>Readouts of experiments: sufficient statistics from the lake, the control and weights from the control plane when it knows the experiment.</summary>
-public sealed class ReadoutService(LakeQueries lake, IControlPlaneStore store)
+public sealed class ReadoutService(LakeQueries lake, IExperimentStore store)
 {
     /// <exception cref="Errors.ProblemException">Unknown experiment (no definition and no data), or an unknown control.</exception>
     public async Task<Readout> GetAsync(string tenantId, string experimentId, string? controlVariantId, CancellationToken cancellationToken)

@@ -20,7 +20,7 @@ public sealed class BacklogMonitor : Microsoft.Extensions.Hosting.BackgroundServ
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(10);
 
     private readonly IEventLog log;
-    private readonly IControlPlaneStore store;
+    private readonly IBillingStore store;
     private readonly TimeProvider time;
     private readonly ILogger<BacklogMonitor> logger;
     private readonly string landerGroup;
@@ -30,7 +30,7 @@ public sealed class BacklogMonitor : Microsoft.Extensions.Hosting.BackgroundServ
     /// <summary>What one refresh saw.</summary>
     public sealed record Snapshot(ConsumerLag Lander, ConsumerLag Dispatcher, long DeadLetters, DateTimeOffset At);
 
-    public BacklogMonitor(IEventLog log, IControlPlaneStore store, PoMetrics metrics, IOptions<LanderOptions> lander, IOptions<BillingOptions> billing,
+    public BacklogMonitor(IEventLog log, IBillingStore store, PoMetrics metrics, IOptions<LanderOptions> lander, IOptions<BillingOptions> billing,
         TimeProvider time, ILogger<BacklogMonitor> logger)
     {
         this.log = log;

@@ -11,7 +11,7 @@ namespace PricingOptimizer.Tenancy;
 /// and version are bound in as associated data, so a sealed key cannot be moved to another tenant unnoticed.
 /// Plain keys are handed only to billing adapters; responses and logs carry at most the last 4 characters.
 /// </summary>
-public sealed class KeyManager(IControlPlaneStore store, IOptions<KeyManagerOptions> options, TimeProvider time)
+public sealed class KeyManager(IProviderKeyStore store, IOptions<KeyManagerOptions> options, TimeProvider time)
 {
     /// <summary>Providers a tenant can bring a key for.</summary>
     public static readonly IReadOnlySet<string> Providers = new HashSet<string>(StringComparer.Ordinal) { "stripe", "paid_ai" };

@@ -8,7 +8,7 @@ using PricingOptimizer.ControlPlane;
 namespace PricingOptimizer.Tenancy;
 
 /// <summary>Tenants, their plans and their API keys; and the exchange of a key for a token.</summary>
-public sealed class TenantService(IControlPlaneStore store, IOptions<PlanOptions> plans, TokenIssuer tokens, TimeProvider time,
+public sealed class TenantService(ITenantStore store, IOptions<PlanOptions> plans, TokenIssuer tokens, TimeProvider time,
     ControlPlaneChanges? changes = null)
 {
     private const string KeyMarker = "po_";

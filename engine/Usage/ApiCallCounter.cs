@@ -8,7 +8,7 @@ namespace PricingOptimizer.Usage;
 /// plane now and then. Counting stays off the request's critical path (no lock in the common case), and additive
 /// flushes let several API processes share one store.
 /// </summary>
-public sealed class ApiCallCounter(IControlPlaneStore store, TimeProvider time)
+public sealed class ApiCallCounter(IUsageStore store, TimeProvider time)
 {
     private readonly ConcurrentDictionary<(string Tenant, DateOnly Day), DayCounter> days = new();
 

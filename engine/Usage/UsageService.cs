@@ -17,7 +17,7 @@ public sealed record MonthlyUsage(
     long ApiCalls, long PeakRequestsPerMinute, IReadOnlyList<UsageDay> Days, IReadOnlyList<string> Warnings);
 
 /// <summary>Usage from the lake (events, each event_id once) and the control plane (API calls).</summary>
-public sealed class UsageService(IControlPlaneStore store, LakeQueries lake, ApiCallCounter calls, IOptions<PlanOptions> plans, TimeProvider time)
+public sealed class UsageService(IUsageStore store, ITenantStore tenants, LakeQueries lake, ApiCallCounter calls, IOptions<PlanOptions> plans, TimeProvider time)
 {
     private static readonly TimeSpan PercentCacheTime = TimeSpan.FromSeconds(60);
     private readonly ConcurrentDictionary<string, (double Percent, DateTimeOffset Until)> percentCache = new();
@@ -47,7 +47,7 @@ public sealed class UsageService(IControlPlaneStore store, LakeQueries lake, Api
     {
         month ??= CurrentMonth();
         var (from, to) = MonthRange(month);
-        var tenant = await store.GetTenantAsync(tenantId, cancellationToken)
+        var tenant = await tenants.GetTenantAsync(tenantId, cancellationToken)
                      ?? throw new NotFoundException($"tenant '{tenantId}' is not in the control plane");
         var plan = plans.Value.Get(tenant.Plan);
         var events = (await lake.EventsByDayAsync(tenantId, from, to, cancellationToken)).ToDictionary(d => d.Day, d => d.Events);

@@ -1,0 +1,86 @@
+using System.Globalization;
+using Npgsql;
+using NpgsqlTypes;
+using PricingOptimizer.Billing;
+using PricingOptimizer.Experiments;
+
+namespace PricingOptimizer.ControlPlane.Postgres;
+
+public sealed partial class PostgresControlPlaneStore
+{
+    private const string ExperimentColumns = "tenant_id, experiment_id, name, currency, status, variants, created_at, updated_at, version";
+
+    private static Experiment ReadExperiment(NpgsqlDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3),
+        ExperimentColumnsText.Status(r.GetString(4)), ExperimentColumnsText.Variants(r.GetString(5)), Time(r, 6), Time(r, 7))
+    {
+        Version = r.GetInt64(8),
+    };
+
+    private static void BindExperiment(NpgsqlParameterCollection p, Experiment e)
+    {
+        p.AddWithValue("tenant", e.TenantId);
+        p.AddWithValue("id", e.ExperimentId);
+        p.AddWithValue("name", e.Name);
+        p.AddWithValue("currency", e.Currency);
+        p.AddWithValue("status", ExperimentColumnsText.Status(e.Status));
+        p.AddWithValue("variants", ExperimentColumnsText.Variants(e.Variants));
+        p.AddWithValue("created", Ms(e.CreatedAt));
+        p.AddWithValue("updated", Ms(e.UpdatedAt));
+        p.AddWithValue("version", e.Version);
+    }
+
+    public async Task<bool> InsertExperimentAsync(Experiment experiment, CancellationToken cancellationToken) => await ExecuteAsync(
+        $"""
+        INSERT INTO experiments ({ExperimentColumns}) VALUES (@tenant, @id, @name, @currency, @status, @variants, @created, @updated, @version)
+        ON CONFLICT (tenant_id, experiment_id) DO NOTHING
+        """,
+        p => BindExperiment(p, experiment), cancellationToken) == 1;
+
+    public async Task<bool> UpdateExperimentAsync(Experiment experiment, long expectedVersion, CancellationToken cancellationToken)
+    {
+        var changed = await ExecuteAsync(
+            """
+            UPDATE experiments SET name = @name, currency = @currency, status = @status, variants = @variants, updated_at = @updated, version = @version
+            WHERE tenant_id = @tenant AND experiment_id = @id AND created_at = @created AND version = @expected
+            """,
+            p =>
+            {
+                BindExperiment(p, experiment);
+                p.AddWithValue("expected", expectedVersion);
+            }, cancellationToken) == 1;
+        if (changed)
+        {
+            await NotifyAsync($"experiment {experiment.TenantId} {experiment.ExperimentId}", cancellationToken);
+        }
+
+        return changed;
+    }
+
+    public async Task<Experiment?> GetExperimentAsync(string tenantId, string experimentId, CancellationToken cancellationToken) => (await QueryAsync(
+        $"SELECT {ExperimentColumns} FROM experiments WHERE tenant_id = @tenant AND experiment_id = @id",
+        p =>
+        {
+            p.AddWithValue("tenant", tenantId);
+            p.AddWithValue("id", experimentId);
+        }, ReadExperiment, cancellationToken)).SingleOrDefault();
+
+    public async Task<IReadOnlyList<Experiment>> ListExperimentsAsync(string tenantId, CancellationToken cancellationToken) => await QueryAsync(
+        $"SELECT {ExperimentColumns} FROM experiments WHERE tenant_id = @tenant ORDER BY created_at, experiment_id",
+        p => p.AddWithValue("tenant", tenantId), ReadExperiment, cancellationToken);
+
+    public async Task<bool> DeleteExperimentAsync(string tenantId, string experimentId, long expectedVersion, CancellationToken cancellationToken)
+    {
+        var deleted = await ExecuteAsync("DELETE FROM experiments WHERE tenant_id = @tenant AND experiment_id = @id AND version = @expected", p =>
+        {
+            p.AddWithValue("tenant", tenantId);
+            p.AddWithValue("id", experimentId);
+            p.AddWithValue("expected", expectedVersion);
+        }, cancellationToken) == 1;
+        if (deleted)
+        {
+            await NotifyAsync($"experiment {tenantId} {experimentId}", cancellationToken);
+        }
+
+        return deleted;
+    }
+}
