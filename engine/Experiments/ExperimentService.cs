@@ -55,14 +55,6 @@ public sealed partial class ExperimentService
 
     private sealed record Cached(Experiment? Experiment, VariantAssigner? Assigner, DateTimeOffset Until);
 
-    /// <summary>The legal moves: action → (from states, to state).</summary>
-    private static readonly Dictionary<string, (ExperimentStatus[] From, ExperimentStatus To)> Moves = new()
-    {
-        ["start"] = ([ExperimentStatus.Draft, ExperimentStatus.Paused], ExperimentStatus.Active),
-        ["pause"] = ([ExperimentStatus.Active], ExperimentStatus.Paused),
-        ["complete"] = ([ExperimentStatus.Active, ExperimentStatus.Paused], ExperimentStatus.Completed),
-    };
-
     public Task<IReadOnlyList<Experiment>> ListAsync(string tenantId, CancellationToken cancellationToken) =>
         store.ListExperimentsAsync(tenantId, cancellationToken);
 
@@ -147,23 +139,9 @@ public sealed partial class ExperimentService
     /// </summary>
     public Task<Experiment> MoveAsync(string tenantId, string experimentId, string action, string? ifMatch, CancellationToken cancellationToken)
     {
-        if (!Moves.TryGetValue(action, out var move))
-        {
-            throw new NotFoundException($"no action '{action}'; actions: {string.Join(", ", Moves.Keys)}");
-        }
-
-        return ChangeAsync(tenantId, experimentId, ifMatch, current =>
-        {
-            if (!move.From.Contains(current.Status))
-            {
-                var allowed = Moves.Where(m => m.Value.From.Contains(current.Status)).Select(m => m.Key).ToList();
-                throw new ConflictException(
-                    $"cannot {action} a {Name(current.Status)} experiment; allowed: {(allowed.Count == 0 ? "none (it is final)" : string.Join(", ", allowed))}",
-                    "status", allowed);
-            }
-
-            return current with { Status = move.To };
-        }, cancellationToken);
+        ExperimentLifecycle.EnsureAction(action);
+        return ChangeAsync(tenantId, experimentId, ifMatch, current => current with { Status = ExperimentLifecycle.Next(action, current.Status) },
+            cancellationToken);
     }
 
     /// <summary>
@@ -323,7 +301,7 @@ public sealed partial class ExperimentService
 
     private void Forget(string tenantId, string experimentId) => cache.TryRemove((tenantId, experimentId), out _);
 
-    private static string Name(ExperimentStatus status) => status.ToString().ToLowerInvariant();
+    private static string Name(ExperimentStatus status) => ExperimentLifecycle.Name(status);
 
     private static void CheckId(string id, string field)
     {

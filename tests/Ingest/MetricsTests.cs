@@ -9,7 +9,12 @@ using PricingOptimizer.Tests.Fixtures;
 
 namespace PricingOptimizer.Tests.Ingest;
 
-/// <summary><c>GET /metrics</c> as an operator's Prometheus scrapes it: the figures move with what the API did.</summary>
+/// <summary>
+/// <c>GET /metrics</c> as an operator's Prometheus scrapes it: the figures move with what the API did. Alone, because
+/// OpenTelemetry's meter provider listens to every meter of the name in the process, and the other tests' API hosts
+/// would answer for theirs (one process is one host in production).
+/// </summary>
+[Collection(MetricsCollection.Name)]
 public sealed partial class MetricsTests : IDisposable
 {
     private const string AdminKey = "metrics-test-admin-key";
@@ -105,4 +110,10 @@ public sealed partial class MetricsTests : IDisposable
         scrape = await ScrapeAsync();
         Assert.True(Value(scrape, "po_requests_rate_limited_total") >= 1, scrape);
     }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class MetricsCollection
+{
+    public const string Name = "metrics, alone";
 }
