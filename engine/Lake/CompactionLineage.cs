@@ -69,13 +69,13 @@ internal sealed class CompactionLineage(
 
     private bool AlreadyFolded(string path, HashSet<string> visited)
     {
-        if (!visited.Add(path))
+        var name = Path.GetFileName(path);
+        if (!LakeCompactor.IsMergedFile(name) || !visited.Add(path))
         {
             return false;
         }
 
         var folder = Path.GetDirectoryName(path)!;
-        var name = Path.GetFileName(path);
         var entry = Journal(folder).FirstOrDefault(e => e.Merged == name);
         return entry is not null && entry.Sources.All(source =>
         {

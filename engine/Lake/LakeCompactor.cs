@@ -40,6 +40,9 @@ public sealed class LakeCompactor(LakeLayout lake, CompactionOptions options, Ti
     private const string MergedPrefix = "compact-";
     private const string LockName = ".compact.lock";
 
+    /// <summary>True for the name of a file a merge wrote (only those have an entry in a journal).</summary>
+    public static bool IsMergedFile(string name) => name.StartsWith(MergedPrefix, StringComparison.Ordinal);
+
     /// <summary>Called after each step of each merge; an exception it throws stops the pass there, as a crash would (tests use it so).</summary>
     public Action<CompactionStep>? AfterStep { get; init; }
 
