@@ -246,16 +246,12 @@ public sealed class LakeCompactor(LakeLayout lake, CompactionOptions options, Ti
     {
         using var connection = new DuckDBConnection("Data Source=:memory:");
         connection.Open();
-        using (var settings = connection.CreateCommand())
-        {
-            var spill = Path.Combine(spillRoot ?? Path.Combine(Path.GetTempPath(), "po-duckdb"), string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId}-compact"))
-                .Replace("'", "''", StringComparison.Ordinal);
-            settings.CommandText = string.Create(CultureInfo.InvariantCulture,
-                $"SET memory_limit = '{memoryLimitMb}MB'; SET temp_directory = '{spill}'; SET preserve_insertion_order = false");
-            settings.ExecuteNonQuery();
-        }
-
+        LakeQueries.Limit(connection, memoryLimitMb,
+            Path.Combine(spillRoot ?? Path.Combine(Path.GetTempPath(), "po-duckdb"), string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId}-compact")));
         using var command = connection.CreateCommand();
+        // Row order within a partition means nothing to readers; without it DuckDB streams the merge in less memory.
+        command.CommandText = "SET preserve_insertion_order = false";
+        command.ExecuteNonQuery();
         // COPY takes no parameters: the file list and the target are paths this class enumerated or made, quoted as literals.
         var list = string.Join(", ", sources.Select(Quote));
         // The path columns stay in the path: hive_partitioning off, or DuckDB would write tenant_id and event_date into the file.

@@ -36,17 +36,21 @@ public sealed class LakeQueries : IDisposable
         spillDirectory = Path.Combine(spillRoot, string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId}-{Guid.NewGuid():N}"));
         database = new DuckDBConnection("Data Source=:memory:");
         database.Open();
-        using (var settings = database.CreateCommand())
-        {
-            var spill = spillDirectory.Replace("'", "''", StringComparison.Ordinal);
-            settings.CommandText = string.Create(CultureInfo.InvariantCulture, $"SET memory_limit = '{memoryLimitMb}MB'; SET temp_directory = '{spill}'");
-            settings.ExecuteNonQuery();
-        }
+        Limit(database, memoryLimitMb, spillDirectory);
 
         summaries = new ExperimentSummaries(Connect);
     }
 
     private readonly string spillDirectory;
+
+    /// <summary>DuckDB's memory limit for <paramref name="connection"/>'s database, and where it spills beyond it.</summary>
+    internal static void Limit(DuckDBConnection connection, int memoryLimitMb, string spillDirectory)
+    {
+        using var settings = connection.CreateCommand();
+        var spill = spillDirectory.Replace("'", "''", StringComparison.Ordinal);
+        settings.CommandText = string.Create(CultureInfo.InvariantCulture, $"SET memory_limit = '{memoryLimitMb}MB'; SET temp_directory = '{spill}'");
+        settings.ExecuteNonQuery();
+    }
 
     /// <summary>Spill folders left by processes that ended without disposing (a crash, a kill).</summary>
     private static void RemoveDeadSpillFolders(string spillRoot)

@@ -1,7 +1,4 @@
-using System.Globalization;
 using Npgsql;
-using NpgsqlTypes;
-using PricingOptimizer.Billing;
 using PricingOptimizer.Experiments;
 
 namespace PricingOptimizer.ControlPlane.Postgres;

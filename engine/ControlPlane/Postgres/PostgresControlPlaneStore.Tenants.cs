@@ -1,8 +1,3 @@
-using System.Globalization;
-using Npgsql;
-using NpgsqlTypes;
-using PricingOptimizer.Billing;
-using PricingOptimizer.Experiments;
 
 namespace PricingOptimizer.ControlPlane.Postgres;
 

@@ -1,8 +1,5 @@
 using System.Globalization;
 using Npgsql;
-using NpgsqlTypes;
-using PricingOptimizer.Billing;
-using PricingOptimizer.Experiments;
 
 namespace PricingOptimizer.ControlPlane.Postgres;
 
