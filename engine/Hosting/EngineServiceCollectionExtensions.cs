@@ -41,7 +41,8 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton(sp =>
         {
             var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
-            return new LakeQueries(sp.GetRequiredService<LakeLayout>(), storage.QueryMemoryLimitMb, storage.QuerySpillDirectory);
+            return new LakeQueries(sp.GetRequiredService<LakeLayout>(), storage.QueryMemoryLimitMb, storage.QuerySpillDirectory,
+                sp.GetRequiredService<IOptions<Statistics.StatisticsOptions>>().Value.CupedLookbackDays);
         });
         services.AddSingleton(sp =>
         {
@@ -53,7 +54,9 @@ public static class EngineServiceCollectionExtensions
             };
         });
         services.AddSingleton<CsvImporter>();
-        services.AddSingleton<Statistics.ReadoutService>();
+        services.AddOptions<Statistics.StatisticsOptions>().BindConfiguration(Statistics.StatisticsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(sp => new Statistics.ReadoutService(sp.GetRequiredService<LakeQueries>(), sp.GetRequiredService<IExperimentStore>(),
+            sp.GetRequiredService<IOptions<Statistics.StatisticsOptions>>().Value));
         // Configured bands replace the default bands (binding a list would append to them).
         services.AddOptions<Pricing.CharmOptions>().Configure<IConfiguration>((o, configuration) =>
         {

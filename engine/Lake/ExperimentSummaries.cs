@@ -13,12 +13,14 @@ namespace PricingOptimizer.Lake;
 /// user's converts at or after that time — recomputed for the users each new file touches (a late assign can move
 /// the first assign earlier). A readout is then one scan of the users table.
 /// </summary>
-internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect)
+internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cupedLookbackDays)
 {
     /// <summary>The counting rules' assigns per user and converts per event_id in the given files (macros of lake_events_macro.sql).</summary>
     private const string AssignsOf = "SELECT * FROM experiment_assigns($files, $experiment)";
 
     private const string ConvertsOf = "SELECT * FROM experiment_converts($files, $experiment)";
+
+    private const string PriorOf = "SELECT * FROM tenant_converts($files)";
 
     private readonly ConcurrentDictionary<(string Tenant, string Experiment), Summary> summaries = new();
     private int nextId;
@@ -36,15 +38,25 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect)
         public SemaphoreSlim Gate { get; } = new(1, 1);
         public string Users { get; } = string.Create(CultureInfo.InvariantCulture, $"summary_{id}_users");
         public string Converts { get; } = string.Create(CultureInfo.InvariantCulture, $"summary_{id}_converts");
+
+        /// <summary>Every convert of the tenant (any experiment), for the users' pre-period revenue (CUPED's covariate).</summary>
+        public string Prior { get; } = string.Create(CultureInfo.InvariantCulture, $"summary_{id}_prior");
         public Dictionary<string, (long Length, DateTime Written)> Files { get; set; } = [];
         public bool Built { get; set; }
 
         /// <summary>The per-variant sufficient statistics of the users table as last read; null once a fold changes it.</summary>
         public (IReadOnlyList<VariantStats> Variants, long Multiple)? Stats { get; set; }
+
+        /// <summary>The revenue moments as last read, by cap percentile (NaN: no cap); emptied once a fold changes the users.</summary>
+        public Dictionary<double, RevenueMoments> Moments { get; } = [];
     }
 
-    public async Task<(IReadOnlyList<VariantStats> Variants, long MultipleExposureUsers)> StatsAsync(string tenantId, string experimentId,
-        IReadOnlyList<FileInfo> files, CancellationToken cancellationToken)
+    /// <summary>
+    /// The experiment's per-variant statistics, and with <paramref name="moments"/> its revenue moments (capped at the
+    /// <paramref name="capPercentile"/> quantile when given), from its summary brought up to date with <paramref name="files"/>.
+    /// </summary>
+    public async Task<(IReadOnlyList<VariantStats> Variants, long MultipleExposureUsers, RevenueMoments? Moments)> StatsAsync(string tenantId,
+        string experimentId, IReadOnlyList<FileInfo> files, bool moments, double? capPercentile, CancellationToken cancellationToken)
     {
         var summary = summaries.GetOrAdd((tenantId, experimentId), _ => new Summary(Interlocked.Increment(ref nextId)));
         await summary.Gate.WaitAsync(cancellationToken);
@@ -59,6 +71,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect)
             if (!summary.Built || rewritten || lost)
             {
                 summary.Stats = null;
+                summary.Moments.Clear();
                 summary.Built = false;
                 Rebuild(connection, summary, experimentId, [.. current.Keys]);
                 Interlocked.Increment(ref rebuilds);
@@ -70,6 +83,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect)
                 if (added.Count > 0)
                 {
                     summary.Stats = null;
+                    summary.Moments.Clear();
                     FoldIn(connection, summary, experimentId, added);
                     Interlocked.Add(ref foldedFiles, added.Count);
                 }
@@ -78,7 +92,18 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect)
             summary.Files = current;
             summary.Built = true;
             summary.Stats ??= Read(connection, summary);
-            return summary.Stats.Value;
+            RevenueMoments? revenue = null;
+            if (moments)
+            {
+                var key = capPercentile ?? double.NaN;
+                if (!summary.Moments.TryGetValue(key, out revenue))
+                {
+                    revenue = ReadMoments(connection, summary, capPercentile);
+                    summary.Moments[key] = revenue;
+                }
+            }
+
+            return (summary.Stats.Value.Variants, summary.Stats.Value.Multiple, revenue);
         }
         finally
         {
@@ -103,22 +128,26 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect)
         command.ExecuteNonQuery();
     }
 
-    private static void Rebuild(DuckDBConnection connection, Summary s, string experimentId, IReadOnlyList<string> files)
+    private void Rebuild(DuckDBConnection connection, Summary s, string experimentId, IReadOnlyList<string> files)
     {
         Execute(connection, $"CREATE OR REPLACE TABLE {s.Converts} AS {ConvertsOf}", files, experimentId);
+        Execute(connection, $"CREATE OR REPLACE TABLE {s.Prior} AS {PriorOf}", files);
         Execute(connection, $"""
             CREATE OR REPLACE TABLE {s.Users} AS
             SELECT user_id, variant_lo, variant_hi, variant_lo <> variant_hi AS multiple, price, first_at,
-                   CAST(0 AS DECIMAL(38, 4)) AS revenue, false AS converted
+                   CAST(0 AS DECIMAL(38, 4)) AS revenue, false AS converted, CAST(0 AS DECIMAL(38, 4)) AS pre_revenue
             FROM ({AssignsOf})
             """, files, experimentId);
         Recompute(connection, s, $"SELECT DISTINCT user_id FROM {s.Converts}");
+        RecomputePrior(connection, s, $"SELECT user_id FROM {s.Users}");
     }
 
-    private static void FoldIn(DuckDBConnection connection, Summary s, string experimentId, IReadOnlyList<string> added)
+    private void FoldIn(DuckDBConnection connection, Summary s, string experimentId, IReadOnlyList<string> added)
     {
         Execute(connection, $"CREATE OR REPLACE TEMP TABLE new_converts AS {ConvertsOf}", added, experimentId);
         Execute(connection, $"INSERT INTO {s.Converts} SELECT * FROM new_converts n WHERE NOT EXISTS (SELECT 1 FROM {s.Converts} c WHERE c.event_id = n.event_id)");
+        Execute(connection, $"CREATE OR REPLACE TEMP TABLE new_prior AS {PriorOf}", added);
+        Execute(connection, $"INSERT INTO {s.Prior} SELECT * FROM new_prior n WHERE NOT EXISTS (SELECT 1 FROM {s.Prior} p WHERE p.event_id = n.event_id)");
         Execute(connection, $"CREATE OR REPLACE TEMP TABLE new_users AS {AssignsOf}", added, experimentId);
         Execute(connection, $"""
             UPDATE {s.Users} SET
@@ -131,10 +160,11 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect)
             """);
         Execute(connection, $"""
             INSERT INTO {s.Users}
-            SELECT user_id, variant_lo, variant_hi, variant_lo <> variant_hi, price, first_at, CAST(0 AS DECIMAL(38, 4)), false
+            SELECT user_id, variant_lo, variant_hi, variant_lo <> variant_hi, price, first_at, CAST(0 AS DECIMAL(38, 4)), false, CAST(0 AS DECIMAL(38, 4))
             FROM new_users n WHERE NOT EXISTS (SELECT 1 FROM {s.Users} u WHERE u.user_id = n.user_id)
             """);
         Recompute(connection, s, "SELECT user_id FROM new_users UNION SELECT user_id FROM new_converts");
+        RecomputePrior(connection, s, "SELECT user_id FROM new_users UNION SELECT user_id FROM new_prior");
     }
 
     /// <summary>
@@ -154,6 +184,63 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect)
             UPDATE {s.Users} SET revenue = coalesce(r.revenue, 0), converted = r.buys > 0
             FROM recomputed r WHERE {s.Users}.user_id = r.user_id
             """);
+    }
+
+    /// <summary>
+    /// Pre-period revenue of the users <paramref name="touched"/> selects: the tenant's converts (any experiment) in the
+    /// lookback window before the user's first assign here (statistics contract v2, item 10), never capped.
+    /// </summary>
+    private void RecomputePrior(DuckDBConnection connection, Summary s, string touched)
+    {
+        Execute(connection, string.Create(CultureInfo.InvariantCulture, $"""
+            CREATE OR REPLACE TEMP TABLE recomputed_prior AS
+            SELECT u.user_id, sum(p.revenue) AS pre_revenue
+            FROM {s.Users} u JOIN ({touched}) t USING (user_id)
+            LEFT JOIN {s.Prior} p ON p.user_id = u.user_id
+                AND p.occurred_at >= u.first_at - INTERVAL {cupedLookbackDays} DAY AND p.occurred_at < u.first_at
+            GROUP BY u.user_id
+            """));
+        Execute(connection, $"""
+            UPDATE {s.Users} SET pre_revenue = coalesce(r.pre_revenue, 0)
+            FROM recomputed_prior r WHERE {s.Users}.user_id = r.user_id
+            """);
+    }
+
+    /// <summary>
+    /// Per variant, over the counted users: count, mean and sample variance of revenue Y (capped at the pooled
+    /// <paramref name="capPercentile"/> quantile of positive revenues, linear interpolation, when given), of pre-period
+    /// revenue X, their sample covariance, and how many users have X &gt; 0 (statistics contract v2, items 8–10).
+    /// </summary>
+    private static RevenueMoments ReadMoments(DuckDBConnection connection, Summary s, double? capPercentile)
+    {
+        using var command = connection.CreateCommand();
+        var cap = capPercentile is { } q
+            ? string.Create(CultureInfo.InvariantCulture, $"(SELECT quantile_cont(CAST(revenue AS DOUBLE), {q:R}) FROM {s.Users} WHERE NOT multiple AND revenue > 0)")
+            : "CAST(NULL AS DOUBLE)";
+        command.CommandText = $"""
+            WITH cap AS (SELECT {cap} AS cap),
+            counted AS (
+                SELECT variant_lo AS variant_id,
+                       CASE WHEN cap.cap IS NULL THEN CAST(revenue AS DOUBLE) ELSE least(CAST(revenue AS DOUBLE), cap.cap) END AS y,
+                       CAST(pre_revenue AS DOUBLE) AS x
+                FROM {s.Users}, cap WHERE NOT multiple
+            )
+            SELECT variant_id, count(*), avg(y), var_samp(y), avg(x), var_samp(x), covar_samp(x, y), count(*) FILTER (WHERE x > 0),
+                   (SELECT cap FROM cap)
+            FROM counted GROUP BY variant_id ORDER BY variant_id
+            """;
+        var variants = new List<VariantMoments>();
+        double? capValue = null;
+        using var reader = command.ExecuteReader();
+        static double Or0(System.Data.Common.DbDataReader r, int i) => r.IsDBNull(i) ? 0 : r.GetDouble(i);
+        while (reader.Read())
+        {
+            variants.Add(new VariantMoments(reader.GetString(0), reader.GetInt64(1), Or0(reader, 2), Or0(reader, 3), Or0(reader, 4), Or0(reader, 5), Or0(reader, 6),
+                reader.GetInt64(7)));
+            capValue = reader.IsDBNull(8) ? null : reader.GetDouble(8);
+        }
+
+        return new RevenueMoments(capValue, variants);
     }
 
     private static (IReadOnlyList<VariantStats>, long) Read(DuckDBConnection connection, Summary s)

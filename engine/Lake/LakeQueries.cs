@@ -20,6 +20,9 @@ public sealed class LakeQueries : IDisposable
     /// </summary>
     public const int DefaultMemoryLimitMb = 256;
 
+    /// <summary>The statistics contract's default CUPED lookback (<c>Statistics:CupedLookbackDays</c>).</summary>
+    public const int DefaultCupedLookbackDays = 30;
+
     /// <param name="layout">The lake.</param>
     /// <param name="memoryLimitMb">DuckDB's memory limit in MB; see <see cref="DefaultMemoryLimitMb"/>.</param>
     /// <param name="spillRoot">
@@ -27,8 +30,10 @@ public sealed class LakeQueries : IDisposable
     /// spills into a folder of its own there (<c>{process id}-{random}</c>, removed on dispose), so processes sharing a
     /// data directory never share spill files; folders of processes that are no longer running are removed on start.
     /// </param>
-    public LakeQueries(LakeLayout layout, int memoryLimitMb = DefaultMemoryLimitMb, string? spillRoot = null)
+    /// <param name="cupedLookbackDays">How far before a user's first assign their pre-period revenue is summed (CUPED's covariate).</param>
+    public LakeQueries(LakeLayout layout, int memoryLimitMb = DefaultMemoryLimitMb, string? spillRoot = null, int cupedLookbackDays = DefaultCupedLookbackDays)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(cupedLookbackDays, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(memoryLimitMb, 16);
         Layout = layout;
         spillRoot ??= Path.Combine(Path.GetTempPath(), "po-duckdb");
@@ -38,7 +43,7 @@ public sealed class LakeQueries : IDisposable
         database.Open();
         Limit(database, memoryLimitMb, spillDirectory);
 
-        summaries = new ExperimentSummaries(Connect);
+        summaries = new ExperimentSummaries(Connect, cupedLookbackDays);
     }
 
     private readonly string spillDirectory;
@@ -193,9 +198,24 @@ public sealed class LakeQueries : IDisposable
     public async Task<(IReadOnlyList<Statistics.VariantStats> Variants, long MultipleExposureUsers)> ExperimentStatsAsync(string tenantId,
         string experimentId, CancellationToken cancellationToken)
     {
+        var (variants, multiple, _) = await ExperimentSummaryAsync(tenantId, experimentId, false, null, cancellationToken);
+        return (variants, multiple);
+    }
+
+    /// <summary>
+    /// The per-variant statistics and the revenue moments of statistics contract v2 (revenue capped at the
+    /// <paramref name="capPercentile"/> quantile when given; pre-period revenue for CUPED), from the warm summary.
+    /// </summary>
+    public Task<(IReadOnlyList<Statistics.VariantStats> Variants, long MultipleExposureUsers, Statistics.RevenueMoments? Moments)> ExperimentReadoutStatsAsync(
+        string tenantId, string experimentId, double? capPercentile, CancellationToken cancellationToken) =>
+        ExperimentSummaryAsync(tenantId, experimentId, true, capPercentile, cancellationToken);
+
+    private async Task<(IReadOnlyList<Statistics.VariantStats> Variants, long MultipleExposureUsers, Statistics.RevenueMoments? Moments)> ExperimentSummaryAsync(
+        string tenantId, string experimentId, bool moments, double? capPercentile, CancellationToken cancellationToken)
+    {
         if (!TenantHasEvents(tenantId))
         {
-            return ([], 0);
+            return ([], 0, moments ? new Statistics.RevenueMoments(null, []) : null);
         }
 
         var folder = new DirectoryInfo(Path.Combine(Layout.EventsRoot, "tenant_id=" + tenantId));
@@ -204,7 +224,7 @@ public sealed class LakeQueries : IDisposable
             var files = folder.EnumerateFiles("*.parquet", SearchOption.AllDirectories).ToList();
             try
             {
-                return await summaries.StatsAsync(tenantId, experimentId, files, cancellationToken);
+                return await summaries.StatsAsync(tenantId, experimentId, files, moments, capPercentile, cancellationToken);
             }
             catch (DuckDBException) when (attempt < ReadAttempts && files.Any(f => !File.Exists(f.FullName)))
             {

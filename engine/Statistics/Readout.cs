@@ -11,7 +11,17 @@ public sealed record Readout(
     long MultipleExposureUsers,
     IReadOnlyList<VariantReadout> Variants,
     ElasticityFit? Elasticity,
-    IReadOnlyList<string> Notes);
+    IReadOnlyList<string> Notes)
+{
+    /// <summary>The revenue cap applied (statistics contract v2, item 8); null when uncapped.</summary>
+    [JsonPropertyName("revenue_cap")] public double? RevenueCap { get; init; }
+
+    /// <summary>CUPED's θ over every counted user; null when CUPED is off.</summary>
+    [JsonPropertyName("cuped_theta")] public double? CupedTheta { get; init; }
+
+    /// <summary>1 − var(Y − θX) / var(Y): the share of revenue variance CUPED removes.</summary>
+    [JsonPropertyName("cuped_variance_reduction")] public double? CupedVarianceReduction { get; init; }
+}
 
 /// <summary>
 /// One variant's figures; the comparison fields are null for the control. <see cref="SequentialPValue"/> is beyond the
@@ -34,7 +44,33 @@ public sealed record VariantReadout(
     double? ChanceToBeatControl,
     double? ExpectedLoss,
     double? ArcElasticity,
-    double? SequentialPValue = null);
+    double? SequentialPValue = null)
+{
+    /// <summary>Mean revenue per user adjusted by CUPED: Ȳ_v − θ(X̄_v − X̄).</summary>
+    [JsonPropertyName("revenue_per_user_cuped")] public double? RevenuePerUserCuped { get; init; }
+
+    /// <summary>rpu_v / rpu_c − 1 (capped revenue when capping is on), with its 95% delta-method interval.</summary>
+    [JsonPropertyName("revenue_lift")] public double? RevenueLift { get; init; }
+
+    [JsonPropertyName("revenue_lift_ci")] public double[]? RevenueLiftCi { get; init; }
+
+    /// <summary>The revenue lift on CUPED-adjusted means, with its interval.</summary>
+    [JsonPropertyName("revenue_lift_cuped")] public double? RevenueLiftCuped { get; init; }
+
+    [JsonPropertyName("revenue_lift_cuped_ci")] public double[]? RevenueLiftCupedCi { get; init; }
+
+    /// <summary>Welch's t-test on Y − θX.</summary>
+    [JsonPropertyName("revenue_per_user_cuped_p_value")] public double? RevenuePerUserCupedPValue { get; init; }
+
+    /// <summary>Always-valid 95% confidence sequence on rate_v − rate_c.</summary>
+    [JsonPropertyName("difference_cs")] public double[]? DifferenceCs { get; init; }
+
+    /// <summary>Always-valid 95% confidence sequence on rpu_v − rpu_c (capped revenue when capping is on).</summary>
+    [JsonPropertyName("revenue_difference_cs")] public double[]? RevenueDifferenceCs { get; init; }
+
+    /// <summary>Benjamini–Hochberg adjusted p-value across the non-control variants.</summary>
+    [JsonPropertyName("p_value_adjusted_bh")] public double? PValueAdjustedBh { get; init; }
+}
 
 /// <summary>The log-log fit of conversion rate on price.</summary>
 public sealed record ElasticityFit(double Slope, [property: JsonPropertyName("slope_ci")] double[] SlopeCi);

@@ -13,9 +13,14 @@ public static class ReadoutCalculator
     /// variant named "control", else the first by id. <paramref name="weights"/> (variant → weight) feed the SRM test;
     /// equal weights when null.
     /// </summary>
+    /// <remarks>
+    /// With <paramref name="moments"/> (the summary's revenue moments), the readout carries the revenue-grade figures of
+    /// contract v2 under <paramref name="options"/>; the confidence sequence on rates and Benjamini–Hochberg need none.
+    /// </remarks>
     public static Readout Compute(string tenantId, string experimentId, IReadOnlyList<VariantStats> stats, long multipleExposureUsers,
-        string? controlVariantId, IReadOnlyDictionary<string, double>? weights)
+        string? controlVariantId, IReadOnlyDictionary<string, double>? weights, RevenueMoments? moments = null, ReadoutOptions? options = null)
     {
+        options ??= new ReadoutOptions();
         var notes = new List<string>();
         var variants = stats.OrderBy(v => v.VariantId, StringComparer.Ordinal).ToList();
         if (variants.Count == 0)
@@ -36,13 +41,16 @@ public static class ReadoutCalculator
 
         var comparisons = variants.Where(v => v != control).Select(v => Compare(v, control)).ToList();
         var adjusted = Holm(comparisons.Select(c => c.PValue).ToList());
+        var adjustedBh = BenjaminiHochberg(comparisons.Select(c => c.PValue).ToList());
+        var revenue = moments is null ? null : RevenueStatistics.Compute(moments, control.VariantId, options, notes);
         var readouts = new List<VariantReadout>();
         foreach (var v in variants)
         {
             var basic = Describe(v);
+            var r = revenue?.Variants.GetValueOrDefault(v.VariantId);
             if (v == control)
             {
-                readouts.Add(basic);
+                readouts.Add(basic with { RevenuePerUserCuped = r?.RevenuePerUserCuped });
                 continue;
             }
 
@@ -59,6 +67,15 @@ public static class ReadoutCalculator
                 ExpectedLoss = c.ExpectedLoss,
                 ArcElasticity = c.ArcElasticity,
                 SequentialPValue = Sequential.PValue(v.Users, v.Conversions, control.Users, control.Conversions),
+                PValueAdjustedBh = adjustedBh[index],
+                DifferenceCs = RateSequence(v, control, options.SequentialTuning),
+                RevenuePerUserCuped = r?.RevenuePerUserCuped,
+                RevenueLift = r?.RevenueLift,
+                RevenueLiftCi = r?.RevenueLiftCi,
+                RevenueLiftCuped = r?.RevenueLiftCuped,
+                RevenueLiftCupedCi = r?.RevenueLiftCupedCi,
+                RevenuePerUserCupedPValue = r?.RevenuePerUserCupedPValue,
+                RevenueDifferenceCs = r?.RevenueDifferenceCs,
             });
         }
 
@@ -67,7 +84,12 @@ public static class ReadoutCalculator
             notes.Add($"the control '{control.VariantId}' has no conversions yet: lift is undefined");
         }
 
-        return new Readout(tenantId, experimentId, control.VariantId, Srm(variants, weights), multipleExposureUsers, readouts, Elasticity(variants, notes), notes);
+        return new Readout(tenantId, experimentId, control.VariantId, Srm(variants, weights), multipleExposureUsers, readouts, Elasticity(variants, notes), notes)
+        {
+            RevenueCap = moments?.Cap,
+            CupedTheta = revenue?.Theta,
+            CupedVarianceReduction = revenue?.VarianceReduction,
+        };
     }
 
     private static VariantReadout Describe(VariantStats v)
@@ -159,6 +181,34 @@ public static class ReadoutCalculator
         var mean = (double)s.Revenue / s.Users;
         var variance = (s.RevenueSquares - (s.Users * mean * mean)) / (s.Users - 1);
         return (mean, Math.Max(0, variance));
+    }
+
+    /// <summary>The always-valid confidence sequence on rate_v − rate_c (Bernoulli variances r(1 − r)).</summary>
+    private static double[]? RateSequence(VariantStats v, VariantStats c, double tuning)
+    {
+        if (v.Users == 0 || c.Users == 0)
+        {
+            return null;
+        }
+
+        var rv = (double)v.Conversions / v.Users;
+        var rc = (double)c.Conversions / c.Users;
+        return ConfidenceSequence.Interval(rv - rc, rv * (1 - rv), v.Users, rc * (1 - rc), c.Users, tuning);
+    }
+
+    /// <summary>Benjamini–Hochberg step-up adjustment (false discovery rate); nulls stay null.</summary>
+    public static List<double?> BenjaminiHochberg(IReadOnlyList<double?> pValues)
+    {
+        var order = pValues.Select((p, i) => (P: p, Index: i)).Where(x => x.P is not null).OrderBy(x => x.P).ToList();
+        var adjusted = new List<double?>(pValues.Select(_ => (double?)null));
+        var running = 1.0;
+        for (var rank = order.Count - 1; rank >= 0; rank--)
+        {
+            running = Math.Min(running, order.Count * order[rank].P!.Value / (rank + 1));
+            adjusted[order[rank].Index] = running;
+        }
+
+        return adjusted;
     }
 
     /// <summary>Holm's step-down adjustment; nulls stay null.</summary>

@@ -6,13 +6,27 @@ using PricingOptimizer.Tenancy;
 namespace PricingOptimizer.Statistics;
 
 /// <summary>Readouts of experiments: sufficient statistics from the lake, the control and weights from the control plane when it knows the experiment.</summary>
-public sealed class ReadoutService(LakeQueries lake, IExperimentStore store)
+public sealed class ReadoutService(LakeQueries lake, IExperimentStore store, StatisticsOptions? defaults = null)
 {
-    /// <exception cref="Errors.ProblemException">Unknown experiment (no definition and no data), or an unknown control.</exception>
-    public async Task<Readout> GetAsync(string tenantId, string experimentId, string? controlVariantId, CancellationToken cancellationToken)
+    /// <summary>The readout with the configured defaults (<c>Statistics:*</c>).</summary>
+    public Task<Readout> GetAsync(string tenantId, string experimentId, string? controlVariantId, CancellationToken cancellationToken) =>
+        GetAsync(tenantId, experimentId, controlVariantId, null, cancellationToken);
+
+    /// <summary>The options a readout takes when the caller names none: the configured defaults.</summary>
+    public ReadoutOptions Defaults => (defaults ?? new StatisticsOptions()).Defaults;
+
+    /// <exception cref="Errors.ProblemException">Unknown experiment (no definition and no data), an unknown control, or bad options.</exception>
+    public async Task<Readout> GetAsync(string tenantId, string experimentId, string? controlVariantId, ReadoutOptions? options,
+        CancellationToken cancellationToken)
     {
+        options ??= Defaults;
+        if (options.Problem() is { } problem)
+        {
+            throw problem;
+        }
+
         var definition = await store.GetExperimentAsync(tenantId, experimentId, cancellationToken);
-        var (stats, multiple) = await lake.ExperimentStatsAsync(tenantId, experimentId, cancellationToken);
+        var (stats, multiple, moments) = await lake.ExperimentReadoutStatsAsync(tenantId, experimentId, options.CapPercentile, cancellationToken);
         if (definition is null && stats.Count == 0 && multiple == 0)
         {
             throw new NotFoundException($"no experiment '{experimentId}' (neither defined nor in the lake)", "experiment_id");
@@ -26,6 +40,6 @@ public sealed class ReadoutService(LakeQueries lake, IExperimentStore store)
         }
 
         var weights = definition?.Variants.ToDictionary(v => v.VariantId, v => v.Weight);
-        return ReadoutCalculator.Compute(tenantId, experimentId, stats, multiple, control, weights);
+        return ReadoutCalculator.Compute(tenantId, experimentId, stats, multiple, control, weights, moments, options);
     }
 }

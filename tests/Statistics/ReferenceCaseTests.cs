@@ -18,6 +18,8 @@ public sealed class ReferenceCaseTests : IDisposable
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
     public async Task The_readout_agrees_with_the_reference_on_every_field(int number)
     {
         var lake = new LakeLayout(Path.Combine(temp.Path, "lake"));
@@ -27,13 +29,40 @@ public sealed class ReferenceCaseTests : IDisposable
 
         using var expectedDocument = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(ReferenceFolder, $"case-{number}.expected.json")));
         var expected = expectedDocument.RootElement;
+        // Cases 4 and up (contract v2) come with readout options and expect the v2 fields only.
+        var optionsPath = Path.Combine(ReferenceFolder, $"case-{number}.options.json");
+        using var optionsDocument = JsonDocument.Parse(File.Exists(optionsPath) ? await File.ReadAllTextAsync(optionsPath) : "{}");
+        var given = optionsDocument.RootElement;
+        var v2 = File.Exists(optionsPath);
+        var options = new ReadoutOptions(
+            given.TryGetProperty("cap_percentile", out var cap) && cap.ValueKind == JsonValueKind.Number ? cap.GetDouble() : null,
+            given.TryGetProperty("sequential_tuning", out var tuning) ? tuning.GetDouble() : ReadoutOptions.DefaultSequentialTuning);
+        var control = v2 ? given.GetProperty("control_variant_id").GetString() : expected.GetProperty("control_variant_id").GetString();
         using var queries = new LakeQueries(lake);
-        var (stats, multiple) = await queries.ExperimentStatsAsync("ref", "exp-1", CancellationToken.None);
-        var readout = ReadoutCalculator.Compute("ref", "exp-1", stats, multiple, expected.GetProperty("control_variant_id").GetString(), null);
+        var (stats, multiple, moments) = await queries.ExperimentReadoutStatsAsync("ref", "exp-1", options.CapPercentile, CancellationToken.None);
+        var readout = ReadoutCalculator.Compute("ref", "exp-1", stats, multiple, control, null, moments, options);
         using var actualDocument = JsonDocument.Parse(JsonSerializer.Serialize(readout, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
         var actual = actualDocument.RootElement;
 
-        Assert.Equal(expected.GetProperty("control_variant_id").GetString(), actual.GetProperty("control_variant_id").GetString());
+        Assert.Equal(control, actual.GetProperty("control_variant_id").GetString());
+        foreach (var field in V2TopLevel)
+        {
+            if (expected.TryGetProperty(field, out var value) && value.ValueKind != JsonValueKind.Null)
+            {
+                Close(value, actual.GetProperty(field), field);
+            }
+            else if (v2)
+            {
+                Assert.True(actual.GetProperty(field).ValueKind == JsonValueKind.Null, $"{field} should be null, is {actual.GetProperty(field)}");
+            }
+        }
+
+        if (v2)
+        {
+            CompareVariants(expected, actual, v2: true);
+            return;
+        }
+
         Assert.Equal(expected.GetProperty("multiple_exposure_users").GetInt64(), actual.GetProperty("multiple_exposure_users").GetInt64());
         Close(expected.GetProperty("srm_p_value"), actual.GetProperty("srm_p_value"), "srm_p_value");
         if (expected.TryGetProperty("elasticity", out var elasticity) && elasticity.ValueKind != JsonValueKind.Null)
@@ -46,6 +75,20 @@ public sealed class ReferenceCaseTests : IDisposable
             Assert.Equal(JsonValueKind.Null, actual.GetProperty("elasticity").ValueKind);
         }
 
+        CompareVariants(expected, actual, v2: false);
+    }
+
+    private static readonly string[] V2TopLevel = ["revenue_cap", "cuped_theta", "cuped_variance_reduction"];
+
+    private static readonly HashSet<string> V2VariantFields =
+    [
+        "revenue_per_user_cuped", "revenue_lift", "revenue_lift_ci", "revenue_lift_cuped", "revenue_lift_cuped_ci", "revenue_per_user_cuped_p_value",
+        "difference_cs", "revenue_difference_cs", "p_value_adjusted_bh",
+    ];
+
+    /// <summary>Every expected field agrees; in v1 cases every v1 field not expected is null, in v2 cases every v2 field not expected is.</summary>
+    private static void CompareVariants(JsonElement expected, JsonElement actual, bool v2)
+    {
         var actualVariants = actual.GetProperty("variants").EnumerateArray().ToDictionary(v => v.GetProperty("variant_id").GetString()!);
         Assert.Equal(expected.GetProperty("variants").GetArrayLength(), actualVariants.Count);
         foreach (var variant in expected.GetProperty("variants").EnumerateArray())
@@ -58,7 +101,8 @@ public sealed class ReferenceCaseTests : IDisposable
             }
 
             // sequential_p_value is beyond the contract (always-valid inference); everything else not expected must be null.
-            foreach (var field in mine.EnumerateObject().Where(f => !variant.TryGetProperty(f.Name, out _) && f.Name != "sequential_p_value"))
+            foreach (var field in mine.EnumerateObject().Where(f => !variant.TryGetProperty(f.Name, out _) && f.Name != "sequential_p_value"
+                                                                     && V2VariantFields.Contains(f.Name) == v2))
             {
                 Assert.True(field.Value.ValueKind == JsonValueKind.Null, $"{id}.{field.Name} should be null (control-only), is {field.Value}");
             }

@@ -54,3 +54,15 @@ buys AS (
 SELECT u.user_id, u.variant_lo = u.variant_hi AS single, u.variant_lo AS variant_id, u.price, u.first_at,
        CAST(coalesce(b.revenue, 0) AS DECIMAL(38, 4)) AS revenue, b.user_id IS NOT NULL AS converted
 FROM users u LEFT JOIN buys b USING (user_id);
+
+-- (4) every convert of the tenant (any experiment), each event_id once (the first ingested copy): the pre-period revenue
+--     CUPED uses as its covariate (statistics contract v2, item 10). Revenue is the convert's revenue, else its price.
+CREATE OR REPLACE TEMP MACRO tenant_converts(files) AS TABLE
+SELECT event_id,
+       arg_min(user_id, ingested_at)                   AS user_id,
+       arg_min(occurred_at, ingested_at)               AS occurred_at,
+       arg_min(coalesce(revenue, price), ingested_at)  AS revenue
+FROM read_parquet(files, hive_partitioning = true, union_by_name = true,
+                  hive_types = {'tenant_id': VARCHAR, 'event_date': DATE})
+WHERE type = 'convert'
+GROUP BY event_id;
