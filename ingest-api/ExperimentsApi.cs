@@ -61,8 +61,9 @@ public static class ExperimentsApi
             .WithName("DeleteExperiment").WithSummary("Deletes a draft or completed experiment.");
 
         experiments.MapGet("/{experimentId}/readout", async (string experimentId, string? control, HttpContext context, Statistics.ReadoutService readouts,
-                    CancellationToken ct) => Results.Ok(await readouts.GetAsync(context.TenantId(), experimentId, control, ct)))
-            .WithName("Readout").WithSummary("The statistics contract's readout: per variant, against the control.");
+                    CancellationToken ct) => Results.Ok(await readouts.GetAsync(context.TenantId(), experimentId, control, ReadoutQuery(context.Request.Query, readouts.Defaults), ct)))
+            .WithName("Readout")
+            .WithSummary("The statistics contract's readout (v1 and v2): per variant, against the control. ?control=&cap_percentile=&sequential_tuning=&cuped=");
 
         experiments.MapGet("/{experimentId}/recommendation", async (string experimentId, HttpContext context, Pricing.PricingService pricing, CancellationToken ct) =>
                 Results.Ok(await pricing.RecommendAsync(context.TenantId(), experimentId, RecommendationQuery(context.Request.Query), ct)))
@@ -85,6 +86,31 @@ public static class ExperimentsApi
 
     private static string? IfMatch(HttpContext context) =>
         context.Request.Headers.IfMatch is { Count: > 0 } values ? string.Join(',', values.ToArray()) : null;
+
+    /// <summary>The readout's options from the query, each falling back to the configured default; malformed ones are 400 naming the field.</summary>
+    private static Statistics.ReadoutOptions ReadoutQuery(IQueryCollection query, Statistics.ReadoutOptions defaults)
+    {
+        double? Number(string name)
+        {
+            var text = query[name].ToString();
+            if (text.Length == 0)
+            {
+                return null;
+            }
+
+            return double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)
+                ? value
+                : throw new InvalidInputException($"{name} '{text}' is not a number", name);
+        }
+
+        var cuped = query["cuped"].ToString();
+        return new Statistics.ReadoutOptions(
+            Number("cap_percentile") ?? defaults.CapPercentile,
+            Number("sequential_tuning") ?? defaults.SequentialTuning,
+            cuped.Length == 0 ? null
+            : bool.TryParse(cuped, out var on) ? on
+            : throw new InvalidInputException($"cuped '{cuped}' is not true or false", "cuped"));
+    }
 
     /// <exception cref="InvalidInputException">A missing or malformed query parameter (400 with the field).</exception>
     private static Pricing.RecommendationRequest RecommendationQuery(IQueryCollection query)

@@ -67,10 +67,7 @@ internal static class RevenueStatistics
 
         if (variants.Sum(v => v.UsersWithPrior) == 0)
         {
-            if (options.Cuped == true)
-            {
-                notes.Add("CUPED is off: no counted user has revenue in the lookback period before their first assign");
-            }
+            notes.Add("CUPED is off: no counted user has revenue in the lookback period before their first assign");
 
             return (null, null, 0);
         }
