@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Numerics;
 using DuckDB.NET.Data;
 using PricingOptimizer.Statistics;
 
@@ -207,37 +208,43 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
     }
 
     /// <summary>
-    /// Per variant, over the counted users: count, mean and sample variance of revenue Y (capped at the pooled
-    /// <paramref name="capPercentile"/> quantile of positive revenues, linear interpolation, when given), of pre-period
-    /// revenue X, their sample covariance, and how many users have X &gt; 0 (statistics contract v2, items 8–10).
+    /// Per variant, over the counted users, the exact sums (in ten-thousandths, as HUGEINT) of revenue Y — capped at the
+    /// pooled <paramref name="capPercentile"/> quantile of positive revenues (linear interpolation, kept to four decimals
+    /// like every amount), when given — of pre-period revenue X, of their squares and product, and how many users have
+    /// X &gt; 0 (statistics contract v2, items 8–10). Exact integer sums make the moments the same whatever order DuckDB
+    /// adds in; means, variances and the covariance are computed from them in C#.
     /// </summary>
     private static RevenueMoments ReadMoments(DuckDBConnection connection, Summary s, double? capPercentile)
     {
         using var command = connection.CreateCommand();
         var cap = capPercentile is { } q
-            ? string.Create(CultureInfo.InvariantCulture, $"(SELECT quantile_cont(CAST(revenue AS DOUBLE), {q:R}) FROM {s.Users} WHERE NOT multiple AND revenue > 0)")
-            : "CAST(NULL AS DOUBLE)";
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"(SELECT CAST(round(quantile_cont(CAST(revenue AS DOUBLE), {q:R}) * 10000) AS HUGEINT) FROM {s.Users} WHERE NOT multiple AND revenue > 0)")
+            : "CAST(NULL AS HUGEINT)";
         command.CommandText = $"""
             WITH cap AS (SELECT {cap} AS cap),
             counted AS (
                 SELECT variant_lo AS variant_id,
-                       CASE WHEN cap.cap IS NULL THEN CAST(revenue AS DOUBLE) ELSE least(CAST(revenue AS DOUBLE), cap.cap) END AS y,
-                       CAST(pre_revenue AS DOUBLE) AS x
+                       CASE WHEN cap.cap IS NULL THEN CAST(revenue * 10000 AS HUGEINT) ELSE least(CAST(revenue * 10000 AS HUGEINT), cap.cap) END AS y,
+                       CAST(pre_revenue * 10000 AS HUGEINT) AS x
                 FROM {s.Users}, cap WHERE NOT multiple
             )
-            SELECT variant_id, count(*), avg(y), var_samp(y), avg(x), var_samp(x), covar_samp(x, y), count(*) FILTER (WHERE x > 0),
-                   (SELECT cap FROM cap)
+            SELECT variant_id, count(*), sum(y), sum(y * y), sum(x), sum(x * x), sum(x * y), count(*) FILTER (WHERE x > 0), (SELECT cap FROM cap)
             FROM counted GROUP BY variant_id ORDER BY variant_id
             """;
         var variants = new List<VariantMoments>();
         double? capValue = null;
         using var reader = command.ExecuteReader();
-        static double Or0(System.Data.Common.DbDataReader r, int i) => r.IsDBNull(i) ? 0 : r.GetDouble(i);
         while (reader.Read())
         {
-            variants.Add(new VariantMoments(reader.GetString(0), reader.GetInt64(1), Or0(reader, 2), Or0(reader, 3), Or0(reader, 4), Or0(reader, 5), Or0(reader, 6),
-                reader.GetInt64(7)));
-            capValue = reader.IsDBNull(8) ? null : reader.GetDouble(8);
+            BigInteger Sum(int i) => reader.IsDBNull(i) ? BigInteger.Zero : reader.GetFieldValue<BigInteger>(i);
+            var n = reader.GetInt64(1);
+            var (sy, syy, sx, sxx, sxy) = (Sum(2), Sum(3), Sum(4), Sum(5), Sum(6));
+            // In ten-thousandths: means scale by 1e4, second moments by 1e8. n·Σab − Σa·Σb is exact, then divided once.
+            double Co(BigInteger sa, BigInteger sb, BigInteger sab) => n < 2 ? 0 : (double)((n * sab) - (sa * sb)) / ((double)n * (n - 1)) / 1e8;
+            variants.Add(new VariantMoments(reader.GetString(0), n, (double)sy / n / 1e4, Co(sy, sy, syy), (double)sx / n / 1e4, Co(sx, sx, sxx),
+                Co(sx, sy, sxy), reader.GetInt64(7)));
+            capValue = reader.IsDBNull(8) ? null : (double)reader.GetFieldValue<BigInteger>(8) / 1e4;
         }
 
         return new RevenueMoments(capValue, variants);

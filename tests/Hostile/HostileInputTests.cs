@@ -201,6 +201,17 @@ public sealed class HostileInputTests(HostileApiFixture fixture) : IClassFixture
         Add("readout: unknown experiment", "GET", "/v1/experiments/nope/readout", "tenant", null, 404, "experiment_id");
         foreach (var (query, field) in new[]
                  {
+                     ("?cap_percentile=abc", "cap_percentile"), ("?cap_percentile=0", "cap_percentile"), ("?cap_percentile=99", "cap_percentile"),
+                     ("?cap_percentile=-0.5", "cap_percentile"), ("?cap_percentile=NaN", "cap_percentile"), ("?cap_percentile=1e999", "cap_percentile"),
+                     ("?sequential_tuning=0", "sequential_tuning"), ("?sequential_tuning=-3", "sequential_tuning"), ("?sequential_tuning=Infinity", "sequential_tuning"),
+                     ("?sequential_tuning=1e13", "sequential_tuning"), ("?cuped=maybe", "cuped"),
+                 })
+        {
+            Add($"readout: '{query}'", "GET", "/v1/experiments/exp-1/readout" + query, "tenant", null, 400, field);
+        }
+
+        foreach (var (query, field) in new[]
+                 {
                      ("", "goal"), ("?goal=money", "goal"), ("?goal=profit", "unit_cost"), ("?goal=profit&unit_cost=abc", "unit_cost"),
                      ("?goal=revenue&extrapolation_margin=5", "extrapolation_margin"), ("?goal=revenue&extrapolation_margin=abc", "extrapolation_margin"),
                      ("?goal=conversions", "price_floor"), ("?goal=revenue&price_floor=1e999", "price_floor"),

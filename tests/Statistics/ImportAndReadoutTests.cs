@@ -111,6 +111,19 @@ public sealed class ImportAndReadoutTests : IDisposable
         Assert.Equal("control", json.RootElement.GetProperty("control_variant_id").GetString());
         Assert.Equal(60, json.RootElement.GetProperty("variants").EnumerateArray().Sum(v => v.GetProperty("users").GetInt64()));
         Assert.Equal(20, json.RootElement.GetProperty("variants").EnumerateArray().Sum(v => v.GetProperty("conversions").GetInt64()));
+        Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("revenue_cap").ValueKind);
+
+        // Contract v2 options as query parameters: the cap is the median of the buyers' revenues (8.99, 9.99, 17.9812).
+        var capped = await client.GetAsync("/v1/experiments/exp-1/readout?cap_percentile=0.5&sequential_tuning=10000&cuped=false");
+        Assert.Equal(HttpStatusCode.OK, capped.StatusCode);
+        using var v2 = JsonDocument.Parse(await capped.Content.ReadAsStringAsync());
+        var cap = v2.RootElement.GetProperty("revenue_cap").GetDouble();
+        Assert.Contains(cap, new[] { 8.99, 9.99, 17.9812 });
+        Assert.Equal(JsonValueKind.Null, v2.RootElement.GetProperty("cuped_theta").ValueKind);
+        var charm = v2.RootElement.GetProperty("variants").EnumerateArray().Single(v => v.GetProperty("variant_id").GetString() == "charm");
+        Assert.Equal(2, charm.GetProperty("revenue_difference_cs").GetArrayLength());
+        Assert.Equal(2, charm.GetProperty("difference_cs").GetArrayLength());
+        Assert.Equal(charm.GetProperty("p_value").GetDouble(), charm.GetProperty("p_value_adjusted_bh").GetDouble(), 12);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/v1/experiments/none/readout")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync("/v1/experiments/exp-1/readout?control=zzz")).StatusCode);
     }
