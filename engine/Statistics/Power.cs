@@ -55,4 +55,27 @@ public static class Power
         var z = Normal.InvCDF(0, 1, 1 - (alpha / 2)) + Normal.InvCDF(0, 1, power);
         return (long)Math.Ceiling(z * z * (varianceA + varianceB) / (difference * difference));
     }
+
+    /// <summary>
+    /// Users per variant to detect a relative change <paramref name="relativeChange"/> in a mean such as revenue per user,
+    /// from a baseline <paramref name="mean"/> with per-user <paramref name="variance"/> in both arms, the level split
+    /// across the comparisons with the control (Bonferroni) as for rates. CUPED removes <paramref name="varianceReduction"/>
+    /// of the variance (the readout's <c>cuped_variance_reduction</c>), and the users needed shrink by the same share.
+    /// </summary>
+    public static long UsersPerVariantForMean(double mean, double variance, double relativeChange, double alpha = 0.05, double power = 0.8, int variants = 2,
+        double varianceReduction = 0)
+    {
+        if (!(mean > 0) || !double.IsFinite(mean))
+        {
+            throw new ArgumentOutOfRangeException(nameof(mean), "the baseline mean must be positive");
+        }
+
+        if (variants < 2 || varianceReduction is < 0 or >= 1 || double.IsNaN(varianceReduction))
+        {
+            throw new ArgumentOutOfRangeException(nameof(variants), "variants at least 2; the variance reduction in [0, 1)");
+        }
+
+        var remaining = variance * (1 - varianceReduction);
+        return UsersPerGroupForMeans(mean * relativeChange, remaining, remaining, alpha / (variants - 1), power);
+    }
 }

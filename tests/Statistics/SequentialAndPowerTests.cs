@@ -73,4 +73,27 @@ public sealed class SequentialAndPowerTests
         var manual = Math.Ceiling(Math.Pow((z * Math.Sqrt(2 * 0.11 * 0.89)) + (Normal.InvCDF(0, 1, 0.8) * Math.Sqrt((0.1 * 0.9) + (0.12 * 0.88))), 2) / 0.0004);
         Assert.Equal((long)manual, four);
     }
+
+    [Theory]
+    [InlineData(10, 30, 0.1, 0.0, 14128)] // (1.959964 + 0.841621)² × 2 × 900 / 1² = 14,127.98, by hand
+    [InlineData(10, 30, 0.1, 0.36, 9042)] // the same × 0.64: CUPED removing 36% of the variance
+    [InlineData(20, 10, 0.05, 0.0, 1570)] // (2.801585)² × 2 × 100 / 1² = 1,569.78
+    public void Users_per_variant_for_revenue_per_user_follow_the_test_of_means_and_shrink_with_CUPED(double mean, double sd, double mde, double reduction,
+        long expected) =>
+        Assert.Equal(expected, Power.UsersPerVariantForMean(mean, sd * sd, mde, varianceReduction: reduction));
+
+    [Fact]
+    public async Task Po_power_answers_for_revenue_per_user_with_and_without_CUPED_and_says_what_is_missing()
+    {
+        using var folder = new Fixtures.TempDirectory();
+        var result = await Fixtures.PoProcess.RunAsync(folder.Path, null, "power", "--metric", "revenue_per_user", "--baseline-mean", "10", "--baseline-sd", "30",
+            "--mde", "0.1", "--cuped-reduction", "0.36");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("without CUPED: 14,128 users per variant", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("with CUPED removing 36.0% of the variance: 9,042 users per variant", result.Stdout, StringComparison.Ordinal);
+
+        var missing = await Fixtures.PoProcess.RunAsync(folder.Path, null, "power", "--metric", "revenue_per_user", "--mde", "0.1");
+        Assert.NotEqual(0, missing.ExitCode);
+        Assert.StartsWith("po: give --baseline-mean", Assert.Single(missing.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+    }
 }
