@@ -136,11 +136,40 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         Execute(connection, $"""
             CREATE OR REPLACE TABLE {s.Users} AS
             SELECT user_id, variant_lo, variant_hi, variant_lo <> variant_hi AS multiple, price, first_at,
-                   CAST(0 AS DECIMAL(38, 4)) AS revenue, false AS converted, CAST(0 AS DECIMAL(38, 4)) AS pre_revenue
+                   CAST(0 AS DECIMAL(38, 4)) AS revenue, false AS converted, CAST(0 AS BIGINT) AS pre_units
             FROM ({AssignsOf})
             """, files, experimentId);
         Recompute(connection, s, $"SELECT DISTINCT user_id FROM {s.Converts}");
-        RecomputePrior(connection, s, $"SELECT user_id FROM {s.Users}");
+        // pre_units: the user's pre-period revenue (CUPED's covariate) in ten-thousandths; only users who have some is updated.
+        Execute(connection, $"CREATE OR REPLACE TEMP TABLE recomputed_prior AS {PreUnits(s.Users, s.Prior)}");
+        Execute(connection, $"UPDATE {s.Users} SET pre_units = r.pre_units FROM recomputed_prior r WHERE {s.Users}.user_id = r.user_id");
+    }
+
+    /// <summary>
+    /// Per user of <paramref name="users"/> (with user_id and first_at), the revenue of the tenant's converts in
+    /// <paramref name="prior"/> in the lookback window before the first assign, in ten-thousandths (amounts have four
+    /// decimals, so a double times 10⁴ rounds to them exactly below 9 · 10¹¹): statistics contract v2, item 10.
+    /// </summary>
+    private string PreUnits(string users, string prior) => string.Create(CultureInfo.InvariantCulture, $"""
+        SELECT u.user_id, CAST(round(CAST(sum(p.revenue) AS DOUBLE) * 10000) AS BIGINT) AS pre_units
+        FROM {users} u JOIN {prior} p ON p.user_id = u.user_id
+            AND p.occurred_at >= u.first_at - INTERVAL {cupedLookbackDays} DAY AND p.occurred_at < u.first_at
+        GROUP BY u.user_id
+        """);
+
+    /// <summary>Pre-period revenue again for the users <paramref name="touched"/> selects (their first assign moved, or new converts came).</summary>
+    private void RecomputePrior(DuckDBConnection connection, Summary s, string touched)
+    {
+        Execute(connection, $"CREATE OR REPLACE TEMP TABLE touched_prior AS SELECT u.user_id, u.first_at FROM {s.Users} u JOIN ({touched}) t USING (user_id)");
+        Execute(connection, $"""
+            CREATE OR REPLACE TEMP TABLE recomputed_prior AS
+            SELECT t.user_id, coalesce(pre.pre_units, 0) AS pre_units
+            FROM touched_prior t LEFT JOIN ({PreUnits("touched_prior", s.Prior)}) pre USING (user_id)
+            """);
+        Execute(connection, $"""
+            UPDATE {s.Users} SET pre_units = r.pre_units
+            FROM recomputed_prior r WHERE {s.Users}.user_id = r.user_id AND {s.Users}.pre_units <> r.pre_units
+            """);
     }
 
     private void FoldIn(DuckDBConnection connection, Summary s, string experimentId, IReadOnlyList<string> added)
@@ -161,11 +190,13 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
             """);
         Execute(connection, $"""
             INSERT INTO {s.Users}
-            SELECT user_id, variant_lo, variant_hi, variant_lo <> variant_hi, price, first_at, CAST(0 AS DECIMAL(38, 4)), false, CAST(0 AS DECIMAL(38, 4))
+            SELECT user_id, variant_lo, variant_hi, variant_lo <> variant_hi, price, first_at, CAST(0 AS DECIMAL(38, 4)), false, 0
             FROM new_users n WHERE NOT EXISTS (SELECT 1 FROM {s.Users} u WHERE u.user_id = n.user_id)
             """);
         Recompute(connection, s, "SELECT user_id FROM new_users UNION SELECT user_id FROM new_converts");
-        RecomputePrior(connection, s, "SELECT user_id FROM new_users UNION SELECT user_id FROM new_prior");
+        // A new assign can move the window of a user with converts anywhere in the tenant; a new convert changes its user's sum.
+        RecomputePrior(connection, s,
+            $"SELECT user_id FROM new_users WHERE user_id IN (SELECT user_id FROM {s.Prior}) UNION SELECT user_id FROM new_prior WHERE user_id IN (SELECT user_id FROM {s.Users})");
     }
 
     /// <summary>
@@ -188,29 +219,9 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
     }
 
     /// <summary>
-    /// Pre-period revenue of the users <paramref name="touched"/> selects: the tenant's converts (any experiment) in the
-    /// lookback window before the user's first assign here (statistics contract v2, item 10), never capped.
-    /// </summary>
-    private void RecomputePrior(DuckDBConnection connection, Summary s, string touched)
-    {
-        Execute(connection, string.Create(CultureInfo.InvariantCulture, $"""
-            CREATE OR REPLACE TEMP TABLE recomputed_prior AS
-            SELECT u.user_id, sum(p.revenue) AS pre_revenue
-            FROM {s.Users} u JOIN ({touched}) t USING (user_id)
-            LEFT JOIN {s.Prior} p ON p.user_id = u.user_id
-                AND p.occurred_at >= u.first_at - INTERVAL {cupedLookbackDays} DAY AND p.occurred_at < u.first_at
-            GROUP BY u.user_id
-            """));
-        Execute(connection, $"""
-            UPDATE {s.Users} SET pre_revenue = coalesce(r.pre_revenue, 0)
-            FROM recomputed_prior r WHERE {s.Users}.user_id = r.user_id
-            """);
-    }
-
-    /// <summary>
     /// Per variant, over the counted users, the exact sums (in ten-thousandths, as HUGEINT) of revenue Y — capped at the
     /// pooled <paramref name="capPercentile"/> quantile of positive revenues (linear interpolation, kept to four decimals
-    /// like every amount), when given — of pre-period revenue X, of their squares and product, and how many users have
+    /// like every amount), when given — and of pre-period revenue X (kept per user as <c>pre_units</c>; never capped), of their squares and product, and how many users have
     /// X &gt; 0 (statistics contract v2, items 8–10). Exact integer sums make the moments the same whatever order DuckDB
     /// adds in; means, variances and the covariance are computed from them in C#.
     /// </summary>
@@ -219,19 +230,20 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         using var command = connection.CreateCommand();
         var cap = capPercentile is { } q
             ? string.Create(CultureInfo.InvariantCulture,
-                $"(SELECT CAST(round(quantile_cont(CAST(revenue AS DOUBLE), {q:R}) * 10000) AS HUGEINT) FROM {s.Users} WHERE NOT multiple AND revenue > 0)")
-            : "CAST(NULL AS HUGEINT)";
-        command.CommandText = $"""
+                $"(SELECT CAST(round(quantile_cont(CAST(revenue AS DOUBLE), {q:R}) * 10000) AS BIGINT) FROM {s.Users} WHERE NOT multiple AND revenue > 0)")
+            : "CAST(NULL AS BIGINT)";
+        command.CommandText = string.Create(CultureInfo.InvariantCulture, $"""
             WITH cap AS (SELECT {cap} AS cap),
             counted AS (
-                SELECT variant_lo AS variant_id,
-                       CASE WHEN cap.cap IS NULL THEN CAST(revenue * 10000 AS HUGEINT) ELSE least(CAST(revenue * 10000 AS HUGEINT), cap.cap) END AS y,
-                       CAST(pre_revenue * 10000 AS HUGEINT) AS x
+                SELECT variant_lo AS variant_id, pre_units AS x,
+                       least(CAST(round(CAST(revenue AS DOUBLE) * 10000) AS BIGINT), coalesce(cap.cap, 9223372036854775807)) AS y
                 FROM {s.Users}, cap WHERE NOT multiple
             )
-            SELECT variant_id, count(*), sum(y), sum(y * y), sum(x), sum(x * x), sum(x * y), count(*) FILTER (WHERE x > 0), (SELECT cap FROM cap)
+            SELECT variant_id, count(*), sum(y), sum(CAST(y AS HUGEINT) * y),
+                   sum(x) FILTER (WHERE x > 0), sum(CAST(x AS HUGEINT) * x) FILTER (WHERE x > 0), sum(CAST(x AS HUGEINT) * y) FILTER (WHERE x > 0),
+                   count(*) FILTER (WHERE x > 0), (SELECT cap FROM cap)
             FROM counted GROUP BY variant_id ORDER BY variant_id
-            """;
+            """);
         var variants = new List<VariantMoments>();
         double? capValue = null;
         using var reader = command.ExecuteReader();
@@ -244,7 +256,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
             double Co(BigInteger sa, BigInteger sb, BigInteger sab) => n < 2 ? 0 : (double)((n * sab) - (sa * sb)) / ((double)n * (n - 1)) / 1e8;
             variants.Add(new VariantMoments(reader.GetString(0), n, (double)sy / n / 1e4, Co(sy, sy, syy), (double)sx / n / 1e4, Co(sx, sx, sxx),
                 Co(sx, sy, sxy), reader.GetInt64(7)));
-            capValue = reader.IsDBNull(8) ? null : (double)reader.GetFieldValue<BigInteger>(8) / 1e4;
+            capValue = reader.IsDBNull(8) ? null : reader.GetInt64(8) / 1e4;
         }
 
         return new RevenueMoments(capValue, variants);

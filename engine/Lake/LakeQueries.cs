@@ -51,6 +51,8 @@ public sealed class LakeQueries : IDisposable
     /// <summary>DuckDB's memory limit for <paramref name="connection"/>'s database, and where it spills beyond it.</summary>
     internal static void Limit(DuckDBConnection connection, int memoryLimitMb, string spillDirectory)
     {
+        // DuckDB makes the spill folder when it first spills, but not the folders above it.
+        Directory.CreateDirectory(Path.GetDirectoryName(spillDirectory)!);
         using var settings = connection.CreateCommand();
         var spill = spillDirectory.Replace("'", "''", StringComparison.Ordinal);
         settings.CommandText = string.Create(CultureInfo.InvariantCulture, $"SET memory_limit = '{memoryLimitMb}MB'; SET temp_directory = '{spill}'");

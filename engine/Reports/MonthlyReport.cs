@@ -164,6 +164,26 @@ public sealed class MonthlyReport(LakeQueries lake, IExperimentStore store, ITen
                 page.Number(s, v.VariantId, "sequential_p_value", v.SequentialPValue, "0.0000"),
                 page.Percent(s, v.VariantId, "chance_to_beat_control", v.ChanceToBeatControl),
             })]);
+        // Statistics contract v2: revenue, the figures a price test is decided on.
+        page.Paragraph("Revenue per user" +
+                       (readout.RevenueCap is { } cap ? $", each user's revenue capped at {page.Number(s, "all", "revenue_cap", cap, "0.00")} {currency}" : "") +
+                       (readout.CupedTheta is not null
+                           ? $"; CUPED (each user's revenue before the test) removes {page.Percent(s, "all", "cuped_variance_reduction", readout.CupedVarianceReduction)} of its variance, narrowing the intervals"
+                           : "; CUPED off (no revenue before the test)") +
+                       ". The always-valid intervals hold however often the results are looked at; p (BH) controls the false discovery rate across variants.");
+        page.Table(["variant", "revenue lift", "95% interval", "revenue lift, CUPED", "95% interval", "p, CUPED", "p (BH)", "conversion difference, always valid", "revenue per user difference, always valid"],
+            [.. readout.Variants.OrderBy(v => v.Price).Select(v => new[]
+            {
+                v.VariantId + (v.VariantId == readout.ControlVariantId ? " (control)" : ""),
+                page.Percent(s, v.VariantId, "revenue_lift", v.RevenueLift),
+                page.Interval(s, v.VariantId, "revenue_lift_ci", v.RevenueLiftCi),
+                page.Percent(s, v.VariantId, "revenue_lift_cuped", v.RevenueLiftCuped),
+                page.Interval(s, v.VariantId, "revenue_lift_cuped_ci", v.RevenueLiftCupedCi),
+                page.Number(s, v.VariantId, "revenue_per_user_cuped_p_value", v.RevenuePerUserCupedPValue, "0.0000"),
+                page.Number(s, v.VariantId, "p_value_adjusted_bh", v.PValueAdjustedBh, "0.0000"),
+                page.Interval(s, v.VariantId, "difference_cs", v.DifferenceCs),
+                page.Range(s, v.VariantId, "revenue_difference_cs", v.RevenueDifferenceCs, "+0.000;-0.000;0.000"),
+            })]);
         page.Paragraph($"Sample ratio check p = {page.Number(s, "all", "srm_p_value", readout.SrmPValue, "0.0000")}" +
                        (readout.SrmPValue < 0.001 ? " — users are not split as configured; check the assignment before trusting the comparison." : " (no sign of a broken split).") +
                        $" Users in more than one variant (left out): {page.Number(s, "all", "multiple_exposure_users", readout.MultipleExposureUsers, "N0")}.");
@@ -302,6 +322,10 @@ public sealed class MonthlyReport(LakeQueries lake, IExperimentStore store, ITen
 
         public string Interval(string section, string subject, string metric, double[]? ci) =>
             ci is null ? "—" : $"{Percent(section, subject, metric + "_low", ci[0])} to {Percent(section, subject, metric + "_high", ci[1])}";
+
+        /// <summary>An interval of amounts (not fractions), e.g. a difference in revenue per user.</summary>
+        public string Range(string section, string subject, string metric, double[]? ci, string format) =>
+            ci is null ? "—" : $"{Number(section, subject, metric + "_low", ci[0], format)} to {Number(section, subject, metric + "_high", ci[1], format)}";
 
         public string Html() =>
             $$"""
