@@ -164,16 +164,7 @@ public static class ReadoutCalculator
 
         var (meanV, varV) = MeanVariance(v);
         var (meanC, varC) = MeanVariance(c);
-        var sv = varV / v.Users;
-        var sc = varC / c.Users;
-        if (sv + sc <= 0)
-        {
-            return meanV == meanC ? 1.0 : null;
-        }
-
-        var t = (meanV - meanC) / Math.Sqrt(sv + sc);
-        var df = (sv + sc) * (sv + sc) / ((sv * sv / (v.Users - 1)) + (sc * sc / (c.Users - 1)));
-        return 2 * StudentT.CDF(0, 1, df, -Math.Abs(t));
+        return RevenueStatistics.Welch(meanV, varV, v.Users, meanC, varC, c.Users);
     }
 
     private static (double Mean, double Variance) MeanVariance(VariantStats s)
