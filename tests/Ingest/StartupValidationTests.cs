@@ -13,6 +13,10 @@ public sealed class StartupValidationTests
     [InlineData("KeyManager:MasterKey", "not base64!", "not valid base64")]
     [InlineData("KeyManager:MasterKey", "c2hvcnQ=", "exactly 32 bytes")]
     [InlineData("Plans:free:RequestsPerMinute", "0", "Plans:free")]
+    [InlineData("Statistics:RevenueCapPercentile", "99", "RevenueCapPercentile")]
+    [InlineData("Statistics:SequentialTuning", "0", "SequentialTuning")]
+    [InlineData("Statistics:CupedLookbackDays", "0", "CupedLookbackDays")]
+    [InlineData("Compaction:TargetFileMb", "0", "TargetFileMb")]
     public void A_bad_setting_stops_the_api_at_start_naming_it(string key, string value, string message)
     {
         using var api = new IngestApiFactory(new Dictionary<string, string?> { [key] = value });
