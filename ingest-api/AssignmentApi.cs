@@ -33,6 +33,7 @@ public static class AssignmentApi
                     return Results.Ok(new AssignResponse(experiment.ExperimentId, variant.VariantId, variant.Price, experiment.Currency));
                 })
             .RequireAuthorization(IngestApiExtensions.TenantPolicy)
+            .Produces<AssignResponse>()
             .WithName("Assign").WithSummary("The user's variant and price of an active experiment; records the assign.").WithTags("assignment");
 
         app.MapPost("/v1/convert", async (ConvertRequest? body, HttpContext context, ExperimentService experiments, EventValidator validator,

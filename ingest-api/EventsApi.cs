@@ -13,6 +13,8 @@ public static class EventsApi
     {
         app.MapPost("/v1/events", IngestAsync)
             .RequireAuthorization(IngestApiExtensions.TenantPolicy)
+            .Accepts<EventBatch>("application/json")
+            .Produces<IngestResponse>(StatusCodes.Status202Accepted)
             .WithName("IngestEvents")
             .WithSummary("Takes 1-1,000 events; answers 202 once the accepted ones are durable in the event log.")
             .WithTags("events");
@@ -23,6 +25,13 @@ public static class EventsApi
     public sealed record Rejection(int Index, string Field, string Reason);
 
     public sealed record IngestResponse(int Accepted, IReadOnlyList<Rejection> Rejected);
+
+    /// <summary>The request body's shape, for the OpenAPI document (the handler reads the body itself, event by event).</summary>
+    public sealed record EventBatch(IReadOnlyList<EventContract> Events);
+
+    /// <summary>One event of the contract (DESIGN.md "Events"), as sent.</summary>
+    public sealed record EventContract(string EventId, string Type, string ExperimentId, string VariantId, string UserId, decimal Price, decimal? Revenue,
+        string Currency, DateTimeOffset OccurredAt, IReadOnlyDictionary<string, string>? Properties);
 
     internal static async Task<IResult> IngestAsync(HttpContext context, IEventLog log, EventValidator validator,
         Experiments.ExperimentService experiments, Telemetry.PoMetrics metrics, TimeProvider time, CancellationToken cancellationToken)

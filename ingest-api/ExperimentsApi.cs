@@ -21,7 +21,7 @@ public static class ExperimentsApi
 
         experiments.MapGet("", async (HttpContext context, ExperimentService service, CancellationToken ct) =>
                 Results.Ok((await service.ListAsync(context.TenantId(), ct)).Select(ToResponse)))
-            .WithName("ListExperiments").WithSummary("The tenant's experiments.");
+            .WithName("ListExperiments").WithSummary("The tenant's experiments.").Produces<IEnumerable<ExperimentResponse>>();
 
         experiments.MapPost("", async (ExperimentRequest? body, HttpContext context, ExperimentService service, CancellationToken ct) =>
                 
@@ -44,6 +44,7 @@ public static class ExperimentsApi
                     context.Response.Headers.CacheControl = $"private, max-age={(int)ExperimentService.CacheTime.TotalSeconds}";
                     return Versioned(context, experiment);
                 })
+            .Produces<ExperimentResponse>()
             .WithName("GetExperiment").WithSummary("One experiment; Cache-Control max-age is how long a copy may be trusted.");
 
         experiments.MapPut("/{experimentId}", async (string experimentId, ExperimentRequest? body, HttpContext context, ExperimentService service, CancellationToken ct) =>
@@ -62,11 +63,13 @@ public static class ExperimentsApi
 
         experiments.MapGet("/{experimentId}/readout", async (string experimentId, string? control, HttpContext context, Statistics.ReadoutService readouts,
                     CancellationToken ct) => Results.Ok(await readouts.GetAsync(context.TenantId(), experimentId, control, ReadoutQuery(context.Request.Query, readouts.Defaults), ct)))
+            .Produces<Statistics.Readout>()
             .WithName("Readout")
             .WithSummary("The statistics contract's readout (v1 and v2): per variant, against the control. ?control=&cap_percentile=&sequential_tuning=&cuped=");
 
         experiments.MapGet("/{experimentId}/recommendation", async (string experimentId, HttpContext context, Pricing.PricingService pricing, CancellationToken ct) =>
                 Results.Ok(await pricing.RecommendAsync(context.TenantId(), experimentId, RecommendationQuery(context.Request.Query), ct)))
+            .Produces<Pricing.Recommendation>()
             .WithName("Recommendation")
             .WithSummary("The recommendation contract: ?goal=revenue|profit|conversions[&unit_cost=][&control=][&price_floor=][&revenue_floor=][&extrapolation_margin=].");
 

@@ -38,6 +38,7 @@ public static class IngestApiExtensions
         services.AddSingleton<TenantRateLimits>();
         services.AddReadinessChecks();
         services.AddOperatorMetrics();
+        services.AddPricingOptimizerOpenApi();
         services.AddHostedService<PricingOptimizer.Usage.ApiCallFlusher>();
         // One budget per tenant across processes when they share a PostgreSQL control plane; else this process's memory.
         services.TryAddSingleton<IRequestWindows>(sp => sp.GetRequiredService<PricingOptimizer.ControlPlane.IControlPlaneStore>() is PricingOptimizer.ControlPlane.Postgres.PostgresControlPlaneStore postgres
@@ -66,8 +67,14 @@ public static class IngestApiExtensions
     }
 
     /// <summary>Every endpoint of the API.</summary>
-    public static IEndpointRouteBuilder MapPricingOptimizerIngestApi(this IEndpointRouteBuilder app) =>
-        app.MapHealthApi().MapMetricsApi().MapEventsApi().MapAdminApi().MapAuthApi().MapProviderKeysApi().MapExperimentsApi().MapAssignmentApi().MapUsageApi().MapBillingAdaptersApi();
+    public static IEndpointRouteBuilder MapPricingOptimizerIngestApi(this IEndpointRouteBuilder app)
+    {
+        app.MapOpenApi().WithName("OpenApi").WithSummary("This document: every endpoint, its schemas and security.").WithTags("health");
+        var api = app.MapGroup("").WithProblemResponses();
+        api.MapHealthApi().MapMetricsApi().MapEventsApi().MapAdminApi().MapAuthApi().MapProviderKeysApi().MapExperimentsApi().MapAssignmentApi().MapUsageApi()
+            .MapBillingAdaptersApi();
+        return app;
+    }
 
     public static WebApplication UsePricingOptimizerIngestApi(this WebApplication app)
     {
