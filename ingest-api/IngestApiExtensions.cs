@@ -72,7 +72,7 @@ public static class IngestApiExtensions
         app.MapOpenApi().WithName("OpenApi").WithSummary("This document: every endpoint, its schemas and security.").WithTags("health");
         var api = app.MapGroup("").WithProblemResponses();
         api.MapHealthApi().MapMetricsApi().MapEventsApi().MapAdminApi().MapAuthApi().MapProviderKeysApi().MapExperimentsApi().MapAssignmentApi().MapUsageApi()
-            .MapBillingAdaptersApi();
+            .MapBillingAdaptersApi().MapAnalyticsApi();
         return app;
     }
 

@@ -69,6 +69,7 @@ public static class EngineServiceCollectionExtensions
         services.AddOptions<Pricing.RecommendationOptions>().BindConfiguration(Pricing.RecommendationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => new Pricing.CharmPricing(sp.GetRequiredService<IOptions<Pricing.CharmOptions>>().Value));
         services.AddSingleton<Pricing.PricingService>();
+        services.AddSingleton<Analytics.DashboardService>();
         services.AddSingleton<Reports.MonthlyReport>();
         services.AddOptions<Billing.BillingOptions>().BindConfiguration(Billing.BillingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Billing.ManualLedger>();

@@ -46,11 +46,15 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         public bool Built { get; set; }
 
         /// <summary>The per-variant sufficient statistics of the users table as last read; null once a fold changes it.</summary>
-        public (IReadOnlyList<VariantStats> Variants, long Multiple)? Stats { get; set; }
+        public (IReadOnlyList<VariantStats> Variants, long Multiple, DateTimeOffset? FirstAssignAt)? Stats { get; set; }
 
         /// <summary>The revenue moments as last read, by cap percentile (NaN: no cap); emptied once a fold changes the users.</summary>
         public Dictionary<double, RevenueMoments> Moments { get; } = [];
     }
+
+    /// <summary>When the experiment's first counted assign happened, as its summary last saw it (null before a summary or without assigns).</summary>
+    public DateTimeOffset? FirstAssignAt(string tenantId, string experimentId) =>
+        summaries.TryGetValue((tenantId, experimentId), out var summary) ? summary.Stats?.FirstAssignAt : null;
 
     /// <summary>
     /// The experiment's per-variant statistics, and with <paramref name="moments"/> its revenue moments (capped at the
@@ -262,7 +266,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         return new RevenueMoments(capValue, variants);
     }
 
-    private static (IReadOnlyList<VariantStats>, long) Read(DuckDBConnection connection, Summary s)
+    private static (IReadOnlyList<VariantStats>, long, DateTimeOffset?) Read(DuckDBConnection connection, Summary s)
     {
         using var command = connection.CreateCommand();
         command.CommandText = $"""
@@ -289,6 +293,9 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
             multiple = Convert.ToInt64(count.ExecuteScalar(), CultureInfo.InvariantCulture);
         }
 
-        return (result, multiple);
+        using var first = connection.CreateCommand();
+        first.CommandText = $"SELECT min(first_at) FROM {s.Users}";
+        var at = first.ExecuteScalar();
+        return (result, multiple, at is DateTime d ? new DateTimeOffset(DateTime.SpecifyKind(d, DateTimeKind.Utc)) : null);
     }
 }

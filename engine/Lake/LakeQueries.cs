@@ -212,6 +212,13 @@ public sealed class LakeQueries : IDisposable
         string tenantId, string experimentId, double? capPercentile, CancellationToken cancellationToken) =>
         ExperimentSummaryAsync(tenantId, experimentId, true, capPercentile, cancellationToken);
 
+    /// <summary>When the experiment's first assign happened (the start of its data), from its summary brought up to date.</summary>
+    public async Task<DateTimeOffset?> ExperimentStartAsync(string tenantId, string experimentId, CancellationToken cancellationToken)
+    {
+        await ExperimentSummaryAsync(tenantId, experimentId, false, null, cancellationToken);
+        return summaries.FirstAssignAt(tenantId, experimentId);
+    }
+
     private async Task<(IReadOnlyList<Statistics.VariantStats> Variants, long MultipleExposureUsers, Statistics.RevenueMoments? Moments)> ExperimentSummaryAsync(
         string tenantId, string experimentId, bool moments, double? capPercentile, CancellationToken cancellationToken)
     {

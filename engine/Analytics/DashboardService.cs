@@ -1,0 +1,77 @@
+using PricingOptimizer.ControlPlane;
+using PricingOptimizer.Lake;
+using PricingOptimizer.Statistics;
+
+namespace PricingOptimizer.Analytics;
+
+/// <summary>One variant's headline figures on the dashboard.</summary>
+public sealed record DashboardVariant(string VariantId, decimal Price, long Users, long Conversions, double? ConversionRate, double? RevenuePerUser);
+
+/// <summary>Whether the data can be trusted: a broken split (sample ratio p &lt; 0.001) or many users in two variants (over 1%).</summary>
+public sealed record DashboardHealth(double? SrmPValue, bool SampleRatioMismatch, long MultipleExposureUsers, double MultipleExposureShare, bool MultipleExposureHigh);
+
+/// <summary>One experiment on the dashboard.</summary>
+public sealed record DashboardExperiment(string ExperimentId, string Name, string Status, string Currency, DateOnly? StartDate, int? DaysRunning, long Users,
+    string? ControlVariantId, IReadOnlyList<DashboardVariant> Variants, string? LeadingVariantId, double? LeadingChanceToBeatControl, DashboardHealth Health,
+    long? UsersStillNeeded, IReadOnlyList<string> Notes);
+
+/// <summary>Every experiment of a tenant, as <c>GET /v1/analytics/experiments</c> answers.</summary>
+public sealed record Dashboard(string TenantId, DateTimeOffset GeneratedAt, double MinimumDetectableEffect, IReadOnlyList<DashboardExperiment> Experiments);
+
+/// <summary>
+/// The analytics dashboard (seed architecture's Analytics Service): every experiment of the tenant in one call, each
+/// from its warm readout summary — status, start and days running, users and headline metrics per variant, the
+/// leading variant with its chance to beat the control, health flags, and the users still needed for 80% power to see
+/// a relative change of <c>mde</c> in the control's conversion rate.
+/// </summary>
+public sealed class DashboardService(IExperimentStore experiments, ReadoutService readouts, LakeQueries lake, TimeProvider time)
+{
+    public const double DefaultMinimumDetectableEffect = 0.05;
+
+    /// <exception cref="Errors.InvalidInputException">An effect outside (0, 10].</exception>
+    public async Task<Dashboard> GetAsync(string tenantId, double? minimumDetectableEffect, CancellationToken cancellationToken)
+    {
+        var mde = minimumDetectableEffect ?? DefaultMinimumDetectableEffect;
+        if (!(mde > 0 && mde <= 10))
+        {
+            throw new Errors.InvalidInputException($"mde must be a relative change in (0, 10], e.g. 0.05 for 5%; got {mde}", "mde");
+        }
+
+        var now = time.GetUtcNow();
+        var result = new List<DashboardExperiment>();
+        foreach (var experiment in (await experiments.ListExperimentsAsync(tenantId, cancellationToken)).OrderBy(e => e.CreatedAt))
+        {
+            var readout = await readouts.GetAsync(tenantId, experiment.ExperimentId, null, cancellationToken);
+            var start = await lake.ExperimentStartAsync(tenantId, experiment.ExperimentId, cancellationToken);
+            var notes = new List<string>(readout.Notes);
+            var users = readout.Variants.Sum(v => v.Users);
+            var leading = readout.Variants.Where(v => v.ChanceToBeatControl is not null).MaxBy(v => v.ChanceToBeatControl);
+            var exposed = users + readout.MultipleExposureUsers;
+            var multipleShare = exposed == 0 ? 0 : (double)readout.MultipleExposureUsers / exposed;
+            var health = new DashboardHealth(readout.SrmPValue, readout.SrmPValue < 0.001, readout.MultipleExposureUsers, multipleShare, multipleShare > 0.01);
+            result.Add(new DashboardExperiment(experiment.ExperimentId, experiment.Name, Experiments.ExperimentLifecycle.Name(experiment.Status),
+                experiment.Currency, start is { } s ? DateOnly.FromDateTime(s.UtcDateTime) : null,
+                start is { } since ? (int)Math.Floor((now - since).TotalDays) : null, users, readout.ControlVariantId,
+                [.. readout.Variants.Select(v => new DashboardVariant(v.VariantId, v.Price, v.Users, v.Conversions, v.ConversionRate, v.RevenuePerUser))],
+                leading?.VariantId, leading?.ChanceToBeatControl, health, StillNeeded(readout, experiment.Variants.Count, mde, notes), notes));
+        }
+
+        return new Dashboard(tenantId, now, mde, result);
+    }
+
+    /// <summary>Users per variant for 80% power at the control's rate (Statistics/Power), less the fewest any variant has now, times the variants.</summary>
+    private static long? StillNeeded(Readout readout, int variants, double mde, List<string> notes)
+    {
+        var control = readout.Variants.FirstOrDefault(v => v.VariantId == readout.ControlVariantId);
+        if (control?.ConversionRate is not { } rate || rate <= 0 || rate * (1 + mde) >= 1)
+        {
+            notes.Add("users still needed: unknown until the control has conversions");
+            return null;
+        }
+
+        var arms = Math.Max(2, Math.Max(variants, readout.Variants.Count));
+        var perVariant = Power.UsersPerVariant(rate, rate * (1 + mde), variants: arms);
+        var fewest = readout.Variants.Count < arms ? 0 : readout.Variants.Min(v => v.Users);
+        return Math.Max(0, perVariant - fewest) * arms;
+    }
+}

@@ -1,0 +1,84 @@
+using System.Net;
+using System.Text.Json;
+using PricingOptimizer.Statistics;
+using PricingOptimizer.Tests.Fixtures;
+
+namespace PricingOptimizer.Tests.Ingest;
+
+/// <summary><c>GET /v1/analytics/experiments</c>: the dashboard a client would otherwise build from one readout per experiment.</summary>
+public sealed class AnalyticsTests : IDisposable
+{
+    private const string AdminKey = "analytics-admin";
+    private readonly IngestApiFactory api = new(new Dictionary<string, string?> { ["Auth:AdminKey"] = AdminKey });
+
+    public void Dispose() => api.Dispose();
+
+    [Fact]
+    public async Task The_dashboard_shows_every_experiment_with_its_figures_health_and_users_still_needed()
+    {
+        var (tenantId, _, client) = await api.CreateTenantAsync(AdminKey, "Shop", "pro");
+        await IngestApiFactory.CreateTestExperimentAsync(client, "exp-1", start: true);
+        await IngestApiFactory.CreateTestExperimentAsync(client, "exp-2");
+        var now = DateTimeOffset.UtcNow;
+        // 600 users: even ones see the control, odd ones the charm price; every third buys (100 in each variant).
+        var events = TestEvents.Mixed(600, now);
+        foreach (var batch in events.Chunk(500))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync("/v1/events", IngestApiFactory.Json(batch))).StatusCode);
+        }
+
+        await api.LandUntilAsync(tenantId, events.Count);
+
+        var response = await client.GetAsync("/v1/analytics/experiments");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var experiments = json.RootElement.GetProperty("experiments").EnumerateArray().ToDictionary(e => e.GetProperty("experiment_id").GetString()!);
+        Assert.Equal(2, experiments.Count);
+
+        var running = experiments["exp-1"];
+        Assert.Equal("active", running.GetProperty("status").GetString());
+        Assert.Equal(600, running.GetProperty("users").GetInt64());
+        var variants = running.GetProperty("variants").EnumerateArray().ToDictionary(v => v.GetProperty("variant_id").GetString()!);
+        Assert.Equal((300, 100), (variants["control"].GetProperty("users").GetInt64(), variants["control"].GetProperty("conversions").GetInt64()));
+        Assert.Equal((300, 100), (variants["charm"].GetProperty("users").GetInt64(), variants["charm"].GetProperty("conversions").GetInt64()));
+        // The first assign was user 599's, 599 minutes before now.
+        var first = events.Where(e => e.Type == PricingOptimizer.Events.EventType.Assign).Min(e => e.OccurredAt);
+        Assert.Equal(DateOnly.FromDateTime(first.UtcDateTime).ToString("yyyy-MM-dd"), running.GetProperty("start_date").GetString());
+        Assert.Equal((int)Math.Floor((DateTimeOffset.UtcNow - first).TotalDays), running.GetProperty("days_running").GetInt32());
+
+        // The leading variant and its chance are the readout's.
+        using var readout = JsonDocument.Parse(await client.GetStringAsync("/v1/experiments/exp-1/readout"));
+        var charm = readout.RootElement.GetProperty("variants").EnumerateArray().Single(v => v.GetProperty("variant_id").GetString() == "charm");
+        Assert.Equal("charm", running.GetProperty("leading_variant_id").GetString());
+        Assert.Equal(charm.GetProperty("chance_to_beat_control").GetDouble(), running.GetProperty("leading_chance_to_beat_control").GetDouble(), 12);
+
+        var health = running.GetProperty("health");
+        Assert.False(health.GetProperty("sample_ratio_mismatch").GetBoolean()); // 300 against 300
+        Assert.Equal(0, health.GetProperty("multiple_exposure_users").GetInt64());
+        // 80% power for +5% on a third: the textbook two-proportion formula, less the 300 each variant has, for two variants.
+        var needed = (Power.UsersPerVariant(1.0 / 3, 1.0 / 3 * 1.05) - 300) * 2;
+        Assert.Equal(needed, running.GetProperty("users_still_needed").GetInt64());
+
+        var draft = experiments["exp-2"];
+        Assert.Equal("draft", draft.GetProperty("status").GetString());
+        Assert.Equal(0, draft.GetProperty("users").GetInt64());
+        Assert.Equal(JsonValueKind.Null, draft.GetProperty("start_date").ValueKind);
+        Assert.Equal(JsonValueKind.Null, draft.GetProperty("users_still_needed").ValueKind);
+
+        // Another tenant sees none of it; a bad effect size is 400 naming it.
+        var (_, _, other) = await api.CreateTenantAsync(AdminKey, "Other", "pro");
+        using (other)
+        {
+            using var empty = JsonDocument.Parse(await other.GetStringAsync("/v1/analytics/experiments"));
+            Assert.Equal(0, empty.RootElement.GetProperty("experiments").GetArrayLength());
+        }
+
+        foreach (var bad in new[] { "abc", "0", "-1", "NaN", "11" })
+        {
+            var refused = await client.GetAsync("/v1/analytics/experiments?mde=" + bad);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            using var problem = JsonDocument.Parse(await refused.Content.ReadAsStringAsync());
+            Assert.Equal("mde", problem.RootElement.GetProperty("field").GetString());
+        }
+    }
+}
