@@ -16,6 +16,14 @@ public static class UsageApi
             .RequireAuthorization(IngestApiExtensions.TenantPolicy)
             .WithName("Usage").WithSummary("Events and API calls per day of a month (default: this one) against the plan.").WithTags("usage");
 
+        app.MapGet("/v1/usage/trend", async (HttpContext context, UsageTrendService trend, CancellationToken ct) =>
+                Results.Ok(await trend.GetAsync(context.TenantId(), ct)))
+            .RequireAuthorization(IngestApiExtensions.TenantPolicy)
+            .Produces<UsageTrend>()
+            .WithName("UsageTrend")
+            .WithSummary("This month's events and API calls per day, the month-end projection at the last 7 days' rate, when the included events run out, the projected bill.")
+            .WithTags("usage");
+
         app.MapGet("/v1/billing/{month}", async (string month, HttpContext context, BillingService billing, CancellationToken ct) =>
                 Results.Ok(await billing.GetAsync(context.TenantId(), month, ct)))
             .RequireAuthorization(IngestApiExtensions.TenantPolicy)

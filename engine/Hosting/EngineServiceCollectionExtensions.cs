@@ -98,6 +98,7 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton<Usage.ApiCallCounter>();
         services.AddSingleton<Usage.UsageService>();
         services.AddSingleton<Usage.BillingService>();
+        services.AddSingleton<Usage.UsageTrendService>();
         services.AddSingleton(sp => new TokenIssuer(sp.GetRequiredService<IOptions<AuthOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         return services;
     }
