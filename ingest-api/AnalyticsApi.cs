@@ -16,6 +16,15 @@ public static class AnalyticsApi
             .WithName("AnalyticsExperiments")
             .WithSummary("Every experiment: status, days running, users and metrics per variant, the leading variant, health flags, users still needed for 80% power (?mde=0.05).")
             .WithTags("analytics");
+
+        app.MapGet("/v1/analytics/experiments/{experimentId}/timeseries", async (string experimentId, string? metric, HttpContext context,
+                    TimeseriesService timeseries, CancellationToken ct) =>
+                Results.Ok(await timeseries.GetAsync(context.TenantId(), experimentId, metric, ct)))
+            .RequireAuthorization(IngestApiExtensions.TenantPolicy)
+            .Produces<Timeseries>()
+            .WithName("AnalyticsTimeseries")
+            .WithSummary("Day by day: the cumulative metric per variant (?metric=conversion_rate|revenue_per_user), the lift with its interval and the always-valid interval on the difference.")
+            .WithTags("analytics");
         return app;
     }
 

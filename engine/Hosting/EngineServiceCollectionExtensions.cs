@@ -70,6 +70,7 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton(sp => new Pricing.CharmPricing(sp.GetRequiredService<IOptions<Pricing.CharmOptions>>().Value));
         services.AddSingleton<Pricing.PricingService>();
         services.AddSingleton<Analytics.DashboardService>();
+        services.AddSingleton<Analytics.TimeseriesService>();
         services.AddSingleton<Reports.MonthlyReport>();
         services.AddOptions<Billing.BillingOptions>().BindConfiguration(Billing.BillingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Billing.ManualLedger>();

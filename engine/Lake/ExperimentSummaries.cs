@@ -52,6 +52,58 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         public Dictionary<double, RevenueMoments> Moments { get; } = [];
     }
 
+    /// <summary>
+    /// Day by day (UTC dates), per variant, what the experiment's counted users added: new users (by first assign),
+    /// new buyers (by their first convert at or after it), revenue, and the growth of the sum of squared per-user revenue
+    /// (a user's k-th purchase adds cum² − (cum − r)²), so cumulative sums give each day's exact mean and variance.
+    /// The summary must be current (<see cref="StatsAsync"/> first).
+    /// </summary>
+    public async Task<IReadOnlyList<(string VariantId, DateOnly Day, long Users, long Buyers, double Revenue, double Squares)>> DailyAsync(string tenantId,
+        string experimentId, CancellationToken cancellationToken)
+    {
+        if (!summaries.TryGetValue((tenantId, experimentId), out var s))
+        {
+            return [];
+        }
+
+        await s.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var connection = connect();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"""
+                WITH u AS (SELECT user_id, variant_lo AS variant_id, first_at FROM {s.Users} WHERE NOT multiple),
+                c AS (
+                    SELECT u.variant_id, c.occurred_at, CAST(c.revenue AS DOUBLE) AS r,
+                           sum(CAST(c.revenue AS DOUBLE)) OVER (PARTITION BY c.user_id ORDER BY c.occurred_at, c.event_id) AS cum,
+                           row_number() OVER (PARTITION BY c.user_id ORDER BY c.occurred_at, c.event_id) AS k
+                    FROM {s.Converts} c JOIN u ON u.user_id = c.user_id AND c.occurred_at >= u.first_at
+                ),
+                days AS (
+                    SELECT variant_id, CAST(timezone('UTC', first_at) AS DATE) AS day, count(*) AS users, 0 AS buyers, 0.0 AS revenue, 0.0 AS squares
+                    FROM u GROUP BY ALL
+                    UNION ALL
+                    SELECT variant_id, CAST(timezone('UTC', occurred_at) AS DATE), 0, count(*) FILTER (WHERE k = 1), sum(r), sum((cum * cum) - ((cum - r) * (cum - r)))
+                    FROM c GROUP BY ALL
+                )
+                SELECT variant_id, day, CAST(sum(users) AS BIGINT), CAST(sum(buyers) AS BIGINT), CAST(sum(revenue) AS DOUBLE), CAST(sum(squares) AS DOUBLE)
+                FROM days GROUP BY ALL ORDER BY day, variant_id
+                """;
+            var rows = new List<(string, DateOnly, long, long, double, double)>();
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                rows.Add((reader.GetString(0), reader.GetFieldValue<DateOnly>(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetDouble(4), reader.GetDouble(5)));
+            }
+
+            return rows;
+        }
+        finally
+        {
+            s.Gate.Release();
+        }
+    }
+
     /// <summary>When the experiment's first counted assign happened, as its summary last saw it (null before a summary or without assigns).</summary>
     public DateTimeOffset? FirstAssignAt(string tenantId, string experimentId) =>
         summaries.TryGetValue((tenantId, experimentId), out var summary) ? summary.Stats?.FirstAssignAt : null;

@@ -212,6 +212,14 @@ public sealed class LakeQueries : IDisposable
         string tenantId, string experimentId, double? capPercentile, CancellationToken cancellationToken) =>
         ExperimentSummaryAsync(tenantId, experimentId, true, capPercentile, cancellationToken);
 
+    /// <summary>Per variant and UTC day: new counted users, new buyers, revenue and the growth of the sum of squared per-user revenue.</summary>
+    public async Task<IReadOnlyList<(string VariantId, DateOnly Day, long Users, long Buyers, double Revenue, double Squares)>> ExperimentDailyAsync(
+        string tenantId, string experimentId, CancellationToken cancellationToken)
+    {
+        await ExperimentSummaryAsync(tenantId, experimentId, false, null, cancellationToken);
+        return await summaries.DailyAsync(tenantId, experimentId, cancellationToken);
+    }
+
     /// <summary>When the experiment's first assign happened (the start of its data), from its summary brought up to date.</summary>
     public async Task<DateTimeOffset?> ExperimentStartAsync(string tenantId, string experimentId, CancellationToken cancellationToken)
     {

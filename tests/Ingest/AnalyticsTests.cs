@@ -81,4 +81,60 @@ public sealed class AnalyticsTests : IDisposable
             Assert.Equal("mde", problem.RootElement.GetProperty("field").GetString());
         }
     }
+
+    [Fact]
+    public async Task The_timeseries_accumulates_day_by_day_and_its_last_day_is_the_readout()
+    {
+        var (tenantId, _, client) = await api.CreateTenantAsync(AdminKey, "Shop", "pro");
+        await IngestApiFactory.CreateTestExperimentAsync(client, "exp-1", start: true);
+        var now = PricingOptimizer.Events.EventValidator.TruncateToMicroseconds(DateTimeOffset.UtcNow);
+        // 400 users over 400 hours (about 17 days); every third buys an hour later, every fourth of those again a day later.
+        var events = new List<PricingOptimizer.Events.PricingEvent>();
+        for (var i = 0; i < 400; i++)
+        {
+            var assign = TestEvents.Assign(i, now) with { OccurredAt = now.AddHours(-i - 30) };
+            events.Add(assign);
+            if (i % 3 == 1)
+            {
+                events.Add(TestEvents.Convert(i, now) with { OccurredAt = assign.OccurredAt.AddHours(1) });
+                if (i % 4 == 1)
+                {
+                    events.Add(TestEvents.Convert(i, now) with { EventId = $"again-{i}", Revenue = 5m, OccurredAt = assign.OccurredAt.AddDays(1) });
+                }
+            }
+        }
+
+        Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync("/v1/events", IngestApiFactory.Json(events))).StatusCode);
+        await api.LandUntilAsync(tenantId, events.Count);
+
+        using var readout = JsonDocument.Parse(await client.GetStringAsync("/v1/experiments/exp-1/readout"));
+        var charm = readout.RootElement.GetProperty("variants").EnumerateArray().Single(v => v.GetProperty("variant_id").GetString() == "charm");
+        foreach (var (metric, lift, ci, cs) in new[]
+                 {
+                     ("conversion_rate", "lift", "lift_ci", "difference_cs"), ("revenue_per_user", "revenue_lift", "revenue_lift_ci", "revenue_difference_cs"),
+                 })
+        {
+            using var json = JsonDocument.Parse(await client.GetStringAsync($"/v1/analytics/experiments/exp-1/timeseries?metric={metric}"));
+            var days = json.RootElement.GetProperty("days").EnumerateArray().ToList();
+            var expectedDays = events.Select(e => DateOnly.FromDateTime(e.OccurredAt.UtcDateTime)).Distinct().Count();
+            Assert.Equal(expectedDays, days.Count);
+            var users = days.Select(d => d.GetProperty("variants").EnumerateArray().Sum(v => v.GetProperty("users").GetInt64())).ToList();
+            Assert.Equal(users.Order(), users); // cumulative
+            Assert.Equal(400, users[^1]);
+
+            var last = days[^1].GetProperty("variants").EnumerateArray().Single(v => v.GetProperty("variant_id").GetString() == "charm");
+            Assert.Equal(charm.GetProperty(lift).GetDouble(), last.GetProperty("lift").GetDouble(), 9);
+            for (var k = 0; k < 2; k++)
+            {
+                Assert.Equal(charm.GetProperty(ci)[k].GetDouble(), last.GetProperty("lift_ci")[k].GetDouble(), 9);
+                Assert.Equal(charm.GetProperty(cs)[k].GetDouble(), last.GetProperty("difference_cs")[k].GetDouble(), 9);
+            }
+        }
+
+        var bad = await client.GetAsync("/v1/analytics/experiments/exp-1/timeseries?metric=revenue");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal("metric", JsonDocument.Parse(await bad.Content.ReadAsStringAsync()).RootElement.GetProperty("field").GetString());
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/v1/analytics/experiments/nope/timeseries")).StatusCode);
+        client.Dispose();
+    }
 }
