@@ -25,6 +25,17 @@ public static class AnalyticsApi
             .WithName("AnalyticsTimeseries")
             .WithSummary("Day by day: the cumulative metric per variant (?metric=conversion_rate|revenue_per_user), the lift with its interval and the always-valid interval on the difference.")
             .WithTags("analytics");
+
+        app.MapGet("/v1/analytics/compare", async (string? experiments, HttpContext context, DashboardService dashboard, CancellationToken ct) =>
+                Results.Ok(await dashboard.CompareAsync(context.TenantId(),
+                    (experiments ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                    context.Request.Query.ContainsKey("goal") ? ExperimentsApi.RecommendationQuery(context.Request.Query) : new Pricing.RecommendationRequest(Pricing.Goal.Revenue),
+                    Number(context.Request.Query, "mde"), ct)))
+            .RequireAuthorization(IngestApiExtensions.TenantPolicy)
+            .Produces<ExperimentComparison>()
+            .WithName("AnalyticsCompare")
+            .WithSummary("Experiments side by side (?experiments=a,b,…): the dashboard's figures, their prices and recommendations (?goal=revenue by default, &unit_cost= for profit).")
+            .WithTags("analytics");
         return app;
     }
 

@@ -116,7 +116,7 @@ public static class ExperimentsApi
     }
 
     /// <exception cref="InvalidInputException">A missing or malformed query parameter (400 with the field).</exception>
-    private static Pricing.RecommendationRequest RecommendationQuery(IQueryCollection query)
+    internal static Pricing.RecommendationRequest RecommendationQuery(IQueryCollection query)
     {
         var goalText = query["goal"].ToString();
         if (!Pricing.Goals.TryParse(goalText, out var goal))

@@ -15,6 +15,19 @@ public sealed record DashboardExperiment(string ExperimentId, string Name, strin
     string? ControlVariantId, IReadOnlyList<DashboardVariant> Variants, string? LeadingVariantId, double? LeadingChanceToBeatControl, DashboardHealth Health,
     long? UsersStillNeeded, IReadOnlyList<string> Notes);
 
+/// <summary>A tested price of a compared experiment.</summary>
+public sealed record ComparedPrice(string VariantId, decimal Price, bool Control);
+
+/// <summary>The headline of a compared experiment's recommendation.</summary>
+public sealed record ComparedRecommendation(string Status, decimal? RecommendedPrice, double? ExpectedValue, double? Confidence);
+
+/// <summary>One experiment in a comparison: its dashboard row, prices and recommendation (null with the reason when none can be made).</summary>
+public sealed record ComparedExperiment(DashboardExperiment Experiment, IReadOnlyList<ComparedPrice> Prices, ComparedRecommendation? Recommendation,
+    string? NoRecommendationReason);
+
+/// <summary>Experiments side by side, as <c>GET /v1/analytics/compare</c> answers.</summary>
+public sealed record ExperimentComparison(string TenantId, string Goal, DateTimeOffset GeneratedAt, IReadOnlyList<ComparedExperiment> Experiments);
+
 /// <summary>Every experiment of a tenant, as <c>GET /v1/analytics/experiments</c> answers.</summary>
 public sealed record Dashboard(string TenantId, DateTimeOffset GeneratedAt, double MinimumDetectableEffect, IReadOnlyList<DashboardExperiment> Experiments);
 
@@ -24,22 +37,87 @@ public sealed record Dashboard(string TenantId, DateTimeOffset GeneratedAt, doub
 /// leading variant with its chance to beat the control, health flags, and the users still needed for 80% power to see
 /// a relative change of <c>mde</c> in the control's conversion rate.
 /// </summary>
-public sealed class DashboardService(IExperimentStore experiments, ReadoutService readouts, LakeQueries lake, TimeProvider time)
+public sealed class DashboardService(IExperimentStore experiments, ReadoutService readouts, LakeQueries lake, Pricing.PricingService pricing, TimeProvider time)
 {
     public const double DefaultMinimumDetectableEffect = 0.05;
 
     /// <exception cref="Errors.InvalidInputException">An effect outside (0, 10].</exception>
     public async Task<Dashboard> GetAsync(string tenantId, double? minimumDetectableEffect, CancellationToken cancellationToken)
     {
-        var mde = minimumDetectableEffect ?? DefaultMinimumDetectableEffect;
-        if (!(mde > 0 && mde <= 10))
-        {
-            throw new Errors.InvalidInputException($"mde must be a relative change in (0, 10], e.g. 0.05 for 5%; got {mde}", "mde");
-        }
-
+        var mde = CheckEffect(minimumDetectableEffect);
         var now = time.GetUtcNow();
         var result = new List<DashboardExperiment>();
         foreach (var experiment in (await experiments.ListExperimentsAsync(tenantId, cancellationToken)).OrderBy(e => e.CreatedAt))
+        {
+            result.Add(await RowAsync(tenantId, experiment, mde, now, cancellationToken));
+        }
+
+        return new Dashboard(tenantId, now, mde, result);
+    }
+
+    /// <summary>
+    /// Experiments side by side (<c>GET /v1/analytics/compare</c>): each one's dashboard row, its tested prices, and its
+    /// recommendation for <paramref name="request"/> (or why there is none).
+    /// </summary>
+    /// <exception cref="Errors.InvalidInputException">No ids, more than 10, or a repeated one.</exception>
+    /// <exception cref="Errors.NotFoundException">An id the tenant does not have.</exception>
+    public async Task<ExperimentComparison> CompareAsync(string tenantId, IReadOnlyList<string> experimentIds, Pricing.RecommendationRequest request,
+        double? minimumDetectableEffect, CancellationToken cancellationToken)
+    {
+        if (experimentIds.Count is < 1 or > 10 || experimentIds.Distinct().Count() != experimentIds.Count)
+        {
+            throw new Errors.InvalidInputException("experiments must name 1 to 10 different experiments, comma-separated", "experiments");
+        }
+
+        if (request.Problem() is { } problem)
+        {
+            throw new Errors.InvalidInputException(problem.Message, problem.Field);
+        }
+
+        var mde = CheckEffect(minimumDetectableEffect);
+        var now = time.GetUtcNow();
+        var definitions = new List<Experiments.Experiment>();
+        foreach (var id in experimentIds)
+        {
+            definitions.Add(await experiments.GetExperimentAsync(tenantId, id, cancellationToken)
+                            ?? throw new Errors.NotFoundException($"no experiment '{id}'", "experiments"));
+        }
+
+        var compared = new List<ComparedExperiment>();
+        foreach (var definition in definitions)
+        {
+            var row = await RowAsync(tenantId, definition, mde, now, cancellationToken);
+            Pricing.Recommendation? recommendation = null;
+            string? reason = null;
+            try
+            {
+                recommendation = await pricing.RecommendAsync(tenantId, definition.ExperimentId, request, cancellationToken);
+            }
+            catch (Errors.ProblemException e)
+            {
+                reason = e.Message;
+            }
+
+            compared.Add(new ComparedExperiment(row, [.. definition.Variants.Select(v => new ComparedPrice(v.VariantId, v.Price, v.Control))],
+                recommendation is null ? null : new ComparedRecommendation(recommendation.Status, recommendation.RecommendedPrice,
+                    recommendation.ExpectedValue, recommendation.Confidence),
+                reason ?? (recommendation?.Status == "ok" ? null : recommendation?.Reasoning.FirstOrDefault())));
+        }
+
+        return new ExperimentComparison(tenantId, Pricing.Goals.ToWire(request.Goal), now, compared);
+    }
+
+    private static double CheckEffect(double? minimumDetectableEffect)
+    {
+        var mde = minimumDetectableEffect ?? DefaultMinimumDetectableEffect;
+        return mde > 0 && mde <= 10
+            ? mde
+            : throw new Errors.InvalidInputException($"mde must be a relative change in (0, 10], e.g. 0.05 for 5%; got {mde}", "mde");
+    }
+
+    private async Task<DashboardExperiment> RowAsync(string tenantId, Experiments.Experiment experiment, double mde, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
         {
             var readout = await readouts.GetAsync(tenantId, experiment.ExperimentId, null, cancellationToken);
             var start = await lake.ExperimentStartAsync(tenantId, experiment.ExperimentId, cancellationToken);
@@ -49,14 +127,12 @@ public sealed class DashboardService(IExperimentStore experiments, ReadoutServic
             var exposed = users + readout.MultipleExposureUsers;
             var multipleShare = exposed == 0 ? 0 : (double)readout.MultipleExposureUsers / exposed;
             var health = new DashboardHealth(readout.SrmPValue, readout.SrmPValue < 0.001, readout.MultipleExposureUsers, multipleShare, multipleShare > 0.01);
-            result.Add(new DashboardExperiment(experiment.ExperimentId, experiment.Name, Experiments.ExperimentLifecycle.Name(experiment.Status),
+            return new DashboardExperiment(experiment.ExperimentId, experiment.Name, Experiments.ExperimentLifecycle.Name(experiment.Status),
                 experiment.Currency, start is { } s ? DateOnly.FromDateTime(s.UtcDateTime) : null,
                 start is { } since ? (int)Math.Floor((now - since).TotalDays) : null, users, readout.ControlVariantId,
                 [.. readout.Variants.Select(v => new DashboardVariant(v.VariantId, v.Price, v.Users, v.Conversions, v.ConversionRate, v.RevenuePerUser))],
-                leading?.VariantId, leading?.ChanceToBeatControl, health, StillNeeded(readout, experiment.Variants.Count, mde, notes), notes));
+                leading?.VariantId, leading?.ChanceToBeatControl, health, StillNeeded(readout, experiment.Variants.Count, mde, notes), notes);
         }
-
-        return new Dashboard(tenantId, now, mde, result);
     }
 
     /// <summary>Users per variant for 80% power at the control's rate (Statistics/Power), less the fewest any variant has now, times the variants.</summary>

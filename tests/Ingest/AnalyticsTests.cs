@@ -73,6 +73,27 @@ public sealed class AnalyticsTests : IDisposable
             Assert.Equal(0, empty.RootElement.GetProperty("experiments").GetArrayLength());
         }
 
+        // Side by side: the same rows as the dashboard, with prices and a recommendation (or why there is none).
+        using (var compared = JsonDocument.Parse(await client.GetStringAsync("/v1/analytics/compare?experiments=exp-1,exp-2")))
+        {
+            var rows = compared.RootElement.GetProperty("experiments").EnumerateArray().ToList();
+            Assert.Equal(["exp-1", "exp-2"], rows.Select(r => r.GetProperty("experiment").GetProperty("experiment_id").GetString()));
+            Assert.Equal("revenue", compared.RootElement.GetProperty("goal").GetString());
+            Assert.Equal(running.GetProperty("users").GetInt64(), rows[0].GetProperty("experiment").GetProperty("users").GetInt64());
+            Assert.Equal([9.99m, 8.99m], rows[0].GetProperty("prices").EnumerateArray().Select(p => p.GetProperty("price").GetDecimal()));
+            // Two prices and no users in exp-2: no recommendation, and it says why.
+            Assert.False(string.IsNullOrWhiteSpace(rows[1].GetProperty("no_recommendation_reason").GetString()));
+        }
+
+        foreach (var (query, field) in new[] { ("", "experiments"), ("?experiments=exp-1,exp-1", "experiments"), ("?experiments=exp-1&goal=profit", "unit_cost") })
+        {
+            var refused = await client.GetAsync("/v1/analytics/compare" + query);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Equal(field, JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("field").GetString());
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/v1/analytics/compare?experiments=exp-1,nope")).StatusCode);
+
         foreach (var bad in new[] { "abc", "0", "-1", "NaN", "11" })
         {
             var refused = await client.GetAsync("/v1/analytics/experiments?mde=" + bad);
