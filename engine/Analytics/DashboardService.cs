@@ -34,7 +34,8 @@ public sealed record Dashboard(string TenantId, DateTimeOffset GeneratedAt, doub
 /// <summary>
 /// The analytics dashboard (seed architecture's Analytics Service): every experiment of the tenant in one call, each
 /// from its warm readout summary — status, start and days running, users and headline metrics per variant, the
-/// leading variant with its chance to beat the control, health flags, and the users still needed for 80% power to see
+/// leading variant with its chance to beat the control (the control itself, with no chance, when every challenger more
+/// likely loses), health flags, and the users still needed for 80% power to see
 /// a relative change of <c>mde</c> in the control's conversion rate.
 /// </summary>
 public sealed class DashboardService(IExperimentStore experiments, ReadoutService readouts, LakeQueries lake, Pricing.PricingService pricing, TimeProvider time)
@@ -123,7 +124,9 @@ public sealed class DashboardService(IExperimentStore experiments, ReadoutServic
             var start = await lake.ExperimentStartAsync(tenantId, experiment.ExperimentId, cancellationToken);
             var notes = new List<string>(readout.Notes);
             var users = readout.Variants.Sum(v => v.Users);
-            var leading = readout.Variants.Where(v => v.ChanceToBeatControl is not null).MaxBy(v => v.ChanceToBeatControl);
+            // The leading variant is the challenger most likely to beat the control, or the control when every challenger more likely loses.
+            var best = readout.Variants.Where(v => v.ChanceToBeatControl is not null).MaxBy(v => v.ChanceToBeatControl);
+            var leading = best is { ChanceToBeatControl: >= 0.5 } ? best : null;
             var exposed = users + readout.MultipleExposureUsers;
             var multipleShare = exposed == 0 ? 0 : (double)readout.MultipleExposureUsers / exposed;
             var health = new DashboardHealth(readout.SrmPValue, readout.SrmPValue < 0.001, readout.MultipleExposureUsers, multipleShare, multipleShare > 0.01);
@@ -131,7 +134,7 @@ public sealed class DashboardService(IExperimentStore experiments, ReadoutServic
                 experiment.Currency, start is { } s ? DateOnly.FromDateTime(s.UtcDateTime) : null,
                 start is { } since ? (int)Math.Floor((now - since).TotalDays) : null, users, readout.ControlVariantId,
                 [.. readout.Variants.Select(v => new DashboardVariant(v.VariantId, v.Price, v.Users, v.Conversions, v.ConversionRate, v.RevenuePerUser))],
-                leading?.VariantId, leading?.ChanceToBeatControl, health, StillNeeded(readout, experiment.Variants.Count, mde, notes), notes);
+                leading?.VariantId ?? (best is null ? null : readout.ControlVariantId), leading?.ChanceToBeatControl, health, StillNeeded(readout, experiment.Variants.Count, mde, notes), notes);
         }
     }
 

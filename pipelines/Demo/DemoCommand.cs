@@ -38,7 +38,7 @@ public static class DemoCommand
 
     private sealed record DemoRun(DemoTenant Tenant, string TenantId, string ApiKey, HttpClient Client, int Assigns, int Converts);
 
-    private const int Steps = 9;
+    private const int Steps = 10;
 
     private static void Step(int step, string text) => Console.WriteLine($"[{step}/{Steps}] {text}");
 
@@ -163,7 +163,6 @@ public static class DemoCommand
             var b = bill.RootElement;
             Console.WriteLine($"        {run.Tenant.Name,-12} {u.GetProperty("events").GetInt64():N0} of {u.GetProperty("included_events").GetInt64():N0} included events, {u.GetProperty("api_calls").GetInt64():N0} API calls; bill {b.GetProperty("total").GetDecimal():0.00} {b.GetProperty("currency").GetString()} on {b.GetProperty("plan").GetString()}");
             Console.WriteLine($"        {"",-12} {b.GetProperty("recommendation").GetProperty("reason").GetString()}");
-            run.Client.Dispose();
         }
 
         var reports = Path.Combine(data, "reports");
@@ -172,6 +171,23 @@ public static class DemoCommand
         {
             var result = await api.Services.GetRequiredService<Reports.MonthlyReport>().WriteAsync(run.TenantId, month, reports, new Reports.ReportSettings(), cancellationToken);
             Console.WriteLine($"        {run.Tenant.Name,-12} {result.HtmlPath}  ({result.Charts} charts, {result.Numbers} numbers in numbers.csv)");
+        }
+
+        Step(10, "the dashboard over every experiment, from GET /v1/analytics/experiments:");
+        foreach (var run in runs)
+        {
+            using var dashboard = JsonDocument.Parse(await run.Client.GetStringAsync("/v1/analytics/experiments", cancellationToken));
+            foreach (var e in dashboard.RootElement.GetProperty("experiments").EnumerateArray())
+            {
+                static string Text(JsonElement e, string name, string format, double scale = 1) =>
+                    e.GetProperty(name).ValueKind == JsonValueKind.Null ? "—" : (e.GetProperty(name).GetDouble() * scale).ToString(format, CultureInfo.InvariantCulture);
+                var health = e.GetProperty("health");
+                var flags = new[] { health.GetProperty("sample_ratio_mismatch").GetBoolean() ? "users not split as configured" : null,
+                    health.GetProperty("multiple_exposure_high").GetBoolean() ? "many users in two variants" : null }.OfType<string>().ToList();
+                Console.WriteLine($"        {run.Tenant.Name,-12} {e.GetProperty("experiment_id").GetString()} ({e.GetProperty("status").GetString()}, day {(e.GetProperty("days_running").ValueKind == JsonValueKind.Null ? "—" : e.GetProperty("days_running").GetInt32().ToString(CultureInfo.InvariantCulture))}): {e.GetProperty("users").GetInt64():N0} users; leading {e.GetProperty("leading_variant_id").GetString() ?? "—"} ({(e.GetProperty("leading_chance_to_beat_control").ValueKind == JsonValueKind.Null ? "the control: every challenger more likely loses" : $"chance to beat control {Text(e, "leading_chance_to_beat_control", "0.0", 100)}%")}); health {(flags.Count == 0 ? "ok" : string.Join(", ", flags))}; users still needed for 80% power at ±5%: {(e.GetProperty("users_still_needed").ValueKind == JsonValueKind.Null ? "—" : e.GetProperty("users_still_needed").GetInt64().ToString("N0", CultureInfo.InvariantCulture))}");
+            }
+
+            run.Client.Dispose();
         }
 
         Console.WriteLine();

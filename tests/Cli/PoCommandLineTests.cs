@@ -61,7 +61,8 @@ public sealed class PoCommandLineTests : IDisposable
     {
         var result = await PoProcess.RunAsync(folder.Path, null, "demo", "--data", folder.Path);
         Assert.True(result.ExitCode == 0, result.Stdout + result.Stderr);
-        Assert.Contains("[9/9]", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("[9/10]", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("[10/10] the dashboard", result.Stdout, StringComparison.Ordinal);
         Assert.Contains("Every accepted event is in the lake exactly once.", result.Stdout, StringComparison.Ordinal);
         Assert.True(Directory.EnumerateFiles(Path.Combine(folder.Path, "demo", "lake", "events"), "*.parquet", SearchOption.AllDirectories).Any());
         Assert.Contains("8,000 / 8,000 users assigned", result.Stdout, StringComparison.Ordinal); // progress while it runs
