@@ -1,6 +1,4 @@
-using System.Globalization;
 using PricingOptimizer.Analytics;
-using PricingOptimizer.Errors;
 
 namespace PricingOptimizer.IngestApi;
 
@@ -10,7 +8,7 @@ public static class AnalyticsApi
     public static IEndpointRouteBuilder MapAnalyticsApi(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/analytics/experiments", async (HttpContext context, DashboardService dashboard, CancellationToken ct) =>
-                Results.Ok(await dashboard.GetAsync(context.TenantId(), Number(context.Request.Query, "mde"), ct)))
+                Results.Ok(await dashboard.GetAsync(context.TenantId(), QueryParameters.Double(context.Request.Query, "mde"), ct)))
             .RequireAuthorization(IngestApiExtensions.TenantPolicy)
             .Produces<Dashboard>()
             .WithName("AnalyticsExperiments")
@@ -30,25 +28,12 @@ public static class AnalyticsApi
                 Results.Ok(await dashboard.CompareAsync(context.TenantId(),
                     (experiments ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                     context.Request.Query.ContainsKey("goal") ? ExperimentsApi.RecommendationQuery(context.Request.Query) : new Pricing.RecommendationRequest(Pricing.Goal.Revenue),
-                    Number(context.Request.Query, "mde"), ct)))
+                    QueryParameters.Double(context.Request.Query, "mde"), ct)))
             .RequireAuthorization(IngestApiExtensions.TenantPolicy)
             .Produces<ExperimentComparison>()
             .WithName("AnalyticsCompare")
             .WithSummary("Experiments side by side (?experiments=a,b,…): the dashboard's figures, their prices and recommendations (?goal=revenue by default, &unit_cost= for profit).")
             .WithTags("analytics");
         return app;
-    }
-
-    private static double? Number(IQueryCollection query, string name)
-    {
-        var text = query[name].ToString();
-        if (text.Length == 0)
-        {
-            return null;
-        }
-
-        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)
-            ? value
-            : throw new InvalidInputException($"{name} '{text}' is not a number", name);
     }
 }

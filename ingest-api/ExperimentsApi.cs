@@ -93,23 +93,10 @@ public static class ExperimentsApi
     /// <summary>The readout's options from the query, each falling back to the configured default; malformed ones are 400 naming the field.</summary>
     private static Statistics.ReadoutOptions ReadoutQuery(IQueryCollection query, Statistics.ReadoutOptions defaults)
     {
-        double? Number(string name)
-        {
-            var text = query[name].ToString();
-            if (text.Length == 0)
-            {
-                return null;
-            }
-
-            return double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)
-                ? value
-                : throw new InvalidInputException($"{name} '{text}' is not a number", name);
-        }
-
         var cuped = query["cuped"].ToString();
         return new Statistics.ReadoutOptions(
-            Number("cap_percentile") ?? defaults.CapPercentile,
-            Number("sequential_tuning") ?? defaults.SequentialTuning,
+            QueryParameters.Double(query, "cap_percentile") ?? defaults.CapPercentile,
+            QueryParameters.Double(query, "sequential_tuning") ?? defaults.SequentialTuning,
             cuped.Length == 0 ? null
             : bool.TryParse(cuped, out var on) ? on
             : throw new InvalidInputException($"cuped '{cuped}' is not true or false", "cuped"));

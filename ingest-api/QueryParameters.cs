@@ -1,0 +1,21 @@
+using System.Globalization;
+using PricingOptimizer.Errors;
+
+namespace PricingOptimizer.IngestApi;
+
+/// <summary>Optional query parameters read one way everywhere: absent is null, malformed is 400 naming the parameter.</summary>
+public static class QueryParameters
+{
+    public static double? Double(IQueryCollection query, string name)
+    {
+        var text = query[name].ToString();
+        if (text.Length == 0)
+        {
+            return null;
+        }
+
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)
+            ? value
+            : throw new InvalidInputException($"{name} '{text}' is not a number", name);
+    }
+}
