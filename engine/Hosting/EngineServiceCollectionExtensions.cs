@@ -71,6 +71,9 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton<Pricing.PricingService>();
         services.AddSingleton<Analytics.DashboardService>();
         services.AddSingleton<Analytics.TimeseriesService>();
+        services.AddSingleton(sp => new Reports.ReportGatherer(sp.GetRequiredService<LakeQueries>(), sp.GetRequiredService<IExperimentStore>(),
+            sp.GetRequiredService<Statistics.ReadoutService>(), sp.GetRequiredService<Pricing.PricingService>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ITenantStore>(), sp.GetRequiredService<Usage.UsageService>(), sp.GetRequiredService<Usage.BillingService>()));
         services.AddSingleton<Reports.MonthlyReport>();
         services.AddOptions<Billing.BillingOptions>().BindConfiguration(Billing.BillingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Billing.ManualLedger>();

@@ -1,9 +1,5 @@
-using System.Globalization;
-using System.Text;
-using PricingOptimizer.ControlPlane;
 using PricingOptimizer.Lake;
 using PricingOptimizer.Pricing;
-using PricingOptimizer.Statistics;
 using PricingOptimizer.Usage;
 
 namespace PricingOptimizer.Reports;
@@ -24,12 +20,12 @@ public sealed record ReportResult(string Directory, string HtmlPath, string CsvP
 
 /// <summary>
 /// A tenant's monthly report: usage and bill against the plan, and for each experiment with events in the month its
-/// readout, price response and recommendation with reasoning. One self-contained HTML file (charts embedded as PNG)
-/// and <c>numbers.csv</c> holding every number the HTML shows, written to a temporary folder and moved into place,
-/// so a report folder is either complete or absent.
+/// readout, price response and recommendation with reasoning. <see cref="ReportGatherer"/> gathers the figures,
+/// <see cref="ReportRenderer"/> renders one self-contained HTML file (charts embedded as PNG) and <c>numbers.csv</c>
+/// holding every number the HTML shows; both are written to a temporary folder and moved into place, so a report
+/// folder is either complete or absent.
 /// </summary>
-public sealed class MonthlyReport(LakeQueries lake, IExperimentStore store, ITenantStore tenants, ReadoutService readouts, PricingService pricing, UsageService usage,
-    BillingService billing, TimeProvider time)
+public sealed class MonthlyReport(ReportGatherer gatherer)
 {
     public const string HtmlFile = "report.html";
     public const string CsvFile = "numbers.csv";
@@ -43,313 +39,28 @@ public sealed class MonthlyReport(LakeQueries lake, IExperimentStore store, ITen
     public async Task<ReportResult> WriteAsync(string tenantId, string month, string root, ReportSettings settings, CancellationToken cancellationToken)
     {
         LakeLayout.EnsureTenantId(tenantId);
-        var (from, to) = UsageService.MonthRange(month);
+        UsageService.MonthRange(month);
         Charts.EnsureFonts();
-        var tenant = await tenants.GetTenantAsync(tenantId, cancellationToken);
-        var page = new Page(tenant?.Name ?? tenantId);
-        page.Heading(1, $"Pricing report — {tenant?.Name ?? tenantId} — {month}");
-        page.Paragraph($"Tenant {tenantId}{(tenant is null ? "" : ", plan " + tenant.Plan)}. Generated {time.GetUtcNow():yyyy-MM-dd HH:mm} UTC. " +
-                       $"Usage and bill cover {from:yyyy-MM-dd} to {to:yyyy-MM-dd}; readouts and recommendations use every event of each experiment up to now. " +
-                       $"Every number here is also in {CsvFile}.");
+        var data = await gatherer.GatherAsync(tenantId, month, settings, cancellationToken);
+        return await WriteAsync(data, root, cancellationToken);
+    }
 
-        await UsageSectionAsync(page, tenantId, tenant, month, from, to, cancellationToken);
-        var experiments = await lake.ExperimentsAsync(tenantId, from, to, cancellationToken);
-        page.Heading(2, "Experiments");
-        if (experiments.Count == 0)
-        {
-            page.Paragraph("No experiment had events this month.");
-        }
-
-        var unrecommended = new List<string>();
-        foreach (var (experimentId, _, _, _) in experiments)
-        {
-            if (await ExperimentSectionAsync(page, tenantId, experimentId, settings, cancellationToken) is { } reason)
-            {
-                unrecommended.Add($"{experimentId}: {reason}");
-            }
-        }
-
-        var folder = Folder(root, tenantId, month);
+    /// <summary>Renders gathered figures and writes them under <paramref name="root"/>, complete or not at all.</summary>
+    public static async Task<ReportResult> WriteAsync(MonthlyReportData data, string root, CancellationToken cancellationToken)
+    {
+        var rendered = ReportRenderer.Render(data);
+        var folder = Folder(root, data.TenantId, data.Month);
         var staging = folder + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
         Directory.CreateDirectory(staging);
-        await File.WriteAllTextAsync(Path.Combine(staging, HtmlFile), page.Html(), cancellationToken);
-        await File.WriteAllTextAsync(Path.Combine(staging, CsvFile), page.Csv(), cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(staging, HtmlFile), rendered.Html, cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(staging, CsvFile), rendered.Csv, cancellationToken);
         if (Directory.Exists(folder))
         {
             Directory.Delete(folder, recursive: true);
         }
 
         Directory.Move(staging, folder);
-        return new ReportResult(folder, Path.Combine(folder, HtmlFile), Path.Combine(folder, CsvFile), experiments.Count, page.ChartCount, page.NumberCount,
-            unrecommended);
-    }
-
-    private async Task UsageSectionAsync(Page page, string tenantId, Tenant? tenant, string month, DateOnly from, DateOnly to, CancellationToken cancellationToken)
-    {
-        page.Heading(2, "Usage and bill");
-        if (tenant is null)
-        {
-            var days = await lake.EventsByDayAsync(tenantId, from, to, cancellationToken);
-            page.Paragraph($"The control plane does not know this tenant (its data was imported), so there is no plan to measure against and no bill. " +
-                           $"Events this month: {page.Number("usage", tenantId, "events", days.Sum(d => d.Events), "N0")}.");
-            return;
-        }
-
-        var monthly = await usage.GetAsync(tenantId, month, cancellationToken);
-        var bill = await billing.GetAsync(tenantId, month, cancellationToken);
-        page.Table(["", "this month"],
-        [
-            ["events (each event_id once)", page.Number("usage", tenantId, "events", monthly.Events, "N0")],
-            ["included in plan " + monthly.Plan, page.Number("usage", tenantId, "included_events", monthly.IncludedEvents, "N0")],
-            ["share of included events used", page.Number("usage", tenantId, "percent_of_included", monthly.PercentOfIncludedEvents, "0.0") + "%"],
-            ["API calls", page.Number("usage", tenantId, "api_calls", monthly.ApiCalls, "N0")],
-            ["busiest minute (requests)", page.Number("usage", tenantId, "peak_requests_per_minute", monthly.PeakRequestsPerMinute, "N0")],
-            ["base price (" + bill.Currency + ")", page.Number("bill", tenantId, "base_price", bill.BasePrice, "0.00")],
-            ["overage events", page.Number("bill", tenantId, "overage_events", bill.OverageEvents, "N0")],
-            ["overage charge (" + bill.Currency + ")", page.Number("bill", tenantId, "overage_charge", bill.OverageCharge, "0.00")],
-            ["total (" + bill.Currency + ")", page.Number("bill", tenantId, "total", bill.Total, "0.00")],
-        ]);
-        foreach (var warning in monthly.Warnings)
-        {
-            page.Paragraph("Warning: " + warning);
-        }
-
-        page.Paragraph($"Plan advice: {bill.Recommendation.Reason}");
-        page.Image("Usage this month", Charts.UsageTrend([.. monthly.Days.Where(d => d.Events > 0).Select(d => (d.Date, d.Events))], monthly.IncludedEvents, tenant.Name, monthly.Plan, from, to));
-    }
-
-    /// <summary>Writes one experiment's section; returns why its recommendation could not be made, or null when it was.</summary>
-    private async Task<string?> ExperimentSectionAsync(Page page, string tenantId, string experimentId, ReportSettings settings, CancellationToken cancellationToken)
-    {
-        page.Heading(3, "Experiment " + experimentId);
-        var definition = await store.GetExperimentAsync(tenantId, experimentId, cancellationToken);
-        Readout readout;
-        try
-        {
-            readout = await readouts.GetAsync(tenantId, experimentId, null, cancellationToken);
-        }
-        catch (Errors.ProblemException e)
-        {
-            page.Paragraph("No readout: " + e.Message);
-            return "no readout: " + e.Message;
-        }
-
-        // The recommendation comes first: it also knows the currency of experiments the control plane does not.
-        Recommendation? recommendation = null;
-        string? noRecommendation = null;
-        try
-        {
-            recommendation = await pricing.RecommendAsync(tenantId, experimentId, settings.Request(readout.ControlVariantId), cancellationToken);
-        }
-        catch (Errors.ProblemException e)
-        {
-            noRecommendation = e.Message;
-        }
-
-        var currency = definition?.Currency ?? recommendation?.Currency ?? "";
-        var s = "readout:" + experimentId;
-        page.Table(["variant", "price", "users", "buyers", "conversion rate", "95% interval", "revenue per user", "lift vs control", "lift 95% interval", "p (Holm)", "sequential p", "chance to beat control"],
-            [.. readout.Variants.OrderBy(v => v.Price).Select(v => new[]
-            {
-                v.VariantId + (v.VariantId == readout.ControlVariantId ? " (control)" : ""),
-                page.Number(s, v.VariantId, "price", v.Price, "0.00") + " " + currency,
-                page.Number(s, v.VariantId, "users", v.Users, "N0"),
-                page.Number(s, v.VariantId, "conversions", v.Conversions, "N0"),
-                page.Percent(s, v.VariantId, "conversion_rate", v.ConversionRate),
-                page.Interval(s, v.VariantId, "conversion_rate_ci", v.ConversionRateCi),
-                page.Number(s, v.VariantId, "revenue_per_user", v.RevenuePerUser, "0.000"),
-                page.Percent(s, v.VariantId, "lift", v.Lift),
-                page.Interval(s, v.VariantId, "lift_ci", v.LiftCi),
-                page.Number(s, v.VariantId, "p_value_holm", v.PValueAdjusted, "0.0000"),
-                page.Number(s, v.VariantId, "sequential_p_value", v.SequentialPValue, "0.0000"),
-                page.Percent(s, v.VariantId, "chance_to_beat_control", v.ChanceToBeatControl),
-            })]);
-        // Statistics contract v2: revenue, the figures a price test is decided on.
-        page.Paragraph("Revenue per user" +
-                       (readout.RevenueCap is { } cap ? $", each user's revenue capped at {page.Number(s, "all", "revenue_cap", cap, "0.00")} {currency}" : "") +
-                       (readout.CupedTheta is not null
-                           ? $"; CUPED (each user's revenue before the test) removes {page.Percent(s, "all", "cuped_variance_reduction", readout.CupedVarianceReduction)} of its variance, narrowing the intervals"
-                           : "; CUPED off (no revenue before the test)") +
-                       ". The always-valid intervals hold however often the results are looked at; p (BH) controls the false discovery rate across variants.");
-        page.Table(["variant", "revenue lift", "95% interval", "revenue lift, CUPED", "95% interval", "p, CUPED", "p (BH)", "conversion difference, always valid", "revenue per user difference, always valid"],
-            [.. readout.Variants.OrderBy(v => v.Price).Select(v => new[]
-            {
-                v.VariantId + (v.VariantId == readout.ControlVariantId ? " (control)" : ""),
-                page.Percent(s, v.VariantId, "revenue_lift", v.RevenueLift),
-                page.Interval(s, v.VariantId, "revenue_lift_ci", v.RevenueLiftCi),
-                page.Percent(s, v.VariantId, "revenue_lift_cuped", v.RevenueLiftCuped),
-                page.Interval(s, v.VariantId, "revenue_lift_cuped_ci", v.RevenueLiftCupedCi),
-                page.Number(s, v.VariantId, "revenue_per_user_cuped_p_value", v.RevenuePerUserCupedPValue, "0.0000"),
-                page.Number(s, v.VariantId, "p_value_adjusted_bh", v.PValueAdjustedBh, "0.0000"),
-                page.Interval(s, v.VariantId, "difference_cs", v.DifferenceCs),
-                page.Range(s, v.VariantId, "revenue_difference_cs", v.RevenueDifferenceCs, "+0.000;-0.000;0.000"),
-            })]);
-        page.Paragraph($"Sample ratio check p = {page.Number(s, "all", "srm_p_value", readout.SrmPValue, "0.0000")}" +
-                       (readout.SrmPValue < 0.001 ? " — users are not split as configured; check the assignment before trusting the comparison." : " (no sign of a broken split).") +
-                       $" Users in more than one variant (left out): {page.Number(s, "all", "multiple_exposure_users", readout.MultipleExposureUsers, "N0")}.");
-        foreach (var note in readout.Notes)
-        {
-            page.Paragraph("Note: " + note);
-        }
-
-        page.Image("Conversion rate by price", Charts.ConversionRates(readout, currency));
-        if (readout.Variants.Any(v => v.Lift is not null))
-        {
-            page.Image("Lift over the control", Charts.Lift(readout, currency));
-        }
-
-        var (stats, _) = await lake.ExperimentStatsAsync(tenantId, experimentId, cancellationToken);
-        if (PriceResponse.Fit(stats, out var reason) is { } fit)
-        {
-            page.Image("Price response", Charts.PriceResponseCurve(fit, stats, experimentId, currency));
-            page.Paragraph($"Elasticity (log-log fit): {page.Number(s, "all", "elasticity", fit.Slope, "0.000")}, 95% interval " +
-                           $"{page.Number(s, "all", "elasticity_low", fit.SlopeCi[0], "0.000")} to {page.Number(s, "all", "elasticity_high", fit.SlopeCi[1], "0.000")}.");
-        }
-        else
-        {
-            page.Paragraph("No price-response curve: " + reason + ".");
-        }
-
-        if (recommendation is null)
-        {
-            page.Paragraph("No recommendation: " + noRecommendation);
-            return noRecommendation;
-        }
-
-        var r = "recommendation:" + experimentId;
-        page.Heading(4, $"Recommendation ({recommendation.Goal})");
-        if (recommendation.Status == "ok")
-        {
-            var goal = recommendation.Goal;
-            string V(string metric, double? value) => goal == "conversions" ? page.Percent(r, goal, metric, value) : page.Number(r, goal, metric, value, "0.000");
-            page.Table(["", "price", $"expected {goal} per assigned user", "95% interval"],
-            [
-                ["recommended" + (recommendation.CharmApplied ? " (charm ending)" : "") + (recommendation.Extrapolated ? " (extrapolated)" : ""),
-                    page.Number(r, goal, "recommended_price", recommendation.RecommendedPrice, "0.00"),
-                    V("expected_value", recommendation.ExpectedValue),
-                    $"{V("expected_value_low", recommendation.ExpectedValueCi![0])} to {V("expected_value_high", recommendation.ExpectedValueCi[1])}"],
-                ["optimum (before charm)", page.Number(r, goal, "optimal_price", recommendation.OptimalPrice, "0.00"), V("optimal_expected_value", recommendation.OptimalExpectedValue), ""],
-                ["best tested price (observed)", page.Number(r, goal, "best_tested_price", recommendation.BestTestedPrice, "0.00"),
-                    V("best_tested_expected_value", recommendation.BestTestedExpectedValue), ""],
-                ["control " + recommendation.ControlVariantId, page.Number(r, goal, "control_price", recommendation.ControlPrice, "0.00"), V("control_expected_value", recommendation.ControlExpectedValue), ""],
-            ]);
-            page.Paragraph($"Confidence that the recommended price beats the control: {page.Percent(r, goal, "confidence", recommendation.Confidence)}. " +
-                           $"Searched {page.Number(r, goal, "searched_low", recommendation.AllowedPriceRange![0], "0.00")} to " +
-                           $"{page.Number(r, goal, "searched_high", recommendation.AllowedPriceRange[1], "0.00")}" +
-                           (recommendation.Extrapolated
-                               ? $"; the recommended price lies outside the tested prices (extrapolation margin {page.Percent(r, goal, "extrapolation_margin", recommendation.ExtrapolationMargin)})."
-                               : "; no extrapolation beyond the tested prices."));
-            var observed = stats.Where(v => v.Users > 0).Select(v => (v.Price, settings.Request().Value((double)v.Price, (double)v.Conversions / v.Users))).ToList();
-            page.Image($"Expected {goal} by price", Charts.GoalValueCurve(recommendation, observed));
-        }
-
-        if (recommendation.Models.Count > 0)
-        {
-            page.Table(["demand family", "stacking weight", "held-out log-loss", "fits the observed rates"],
-                [.. recommendation.Models.OrderByDescending(m => m.Weight).Select(m => new[]
-                {
-                    m.Name, page.Percent(r, m.Name, "weight", m.Weight), page.Number(r, m.Name, "held_out_log_loss", m.HeldOutLogLoss, "0.00000"), m.FitsData ? "yes" : "no (dropped)",
-                })]);
-        }
-
-        page.List("Reasoning", recommendation.Reasoning);
-        page.List("Next steps", recommendation.NextSteps);
-        return recommendation.Status == "ok" ? null : recommendation.Reasoning.FirstOrDefault() ?? recommendation.Status;
-    }
-
-    /// <summary>The HTML being written, and the CSV of every number put into it.</summary>
-    private sealed class Page(string title)
-    {
-        private readonly StringBuilder body = new();
-        private readonly StringBuilder csv = new("section,subject,metric,value\n");
-
-        public int ChartCount { get; private set; }
-
-        public int NumberCount { get; private set; }
-
-        public void Heading(int level, string text) => body.Append(CultureInfo.InvariantCulture, $"<h{level}>{E(text)}</h{level}>\n");
-
-        /// <summary>A paragraph of text; its numbers were formatted (and recorded) by the number helpers.</summary>
-        public void Paragraph(string text) => body.Append(CultureInfo.InvariantCulture, $"<p>{E(text)}</p>\n");
-
-        public void List(string heading, IEnumerable<string> items)
-        {
-            body.Append(CultureInfo.InvariantCulture, $"<p><b>{E(heading)}</b></p><ul>\n");
-            foreach (var item in items)
-            {
-                body.Append(CultureInfo.InvariantCulture, $"<li>{E(item)}</li>\n");
-            }
-
-            body.Append("</ul>\n");
-        }
-
-        public void Table(string[] header, IReadOnlyList<string[]> rows) => body.Append(Reports.Html.Table(header, rows));
-
-        public void Image(string caption, byte[] png)
-        {
-            ChartCount++;
-            body.Append(Reports.Html.Image(png, caption));
-        }
-
-        /// <summary>Formats a number for the page and records it, unrounded, in the CSV.</summary>
-        public string Number<T>(string section, string subject, string metric, T? value, string format) where T : struct, IFormattable
-        {
-            if (value is null)
-            {
-                return "—";
-            }
-
-            NumberCount++;
-            var raw = value.Value is decimal d ? (d / 1.0000000000000000000000000000m).ToString(CultureInfo.InvariantCulture) : value.Value.ToString(null, CultureInfo.InvariantCulture);
-            csv.Append(CultureInfo.InvariantCulture, $"{Csv(section)},{Csv(subject)},{Csv(metric)},{raw}\n");
-            return value.Value.ToString(format, CultureInfo.InvariantCulture);
-        }
-
-        public string Number<T>(string section, string subject, string metric, T value, string format) where T : struct, IFormattable =>
-            Number(section, subject, metric, (T?)value, format);
-
-        /// <summary>A fraction shown as a percentage; the CSV keeps the fraction.</summary>
-        public string Percent(string section, string subject, string metric, double? fraction)
-        {
-            if (fraction is null)
-            {
-                return "—";
-            }
-
-            Number(section, subject, metric, fraction, "0.000");
-            return (fraction.Value * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%";
-        }
-
-        public string Interval(string section, string subject, string metric, double[]? ci) =>
-            ci is null ? "—" : $"{Percent(section, subject, metric + "_low", ci[0])} to {Percent(section, subject, metric + "_high", ci[1])}";
-
-        /// <summary>An interval of amounts (not fractions), e.g. a difference in revenue per user.</summary>
-        public string Range(string section, string subject, string metric, double[]? ci, string format) =>
-            ci is null ? "—" : $"{Number(section, subject, metric + "_low", ci[0], format)} to {Number(section, subject, metric + "_high", ci[1], format)}";
-
-        public string Html() =>
-            $$"""
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>{{E(title)}} — PricingOptimizer report</title>
-            <style>
-            body { font-family: "DejaVu Sans", Arial, sans-serif; max-width: 1000px; margin: 2em auto; color: #222; line-height: 1.45; }
-            table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
-            th, td { border: 1px solid #ccc; padding: 4px 8px; text-align: right; }
-            th:first-child, td:first-child { text-align: left; }
-            th { background: #f0f4f8; }
-            figure { margin: 1em 0; } img { max-width: 100%; border: 1px solid #ddd; }
-            figcaption { color: #555; font-size: 0.85em; }
-            h2 { border-bottom: 2px solid #2a6; padding-bottom: 4px; margin-top: 2em; }
-            </style></head><body>
-            {{body}}</body></html>
-            """;
-
-        public string Csv() => csv.ToString();
-
-        private static string Csv(string text) => text.Contains(',', StringComparison.Ordinal) || text.Contains('"', StringComparison.Ordinal)
-            ? "\"" + text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""
-            : text;
-
-        private static string E(string text) => Reports.Html.Encode(text);
+        return new ReportResult(folder, Path.Combine(folder, HtmlFile), Path.Combine(folder, CsvFile), data.Experiments.Count, rendered.Charts, rendered.Numbers,
+            [.. data.Experiments.Where(e => e.Unrecommended is not null).Select(e => $"{e.ExperimentId}: {e.Unrecommended}")]);
     }
 }

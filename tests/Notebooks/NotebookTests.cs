@@ -6,7 +6,8 @@ namespace PricingOptimizer.Tests.Notebooks;
 
 /// <summary>
 /// Runs the Polyglot notebooks top to bottom, headless, with the repository's local tool dotnet-repl (exit code 2 on a
-/// failing cell), against the engine as published for them and the sample lake — the same steps as README's.
+/// failing cell), with the engine loaded from the local package feed notebooks/pack-engine.sh makes and the sample
+/// lake — the same steps as notebooks/README.md's.
 /// </summary>
 [Collection(NotebookCollection.Name)]
 public sealed class NotebookTests(NotebookFixture fixture) : IDisposable
@@ -14,10 +15,10 @@ public sealed class NotebookTests(NotebookFixture fixture) : IDisposable
     private readonly TempDirectory folder = new();
 
     [Theory]
-    [InlineData("01-experiment-readout.ipynb", 2)]
-    [InlineData("02-elasticity-and-demand.ipynb", 5)]
-    [InlineData("03-usage-and-billing.ipynb", 2)]
-    public async Task The_notebook_runs_top_to_bottom_and_shows_its_charts(string notebook, int charts)
+    [InlineData("01-experiment-readout.ipynb", 2, "<p><b>Readout of checkout-price (acme), control p0</b></p>")]
+    [InlineData("02-elasticity-and-demand.ipynb", 5, "<p><b>Demand families</b></p>")]
+    [InlineData("03-usage-and-billing.ipynb", 2, "experiments of acme")]
+    public async Task The_notebook_runs_top_to_bottom_and_shows_its_charts_and_tables(string notebook, int charts, string formatted)
     {
         var output = Path.Combine(folder.Path, notebook);
         var run = await fixture.RunAsync(Path.Combine(fixture.NotebooksFolder, notebook), output);
@@ -31,6 +32,10 @@ public sealed class NotebookTests(NotebookFixture fixture) : IDisposable
         var images = outputs.Count(o => o.TryGetProperty("data", out var data) && data.TryGetProperty("text/html", out var html)
             && string.Concat(html.EnumerateArray().Select(l => l.GetString())).Contains("data:image/png;base64,", StringComparison.Ordinal));
         Assert.True(images >= charts, $"{notebook} showed {images} charts, expected at least {charts}");
+        // A cell ending in an engine result shows it through the engine package's formatter (its extension.dib ran).
+        var html = string.Concat(outputs.Where(o => o.TryGetProperty("data", out var data) && data.TryGetProperty("text/html", out _))
+            .Select(o => string.Concat(o.GetProperty("data").GetProperty("text/html").EnumerateArray().Select(l => l.GetString()))));
+        Assert.Contains(formatted, html, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -64,7 +69,7 @@ public sealed class NotebookCollection : ICollectionFixture<NotebookFixture>
     public const string Name = "notebooks";
 }
 
-/// <summary>Publishes the engine where the notebooks' <c>#r</c> looks for it and restores the local tools, once.</summary>
+/// <summary>Packs the engine into the notebooks' local feed (notebooks/pack-engine.sh) and restores the local tools, once.</summary>
 public sealed class NotebookFixture : IAsyncLifetime
 {
     public string Root { get; } = FindRoot();
@@ -74,7 +79,7 @@ public sealed class NotebookFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await MustAsync(Root, "tool", "restore");
-        await MustAsync(Root, "publish", "engine", "-c", "Release", "-r", "linux-x64", "--self-contained", "false", "-o", Path.Combine(NotebooksFolder, "engine"));
+        await MustAsync(Root, "bash", Path.Combine(NotebooksFolder, "pack-engine.sh"));
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
@@ -84,16 +89,18 @@ public sealed class NotebookFixture : IAsyncLifetime
 
     private static async Task MustAsync(string workingDirectory, params string[] args)
     {
-        var result = await DotnetAsync(workingDirectory, args);
+        var result = args[0] == "bash" ? await RunAsync("bash", workingDirectory, args[1..]) : await DotnetAsync(workingDirectory, args);
         if (result.ExitCode != 0)
         {
             throw new InvalidOperationException($"dotnet {string.Join(' ', args)} failed ({result.ExitCode}): {result.Stdout}\n{result.Stderr}");
         }
     }
 
-    private static async Task<PoProcess.Result> DotnetAsync(string workingDirectory, params string[] args)
+    private static Task<PoProcess.Result> DotnetAsync(string workingDirectory, params string[] args) => RunAsync("dotnet", workingDirectory, args);
+
+    private static async Task<PoProcess.Result> RunAsync(string program, string workingDirectory, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(program) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
