@@ -24,6 +24,9 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
     private const string PriorOf = "SELECT * FROM tenant_converts($files)";
 
     private readonly ConcurrentDictionary<(string Tenant, string Experiment), Summary> summaries = new();
+
+    /// <summary>Per tenant, its converts (any experiment), shared by the summaries of all its experiments.</summary>
+    private readonly ConcurrentDictionary<string, TenantPrior> priors = new();
     private int nextId;
     private long rebuilds;
     private long foldedFiles;
@@ -40,8 +43,6 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         public string Users { get; } = string.Create(CultureInfo.InvariantCulture, $"summary_{id}_users");
         public string Converts { get; } = string.Create(CultureInfo.InvariantCulture, $"summary_{id}_converts");
 
-        /// <summary>Every convert of the tenant (any experiment), for the users' pre-period revenue (CUPED's covariate).</summary>
-        public string Prior { get; } = string.Create(CultureInfo.InvariantCulture, $"summary_{id}_prior");
         public Dictionary<string, (long Length, DateTime Written)> Files { get; set; } = [];
         public bool Built { get; set; }
 
@@ -50,6 +51,20 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
 
         /// <summary>The revenue moments as last read, by cap percentile (NaN: no cap); emptied once a fold changes the users.</summary>
         public Dictionary<double, RevenueMoments> Moments { get; } = [];
+    }
+
+    /// <summary>
+    /// Every convert of a tenant (any experiment), for its users' pre-period revenue (CUPED's covariate): one table per
+    /// tenant, however many experiments it has, kept up to date with the files the way a summary is. It holds the files
+    /// of the newest listing any reader brought (a reader with an older listing does not remove a file that still exists),
+    /// so a summary may see converts a little newer than its own users; its next fold reconciles them.
+    /// </summary>
+    private sealed class TenantPrior(int id)
+    {
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+        public string Table { get; } = string.Create(CultureInfo.InvariantCulture, $"tenant_{id}_prior");
+        public Dictionary<string, (long Length, DateTime Written)> Files { get; set; } = [];
+        public bool Built { get; set; }
     }
 
     /// <summary>
@@ -121,6 +136,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         {
             await using var connection = connect();
             var current = files.ToDictionary(f => f.FullName, f => (f.Length, f.LastWriteTimeUtc));
+            var prior = await PriorAsync(connection, tenantId, current, cancellationToken);
             var lineage = new CompactionLineage(current, summary.Files);
             var rewritten = summary.Files.Any(kv => current.TryGetValue(kv.Key, out var now) && now != kv.Value);
             // A file that vanished into a merged file (the compactor's journal says so) is still summarised: no rebuild.
@@ -130,18 +146,17 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
                 summary.Stats = null;
                 summary.Moments.Clear();
                 summary.Built = false;
-                Rebuild(connection, summary, experimentId, [.. current.Keys]);
+                Rebuild(connection, summary, prior, experimentId, [.. current.Keys]);
                 Interlocked.Increment(ref rebuilds);
             }
             else
             {
                 // A merged file whose every source the summary has folded adds nothing; anything else is folded (folding is idempotent).
                 var added = current.Keys.Where(path => !summary.Files.ContainsKey(path) && !lineage.AlreadyFolded(path)).ToList();
-                if (added.Count > 0)
+                if (added.Count > 0 && FoldIn(connection, summary, prior, experimentId, added))
                 {
                     summary.Stats = null;
                     summary.Moments.Clear();
-                    FoldIn(connection, summary, experimentId, added);
                     Interlocked.Add(ref foldedFiles, added.Count);
                 }
             }
@@ -168,6 +183,53 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         }
     }
 
+    /// <summary>The tenant's shared converts table, brought up to date with <paramref name="current"/>; returns its name.</summary>
+    private async Task<string> PriorAsync(DuckDBConnection connection, string tenantId, Dictionary<string, (long Length, DateTime Written)> current,
+        CancellationToken cancellationToken)
+    {
+        var prior = priors.GetOrAdd(tenantId, _ => new TenantPrior(Interlocked.Increment(ref nextId)));
+        await prior.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            var lineage = new CompactionLineage(current, prior.Files);
+            var rewritten = prior.Files.Any(kv => current.TryGetValue(kv.Key, out var now) && now != kv.Value);
+            // Absent from this listing: gone for good only when the file is gone and no merged file holds its rows.
+            var absent = prior.Files.Keys.Where(path => !current.ContainsKey(path)).ToList();
+            var lost = absent.Any(path => !File.Exists(path) && !lineage.Covered(path));
+            if (!prior.Built || rewritten || lost)
+            {
+                Execute(connection, $"CREATE OR REPLACE TABLE {prior.Table} AS {PriorOf}", [.. current.Keys]);
+                prior.Files = new Dictionary<string, (long, DateTime)>(current);
+                prior.Built = true;
+                return prior.Table;
+            }
+
+            var added = current.Keys.Where(path => !prior.Files.ContainsKey(path) && !lineage.AlreadyFolded(path)).ToList();
+            if (added.Count > 0)
+            {
+                Execute(connection, $"CREATE OR REPLACE TEMP TABLE new_tenant_converts AS {PriorOf}", added);
+                Execute(connection, $"""
+                    INSERT INTO {prior.Table} SELECT * FROM new_tenant_converts n
+                    WHERE NOT EXISTS (SELECT 1 FROM {prior.Table} p WHERE p.event_id = n.event_id)
+                    """);
+            }
+
+            // Keep what an older listing did not show but still exists (or was merged into a file this listing shows).
+            var files = new Dictionary<string, (long, DateTime)>(current);
+            foreach (var path in absent.Where(path => File.Exists(path)))
+            {
+                files[path] = prior.Files[path];
+            }
+
+            prior.Files = files;
+            return prior.Table;
+        }
+        finally
+        {
+            prior.Gate.Release();
+        }
+    }
+
     private static void Execute(DuckDBConnection connection, string sql, IReadOnlyList<string>? files = null, string? experimentId = null)
     {
         using var command = connection.CreateCommand();
@@ -185,10 +247,9 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         command.ExecuteNonQuery();
     }
 
-    private void Rebuild(DuckDBConnection connection, Summary s, string experimentId, IReadOnlyList<string> files)
+    private void Rebuild(DuckDBConnection connection, Summary s, string prior, string experimentId, IReadOnlyList<string> files)
     {
         Execute(connection, $"CREATE OR REPLACE TABLE {s.Converts} AS {ConvertsOf}", files, experimentId);
-        Execute(connection, $"CREATE OR REPLACE TABLE {s.Prior} AS {PriorOf}", files);
         Execute(connection, $"""
             CREATE OR REPLACE TABLE {s.Users} AS
             SELECT user_id, variant_lo, variant_hi, variant_lo <> variant_hi AS multiple, price, first_at,
@@ -197,7 +258,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
             """, files, experimentId);
         Recompute(connection, s, $"SELECT DISTINCT user_id FROM {s.Converts}");
         // pre_units: the user's pre-period revenue (CUPED's covariate) in ten-thousandths; only users who have some is updated.
-        Execute(connection, $"CREATE OR REPLACE TEMP TABLE recomputed_prior AS {PreUnits(s.Users, s.Prior)}");
+        Execute(connection, $"CREATE OR REPLACE TEMP TABLE recomputed_prior AS {PreUnits(s.Users, prior)}");
         Execute(connection, $"UPDATE {s.Users} SET pre_units = r.pre_units FROM recomputed_prior r WHERE {s.Users}.user_id = r.user_id");
     }
 
@@ -214,13 +275,13 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         """);
 
     /// <summary>Pre-period revenue again for the users <paramref name="touched"/> selects (their first assign moved, or new converts came).</summary>
-    private void RecomputePrior(DuckDBConnection connection, Summary s, string touched)
+    private void RecomputePrior(DuckDBConnection connection, Summary s, string prior, string touched)
     {
         Execute(connection, $"CREATE OR REPLACE TEMP TABLE touched_prior AS SELECT u.user_id, u.first_at FROM {s.Users} u JOIN ({touched}) t USING (user_id)");
         Execute(connection, $"""
             CREATE OR REPLACE TEMP TABLE recomputed_prior AS
             SELECT t.user_id, coalesce(pre.pre_units, 0) AS pre_units
-            FROM touched_prior t LEFT JOIN ({PreUnits("touched_prior", s.Prior)}) pre USING (user_id)
+            FROM touched_prior t LEFT JOIN ({PreUnits("touched_prior", prior)}) pre USING (user_id)
             """);
         Execute(connection, $"""
             UPDATE {s.Users} SET pre_units = r.pre_units
@@ -228,13 +289,27 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
             """);
     }
 
-    private void FoldIn(DuckDBConnection connection, Summary s, string experimentId, IReadOnlyList<string> added)
+    /// <summary>Folds the new files into the summary; false when they hold nothing of this experiment or of its users.</summary>
+    private bool FoldIn(DuckDBConnection connection, Summary s, string prior, string experimentId, IReadOnlyList<string> added)
     {
         Execute(connection, $"CREATE OR REPLACE TEMP TABLE new_converts AS {ConvertsOf}", added, experimentId);
-        Execute(connection, $"INSERT INTO {s.Converts} SELECT * FROM new_converts n WHERE NOT EXISTS (SELECT 1 FROM {s.Converts} c WHERE c.event_id = n.event_id)");
+        // The tenant's converts in the new files (already in the shared table): their users' pre-period sums change.
         Execute(connection, $"CREATE OR REPLACE TEMP TABLE new_prior AS {PriorOf}", added);
-        Execute(connection, $"INSERT INTO {s.Prior} SELECT * FROM new_prior n WHERE NOT EXISTS (SELECT 1 FROM {s.Prior} p WHERE p.event_id = n.event_id)");
         Execute(connection, $"CREATE OR REPLACE TEMP TABLE new_users AS {AssignsOf}", added, experimentId);
+        using (var any = connection.CreateCommand())
+        {
+            // Another experiment's file: nothing to fold, and the summary's figures as last read stay valid.
+            any.CommandText = $"""
+                SELECT EXISTS (SELECT 1 FROM new_converts) OR EXISTS (SELECT 1 FROM new_users)
+                    OR EXISTS (SELECT 1 FROM new_prior n JOIN {s.Users} u USING (user_id))
+                """;
+            if (any.ExecuteScalar() is false)
+            {
+                return false;
+            }
+        }
+
+        Execute(connection, $"INSERT INTO {s.Converts} SELECT * FROM new_converts n WHERE NOT EXISTS (SELECT 1 FROM {s.Converts} c WHERE c.event_id = n.event_id)");
         Execute(connection, $"""
             UPDATE {s.Users} SET
                 variant_lo = least({s.Users}.variant_lo, n.variant_lo),
@@ -251,8 +326,10 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
             """);
         Recompute(connection, s, "SELECT user_id FROM new_users UNION SELECT user_id FROM new_converts");
         // A new assign can move the window of a user with converts anywhere in the tenant; a new convert changes its user's sum.
-        RecomputePrior(connection, s,
-            $"SELECT user_id FROM new_users WHERE user_id IN (SELECT user_id FROM {s.Prior}) UNION SELECT user_id FROM new_prior WHERE user_id IN (SELECT user_id FROM {s.Users})");
+        // Joins (not IN over the big tables), so the hash is built on the small side: the new rows.
+        RecomputePrior(connection, s, prior,
+            $"SELECT DISTINCT n.user_id FROM new_users n JOIN {prior} p USING (user_id) UNION SELECT DISTINCT n.user_id FROM new_prior n JOIN {s.Users} u USING (user_id)");
+        return true;
     }
 
     /// <summary>

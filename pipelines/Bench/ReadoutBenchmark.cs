@@ -143,7 +143,11 @@ public static class ReadoutBenchmark
     /// later; a few users see two variants (excluded by the readout). With <paramref name="slices"/> above one, each
     /// partition's rows are spread over that many files (a trickle's small files).
     /// </summary>
-    internal static void Generate(LakeLayout lake, int count, long offset = 0, string? folder = null, int slices = 1)
+    /// <summary>
+    /// Writes <paramref name="count"/> events of tenant "bench": 85% assigns (one user each), then converts of every
+    /// fifth user; with <paramref name="experiments"/> above 1, users are spread over exp-1 … exp-N.
+    /// </summary>
+    internal static void Generate(LakeLayout lake, int count, long offset = 0, string? folder = null, int slices = 1, int experiments = 1)
     {
         Directory.CreateDirectory(lake.EventsRoot);
         if (folder is not null)
@@ -160,11 +164,11 @@ public static class ReadoutBenchmark
                     $"'{lake.EventsRoot}' (FORMAT parquet, PARTITION_BY (tenant_id, event_date), OVERWRITE_OR_IGNORE true, FILENAME_PATTERN 'slice{slice}_{{i}}')")
                 : $"'{Path.Combine(lake.EventsRoot, folder, "late-0.parquet")}' (FORMAT parquet)";
             var where = slices > 1 ? string.Create(CultureInfo.InvariantCulture, $"WHERE i % {slices} = {slice}") : "";
-            Copy(connection, count, offset, folder, target, where);
+            Copy(connection, count, offset, folder, target, where, experiments);
         }
     }
 
-    private static void Copy(DuckDBConnection connection, int count, long offset, string? folder, string target, string where)
+    private static void Copy(DuckDBConnection connection, int count, long offset, string? folder, string target, string where, int experiments)
     {
         var assigns = (long)(count * 0.85);
         using var command = connection.CreateCommand();
@@ -179,7 +183,7 @@ public static class ReadoutBenchmark
                 SELECT {(folder is null ? "'bench' AS tenant_id, CAST(to_timestamp(1793491200 + (u % 1728000) + CASE WHEN is_convert THEN 60 ELSE 0 END) AS DATE) AS event_date," : "")}
                        'e' || (i + {offset}) AS event_id,
                        CASE WHEN is_convert THEN 'convert' ELSE 'assign' END AS type,
-                       'exp-1' AS experiment_id,
+                       'exp-' || ((u // 5) % {experiments} + 1) AS experiment_id,
                        'v' || (u % 4) AS variant_id,
                        'user-' || u AS user_id,
                        CAST(9.99 + (u % 4) AS DECIMAL(18, 4)) AS price,

@@ -33,6 +33,12 @@ public sealed class RevenueReadoutTests(Xunit.Abstractions.ITestOutputHelper out
             var csv = Path.Combine(temp.Path, $"part-{chunk++}.csv");
             await File.WriteAllTextAsync(csv, lines[0] + "\n" + string.Join("\n", part) + "\n", Encoding.UTF8);
             Assert.Empty((await importer.ImportAsync("t", csv, CancellationToken.None)).Errors);
+            // The tenant's converts are shared by its experiments' summaries: on every other import, the other
+            // experiment's summary brings them up to date first, so exp-1 folds against converts it did not add itself.
+            if (chunk % 2 == 0)
+            {
+                await warm.ExperimentReadoutStatsAsync("t", "exp-old", null, CancellationToken.None);
+            }
 
             foreach (var cap in new double?[] { null, 0.95 })
             {
@@ -52,7 +58,7 @@ public sealed class RevenueReadoutTests(Xunit.Abstractions.ITestOutputHelper out
             }
         }
 
-        Assert.True(warm.SummaryRebuilds <= 2, "the warm summary folded the imports instead of rebuilding");
+        Assert.True(warm.SummaryRebuilds <= 3, "the warm summaries folded the imports instead of rebuilding");
     }
 
     private static string Json(Readout readout) => JsonSerializer.Serialize(readout, Snake);
