@@ -12,9 +12,10 @@ namespace PricingOptimizer.Analytics;
 /// The engine's services over a lake alone — no control plane, no server: what notebooks and offline reports build on.
 /// Experiments come from the lake (<see cref="LakeExperimentCatalog"/>); readouts, recommendations, the dashboard, the
 /// timeseries and report figures are the same objects the API returns, and each has a DataFrame form (<see cref="Frames"/>).
-/// Warm readout summaries are kept in the lake's folder, as the API keeps them.
+/// Readout summaries are kept in memory for the workbench's life (as the API keeps them), so only the first readout of an
+/// experiment groups its events; dispose the workbench to free them.
 /// </summary>
-public sealed class LakeWorkbench
+public sealed class LakeWorkbench : IDisposable
 {
     private LakeWorkbench(string lakeRoot, TimeProvider time, RecommendationOptions recommendation, StatisticsOptions statistics)
     {
@@ -44,6 +45,8 @@ public sealed class LakeWorkbench
     public TimeseriesService Timeseries { get; }
 
     public ReportGatherer Reports { get; }
+
+    public void Dispose() => Lake.Dispose();
 
     /// <summary>Opens the lake at <paramref name="lakeRoot"/> (the folder holding <c>events/</c>).</summary>
     /// <exception cref="DirectoryNotFoundException">No lake there.</exception>

@@ -70,7 +70,7 @@ public sealed partial class LakeWorkbenchTests : IDisposable
     public async Task A_lake_alone_gives_its_experiments_readouts_and_dashboard_and_the_frames_hold_the_same_numbers()
     {
         var (root, events) = await LakeAsync();
-        var bench = LakeWorkbench.Open(root, new FixedTime(new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero)));
+        using var bench = LakeWorkbench.Open(root, new FixedTime(new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero)));
 
         var dashboard = await bench.DashboardAsync("shop");
         Assert.Equal(["other", "price-test"], dashboard.Experiments.Select(e => e.ExperimentId).Order());
@@ -130,7 +130,7 @@ public sealed partial class LakeWorkbenchTests : IDisposable
     public async Task Recommendations_over_a_lake_alone_match_the_frames()
     {
         var (root, _) = await LakeAsync();
-        var bench = LakeWorkbench.Open(root);
+        using var bench = LakeWorkbench.Open(root);
         var revenue = await bench.RecommendAsync("shop", "price-test", new RecommendationRequest(Goal.Revenue));
         var profit = await bench.RecommendAsync("shop", "price-test", new RecommendationRequest(Goal.Profit, UnitCost: 4m));
         Assert.Equal("control", revenue.ControlVariantId); // the lake's catalog names the control as the readout does
@@ -151,7 +151,7 @@ public sealed partial class LakeWorkbenchTests : IDisposable
     public async Task The_lake_alone_is_read_only_and_an_unknown_experiment_or_folder_says_so()
     {
         var (root, _) = await LakeAsync();
-        var bench = LakeWorkbench.Open(root);
+        using var bench = LakeWorkbench.Open(root);
         Assert.Null(await bench.Experiments.GetExperimentAsync("shop", "nope", CancellationToken.None));
         var missing = await Assert.ThrowsAsync<Errors.NotFoundException>(() => bench.ReadoutAsync("shop", "nope"));
         Assert.Contains("nope", missing.Message, StringComparison.Ordinal);
@@ -169,7 +169,7 @@ public sealed partial class LakeWorkbenchTests : IDisposable
     public async Task A_report_gathered_from_a_lake_alone_renders_and_its_csv_holds_every_number_quoted_where_needed()
     {
         var (root, events) = await LakeAsync();
-        var bench = LakeWorkbench.Open(root);
+        using var bench = LakeWorkbench.Open(root);
         var data = await bench.ReportAsync("shop", "2026-11");
         Assert.Null(data.Usage); // no control plane: no plan, no bill
         Assert.Equal(events.Count, data.LakeEvents);
