@@ -12,6 +12,9 @@ namespace PricingOptimizer.Analytics;
 /// </summary>
 public sealed class LakeExperimentCatalog(LakeQueries lake) : IExperimentStore
 {
+    /// <summary>Each experiment's currency, read once: the event contract gives an experiment one currency, and finding it scans its events.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Tenant, string Experiment), string> currencies = new();
+
     public async Task<Experiment?> GetExperimentAsync(string tenantId, string experimentId, CancellationToken cancellationToken)
     {
         var (stats, _) = await lake.ExperimentStatsAsync(tenantId, experimentId, cancellationToken);
@@ -22,7 +25,12 @@ public sealed class LakeExperimentCatalog(LakeQueries lake) : IExperimentStore
 
         var control = stats.FirstOrDefault(v => v.VariantId == "control") ?? stats.OrderBy(v => v.VariantId, StringComparer.Ordinal).First();
         var start = await lake.ExperimentStartAsync(tenantId, experimentId, cancellationToken) ?? DateTimeOffset.UnixEpoch;
-        var currency = await lake.ExperimentCurrencyAsync(tenantId, experimentId, cancellationToken) ?? "";
+        if (!currencies.TryGetValue((tenantId, experimentId), out var currency))
+        {
+            currency = await lake.ExperimentCurrencyAsync(tenantId, experimentId, cancellationToken) ?? "";
+            currencies[(tenantId, experimentId)] = currency;
+        }
+
         return new Experiment(tenantId, experimentId, experimentId, currency, ExperimentStatus.Active,
             [.. stats.OrderBy(v => v.VariantId, StringComparer.Ordinal).Select(v => new Variant(v.VariantId, v.Price, 1.0, v == control))], start, start);
     }

@@ -78,8 +78,8 @@ public sealed class NotebookFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await MustAsync(Root, "tool", "restore");
-        await MustAsync(Root, "bash", Path.Combine(NotebooksFolder, "pack-engine.sh"));
+        await MustAsync("dotnet", Root, "tool", "restore");
+        await MustAsync("bash", Root, Path.Combine(NotebooksFolder, "pack-engine.sh"));
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
@@ -87,12 +87,12 @@ public sealed class NotebookFixture : IAsyncLifetime
     public Task<PoProcess.Result> RunAsync(string notebook, string output) =>
         DotnetAsync(NotebooksFolder, "repl", "--run", notebook, "--exit-after-run", "--output-path", output);
 
-    private static async Task MustAsync(string workingDirectory, params string[] args)
+    private static async Task MustAsync(string program, string workingDirectory, params string[] args)
     {
-        var result = args[0] == "bash" ? await RunAsync("bash", workingDirectory, args[1..]) : await DotnetAsync(workingDirectory, args);
+        var result = await RunAsync(program, workingDirectory, args);
         if (result.ExitCode != 0)
         {
-            throw new InvalidOperationException($"dotnet {string.Join(' ', args)} failed ({result.ExitCode}): {result.Stdout}\n{result.Stderr}");
+            throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed ({result.ExitCode}): {result.Stdout}\n{result.Stderr}");
         }
     }
 
