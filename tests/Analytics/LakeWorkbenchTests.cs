@@ -160,6 +160,11 @@ public sealed partial class LakeWorkbenchTests : IDisposable
         await Assert.ThrowsAsync<NotSupportedException>(() => bench.Experiments.InsertExperimentAsync(definition with { ExperimentId = "new" }, CancellationToken.None));
         await Assert.ThrowsAsync<NotSupportedException>(() => bench.Experiments.UpdateExperimentAsync(definition with { Status = ExperimentStatus.Paused }, 1, CancellationToken.None));
 
+        // A tenant id that would leave the lake's folder is refused before any file is read.
+        var outside = await Assert.ThrowsAsync<ArgumentException>(() => bench.EventsAsync("../shop"));
+        Assert.Contains("tenant id", outside.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ArgumentException>(() => bench.DashboardAsync("shop/../../x"));
+
         var nowhere = Path.Combine(temp.Path, "no-lake-here");
         var error = Assert.Throws<DirectoryNotFoundException>(() => LakeWorkbench.Open(nowhere));
         Assert.Contains(nowhere, error.Message, StringComparison.Ordinal);
