@@ -107,8 +107,16 @@ public sealed class ReportGatherer(LakeQueries lake, IExperimentStore store, Rea
             }
         }
 
-        var (stats, _) = await lake.ExperimentStatsAsync(tenantId, experimentId, cancellationToken);
-        var fit = PriceResponse.Fit(stats, out var noFit);
+        // Without a readout the report shows only why; the price response would not be shown.
+        IReadOnlyList<VariantStats> stats = [];
+        PriceResponse? fit = null;
+        string? noFit = null;
+        if (readout is not null)
+        {
+            (stats, _) = await lake.ExperimentStatsAsync(tenantId, experimentId, cancellationToken);
+            fit = PriceResponse.Fit(stats, out noFit);
+        }
+
         // The recommendation also knows the currency of experiments the control plane does not.
         var currency = definition?.Currency ?? recommendation?.Currency ?? await lake.ExperimentCurrencyAsync(tenantId, experimentId, cancellationToken) ?? "";
         return new ExperimentReport(experimentId, currency, readout, noReadout, stats, fit, fit is null ? noFit : null, recommendation, noRecommendation);
