@@ -114,6 +114,30 @@ public static class Backtest
             [.. answered.GroupBy(r => r.Recommended!.Value).OrderBy(g => g.Key).Select(g => (g.Key, g.Count()))]);
     }
 
+    /// <summary>
+    /// One line over many backtests (a suite, or a group of them): mean and worst regret of the advice, the naive rule and
+    /// the true family over all their runs, how many runs lost more than 2%, in how many backtests the advice's mean
+    /// regret was at most half the naive rule's, coverage and calibration.
+    /// </summary>
+    public static string Overall(string label, IReadOnlyList<(BacktestSettings Settings, IReadOnlyList<BacktestRun> Runs)> backtests)
+    {
+        var runs = backtests.SelectMany(b => b.Runs).ToList();
+        var answered = runs.Where(r => r.Status == "ok").ToList();
+        var naive = runs.Where(r => r.BestTestedRegret is not null).Select(r => r.BestTestedRegret!.Value).ToList();
+        var oracle = runs.Where(r => r.OracleRegret is not null).Select(r => r.OracleRegret!.Value).ToList();
+        var halved = backtests.Count(b =>
+        {
+            var ours = b.Runs.Where(r => r.Status == "ok").Select(r => r.Regret!.Value).DefaultIfEmpty(double.NaN).Average();
+            var best = b.Runs.Where(r => r.BestTestedRegret is not null).Select(r => r.BestTestedRegret!.Value).DefaultIfEmpty(double.NaN).Average();
+            return ours <= best / 2;
+        });
+        string P(IReadOnlyCollection<double> values, Func<IEnumerable<double>, double> of) =>
+            values.Count == 0 ? "—" : (of(values) * 100).ToString("0.00", CultureInfo.InvariantCulture) + "%";
+        var ours = answered.Select(r => r.Regret!.Value).ToList();
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{label}: {backtests.Count} backtests, {runs.Count} runs ({answered.Count} answered); regret mean / worst: recommendation {P(ours, v => v.Average())} / {P(ours, v => v.Max())}, best tested {P(naive, v => v.Average())} / {P(naive, v => v.Max())}, true family {P(oracle, v => v.Average())} / {P(oracle, v => v.Max())}; runs losing over 2%: {ours.Count(v => v > 0.02)}, {naive.Count(v => v > 0.02)}, {oracle.Count(v => v > 0.02)}; backtests where the recommendation's mean regret is at most half the best tested price's: {halved} of {backtests.Count}; coverage {P([.. answered.Select(r => r.Covered == true ? 1.0 : 0.0)], v => v.Average())}; mean confidence {P([.. answered.Select(r => r.Confidence!.Value)], v => v.Average())}, truly beats the control {P([.. answered.Select(r => r.TrulyBeats!.Value)], v => v.Average())}; confidence ≥ 90% yet losing: {answered.Count(r => r.Confidence >= 0.9 && r.TrulyBeats == 0)}");
+    }
+
     /// <summary>The summary as the plain-text table <c>po backtest</c> prints.</summary>
     public static string Table(BacktestSettings settings, BacktestSummary s)
     {

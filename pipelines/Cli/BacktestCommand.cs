@@ -24,6 +24,10 @@ public static class BacktestCommand
         };
         var curveCsv = new Option<FileInfo?>("--curve-csv") { Description = "The true curve as a CSV of price,rate rows (interpolated linearly between them)" };
         var suite = new Option<bool>("--suite") { Description = "Run the project's simulation suite (eight shapes × revenue and profit) instead of one curve" };
+        var randomCurves = new Option<int?>("--random-curves")
+        {
+            Description = "Run N random curves of the seven shapes (seeded by --seed), each tested at five prices around a random current price, for revenue and profit",
+        };
         var prices = new Option<string?>("--prices") { Description = "The prices to test, comma-separated (e.g. 9.99,11.99,13.99,15.99,17.99)" };
         var users = new Option<int>("--users") { Description = "Users per price", DefaultValueFactory = _ => BacktestSuite.UsersPerPrice };
         var goal = new Option<string>("--goal") { Description = "revenue | profit | conversions", DefaultValueFactory = _ => "revenue" };
@@ -38,7 +42,7 @@ public static class BacktestCommand
         var command = new Command("backtest",
             "Check the recommendation against a demand curve you believe in: N seeded simulated experiments, scored against the curve's true optimum.")
         {
-            curve, curveCsv, suite, prices, users, goal, unitCost, priceFloor, revenueFloor, control, runs, seed, inMemory,
+            curve, curveCsv, suite, randomCurves, prices, users, goal, unitCost, priceFloor, revenueFloor, control, runs, seed, inMemory,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -48,15 +52,38 @@ public static class BacktestCommand
                 throw new CliException("--runs must be at least 1");
             }
 
-            var settings = parse.GetValue(suite)
-                ? [.. BacktestSuite.Settings(count, parse.GetValue(seed))]
-                : new List<BacktestSettings> { One(parse, curve, curveCsv, prices, users, goal, unitCost, priceFloor, revenueFloor, control, count, seed) };
+            var random = parse.GetValue(randomCurves);
+            if (random is < 1)
+            {
+                throw new CliException("--random-curves must be at least 1");
+            }
+
+            if ((parse.GetValue(suite) ? 1 : 0) + (random is null ? 0 : 1) + (parse.GetValue(curve) is null && parse.GetValue(curveCsv) is null ? 0 : 1) > 1)
+            {
+                throw new CliException("give one of --suite, --random-curves or a curve (--curve, --curve-csv)");
+            }
+
+            List<BacktestSettings> settings = parse.GetValue(suite) ? [.. BacktestSuite.Settings(count, parse.GetValue(seed))]
+                : random is { } n ? [.. RandomCurves.Settings(n, parse.GetValue(seed), count, parse.GetValue(users))]
+                : [One(parse, curve, curveCsv, prices, users, goal, unitCost, priceFloor, revenueFloor, control, count, seed)];
+            var done = new List<(BacktestSettings Settings, IReadOnlyList<BacktestRun> Runs)>();
             foreach (var s in settings)
             {
                 var result = parse.GetValue(inMemory)
                     ? Backtest.RunInMemory(s, new Recommender(new RecommendationOptions(), new CharmPricing(new CharmOptions())))
                     : await ThroughLakeAsync(s, ct);
                 Console.WriteLine(Backtest.Table(s, Backtest.Summarize(s, result)));
+                done.Add((s, result));
+            }
+
+            if (done.Count > 1)
+            {
+                foreach (var group in done.GroupBy(d => random is null ? d.Settings.Request.Goal.ToWire() : d.Settings.Curve.Kind))
+                {
+                    Console.WriteLine(Backtest.Overall(group.Key, [.. group]));
+                }
+
+                Console.WriteLine(Backtest.Overall("all", done));
             }
 
             return 0;

@@ -167,5 +167,36 @@ public sealed class RecommendationApiAndCliTests : IDisposable
         Assert.Equal("po: --control: 12 is not one of --prices", noControl.Stderr.Trim());
     }
 
+    [Fact]
+    public async Task Po_backtest_random_curves_prints_each_curve_and_a_line_per_shape_and_refuses_mixed_modes()
+    {
+        var run = await PoProcess.RunAsync(folder.Path, null, "backtest", "--random-curves", "2", "--runs", "2", "--users", "2000", "--seed", "5", "--in-memory");
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        var lines = run.Stdout.Split('\n');
+        // Two curves, each for revenue and profit: four tables, each naming a curve a user can rerun with --curve.
+        var curves = lines.Where(l => l.StartsWith("curve ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(4, curves.Count);
+        Assert.Equal(2, curves.Count(l => l.Contains("goal revenue", StringComparison.Ordinal)));
+        Assert.Equal(2, curves.Count(l => l.Contains("goal profit", StringComparison.Ordinal)));
+        var all = Assert.Single(lines, l => l.StartsWith("all: ", StringComparison.Ordinal));
+        Assert.Contains("all: 4 backtests, 8 runs", all, StringComparison.Ordinal);
+        foreach (var part in new[] { "recommendation", "best tested", "true family", "runs losing over 2%", "coverage", "mean confidence" })
+        {
+            Assert.Contains(part, all, StringComparison.Ordinal);
+        }
+
+        var spec = curves[0]["curve ".Length..curves[0].IndexOf(';', StringComparison.Ordinal)];
+        Assert.Contains(lines, l => l.StartsWith(spec[..spec.IndexOf(':', StringComparison.Ordinal)] + ": ", StringComparison.Ordinal));
+        var again = await PoProcess.RunAsync(folder.Path, null, "backtest", "--random-curves", "2", "--runs", "2", "--users", "2000", "--seed", "5", "--in-memory");
+        Assert.Equal(run.Stdout, again.Stdout);
+
+        var mixed = await PoProcess.RunAsync(folder.Path, null, "backtest", "--suite", "--random-curves", "3");
+        Assert.Equal(1, mixed.ExitCode);
+        Assert.Equal("po: give one of --suite, --random-curves or a curve (--curve, --curve-csv)", mixed.Stderr.Trim());
+        var none = await PoProcess.RunAsync(folder.Path, null, "backtest", "--random-curves", "0");
+        Assert.Equal(1, none.ExitCode);
+        Assert.Equal("po: --random-curves must be at least 1", none.Stderr.Trim());
+    }
+
     public void Dispose() => folder.Dispose();
 }
