@@ -63,6 +63,16 @@ public static class BacktestCommand
                 throw new CliException("give one of --suite, --random-curves or a curve (--curve, --curve-csv)");
             }
 
+            if (parse.GetValue(suite) || random is not null)
+            {
+                var mode = parse.GetValue(suite) ? "--suite" : "--random-curves";
+                Option[] oneCurve = parse.GetValue(suite) ? [prices, goal, unitCost, priceFloor, revenueFloor, control, users] : [prices, goal, unitCost, priceFloor, revenueFloor, control];
+                if (oneCurve.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } given)
+                {
+                    throw new CliException($"{given.Name}: applies to one curve, not to {mode} (which sets its own prices, goals and controls{(parse.GetValue(suite) ? ", and 5,000 users a price" : "")})");
+                }
+            }
+
             List<BacktestSettings> settings = parse.GetValue(suite) ? [.. BacktestSuite.Settings(count, parse.GetValue(seed))]
                 : random is { } n ? [.. RandomCurves.Settings(n, parse.GetValue(seed), count, parse.GetValue(users))]
                 : [One(parse, curve, curveCsv, prices, users, goal, unitCost, priceFloor, revenueFloor, control, count, seed)];

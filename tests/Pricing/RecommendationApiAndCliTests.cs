@@ -193,6 +193,11 @@ public sealed class RecommendationApiAndCliTests : IDisposable
         var mixed = await PoProcess.RunAsync(folder.Path, null, "backtest", "--suite", "--random-curves", "3");
         Assert.Equal(1, mixed.ExitCode);
         Assert.Equal("po: give one of --suite, --random-curves or a curve (--curve, --curve-csv)", mixed.Stderr.Trim());
+        var oneCurveOnly = await PoProcess.RunAsync(folder.Path, null, "backtest", "--random-curves", "3", "--goal", "profit");
+        Assert.Equal(1, oneCurveOnly.ExitCode);
+        Assert.Equal("po: --goal: applies to one curve, not to --random-curves (which sets its own prices, goals and controls)", oneCurveOnly.Stderr.Trim());
+        var suiteUsers = await PoProcess.RunAsync(folder.Path, null, "backtest", "--suite", "--users", "100");
+        Assert.Equal("po: --users: applies to one curve, not to --suite (which sets its own prices, goals and controls, and 5,000 users a price)", suiteUsers.Stderr.Trim());
         var none = await PoProcess.RunAsync(folder.Path, null, "backtest", "--random-curves", "0");
         Assert.Equal(1, none.ExitCode);
         Assert.Equal("po: --random-curves must be at least 1", none.Stderr.Trim());
