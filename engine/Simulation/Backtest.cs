@@ -125,12 +125,7 @@ public static class Backtest
         var answered = runs.Where(r => r.Status == "ok").ToList();
         var naive = runs.Where(r => r.BestTestedRegret is not null).Select(r => r.BestTestedRegret!.Value).ToList();
         var oracle = runs.Where(r => r.OracleRegret is not null).Select(r => r.OracleRegret!.Value).ToList();
-        var halved = backtests.Count(b =>
-        {
-            var ours = b.Runs.Where(r => r.Status == "ok").Select(r => r.Regret!.Value).DefaultIfEmpty(double.NaN).Average();
-            var best = b.Runs.Where(r => r.BestTestedRegret is not null).Select(r => r.BestTestedRegret!.Value).DefaultIfEmpty(double.NaN).Average();
-            return ours <= best / 2;
-        });
+        var halved = backtests.Select(b => Summarize(b.Settings, b.Runs)).Count(s => s.MeanRegret <= s.MeanBestTestedRegret / 2);
         string P(IReadOnlyCollection<double> values, Func<IEnumerable<double>, double> of) =>
             values.Count == 0 ? "—" : (of(values) * 100).ToString("0.00", CultureInfo.InvariantCulture) + "%";
         var ours = answered.Select(r => r.Regret!.Value).ToList();

@@ -52,28 +52,29 @@ public static class BacktestCommand
                 throw new CliException("--runs must be at least 1");
             }
 
+            var isSuite = parse.GetValue(suite);
             var random = parse.GetValue(randomCurves);
             if (random is < 1)
             {
                 throw new CliException("--random-curves must be at least 1");
             }
 
-            if ((parse.GetValue(suite) ? 1 : 0) + (random is null ? 0 : 1) + (parse.GetValue(curve) is null && parse.GetValue(curveCsv) is null ? 0 : 1) > 1)
+            if ((isSuite ? 1 : 0) + (random is null ? 0 : 1) + (parse.GetValue(curve) is null && parse.GetValue(curveCsv) is null ? 0 : 1) > 1)
             {
                 throw new CliException("give one of --suite, --random-curves or a curve (--curve, --curve-csv)");
             }
 
-            if (parse.GetValue(suite) || random is not null)
+            if (isSuite || random is not null)
             {
-                var mode = parse.GetValue(suite) ? "--suite" : "--random-curves";
-                Option[] oneCurve = parse.GetValue(suite) ? [prices, goal, unitCost, priceFloor, revenueFloor, control, users] : [prices, goal, unitCost, priceFloor, revenueFloor, control];
+                var mode = isSuite ? "--suite" : "--random-curves";
+                Option[] oneCurve = isSuite ? [prices, goal, unitCost, priceFloor, revenueFloor, control, users] : [prices, goal, unitCost, priceFloor, revenueFloor, control];
                 if (oneCurve.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } given)
                 {
-                    throw new CliException($"{given.Name}: applies to one curve, not to {mode} (which sets its own prices, goals and controls{(parse.GetValue(suite) ? ", and 5,000 users a price" : "")})");
+                    throw new CliException($"{given.Name}: applies to one curve, not to {mode} (which sets its own prices, goals and controls{(isSuite ? ", and 5,000 users a price" : "")})");
                 }
             }
 
-            List<BacktestSettings> settings = parse.GetValue(suite) ? [.. BacktestSuite.Settings(count, parse.GetValue(seed))]
+            List<BacktestSettings> settings = isSuite ? [.. BacktestSuite.Settings(count, parse.GetValue(seed))]
                 : random is { } n ? [.. RandomCurves.Settings(n, parse.GetValue(seed), count, parse.GetValue(users))]
                 : [One(parse, curve, curveCsv, prices, users, goal, unitCost, priceFloor, revenueFloor, control, count, seed)];
             var done = new List<(BacktestSettings Settings, IReadOnlyList<BacktestRun> Runs)>();
