@@ -32,7 +32,7 @@ public abstract class BillingDispatchTests(ControlPlaneKind store) : IAsyncLifet
             ["Billing:Stripe:PlatformKey"] = "sk_test_platform",
             ["Billing:BaseDelayMs"] = "20",
             ["Billing:MaxAttempts"] = "4",
-            ["Billing:RequestTimeoutSeconds"] = "1",
+            ["Billing:RequestTimeoutSeconds"] = "3", // 1 s also cut off the stub's immediate answers when CI loaded both cores
         }));
     }
 
@@ -122,7 +122,7 @@ public abstract class BillingDispatchTests(ControlPlaneKind store) : IAsyncLifet
     public async Task A_request_that_times_out_is_retried()
     {
         var (_, _, events) = await TenantWithEventsAsync("paid_ai", "byok", "k", users: 2);
-        stub.Script.Enqueue(new StubProvider.Answer(200, Delay: TimeSpan.FromSeconds(5)));
+        stub.Script.Enqueue(new StubProvider.Answer(200, Delay: TimeSpan.FromSeconds(30))); // well past the 3 s timeout; cancelled when the client gives up
         var result = await DispatchAsync();
         Assert.Equal(events.Count, result.Delivered);
         Assert.Equal(1, result.Retries);
