@@ -127,7 +127,8 @@ public static class ExperimentsApi
 
         var control = query["control"].ToString();
         var margin = Money("extrapolation_margin");
+        var cap = Money("cap_percentile");
         return new Pricing.RecommendationRequest(goal, Money("unit_cost"), control.Length == 0 ? null : control, Money("price_floor"), Money("revenue_floor"),
-            margin is null ? null : (double)margin.Value);
+            margin is null ? null : (double)margin.Value, cap is null ? null : (double)cap.Value);
     }
 }

@@ -24,7 +24,7 @@ public sealed class LakeWorkbench : IDisposable
         Experiments = new LakeExperimentCatalog(Lake);
         Readouts = new ReadoutService(Lake, Experiments, statistics);
         var storage = Options.Create(new StorageOptions { DataDirectory = Path.Combine(Layout.Root, ".."), LakeDirectory = Layout.Root });
-        Pricing = new PricingService(Lake, Experiments, storage, Options.Create(recommendation), new CharmPricing(new CharmOptions()), time);
+        Pricing = new PricingService(Lake, Experiments, storage, Options.Create(recommendation), Options.Create(statistics), new CharmPricing(new CharmOptions()), time);
         Dashboard = new DashboardService(Experiments, Readouts, Lake, Pricing, time);
         Timeseries = new TimeseriesService(Lake, Experiments);
         Reports = new ReportGatherer(Lake, Experiments, Readouts, Pricing, time);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Numerics;
 using DuckDB.NET.Data;
+using PricingOptimizer.Pricing.Buyers;
 using PricingOptimizer.Statistics;
 
 namespace PricingOptimizer.Lake;
@@ -51,6 +52,9 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
 
         /// <summary>The revenue moments as last read, by cap percentile (NaN: no cap); emptied once a fold changes the users.</summary>
         public Dictionary<double, RevenueMoments> Moments { get; } = [];
+
+        /// <summary>The per-variant buyer sums as last read, by cap percentile (NaN: no cap); emptied with <see cref="Moments"/>.</summary>
+        public Dictionary<double, IReadOnlyList<BuyerSums>> Buyers { get; } = [];
     }
 
     /// <summary>
@@ -145,6 +149,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
             {
                 summary.Stats = null;
                 summary.Moments.Clear();
+                summary.Buyers.Clear();
                 summary.Built = false;
                 Rebuild(connection, summary, prior, experimentId, [.. current.Keys]);
                 Interlocked.Increment(ref rebuilds);
@@ -157,6 +162,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
                 {
                     summary.Stats = null;
                     summary.Moments.Clear();
+                    summary.Buyers.Clear();
                     Interlocked.Add(ref foldedFiles, added.Count);
                 }
             }
@@ -253,7 +259,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         Execute(connection, $"""
             CREATE OR REPLACE TABLE {s.Users} AS
             SELECT user_id, variant_lo, variant_hi, variant_lo <> variant_hi AS multiple, price, first_at,
-                   CAST(0 AS DECIMAL(38, 4)) AS revenue, false AS converted, CAST(0 AS BIGINT) AS pre_units
+                   CAST(0 AS DECIMAL(38, 4)) AS revenue, false AS converted, CAST(0 AS BIGINT) AS pre_units, CAST(0 AS DOUBLE) AS units
             FROM ({AssignsOf})
             """, files, experimentId);
         Recompute(connection, s, $"SELECT DISTINCT user_id FROM {s.Converts}");
@@ -321,7 +327,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
             """);
         Execute(connection, $"""
             INSERT INTO {s.Users}
-            SELECT user_id, variant_lo, variant_hi, variant_lo <> variant_hi, price, first_at, CAST(0 AS DECIMAL(38, 4)), false, 0
+            SELECT user_id, variant_lo, variant_hi, variant_lo <> variant_hi, price, first_at, CAST(0 AS DECIMAL(38, 4)), false, 0, CAST(0 AS DOUBLE)
             FROM new_users n WHERE NOT EXISTS (SELECT 1 FROM {s.Users} u WHERE u.user_id = n.user_id)
             """);
         Recompute(connection, s, "SELECT user_id FROM new_users UNION SELECT user_id FROM new_converts");
@@ -340,13 +346,13 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
     {
         Execute(connection, $"""
             CREATE OR REPLACE TEMP TABLE recomputed AS
-            SELECT u.user_id, sum(c.revenue) AS revenue, count(c.event_id) AS buys
+            SELECT u.user_id, sum(c.revenue) AS revenue, count(c.event_id) AS buys, sum(c.units) AS units
             FROM {s.Users} u JOIN ({touched}) t USING (user_id)
             LEFT JOIN {s.Converts} c ON c.user_id = u.user_id AND c.occurred_at >= u.first_at
             GROUP BY u.user_id
             """);
         Execute(connection, $"""
-            UPDATE {s.Users} SET revenue = coalesce(r.revenue, 0), converted = r.buys > 0
+            UPDATE {s.Users} SET revenue = coalesce(r.revenue, 0), converted = r.buys > 0, units = coalesce(r.units, 0)
             FROM recomputed r WHERE {s.Users}.user_id = r.user_id
             """);
     }
@@ -361,10 +367,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
     private static RevenueMoments ReadMoments(DuckDBConnection connection, Summary s, double? capPercentile)
     {
         using var command = connection.CreateCommand();
-        var cap = capPercentile is { } q
-            ? string.Create(CultureInfo.InvariantCulture,
-                $"(SELECT CAST(round(quantile_cont(CAST(revenue AS DOUBLE), {q:R}) * 10000) AS BIGINT) FROM {s.Users} WHERE NOT multiple AND revenue > 0)")
-            : "CAST(NULL AS BIGINT)";
+        var cap = CapUnits(s, capPercentile);
         command.CommandText = string.Create(CultureInfo.InvariantCulture, $"""
             WITH cap AS (SELECT {cap} AS cap),
             counted AS (
@@ -393,6 +396,65 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         }
 
         return new RevenueMoments(capValue, variants);
+    }
+
+    /// <summary>
+    /// SQL for the revenue cap in ten-thousandths: the <paramref name="capPercentile"/> quantile (linear interpolation) of
+    /// the counted users' positive revenues, pooled over variants (statistics contract v2, item 8); NULL without a cap.
+    /// </summary>
+    private static string CapUnits(Summary s, double? capPercentile) => capPercentile is { } q
+        ? string.Create(CultureInfo.InvariantCulture,
+            $"(SELECT CAST(round(quantile_cont(CAST(revenue AS DOUBLE), {q:R}) * 10000) AS BIGINT) FROM {s.Users} WHERE NOT multiple AND revenue > 0)")
+        : "CAST(NULL AS BIGINT)";
+
+    /// <summary>
+    /// Per variant, the sums over its counted buyers of revenue (capped like the readout's when a cap is given), its
+    /// square, units (a capped buyer's units shrink in proportion), their square and the product: what the
+    /// revenue-per-buyer models of a recommendation fit. Cached per cap until a fold changes the users.
+    /// </summary>
+    public async Task<IReadOnlyList<BuyerSums>> BuyersAsync(string tenantId, string experimentId, IReadOnlyList<FileInfo> files, double? capPercentile,
+        CancellationToken cancellationToken)
+    {
+        await StatsAsync(tenantId, experimentId, files, false, null, cancellationToken);
+        var summary = summaries[(tenantId, experimentId)];
+        await summary.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            var key = capPercentile ?? double.NaN;
+            if (summary.Buyers.TryGetValue(key, out var cached))
+            {
+                return cached;
+            }
+
+            await using var connection = connect();
+            using var command = connection.CreateCommand();
+            command.CommandText = string.Create(CultureInfo.InvariantCulture, $"""
+                WITH cap AS (SELECT {CapUnits(summary, capPercentile)} / 10000.0 AS cap),
+                buyers AS (
+                    SELECT variant_lo AS variant_id, price, CAST(revenue AS DOUBLE) AS raw, least(CAST(revenue AS DOUBLE), coalesce(cap.cap, 'Infinity'::DOUBLE)) AS y, units
+                    FROM {summary.Users}, cap WHERE NOT multiple AND converted
+                ),
+                scaled AS (SELECT variant_id, price, y, CASE WHEN raw > y AND raw > 0 THEN units * y / raw ELSE units END AS u FROM buyers)
+                SELECT variant_id, min(price), count(*), sum(y), sum(y * y), sum(u), sum(u * u), sum(y * u)
+                FROM scaled GROUP BY variant_id ORDER BY variant_id
+                """);
+            var result = new List<BuyerSums>();
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    result.Add(new BuyerSums(reader.GetString(0), reader.GetDecimal(1), reader.GetInt64(2), reader.GetDouble(3), reader.GetDouble(4),
+                        reader.GetDouble(5), reader.GetDouble(6), reader.GetDouble(7)));
+                }
+            }
+
+            summary.Buyers[key] = result;
+            return result;
+        }
+        finally
+        {
+            summary.Gate.Release();
+        }
     }
 
     private static (IReadOnlyList<VariantStats>, long, DateTimeOffset?) Read(DuckDBConnection connection, Summary s)

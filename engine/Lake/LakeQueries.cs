@@ -212,6 +212,19 @@ public sealed class LakeQueries : IDisposable
         string tenantId, string experimentId, double? capPercentile, CancellationToken cancellationToken) =>
         ExperimentSummaryAsync(tenantId, experimentId, true, capPercentile, cancellationToken);
 
+    /// <summary>
+    /// Per variant, the sums over its counted buyers of what they paid (capped at the readout's revenue cap for
+    /// <paramref name="capPercentile"/>) and of their units, from the warm summary: what a recommendation's
+    /// revenue-per-buyer models fit.
+    /// </summary>
+    public async Task<IReadOnlyList<Pricing.Buyers.BuyerSums>> ExperimentBuyersAsync(string tenantId, string experimentId, double? capPercentile,
+        CancellationToken cancellationToken)
+    {
+        return TenantHasEvents(tenantId)
+            ? await OverTenantFilesAsync(tenantId, files => summaries.BuyersAsync(tenantId, experimentId, files, capPercentile, cancellationToken))
+            : [];
+    }
+
     /// <summary>Per variant and UTC day: new counted users, new buyers, revenue and the growth of the sum of squared per-user revenue.</summary>
     public async Task<IReadOnlyList<(string VariantId, DateOnly Day, long Users, long Buyers, double Revenue, double Squares)>> ExperimentDailyAsync(
         string tenantId, string experimentId, CancellationToken cancellationToken)
@@ -235,13 +248,19 @@ public sealed class LakeQueries : IDisposable
             return ([], 0, moments ? new Statistics.RevenueMoments(null, []) : null);
         }
 
+        return await OverTenantFilesAsync(tenantId, files => summaries.StatsAsync(tenantId, experimentId, files, moments, capPercentile, cancellationToken));
+    }
+
+    /// <summary>Runs <paramref name="read"/> over a listing of the tenant's files, listing again when a compactor removed a listed file meanwhile.</summary>
+    private async Task<T> OverTenantFilesAsync<T>(string tenantId, Func<IReadOnlyList<FileInfo>, Task<T>> read)
+    {
         var folder = new DirectoryInfo(Path.Combine(Layout.EventsRoot, "tenant_id=" + tenantId));
         for (var attempt = 1; ; attempt++)
         {
             var files = folder.EnumerateFiles("*.parquet", SearchOption.AllDirectories).ToList();
             try
             {
-                return await summaries.StatsAsync(tenantId, experimentId, files, moments, capPercentile, cancellationToken);
+                return await read(files);
             }
             catch (DuckDBException) when (attempt < ReadAttempts && files.Any(f => !File.Exists(f.FullName)))
             {

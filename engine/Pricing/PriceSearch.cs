@@ -1,37 +1,59 @@
+using PricingOptimizer.Pricing.Buyers;
 using PricingOptimizer.Pricing.Demand;
 
 namespace PricingOptimizer.Pricing;
 
 /// <summary>
-/// The goal value over the posterior draws of the demand curve: per-draw values at a price, their mean (the value the
-/// recommendation maximises: the Bayes choice under the draws), the optimum on whole cents, intervals and the
-/// probability that one price beats another.
+/// The goal value over the posterior draws: per draw, P(buy | p) from the demand draw times what a buyer is worth at p
+/// from the revenue-per-buyer draw (revenue, or profit; conversions need neither). Per-draw values at a price, their
+/// mean (the value the recommendation maximises: the Bayes choice under the draws), the optimum on whole cents,
+/// intervals and the probability that one price beats another.
 /// </summary>
-internal sealed class PriceSearch(DemandPosterior posterior, RecommendationRequest request)
+/// <param name="posterior">The demand draws.</param>
+/// <param name="request">The goal and its floors.</param>
+/// <param name="buyers">The goal's value per buyer (revenue or profit); null for the conversions goal.</param>
+/// <param name="revenue">Revenue per buyer, for the revenue floor; null without one.</param>
+internal sealed class PriceSearch(DemandPosterior posterior, RecommendationRequest request, BuyerValuePosterior? buyers, BuyerValuePosterior? revenue)
 {
     /// <summary>Coarse points before the search narrows to whole cents around the best of them.</summary>
     private const int CoarseSteps = 400;
 
-    public double[] Values(decimal price)
+    public double[] Values(decimal price) => Values(buyers, (double)price);
+
+    private double[] Values(BuyerValuePosterior? perBuyer, double p)
     {
-        var p = (double)price;
         var rates = posterior.RatesAt(p);
-        for (var d = 0; d < rates.Length; d++)
+        if (perBuyer is not null)
         {
-            rates[d] = request.Value(p, rates[d]);
+            for (var d = 0; d < rates.Length; d++)
+            {
+                rates[d] *= perBuyer.ValueAt(d, p);
+            }
         }
 
         return rates;
     }
 
-    public double Mean(decimal price) => request.Value((double)price, posterior.MeanRate((double)price));
+    public double Mean(decimal price) => Values(price).Average();
 
-    /// <summary>Per-user variance of the goal value at a price under the mean curve: a buyer brings the margin, a non-buyer nothing.</summary>
+    /// <summary>The expected revenue per assigned user at a price (rate × revenue per buyer), for the revenue floor.</summary>
+    public double RevenuePerUser(decimal price) => revenue is null ? (double)price * posterior.MeanRate((double)price) : Values(revenue, (double)price).Average();
+
+    /// <summary>
+    /// Per-user variance of the goal value at a price under the mean curves: a buyer brings a value with the mean the
+    /// curves expect and the observed spread between buyers (pooled relative variance), a non-buyer nothing.
+    /// </summary>
     public double Variance(decimal price)
     {
         var rate = posterior.MeanRate((double)price);
-        var scale = request.Value((double)price, 1);
-        return scale * scale * rate * (1 - rate);
+        if (buyers is null)
+        {
+            return rate * (1 - rate);
+        }
+
+        var mean = buyers.MeanValue((double)price);
+        var second = mean * mean * (1 + buyers.RelativeVariance);
+        return (rate * second) - (rate * rate * mean * mean);
     }
 
     /// <summary>d ln(rate) / d ln(price) of the mean curve at <paramref name="price"/>, numerically.</summary>
@@ -44,8 +66,7 @@ internal sealed class PriceSearch(DemandPosterior posterior, RecommendationReque
     }
 
     /// <summary>Whether the price keeps the expected revenue per user at or above the revenue floor (always, without one).</summary>
-    public bool Feasible(decimal price) =>
-        request.RevenueFloor is not { } floor || (double)price * posterior.MeanRate((double)price) >= (double)floor;
+    public bool Feasible(decimal price) => request.RevenueFloor is not { } floor || RevenuePerUser(price) >= (double)floor;
 
     /// <summary>The feasible whole-cent price in [<paramref name="low"/>, <paramref name="high"/>] with the highest mean value; null when none is feasible.</summary>
     public decimal? Optimum(decimal low, decimal high)

@@ -12,7 +12,7 @@ namespace PricingOptimizer.Pricing;
 /// <c>po recommend</c> and <c>GET /v1/experiments/{id}/recommendation</c> all come here.
 /// </summary>
 public sealed class PricingService(LakeQueries lake, IExperimentStore store, IOptions<StorageOptions> storage,
-    IOptions<RecommendationOptions> recommendation, CharmPricing charm, TimeProvider time)
+    IOptions<RecommendationOptions> recommendation, IOptions<Statistics.StatisticsOptions> statistics, CharmPricing charm, TimeProvider time)
 {
     private RecommendationOptions Options => recommendation.Value;
 
@@ -48,7 +48,9 @@ public sealed class PricingService(LakeQueries lake, IExperimentStore store, IOp
         }
 
         var currency = definition?.Currency ?? await lake.ExperimentCurrencyAsync(tenantId, experimentId, cancellationToken);
-        return new Recommender(Options, charm).Recommend(tenantId, experimentId, variants, control, request, currency);
+        var cap = request.CapPercentile ?? statistics.Value.RevenueCapPercentile;
+        var buyers = await lake.ExperimentBuyersAsync(tenantId, experimentId, cap, cancellationToken);
+        return new Recommender(Options, charm).Recommend(tenantId, experimentId, variants, control, request with { CapPercentile = cap }, currency, buyers);
     }
 
     /// <summary>

@@ -6,10 +6,10 @@ namespace PricingOptimizer.Pricing;
 /// <summary>What a recommendation optimises, per assigned user.</summary>
 public enum Goal
 {
-    /// <summary>price × P(convert | price).</summary>
+    /// <summary>P(convert | price) × revenue per buyer at that price (what buyers pay: baskets, renewals, add-ons).</summary>
     Revenue,
 
-    /// <summary>(price − unit cost) × P(convert | price).</summary>
+    /// <summary>P(convert | price) × (revenue − unit cost × units) per buyer at that price.</summary>
     Profit,
 
     /// <summary>P(convert | price), subject to a price or revenue floor.</summary>
@@ -38,8 +38,9 @@ public static class Goals
 }
 
 /// <summary>
-/// What the caller asks: the goal, a unit cost for profit, a floor for conversions, optionally the control variant, and
-/// how far beyond the tested prices the search may go (null: the configured default, which is none).
+/// What the caller asks: the goal, a unit cost for profit, a floor for conversions, optionally the control variant,
+/// how far beyond the tested prices the search may go (null: the configured default, which is none), and the revenue
+/// cap (null: the readout's default, <c>Statistics:RevenueCapPercentile</c>).
 /// </summary>
 public sealed record RecommendationRequest(
     Goal Goal,
@@ -47,7 +48,8 @@ public sealed record RecommendationRequest(
     string? ControlVariantId = null,
     decimal? PriceFloor = null,
     decimal? RevenueFloor = null,
-    double? ExtrapolationMargin = null)
+    double? ExtrapolationMargin = null,
+    double? CapPercentile = null)
 {
     /// <summary>The first problem with the request (field, message), or null when it is usable.</summary>
     public (string Field, string Message)? Problem() => this switch
@@ -60,14 +62,19 @@ public sealed record RecommendationRequest(
         { RevenueFloor: <= 0 } => ("revenue_floor", "the revenue floor must be positive"),
         { ExtrapolationMargin: { } margin } when !(margin >= 0 && margin <= 1) =>
             ("extrapolation_margin", "the extrapolation margin is a fraction from 0 to 1 (0.1 = 10% beyond the tested prices)"),
+        { CapPercentile: { } q } when !(q > 0 && q <= 1) =>
+            ("cap_percentile", "cap_percentile is a fraction in (0, 1], e.g. 0.99 caps each buyer's revenue at the 99th percentile"),
         _ => null,
     };
 
-    /// <summary>The goal value per assigned user at <paramref name="price"/> when <paramref name="rate"/> of users buy.</summary>
-    public double Value(double price, double rate) => Goal switch
+    /// <summary>
+    /// The goal value per assigned user at <paramref name="price"/> when <paramref name="rate"/> of users buy and each
+    /// buyer takes <paramref name="units"/> units at the price on average.
+    /// </summary>
+    public double Value(double price, double rate, double units = 1) => Goal switch
     {
-        Goal.Revenue => price * rate,
-        Goal.Profit => (price - (double)UnitCost!.Value) * rate,
+        Goal.Revenue => price * rate * units,
+        Goal.Profit => (price - (double)UnitCost!.Value) * rate * units,
         _ => rate,
     };
 }
@@ -110,7 +117,7 @@ public sealed class RecommendationOptions
     [Range(0.0, 0.1)] public double CharmMaxLoss { get; set; } = 0.002;
 }
 
-/// <summary>The recommendation contract (v2) of DESIGN.md, plus the ranges it worked in and a value curve for charts.</summary>
+/// <summary>The recommendation contract (v3), plus the ranges it worked in and a value curve for charts.</summary>
 public sealed record Recommendation
 {
     [JsonPropertyName("tenant_id")] public required string TenantId { get; init; }
@@ -125,6 +132,12 @@ public sealed record Recommendation
 
     /// <summary>Every demand family: stacking weight, held-out log-loss, and whether it fits the observed rates.</summary>
     [JsonPropertyName("models")] public IReadOnlyList<Demand.ModelScore> Models { get; init; } = [];
+
+    /// <summary>
+    /// Every revenue-per-buyer family (what a buyer pays as a function of price): stacking weight, held-out error, and
+    /// whether it fits the observed mean at every tested price. Empty for the conversions goal.
+    /// </summary>
+    [JsonPropertyName("revenue_models")] public IReadOnlyList<Buyers.BuyerModelScore> RevenueModels { get; init; } = [];
 
     [JsonPropertyName("optimal_price")] public decimal? OptimalPrice { get; init; }
     [JsonPropertyName("recommended_price")] public decimal? RecommendedPrice { get; init; }
@@ -159,6 +172,9 @@ public sealed record Recommendation
     /// <summary>Where prices were searched: the tested range, widened by the margin, cut by the price floor.</summary>
     [JsonPropertyName("allowed_price_range")] public decimal[]? AllowedPriceRange { get; init; }
 
+    /// <summary>Each buyer's revenue was capped at this quantile of buyers' revenues, as the readout caps (null: no cap).</summary>
+    [JsonPropertyName("cap_percentile")] public double? CapPercentile { get; init; }
+
     [JsonPropertyName("unit_cost")] public decimal? UnitCost { get; init; }
     [JsonPropertyName("price_floor")] public decimal? PriceFloor { get; init; }
     [JsonPropertyName("revenue_floor")] public decimal? RevenueFloor { get; init; }
@@ -167,16 +183,23 @@ public sealed record Recommendation
     [JsonPropertyName("conversions")] public long Conversions { get; init; }
     [JsonPropertyName("draws")] public int Draws { get; init; }
 
-    /// <summary>The expected goal value per assigned user over the allowed prices (61 points) with its 95% band, for charts.</summary>
+    /// <summary>
+    /// The expected goal value per assigned user over the allowed prices (61 points and every tested price) with its 95%
+    /// band, for charts; at the tested prices also the observed value per user, as the readout counts it.
+    /// </summary>
     [JsonPropertyName("value_curve")] public IReadOnlyList<ValuePoint> ValueCurve { get; init; } = [];
 
     [JsonPropertyName("reasoning")] public IReadOnlyList<string> Reasoning { get; init; } = [];
     [JsonPropertyName("next_steps")] public IReadOnlyList<string> NextSteps { get; init; } = [];
 }
 
-/// <summary>One point of a goal-value curve: the mean over draws and the 2.5% and 97.5% quantiles.</summary>
+/// <summary>
+/// One point of a goal-value curve: the mean over draws and the 2.5% and 97.5% quantiles, and at a tested price the
+/// observed goal value per assigned user (null elsewhere).
+/// </summary>
 public sealed record ValuePoint(
     [property: JsonPropertyName("price")] decimal Price,
     [property: JsonPropertyName("expected_value")] double ExpectedValue,
     [property: JsonPropertyName("lower")] double Lower,
-    [property: JsonPropertyName("upper")] double Upper);
+    [property: JsonPropertyName("upper")] double Upper,
+    [property: JsonPropertyName("observed_value")] double? ObservedValue = null);

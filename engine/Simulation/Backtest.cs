@@ -2,15 +2,25 @@ using System.Globalization;
 using System.Text;
 using MathNet.Numerics.Distributions;
 using PricingOptimizer.Pricing;
+using PricingOptimizer.Pricing.Buyers;
 using PricingOptimizer.Pricing.Demand;
 using PricingOptimizer.Statistics;
 
 namespace PricingOptimizer.Simulation;
 
-/// <summary>A backtest: a true curve, the prices a team would test, users per price, a goal, and how many seeded runs.</summary>
+/// <summary>
+/// A backtest: a true curve, what its buyers pay (<see cref="Units"/>; null: the price, once), the prices a team would
+/// test, users per price, a goal, and how many seeded runs.
+/// </summary>
 public sealed record BacktestSettings(DemandShape Curve, IReadOnlyList<decimal> Prices, int UsersPerPrice, RecommendationRequest Request, int Runs = 20,
-    int Seed = 1, int ControlIndex = 0)
+    int Seed = 1, int ControlIndex = 0, BuyerShape? Units = null)
 {
+    /// <summary>What a buyer pays as a function of price.</summary>
+    public BuyerShape Buyers => Units ?? BuyerShape.One;
+
+    /// <summary>The true goal value per assigned user at <paramref name="price"/>: the demand curve's rate times what a buyer brings.</summary>
+    public double TrueValue(double price) => Request.Value(price, Curve.Rate(price), Buyers.MeanUnits(price));
+
     public string? Problem() => this switch
     {
         { Prices.Count: < 2 } => "prices: give at least two prices to test",
@@ -41,17 +51,46 @@ public static class Backtest
 {
     /// <summary>The true optimum over the tested range for the goal.</summary>
     public static (double Price, double Value) TrueOptimum(BacktestSettings settings) =>
-        settings.Curve.Optimum((double)settings.Prices.Min(), (double)settings.Prices.Max(), settings.Request.Value);
+        settings.Curve.Optimum((double)settings.Prices.Min(), (double)settings.Prices.Max(),
+            (p, rate) => settings.Request.Value(p, rate, settings.Buyers.MeanUnits(p)));
 
-    /// <summary>Seeded per-price counts: each of the users at a price buys with the true rate there.</summary>
-    public static IReadOnlyList<VariantStats> Draw(BacktestSettings settings, int seed)
+    /// <summary>
+    /// Seeded per-price counts and buyer sums: each of the users at a price buys with the true rate there, and each buyer
+    /// pays what <see cref="BacktestSettings.Buyers"/> draws (units: a basket's quantity, else revenue ÷ price).
+    /// </summary>
+    public static (IReadOnlyList<VariantStats> Variants, IReadOnlyList<BuyerSums> Buyers) Draw(BacktestSettings settings, int seed)
     {
         var random = new Random(seed);
-        return [.. settings.Prices.Select((price, i) =>
+        var variants = new List<VariantStats>();
+        var buyers = new List<BuyerSums>();
+        foreach (var (price, i) in settings.Prices.Select((price, i) => (price, i)))
         {
-            var buyers = Binomial.Sample(random, settings.Curve.Rate((double)price), settings.UsersPerPrice);
-            return new VariantStats(BacktestSettings.VariantId(i), price, settings.UsersPerPrice, buyers, buyers * price, buyers * (double)price * (double)price);
-        })];
+            var bought = Binomial.Sample(random, settings.Curve.Rate((double)price), settings.UsersPerPrice);
+            decimal revenue = 0;
+            double squares = 0, units = 0, unitSquares = 0, cross = 0;
+            for (var b = 0; b < bought; b++)
+            {
+                decimal r = 0;
+                double u = 0;
+                foreach (var purchase in settings.Buyers.Purchases(random, price))
+                {
+                    r += purchase.Revenue;
+                    u += purchase.Quantity ?? (double)(purchase.Revenue / price);
+                }
+
+                revenue += r;
+                squares += (double)r * (double)r;
+                units += u;
+                unitSquares += u * u;
+                cross += (double)r * u;
+            }
+
+            var id = BacktestSettings.VariantId(i);
+            variants.Add(new VariantStats(id, price, settings.UsersPerPrice, bought, revenue, squares));
+            buyers.Add(new BuyerSums(id, price, bought, (double)revenue, squares, units, unitSquares, cross));
+        }
+
+        return (variants, buyers);
     }
 
     /// <summary>Runs <see cref="BacktestSettings.Runs"/> seeded experiments straight into the recommender (no lake).</summary>
@@ -60,28 +99,35 @@ public static class Backtest
         var optimum = TrueOptimum(settings);
         return [.. Enumerable.Range(settings.Seed, settings.Runs).Select(seed =>
         {
-            var variants = Draw(settings, seed);
-            var recommendation = recommender.Recommend("backtest", "backtest", variants, BacktestSettings.VariantId(settings.ControlIndex), settings.Request, null);
-            return Score(settings, optimum, recommendation, variants, seed);
+            var (variants, buyers) = Draw(settings, seed);
+            var recommendation = recommender.Recommend("backtest", "backtest", variants, BacktestSettings.VariantId(settings.ControlIndex), settings.Request, null,
+                buyers);
+            return Score(settings, optimum, recommendation, variants, buyers, seed);
         })];
     }
 
+    /// <summary>
+    /// Scores one run against the truth. The naive rule charges the tested price with the best observed value per user;
+    /// the correctly specified model refits the curve's own family by maximum likelihood and the buyers' own kind by
+    /// weighted least squares.
+    /// </summary>
     public static BacktestRun Score(BacktestSettings settings, (double Price, double Value) optimum, Recommendation recommendation, IReadOnlyList<VariantStats> variants,
-        int seed)
+        IReadOnlyList<BuyerSums> buyers, int seed)
     {
         var request = settings.Request;
         var curve = settings.Curve;
-        double Truth(decimal price) => request.Value((double)price, curve.Rate((double)price));
+        double Truth(decimal price) => settings.TrueValue((double)price);
         double Regret(decimal price) => (optimum.Value - Truth(price)) / Math.Abs(optimum.Value);
         var points = PricePoint.From(variants);
-        var bestTested = Recommender.BestTested(points, request);
+        var bestTested = Recommender.BestTested(Recommender.Observed(variants, buyers, request), request);
         double? oracle = null;
         if (curve.Refit(points) is { } refitted)
         {
             var low = (double)settings.Prices.Min();
             var high = (double)settings.Prices.Max();
-            var price = Math.Round(refitted.Optimum(low, high, request.Value).Price, 2);
-            oracle = (optimum.Value - request.Value(price, curve.Rate(price))) / Math.Abs(optimum.Value);
+            var units = settings.Buyers.Refit(BuyerShape.ObservedUnits(buyers));
+            var price = Math.Round(refitted.Optimum(low, high, (p, rate) => request.Value(p, rate, units.MeanUnits(p))).Price, 2);
+            oracle = (optimum.Value - settings.TrueValue(price)) / Math.Abs(optimum.Value);
         }
 
         if (recommendation.Status != "ok")
@@ -138,7 +184,7 @@ public static class Backtest
     {
         var text = new StringBuilder();
         string P(double v) => double.IsNaN(v) ? "—" : (v * 100).ToString("0.00", CultureInfo.InvariantCulture) + "%";
-        text.AppendLine(CultureInfo.InvariantCulture, $"curve {settings.Curve}; prices {string.Join(", ", settings.Prices.Select(p => p.ToString("0.00", CultureInfo.InvariantCulture)))} × {settings.UsersPerPrice:N0} users; goal {settings.Request.Goal.ToWire()}{(settings.Request.UnitCost is { } c ? string.Create(CultureInfo.InvariantCulture, $" (unit cost {c:0.00})") : "")}; control {settings.Prices[settings.ControlIndex]:0.00}; {s.Runs} runs from seed {settings.Seed}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"curve {settings.Curve}{(settings.Buyers.Kind == "one" ? "" : "; units " + settings.Buyers)}; prices {string.Join(", ", settings.Prices.Select(p => p.ToString("0.00", CultureInfo.InvariantCulture)))} × {settings.UsersPerPrice:N0} users; goal {settings.Request.Goal.ToWire()}{(settings.Request.UnitCost is { } c ? string.Create(CultureInfo.InvariantCulture, $" (unit cost {c:0.00})") : "")}; control {settings.Prices[settings.ControlIndex]:0.00}; {s.Runs} runs from seed {settings.Seed}");
         text.AppendLine(CultureInfo.InvariantCulture, $"true optimum over the tested range: {s.TrueOptimalPrice:0.00} (value {s.TrueOptimalValue:0.0000} per user)");
         text.AppendLine(CultureInfo.InvariantCulture, $"answered                 {s.Answered} of {s.Runs} runs (the rest: insufficient_data)");
         text.AppendLine(CultureInfo.InvariantCulture, $"regret, recommendation   mean {P(s.MeanRegret)}, worst {P(s.WorstRegret)}");

@@ -22,6 +22,12 @@ public sealed class SimulationSettings
     /// <summary>The true demand curve the users are drawn from.</summary>
     [JsonIgnore] public DemandShape Shape => Curve is null ? DemandShape.Create("logit", Intercept, Slope) : DemandShape.Parse(Curve);
 
+    /// <summary>Optional: what a buyer pays, as <c>kind:name=value,…</c> (<see cref="BuyerShape.Parse"/>); default one unit at the price.</summary>
+    [JsonPropertyName("units")] public string? Units { get; set; }
+
+    /// <summary>What each buyer pays.</summary>
+    [JsonIgnore] public BuyerShape Buyers => Units is null ? BuyerShape.One : BuyerShape.Parse(Units);
+
     /// <summary>The first thing wrong with the settings, or null.</summary>
     public string? Problem() => this switch
     {
@@ -38,11 +44,20 @@ public sealed class SimulationSettings
         try
         {
             _ = Shape;
-            return null;
         }
         catch (FormatException e)
         {
             return "curve: " + e.Message;
+        }
+
+        try
+        {
+            _ = Buyers;
+            return null;
+        }
+        catch (FormatException e)
+        {
+            return "units: " + e.Message;
         }
     }
 
@@ -68,17 +83,35 @@ public static class DemandSimulator
         Simulate(settings, settings.Shape, experimentId, end);
 
     /// <summary>The events of <paramref name="settings"/>'s users drawn from <paramref name="curve"/> (which may be a table, unlike a settings file's).</summary>
-    public static List<PricingEvent> Simulate(SimulationSettings settings, DemandShape curve, string experimentId, DateTimeOffset end)
+    /// <remarks>
+    /// Each buyer's purchases come from <paramref name="buyers"/> (default: the settings' units): a basket of several units is one
+    /// convert with its revenue and a <c>quantity</c> property; each renewal is another convert an hour after the one before.
+    /// What buyers pay is drawn from a stream of its own, so the same settings give the same users and buyers whatever they pay.
+    /// </remarks>
+    public static List<PricingEvent> Simulate(SimulationSettings settings, DemandShape curve, string experimentId, DateTimeOffset end, BuyerShape? buyers = null)
     {
+        buyers ??= settings.Buyers;
+        var baskets = new Random(unchecked((settings.Seed * 31) + 7));
         var events = new List<PricingEvent>();
         foreach (var (userId, i, seen, boughtAfter) in Draw(settings, curve, end))
         {
             var price = settings.Prices[i];
             events.Add(new PricingEvent($"{experimentId}-{userId}-a", EventType.Assign, experimentId, VariantId(i), userId, price, null, settings.Currency, seen));
-            if (boughtAfter is { } delay)
+            if (boughtAfter is not { } delay)
             {
-                events.Add(new PricingEvent($"{experimentId}-{userId}-c", EventType.Convert, experimentId, VariantId(i), userId, price, null,
-                    settings.Currency, seen + delay));
+                continue;
+            }
+
+            var k = 0;
+            foreach (var purchase in buyers.Purchases(baskets, price))
+            {
+                var id = k == 0 ? $"{experimentId}-{userId}-c" : string.Create(CultureInfo.InvariantCulture, $"{experimentId}-{userId}-c{k}");
+                IReadOnlyDictionary<string, string>? properties = purchase.Quantity is > 1 and var q
+                    ? new Dictionary<string, string> { ["quantity"] = q.ToString(CultureInfo.InvariantCulture) }
+                    : null;
+                events.Add(new PricingEvent(id, EventType.Convert, experimentId, VariantId(i), userId, price, purchase.Revenue == price ? null : purchase.Revenue,
+                    settings.Currency, seen + delay + TimeSpan.FromHours(k), properties));
+                k++;
             }
         }
 

@@ -14,11 +14,16 @@ public static class RandomCurves
 {
     private const int Prices = 5;
 
-    /// <summary><paramref name="curves"/> random curves from <paramref name="seed"/>, each as a revenue and a profit backtest.</summary>
-    public static IEnumerable<BacktestSettings> Settings(int curves, int seed, int runs, int usersPerPrice)
+    /// <summary>
+    /// <paramref name="curves"/> random curves from <paramref name="seed"/>, each as a revenue and a profit backtest; with
+    /// <paramref name="randomUnits"/>, each curve's buyers also pay a random basket (<see cref="Units"/>, drawn from a stream
+    /// of its own, so the curves are the same with and without).
+    /// </summary>
+    public static IEnumerable<BacktestSettings> Settings(int curves, int seed, int runs, int usersPerPrice, bool randomUnits = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(curves, 1);
         var random = new Random(seed);
+        var baskets = new Random(unchecked((seed * 7919) + 3));
         for (var made = 0; made < curves;)
         {
             var shape = Shape(random, out var scale);
@@ -32,12 +37,29 @@ public static class RandomCurves
             }
 
             made++;
+            var units = randomUnits ? Units(baskets, (double)prices[Prices / 2]) : null;
             foreach (var goal in new[] { Goal.Revenue, Goal.Profit })
             {
-                var request = new RecommendationRequest(goal, goal == Goal.Profit ? Math.Round(prices[0] / 2, 2) : null);
-                yield return new BacktestSettings(shape, prices, usersPerPrice, request, runs, seed, ControlIndex: Prices / 2);
+                yield return new BacktestSettings(shape, prices, usersPerPrice, BacktestSuite.Request(goal, prices), runs, seed, Prices / 2, units);
             }
         }
+    }
+
+    /// <summary>
+    /// What a random curve's buyers pay: one unit (a quarter of curves), extra units falling or rising with price, renewals
+    /// whose rate falls with price, or heavy-tailed baskets; <paramref name="reference"/> is the current price.
+    /// </summary>
+    public static BuyerShape Units(Random random, double reference)
+    {
+        double Between(double low, double high, int digits) => Math.Round(low + (random.NextDouble() * (high - low)), digits);
+        var at = Math.Round(reference, 2);
+        return random.Next(4) switch
+        {
+            0 => BuyerShape.One,
+            1 => BuyerShape.Create("extra", Between(0.2, 2, 2), Between(-2.5, 2, 2), at, random.Next(2) == 0 ? 0 : Between(0.2, 0.8, 2)),
+            2 => BuyerShape.Create("repeat", Between(0.2, 0.8, 2), Between(-2.5, 0.5, 2), at, random.Next(1, 13), 0),
+            _ => BuyerShape.Create("extra", Between(0.2, 1.5, 2), Between(-2, 1, 2), at, Between(0.9, 1.5, 2)),
+        };
     }
 
     /// <summary>A random named shape, parameters rounded so that its printed spec reproduces it; <paramref name="scale"/> is its price scale.</summary>

@@ -58,7 +58,7 @@ public static class DashboardBenchmark
             using var queries = new LakeQueries(layout);
             var readouts = new ReadoutService(queries, store);
             var pricing = new PricingService(queries, store, Options.Create(new StorageOptions { DataDirectory = data.FullName }),
-                Options.Create(new RecommendationOptions()), new CharmPricing(new CharmOptions()), TimeProvider.System);
+                Options.Create(new RecommendationOptions()), Options.Create(new Statistics.StatisticsOptions()), new CharmPricing(new CharmOptions()), TimeProvider.System);
             var dashboards = new DashboardService(store, readouts, queries, pricing, TimeProvider.System);
             var first = Stopwatch.StartNew();
             var dashboard = await dashboards.GetAsync("bench", null, cancellationToken);

@@ -75,7 +75,7 @@ public static class RecommendBenchmark
             }
 
             using var queries = new LakeQueries(layout);
-            var pricing = new PricingService(queries, store, storage, Options.Create(new RecommendationOptions()), new CharmPricing(new CharmOptions()), TimeProvider.System);
+            var pricing = new PricingService(queries, store, storage, Options.Create(new RecommendationOptions()), Options.Create(new Statistics.StatisticsOptions()), new CharmPricing(new CharmOptions()), TimeProvider.System);
             var cold = Stopwatch.StartNew();
             var recommendation = await pricing.RecommendAsync("bench", "exp-1", request, cancellationToken);
             cold.Stop();

@@ -28,6 +28,11 @@ public static class BacktestCommand
         {
             Description = "Run N random curves of the seven shapes (seeded by --seed), each tested at five prices around a random current price, for revenue and profit",
         };
+        var units = new Option<string?>("--units")
+        {
+            Description = $"What a buyer pays, kind:name=value,… — kinds: {string.Join(", ", BuyerShape.Kinds)} (e.g. extra:mean=0.8,elasticity=-1,ref=12,spread=0.5; default one unit at the price)",
+        };
+        var randomUnits = new Option<bool>("--random-units") { Description = "With --random-curves: each curve's buyers pay a random basket (units, renewals, heavy tails)" };
         var prices = new Option<string?>("--prices") { Description = "The prices to test, comma-separated (e.g. 9.99,11.99,13.99,15.99,17.99)" };
         var users = new Option<int>("--users") { Description = "Users per price", DefaultValueFactory = _ => BacktestSuite.UsersPerPrice };
         var goal = new Option<string>("--goal") { Description = "revenue | profit | conversions", DefaultValueFactory = _ => "revenue" };
@@ -42,7 +47,7 @@ public static class BacktestCommand
         var command = new Command("backtest",
             "Check the recommendation against a demand curve you believe in: N seeded simulated experiments, scored against the curve's true optimum.")
         {
-            curve, curveCsv, suite, randomCurves, prices, users, goal, unitCost, priceFloor, revenueFloor, control, runs, seed, inMemory,
+            curve, curveCsv, units, suite, randomCurves, randomUnits, prices, users, goal, unitCost, priceFloor, revenueFloor, control, runs, seed, inMemory,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -64,10 +69,16 @@ public static class BacktestCommand
                 throw new CliException("give one of --suite, --random-curves or a curve (--curve, --curve-csv)");
             }
 
+            if (random is null && parse.GetResult(randomUnits) is { Implicit: false })
+            {
+                throw new CliException("--random-units: applies to --random-curves only");
+            }
+
             if (isSuite || random is not null)
             {
                 var mode = isSuite ? "--suite" : "--random-curves";
-                Option[] oneCurve = isSuite ? [prices, goal, unitCost, priceFloor, revenueFloor, control, users] : [prices, goal, unitCost, priceFloor, revenueFloor, control];
+                Option[] oneCurve = isSuite ? [prices, goal, unitCost, priceFloor, revenueFloor, control, users, units, randomUnits]
+                    : [prices, goal, unitCost, priceFloor, revenueFloor, control, units];
                 if (oneCurve.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } given)
                 {
                     throw new CliException($"{given.Name}: applies to one curve, not to {mode} (which sets its own prices, goals and controls{(isSuite ? ", and 5,000 users a price" : "")})");
@@ -75,8 +86,8 @@ public static class BacktestCommand
             }
 
             List<BacktestSettings> settings = isSuite ? [.. BacktestSuite.Settings(count, parse.GetValue(seed))]
-                : random is { } n ? [.. RandomCurves.Settings(n, parse.GetValue(seed), count, parse.GetValue(users))]
-                : [One(parse, curve, curveCsv, prices, users, goal, unitCost, priceFloor, revenueFloor, control, count, seed)];
+                : random is { } n ? [.. RandomCurves.Settings(n, parse.GetValue(seed), count, parse.GetValue(users), parse.GetValue(randomUnits))]
+                : [One(parse, curve, curveCsv, units, prices, users, goal, unitCost, priceFloor, revenueFloor, control, count, seed)];
             var done = new List<(BacktestSettings Settings, IReadOnlyList<BacktestRun> Runs)>();
             foreach (var s in settings)
             {
@@ -102,7 +113,7 @@ public static class BacktestCommand
         return command;
     }
 
-    private static BacktestSettings One(ParseResult parse, Option<string?> curve, Option<FileInfo?> curveCsv, Option<string?> prices, Option<int> users,
+    private static BacktestSettings One(ParseResult parse, Option<string?> curve, Option<FileInfo?> curveCsv, Option<string?> units, Option<string?> prices, Option<int> users,
         Option<string> goal, Option<decimal?> unitCost, Option<decimal?> priceFloor, Option<decimal?> revenueFloor, Option<decimal?> control, int runs,
         Option<int> seed)
     {
@@ -120,6 +131,16 @@ public static class BacktestCommand
         catch (FormatException e)
         {
             throw new CliException((parse.GetValue(curve) is null ? "--curve-csv: " : "--curve: ") + e.Message);
+        }
+
+        BuyerShape? buyers;
+        try
+        {
+            buyers = parse.GetValue(units) is { } spec ? BuyerShape.Parse(spec) : null;
+        }
+        catch (FormatException e)
+        {
+            throw new CliException("--units: " + e.Message);
         }
 
         var text = parse.GetValue(prices) ?? throw new CliException("--prices: give the prices to test, e.g. --prices 9.99,11.99,13.99");
@@ -146,7 +167,7 @@ public static class BacktestCommand
             throw new CliException($"--{problem.Field.Replace('_', '-')}: {problem.Message}");
         }
 
-        var settings = new BacktestSettings(shape, tested, parse.GetValue(users), request, runs, parse.GetValue(seed), controlIndex);
+        var settings = new BacktestSettings(shape, tested, parse.GetValue(users), request, runs, parse.GetValue(seed), controlIndex, buyers);
         return settings.Problem() is { } wrong ? throw new CliException(wrong) : settings;
     }
 
@@ -167,7 +188,7 @@ public static class BacktestCommand
                 var seed = settings.Seed + run;
                 var experiment = string.Create(CultureInfo.InvariantCulture, $"backtest-{seed}");
                 var simulation = new SimulationSettings { Prices = [.. settings.Prices], UsersPerPrice = settings.UsersPerPrice, Seed = seed };
-                var events = DemandSimulator.Simulate(simulation, settings.Curve, experiment, End);
+                var events = DemandSimulator.Simulate(simulation, settings.Curve, experiment, End, settings.Buyers);
                 var csv = Path.Combine(scratch.FullName, experiment + ".csv");
                 await ImportExportCommands.WriteCsvAsync(csv, events, cancellationToken);
                 var imported = await importer.ImportAsync("backtest", csv, cancellationToken);
@@ -180,7 +201,8 @@ public static class BacktestCommand
                 var request = settings.Request with { ControlVariantId = BacktestSettings.VariantId(settings.ControlIndex) };
                 var recommendation = await pricing.RecommendAsync("backtest", experiment, request, cancellationToken);
                 var (variants, _) = await lake.ExperimentStatsAsync("backtest", experiment, cancellationToken);
-                results.Add(Backtest.Score(settings, optimum, recommendation, variants, seed));
+                var buyers = await lake.ExperimentBuyersAsync("backtest", experiment, null, cancellationToken);
+                results.Add(Backtest.Score(settings, optimum, recommendation, variants, buyers, seed));
                 Console.Error.Write(string.Create(CultureInfo.InvariantCulture, $"\rrun {run + 1}/{settings.Runs}"));
             }
 

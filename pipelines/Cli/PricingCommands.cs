@@ -25,19 +25,23 @@ public static class PricingCommands
         {
             Description = "Allow prices this fraction beyond the tested ones (e.g. 0.1); off by default, and an answer outside the tested prices is flagged",
         };
+        var cap = new Option<double?>("--cap-percentile")
+        {
+            Description = "Cap each buyer's revenue at this quantile of buyers' revenues, as the readout does, e.g. 0.99 (default: Statistics:RevenueCapPercentile, none)",
+        };
         var json = new Option<bool>("--json") { Description = "Print the recommendation contract's JSON" };
         var data = CommonOptions.Data();
         var lake = CommonOptions.Lake();
         var command = new Command("recommend", "Recommend a price for a goal, with confidence, reasoning and next steps.")
         {
-            tenant, experiment, goal, unitCost, control, priceFloor, revenueFloor, margin, json, data, lake,
+            tenant, experiment, goal, unitCost, control, priceFloor, revenueFloor, margin, cap, json, data, lake,
         };
         command.SetAction(async (parse, ct) =>
         {
             var tenantId = CommonOptions.CheckTenant(parse.GetValue(tenant)!);
             Goals.TryParse(parse.GetValue(goal), out var parsedGoal);
             var request = new RecommendationRequest(parsedGoal, parse.GetValue(unitCost), parse.GetValue(control), parse.GetValue(priceFloor),
-                parse.GetValue(revenueFloor), parse.GetValue(margin));
+                parse.GetValue(revenueFloor), parse.GetValue(margin), parse.GetValue(cap));
             await using var services = CommonOptions.Services(CommonOptions.Configuration(parse.GetValue(data), parse.GetValue(lake)));
             var recommendation = await Run(() => services.GetRequiredService<PricingService>().RecommendAsync(tenantId, parse.GetValue(experiment)!, request, ct));
             Console.Write(parse.GetValue(json) ? JsonSerializer.Serialize(recommendation, ReadoutCommand.Json) + Environment.NewLine : Text(recommendation));

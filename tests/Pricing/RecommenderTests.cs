@@ -12,7 +12,7 @@ public sealed class RecommenderTests
 
     /// <summary>Seeded per-price counts drawn from a known curve.</summary>
     private static IReadOnlyList<VariantStats> Stats(string curve = "logit:a=0.2,b=-0.12", int perPrice = 4000, int seed = 11, decimal[]? prices = null) =>
-        Backtest.Draw(new BacktestSettings(DemandShape.Parse(curve), prices ?? Prices, perPrice, new RecommendationRequest(Goal.Revenue)), seed);
+        Backtest.Draw(new BacktestSettings(DemandShape.Parse(curve), prices ?? Prices, perPrice, new RecommendationRequest(Goal.Revenue)), seed).Variants;
 
     private static Recommendation Recommend(IReadOnlyList<VariantStats> stats, RecommendationRequest request, string control = "p0", CharmOptions? charm = null,
         RecommendationOptions? options = null) =>

@@ -30,12 +30,15 @@ WHERE type = 'assign'
 GROUP BY user_id;
 
 -- (2) converts, each event_id once (the first ingested copy): a repeated convert would add revenue. Revenue is the
---     convert's revenue, else its price.
+--     convert's revenue, else its price; units (for the profit goal) its positive `quantity` property, else revenue ÷
+--     price (1 at a price of 0).
 CREATE OR REPLACE TEMP MACRO experiment_converts(files, experiment) AS TABLE
 SELECT event_id,
        arg_min(user_id, ingested_at)                   AS user_id,
        arg_min(occurred_at, ingested_at)               AS occurred_at,
-       arg_min(coalesce(revenue, price), ingested_at)  AS revenue
+       arg_min(coalesce(revenue, price), ingested_at)  AS revenue,
+       arg_min(coalesce(CASE WHEN TRY_CAST(properties['quantity'] AS DOUBLE) > 0 THEN TRY_CAST(properties['quantity'] AS DOUBLE) END,
+                        CAST(coalesce(revenue, price) AS DOUBLE) / nullif(CAST(price AS DOUBLE), 0), 1), ingested_at) AS units
 FROM experiment_events(files, experiment)
 WHERE type = 'convert'
 GROUP BY event_id;
