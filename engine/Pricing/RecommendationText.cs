@@ -54,6 +54,12 @@ internal sealed class RecommendationText(RecommendationRequest request, string? 
         var weighted = r.Models.Where(m => m.Weight >= 0.005).OrderByDescending(m => m.Weight)
             .Select(m => F($"{m.Name} {m.Weight * 100:0}%")).ToList();
         sentences.Add(F($"{families.Count} demand families were fitted and weighted by how well they predicted held-out users ({folds}-fold stacking): {string.Join(", ", weighted)}."));
+        var buyerWeights = r.RevenueModels.Where(m => m.Weight >= 0.005).OrderByDescending(m => m.Weight).Select(m => F($"{m.Name} {m.Weight * 100:0}%")).ToList();
+        if (buyerWeights.Count > 0)
+        {
+            sentences.Add(F($"What a buyer pays ({Noun} per buyer: baskets, renewals, add-ons, as the readout counts them) was modelled as a function of price beside demand and weighted on held-out buyers: {string.Join(", ", buyerWeights)}; the expected {Noun} per user is the buying rate times it."));
+        }
+
         if (families.FirstOrDefault(f => f.Name == r.Model) is { } heaviest)
         {
             sentences.Add(F($"The heaviest, {heaviest.Name}, is {heaviest.Description}."));

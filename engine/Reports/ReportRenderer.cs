@@ -175,7 +175,8 @@ public static class ReportRenderer
                            (recommendation.Extrapolated
                                ? $"; the recommended price lies outside the tested prices (extrapolation margin {page.Percent(r, goal, "extrapolation_margin", recommendation.ExtrapolationMargin)})."
                                : "; no extrapolation beyond the tested prices."));
-            var observed = experiment.Stats.Where(v => v.Users > 0).Select(v => (v.Price, settings.Request().Value((double)v.Price, (double)v.Conversions / v.Users))).ToList();
+            // What buyers actually paid at each tested price, as the readout counts it (the recommendation's own observed values).
+            var observed = recommendation.ValueCurve.Where(p => p.ObservedValue is not null).Select(p => (p.Price, p.ObservedValue!.Value)).ToList();
             page.Image($"Expected {goal} by price", Charts.GoalValueCurve(recommendation, observed));
         }
 

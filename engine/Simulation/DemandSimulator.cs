@@ -85,7 +85,7 @@ public static class DemandSimulator
     /// <summary>The events of <paramref name="settings"/>'s users drawn from <paramref name="curve"/> (which may be a table, unlike a settings file's).</summary>
     /// <remarks>
     /// Each buyer's purchases come from <paramref name="buyers"/> (default: the settings' units): a basket of several units is one
-    /// convert with its revenue and a <c>quantity</c> property; each renewal is another convert an hour after the one before.
+    /// convert with its revenue (and a <c>quantity</c> property when add-ons make revenue ÷ price differ from it); each renewal is another convert an hour after the one before.
     /// What buyers pay is drawn from a stream of its own, so the same settings give the same users and buyers whatever they pay.
     /// </remarks>
     public static List<PricingEvent> Simulate(SimulationSettings settings, DemandShape curve, string experimentId, DateTimeOffset end, BuyerShape? buyers = null)
@@ -106,7 +106,8 @@ public static class DemandSimulator
             foreach (var purchase in buyers.Purchases(baskets, price))
             {
                 var id = k == 0 ? $"{experimentId}-{userId}-c" : string.Create(CultureInfo.InvariantCulture, $"{experimentId}-{userId}-c{k}");
-                IReadOnlyDictionary<string, string>? properties = purchase.Quantity is > 1 and var q
+                // The quantity goes along only when revenue ÷ price would not tell it (add-ons spread the basket's value).
+                IReadOnlyDictionary<string, string>? properties = purchase.Quantity is > 1 and var q && purchase.Revenue != price * q
                     ? new Dictionary<string, string> { ["quantity"] = q.ToString(CultureInfo.InvariantCulture) }
                     : null;
                 events.Add(new PricingEvent(id, EventType.Convert, experimentId, VariantId(i), userId, price, purchase.Revenue == price ? null : purchase.Revenue,

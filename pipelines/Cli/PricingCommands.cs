@@ -116,6 +116,10 @@ public static class PricingCommands
         }
     }
 
+    /// <summary>A goal value as the table shows it: a percentage for conversions, else three decimals.</summary>
+    private static string V(string goal, double v) =>
+        goal == "conversions" ? (v * 100).ToString("0.00", CultureInfo.InvariantCulture) + "%" : v.ToString("0.000", CultureInfo.InvariantCulture);
+
     public static string Text(Recommendation r)
     {
         var text = new StringBuilder();
@@ -123,7 +127,6 @@ public static class PricingCommands
         text.AppendLine(CultureInfo.InvariantCulture, $"Recommendation for {r.ExperimentId} of {r.TenantId} — goal: {r.Goal}, status: {r.Status}");
         if (r.Status == "ok")
         {
-            static string V(string goal, double v) => goal == "conversions" ? (v * 100).ToString("0.00", CultureInfo.InvariantCulture) + "%" : v.ToString("0.000", CultureInfo.InvariantCulture);
             text.AppendLine(CultureInfo.InvariantCulture, $"  recommended price  {r.RecommendedPrice:0.00}{unit}{(r.CharmApplied ? "  (charm ending)" : "")}");
             text.AppendLine(CultureInfo.InvariantCulture, $"  optimal price      {r.OptimalPrice:0.00}{unit}  (the model's optimum before charm endings; expects {V(r.Goal, r.OptimalExpectedValue!.Value)})");
             text.AppendLine(CultureInfo.InvariantCulture, $"  expected {r.Goal,-9} {V(r.Goal, r.ExpectedValue!.Value)} per assigned user, 95% interval [{V(r.Goal, r.ExpectedValueCi![0])}, {V(r.Goal, r.ExpectedValueCi[1])}]");
@@ -139,6 +142,25 @@ public static class PricingCommands
             foreach (var m in r.Models.OrderByDescending(m => m.Weight))
             {
                 text.AppendLine(CultureInfo.InvariantCulture, $"    {m.Name,-22} {m.Weight * 100,5:0.0}%   {(m.HeldOutLogLoss is { } l ? l.ToString("0.000000", CultureInfo.InvariantCulture) : "—"),-17}   {(m.FitsData ? "yes" : "no (dropped)")}");
+            }
+        }
+
+        if (r.RevenueModels.Count > 0)
+        {
+            text.AppendLine($"  {r.Goal} per buyer   weight   held-out error      fits the data");
+            foreach (var m in r.RevenueModels.OrderByDescending(m => m.Weight))
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"    {m.Name,-22} {m.Weight * 100,5:0.0}%   {(m.HeldOutError is { } e ? e.ToString("0.0000", CultureInfo.InvariantCulture) + unit : "—"),-17}   {(m.FitsData ? "yes" : "no (dropped)")}");
+            }
+        }
+
+        var tested = r.ValueCurve.Where(p => p.ObservedValue is not null).ToList();
+        if (tested.Count > 0)
+        {
+            text.AppendLine($"  at tested prices   observed {r.Goal} per user (as the readout counts it) beside the fit");
+            foreach (var p in tested)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"    {p.Price,8:0.00}{unit}   observed {V(r.Goal, p.ObservedValue!.Value)}   fitted {V(r.Goal, p.ExpectedValue)} [{V(r.Goal, p.Lower)}, {V(r.Goal, p.Upper)}]");
             }
         }
 

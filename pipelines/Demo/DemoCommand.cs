@@ -17,7 +17,7 @@ public static class DemoCommand
 {
     private static DemoTenant[] Tenants(Simulation.SimulationSettings acme) =>
     [
-        new("Acme Shop", "pro", "checkout-price", "USD", [("p799", 7.99m), ("p999", 9.99m), ("p1199", 11.99m), ("p1399", 13.99m)], "p799", acme.Shape, 8000),
+        new("Acme Shop", "pro", "checkout-price", "USD", [("p799", 7.99m), ("p999", 9.99m), ("p1199", 11.99m), ("p1399", 13.99m)], "p799", acme.Shape, 8000, acme.Buyers),
         new("Globex SaaS", "enterprise", "annual-plan", "EUR", [("p79", 79m), ("p99", 99m)], "p99", Simulation.DemandShape.Create("logit", 0.5, -0.025), 1500),
     ];
 
@@ -134,7 +134,7 @@ public static class DemoCommand
 
         var low = (double)acme.Tenant.Variants.Min(v => v.Price);
         var high = (double)acme.Tenant.Variants.Max(v => v.Price);
-        Step(7, $"recommendation from GET /v1/experiments/{acme.Tenant.ExperimentId}/recommendation?goal=revenue (the simulated curve's true revenue optimum in the tested range is {acme.Tenant.Demand.Optimum(low, high, (price, rate) => price * rate).Price:0.00}):");
+        Step(7, $"recommendation from GET /v1/experiments/{acme.Tenant.ExperimentId}/recommendation?goal=revenue (the simulated shop's true revenue optimum in the tested range, shoppers buying {acme.Tenant.Buyers}, is {acme.Tenant.Demand.Optimum(low, high, (price, rate) => price * rate * acme.Tenant.Buyers.MeanUnits(price)).Price:0.00}):");
         using (var recommendation = JsonDocument.Parse(await acme.Client.GetStringAsync($"/v1/experiments/{acme.Tenant.ExperimentId}/recommendation?goal=revenue", cancellationToken)))
         {
             var r = recommendation.RootElement;
@@ -211,6 +211,7 @@ public static class DemoCommand
     {
         var tenant = run.Tenant;
         var draws = DemoTraffic.Draws(tenant.Users, seed);
+        var baskets = new Random(unchecked((seed * 31) + 7));
         var purchases = new List<PricingEvent>();
         var lost = new System.Collections.Concurrent.ConcurrentQueue<string>();
         await using (var sdk = new Client.PricingOptimizerClient(new Client.PricingOptimizerClientOptions { BaseAddress = run.Client.BaseAddress, ApiKey = run.ApiKey }))
@@ -223,10 +224,16 @@ public static class DemoCommand
                 var assigned = await sdk.AssignAsync(tenant.ExperimentId, userId, cancellationToken);
                 if (draws[u] < tenant.Demand.Rate((double)assigned.Price))
                 {
-                    var orderId = $"order-{userId}";
-                    await sdk.TrackConversionAsync(tenant.ExperimentId, userId, orderId, cancellationToken: cancellationToken);
-                    purchases.Add(new PricingEvent(orderId, EventType.Convert, tenant.ExperimentId, assigned.VariantId, userId, assigned.Price, null, tenant.Currency,
-                        EventValidator.TruncateToMicroseconds(DateTimeOffset.UtcNow)));
+                    // A shopper sometimes buys two or three (the basket's revenue is what the convert carries; its units are revenue ÷ price).
+                    var k = 0;
+                    foreach (var basket in tenant.Buyers.Purchases(baskets, assigned.Price))
+                    {
+                        var orderId = k++ == 0 ? $"order-{userId}" : $"order-{userId}-{k}";
+                        var revenue = basket.Revenue == assigned.Price ? (decimal?)null : basket.Revenue;
+                        await sdk.TrackConversionAsync(tenant.ExperimentId, userId, orderId, revenue, cancellationToken: cancellationToken);
+                        purchases.Add(new PricingEvent(orderId, EventType.Convert, tenant.ExperimentId, assigned.VariantId, userId, assigned.Price, revenue, tenant.Currency,
+                            EventValidator.TruncateToMicroseconds(DateTimeOffset.UtcNow)));
+                    }
                 }
 
                 if ((u + 1) % 2000 == 0 || u + 1 == tenant.Users)

@@ -5,7 +5,11 @@ namespace PricingOptimizer.Pipelines.Demo;
 
 /// <summary>A demo tenant: its plan, one price experiment (its control: today's price), its users' true demand curve and how many users visit.</summary>
 public sealed record DemoTenant(string Name, string Plan, string ExperimentId, string Currency, IReadOnlyList<(string Variant, decimal Price)> Variants,
-    string Control, DemandShape Demand, int Users);
+    string Control, DemandShape Demand, int Users, BuyerShape? Baskets = null)
+{
+    /// <summary>What a shopper who buys takes home (default: one unit at the price).</summary>
+    public BuyerShape Buyers => Baskets ?? BuyerShape.One;
+}
 
 /// <summary>Seeded shoppers: the same seed gives the same users and, at the same shown prices, the same purchases.</summary>
 public static class DemoTraffic
