@@ -61,17 +61,7 @@ public sealed class BuyerValuePosterior
 
             curves[d] = Pick(BuyerValueStacking.Fit(resampled, families, folds, fitLevel, random).Parts, random);
         });
-        double relative = 0, dof = 0;
-        foreach (var p in points)
-        {
-            if (p.Buyers >= 2 && p.Mean != 0)
-            {
-                relative += (p.Buyers - 1) * p.Variance / (p.Mean * p.Mean);
-                dof += p.Buyers - 1;
-            }
-        }
-
-        return new BuyerValuePosterior(models, curves, cost, dof > 0 ? relative / dof : 0);
+        return new BuyerValuePosterior(models, curves, cost, BuyerVariances.PooledRelative(points));
     }
 
     private static IUnitsCurve Pick(IReadOnlyList<(IUnitsCurve Curve, double Weight)> parts, Random random)

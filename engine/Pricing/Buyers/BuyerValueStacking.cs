@@ -23,6 +23,19 @@ internal static class BuyerVariances
     /// </summary>
     public static double[] Of(ReadOnlySpan<BuyerPoint> points)
     {
+        var pooled = PooledRelative(points);
+        var result = new double[points.Length];
+        for (var i = 0; i < points.Length; i++)
+        {
+            result[i] = points[i].Buyers >= 2 ? points[i].Variance : pooled * points[i].Mean * points[i].Mean;
+        }
+
+        return result;
+    }
+
+    /// <summary>The variance of a buyer's value relative to its mean squared, pooled over the prices with two or more buyers (0 without any).</summary>
+    public static double PooledRelative(ReadOnlySpan<BuyerPoint> points)
+    {
         double relative = 0, dof = 0;
         foreach (var p in points)
         {
@@ -33,14 +46,7 @@ internal static class BuyerVariances
             }
         }
 
-        var pooled = dof > 0 ? relative / dof : 0;
-        var result = new double[points.Length];
-        for (var i = 0; i < points.Length; i++)
-        {
-            result[i] = points[i].Buyers >= 2 ? points[i].Variance : pooled * points[i].Mean * points[i].Mean;
-        }
-
-        return result;
+        return dof > 0 ? relative / dof : 0;
     }
 
     /// <summary>The variance used to weigh a mean: never zero, so prices where every buyer paid the same weigh the most without dividing by zero.</summary>
