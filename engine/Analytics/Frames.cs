@@ -72,7 +72,17 @@ public static class Frames
         .Number("expected_value", p => p.ExpectedValue)
         .Number("lower", p => p.Lower)
         .Number("upper", p => p.Upper)
+        .Number("observed_value", p => p.ObservedValue)
         .Frame();
+
+    /// <summary>The recommendation's revenue-per-buyer families, heaviest first (empty for the conversions goal).</summary>
+    public static DataFrame RevenueModelsFrame(this Recommendation recommendation) =>
+        new Columns<Pricing.Buyers.BuyerModelScore>(recommendation.RevenueModels.OrderByDescending(m => m.Weight))
+            .Text("name", m => m.Name)
+            .Number("weight", m => m.Weight)
+            .Number("held_out_error", m => m.HeldOutError)
+            .Flag("fits_data", m => m.FitsData)
+            .Frame();
 
     /// <summary>The recommendation's demand families: stacking weight, held-out log-loss, whether each fits the data.</summary>
     public static DataFrame ModelsFrame(this Recommendation recommendation) => new Columns<Pricing.Demand.ModelScore>(recommendation.Models.OrderByDescending(m => m.Weight))

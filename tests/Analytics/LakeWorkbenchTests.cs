@@ -145,6 +145,13 @@ public sealed partial class LakeWorkbenchTests : IDisposable
         var curve = revenue.ValueCurveFrame();
         Assert.Equal(revenue.ValueCurve.Count, curve.Rows.Count);
         Assert.All(Enumerable.Range(0, (int)curve.Rows.Count), i => Assert.InRange((double)curve["expected_value"][i]!, (double)curve["lower"][i]!, (double)curve["upper"][i]!));
+        // The observed value per user sits beside the fit at the tested prices, and nowhere else.
+        var observed = Enumerable.Range(0, (int)curve.Rows.Count).Where(i => curve["observed_value"][i] is not null).Select(i => (decimal)curve["price"][i]!).ToList();
+        Assert.Equal(revenue.ValueCurve.Where(p => p.ObservedValue is not null).Select(p => p.Price), observed);
+        Assert.NotEmpty(observed);
+        var buyers = revenue.RevenueModelsFrame();
+        Assert.Equal(revenue.RevenueModels.Count, buyers.Rows.Count);
+        Assert.Equal(1.0, buyers["weight"].Cast<double?>().Sum()!.Value, 6);
     }
 
     [Fact]
