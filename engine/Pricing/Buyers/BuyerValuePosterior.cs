@@ -59,24 +59,9 @@ public sealed class BuyerValuePosterior
                 resampled[i] = p with { Sum = mean * p.Buyers, SumSquares = ((p.Buyers - 1) * variances[i]) + (p.Buyers * mean * mean) };
             }
 
-            curves[d] = Pick(BuyerValueStacking.Fit(resampled, families, folds, fitLevel, random).Parts, random);
+            curves[d] = WeightedChoice.Pick(BuyerValueStacking.Fit(resampled, families, folds, fitLevel, random).Parts, random);
         });
         return new BuyerValuePosterior(models, curves, cost, BuyerVariances.PooledRelative(points));
-    }
-
-    private static IUnitsCurve Pick(IReadOnlyList<(IUnitsCurve Curve, double Weight)> parts, Random random)
-    {
-        var u = random.NextDouble();
-        foreach (var (curve, weight) in parts)
-        {
-            u -= weight;
-            if (u < 0)
-            {
-                return curve;
-            }
-        }
-
-        return parts[^1].Curve;
     }
 
     /// <summary>Draw <paramref name="draw"/>'s value of a buyer at <paramref name="price"/>.</summary>

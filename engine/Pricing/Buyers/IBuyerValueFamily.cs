@@ -163,34 +163,21 @@ public sealed class MonotoneUnits : IBuyerValueFamily
 
     private static double[] Pav(ReadOnlySpan<UnitsPoint> points, bool increasing)
     {
-        var sign = increasing ? 1.0 : -1.0;
-        var level = new List<double>();
-        var weight = new List<double>();
-        var count = new List<int>();
-        foreach (var p in points)
+        // A non-decreasing fit is the non-increasing fit of the negated values, negated.
+        var sign = increasing ? -1.0 : 1.0;
+        var values = new (double, double)[points.Length];
+        for (var i = 0; i < points.Length; i++)
         {
-            level.Add(sign * p.Units);
-            weight.Add(Math.Max(p.Weight, 1e-300));
-            count.Add(1);
-            while (level.Count > 1 && level[^2] > level[^1])
-            {
-                var w = weight[^2] + weight[^1];
-                var merged = ((level[^2] * weight[^2]) + (level[^1] * weight[^1])) / w;
-                var c = count[^2] + count[^1];
-                level.RemoveAt(level.Count - 1);
-                weight.RemoveAt(weight.Count - 1);
-                count.RemoveAt(count.Count - 1);
-                (level[^1], weight[^1], count[^1]) = (merged, w, c);
-            }
+            values[i] = (sign * points[i].Units, Math.Max(points[i].Weight, 1e-300));
         }
 
         var fitted = new double[points.Length];
         var at = 0;
-        for (var b = 0; b < level.Count; b++)
+        foreach (var (level, _, size) in PoolAdjacentViolators.NonIncreasing(values))
         {
-            for (var j = 0; j < count[b]; j++)
+            for (var j = 0; j < size; j++)
             {
-                fitted[at++] = sign * level[b];
+                fitted[at++] = sign * level;
             }
         }
 

@@ -42,20 +42,7 @@ public sealed class DemandPosterior
     /// spread between families (their disagreement where the data say little) stays in the draws instead of being
     /// averaged away.
     /// </summary>
-    private static IDemandCurve Pick(StackedCurve stack, Random random)
-    {
-        var u = random.NextDouble();
-        foreach (var (curve, weight) in stack.Parts)
-        {
-            u -= weight;
-            if (u < 0)
-            {
-                return curve;
-            }
-        }
-
-        return stack.Parts[^1].Curve;
-    }
+    private static IDemandCurve Pick(StackedCurve stack, Random random) => WeightedChoice.Pick(stack.Parts, random);
 
     /// <summary>Each draw's conversion probability at <paramref name="price"/>.</summary>
     public double[] RatesAt(double price)

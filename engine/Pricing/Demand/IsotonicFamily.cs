@@ -23,27 +23,17 @@ public sealed class IsotonicFamily : IDemandFamily
             return null;
         }
 
-        // Blocks of (weighted rate, weight, count of prices), merged while a higher price sells more.
-        var rates = new List<double>();
-        var weights = new List<double>();
-        var sizes = new List<int>();
-        foreach (var point in points)
+        // Blocks of (weighted rate, weight, count of prices), merged while a higher price sells more. Half a buyer and
+        // half a non-buyer of prior keep a price with no buyers from predicting certainty.
+        var observed = new (double, double)[points.Length];
+        for (var i = 0; i < points.Length; i++)
         {
-            // Half a buyer and half a non-buyer of prior keep a price with no buyers from predicting certainty.
-            rates.Add((point.Conversions + 0.5) / (point.Users + 1.0));
-            weights.Add(point.Users + 1.0);
-            sizes.Add(1);
-            while (rates.Count > 1 && rates[^1] > rates[^2])
-            {
-                var w = weights[^1] + weights[^2];
-                var r = ((rates[^1] * weights[^1]) + (rates[^2] * weights[^2])) / w;
-                var s = sizes[^1] + sizes[^2];
-                rates.RemoveAt(rates.Count - 1);
-                weights.RemoveAt(weights.Count - 1);
-                sizes.RemoveAt(sizes.Count - 1);
-                (rates[^1], weights[^1], sizes[^1]) = (r, w, s);
-            }
+            observed[i] = ((points[i].Conversions + 0.5) / (points[i].Users + 1.0), points[i].Users + 1.0);
         }
+
+        var blocks = PoolAdjacentViolators.NonIncreasing(observed);
+        var rates = blocks.Select(b => b.Level).ToList();
+        var sizes = blocks.Select(b => b.Size).ToList();
 
         // Each pooled block becomes one knot at its users-weighted mean price, so a pooled block is not a flat step
         // (a flat rate makes revenue climb to the block's right end and pins the optimum there).
