@@ -65,13 +65,13 @@ public static class ExperimentsApi
                     CancellationToken ct) => Results.Ok(await readouts.GetAsync(context.TenantId(), experimentId, control, ReadoutQuery(context.Request.Query, readouts.Defaults), ct)))
             .Produces<Statistics.Readout>()
             .WithName("Readout")
-            .WithSummary("The statistics contract's readout (v1 and v2): per variant, against the control. ?control=&cap_percentile=&sequential_tuning=&cuped=");
+            .WithSummary("The statistics contract's readout (v1 and v2): per variant, against the control. ?control=&cap_percentile=&sequential_tuning=&cuped=&attribution_days=&mature_only=");
 
         experiments.MapGet("/{experimentId}/recommendation", async (string experimentId, HttpContext context, Pricing.PricingService pricing, CancellationToken ct) =>
                 Results.Ok(await pricing.RecommendAsync(context.TenantId(), experimentId, RecommendationQuery(context.Request.Query), ct)))
             .Produces<Pricing.Recommendation>()
             .WithName("Recommendation")
-            .WithSummary("The recommendation contract: ?goal=revenue|profit|conversions[&unit_cost=][&control=][&price_floor=][&revenue_floor=][&extrapolation_margin=].");
+            .WithSummary("The recommendation contract (v3): ?goal=revenue|profit|conversions[&unit_cost=][&control=][&price_floor=][&revenue_floor=][&extrapolation_margin=][&cap_percentile=][&attribution_days=][&mature_only=].");
 
         experiments.MapPost("/{experimentId}/{action:regex(^(start|pause|complete)$)}",
                 async (string experimentId, string action, HttpContext context, ExperimentService service, CancellationToken ct) =>
@@ -93,13 +93,12 @@ public static class ExperimentsApi
     /// <summary>The readout's options from the query, each falling back to the configured default; malformed ones are 400 naming the field.</summary>
     private static Statistics.ReadoutOptions ReadoutQuery(IQueryCollection query, Statistics.ReadoutOptions defaults)
     {
-        var cuped = query["cuped"].ToString();
         return new Statistics.ReadoutOptions(
             QueryParameters.Double(query, "cap_percentile") ?? defaults.CapPercentile,
             QueryParameters.Double(query, "sequential_tuning") ?? defaults.SequentialTuning,
-            cuped.Length == 0 ? null
-            : bool.TryParse(cuped, out var on) ? on
-            : throw new InvalidInputException($"cuped '{cuped}' is not true or false", "cuped"));
+            QueryParameters.Bool(query, "cuped"),
+            QueryParameters.Days(query, "attribution_days"),
+            QueryParameters.Bool(query, "mature_only") ?? false);
     }
 
     /// <exception cref="InvalidInputException">A missing or malformed query parameter (400 with the field).</exception>
@@ -129,6 +128,7 @@ public static class ExperimentsApi
         var margin = Money("extrapolation_margin");
         var cap = Money("cap_percentile");
         return new Pricing.RecommendationRequest(goal, Money("unit_cost"), control.Length == 0 ? null : control, Money("price_floor"), Money("revenue_floor"),
-            margin is null ? null : (double)margin.Value, cap is null ? null : (double)cap.Value);
+            margin is null ? null : (double)margin.Value, cap is null ? null : (double)cap.Value, QueryParameters.Days(query, "attribution_days"),
+            QueryParameters.Bool(query, "mature_only") ?? false);
     }
 }

@@ -18,4 +18,29 @@ public static class QueryParameters
             ? value
             : throw new InvalidInputException($"{name} '{text}' is not a number", name);
     }
+
+    public static bool? Bool(IQueryCollection query, string name)
+    {
+        var text = query[name].ToString();
+        if (text.Length == 0)
+        {
+            return null;
+        }
+
+        return bool.TryParse(text, out var value) ? value : throw new InvalidInputException($"{name} '{text}' is not true or false", name);
+    }
+
+    /// <summary>A whole number of days (the range is checked where it is used).</summary>
+    public static int? Days(IQueryCollection query, string name)
+    {
+        var text = query[name].ToString();
+        if (text.Length == 0)
+        {
+            return null;
+        }
+
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new InvalidInputException($"{name} '{text}' is not a whole number of days", name);
+    }
 }

@@ -50,11 +50,23 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         /// <summary>The per-variant sufficient statistics of the users table as last read; null once a fold changes it.</summary>
         public (IReadOnlyList<VariantStats> Variants, long Multiple, DateTimeOffset? FirstAssignAt)? Stats { get; set; }
 
-        /// <summary>The revenue moments as last read, by cap percentile (NaN: no cap); emptied once a fold changes the users.</summary>
-        public Dictionary<double, RevenueMoments> Moments { get; } = [];
+        /// <summary>The per-variant statistics under an attribution window, as last read.</summary>
+        public Dictionary<Attribution, (IReadOnlyList<VariantStats> Variants, long Multiple)> WindowStats { get; } = [];
 
-        /// <summary>The per-variant buyer sums as last read, by cap percentile (NaN: no cap); emptied with <see cref="Moments"/>.</summary>
-        public Dictionary<double, IReadOnlyList<BuyerSums>> Buyers { get; } = [];
+        /// <summary>The revenue moments as last read, by cap percentile (NaN: no cap) and window.</summary>
+        public Dictionary<(double Cap, Attribution? Window), RevenueMoments> Moments { get; } = [];
+
+        /// <summary>The per-variant buyer sums as last read, by cap percentile (NaN: no cap) and window.</summary>
+        public Dictionary<(double Cap, Attribution? Window), IReadOnlyList<BuyerSums>> Buyers { get; } = [];
+
+        /// <summary>Forgets every figure read from the users table (a fold or a rebuild changed it).</summary>
+        public void Forget()
+        {
+            Stats = null;
+            WindowStats.Clear();
+            Moments.Clear();
+            Buyers.Clear();
+        }
     }
 
     /// <summary>
@@ -132,7 +144,8 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
     /// <paramref name="capPercentile"/> quantile when given), from its summary brought up to date with <paramref name="files"/>.
     /// </summary>
     public async Task<(IReadOnlyList<VariantStats> Variants, long MultipleExposureUsers, RevenueMoments? Moments)> StatsAsync(string tenantId,
-        string experimentId, IReadOnlyList<FileInfo> files, bool moments, double? capPercentile, CancellationToken cancellationToken)
+        string experimentId, IReadOnlyList<FileInfo> files, bool moments, double? capPercentile, CancellationToken cancellationToken,
+        Attribution? attribution = null)
     {
         var summary = summaries.GetOrAdd((tenantId, experimentId), _ => new Summary(Interlocked.Increment(ref nextId)));
         await summary.Gate.WaitAsync(cancellationToken);
@@ -147,9 +160,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
             var lost = summary.Files.Keys.Any(path => !current.ContainsKey(path) && !lineage.Covered(path));
             if (!summary.Built || rewritten || lost)
             {
-                summary.Stats = null;
-                summary.Moments.Clear();
-                summary.Buyers.Clear();
+                summary.Forget();
                 summary.Built = false;
                 Rebuild(connection, summary, prior, experimentId, [.. current.Keys]);
                 Interlocked.Increment(ref rebuilds);
@@ -160,28 +171,38 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
                 var added = current.Keys.Where(path => !summary.Files.ContainsKey(path) && !lineage.AlreadyFolded(path)).ToList();
                 if (added.Count > 0 && FoldIn(connection, summary, prior, experimentId, added))
                 {
-                    summary.Stats = null;
-                    summary.Moments.Clear();
-                    summary.Buyers.Clear();
+                    summary.Forget();
                     Interlocked.Add(ref foldedFiles, added.Count);
                 }
             }
 
             summary.Files = current;
             summary.Built = true;
-            summary.Stats ??= Read(connection, summary);
+            summary.Stats ??= Read(connection, summary, summary.Users);
+            var (variants, multiple) = (summary.Stats.Value.Variants, summary.Stats.Value.Multiple);
+            if (attribution is not null)
+            {
+                if (!summary.WindowStats.TryGetValue(attribution, out var windowed))
+                {
+                    var (read, readMultiple, _) = Read(connection, summary, Source(summary, attribution));
+                    summary.WindowStats[attribution] = windowed = (read, readMultiple);
+                }
+
+                (variants, multiple) = windowed;
+            }
+
             RevenueMoments? revenue = null;
             if (moments)
             {
-                var key = capPercentile ?? double.NaN;
+                var key = (capPercentile ?? double.NaN, attribution);
                 if (!summary.Moments.TryGetValue(key, out revenue))
                 {
-                    revenue = ReadMoments(connection, summary, capPercentile);
+                    revenue = ReadMoments(connection, Source(summary, attribution), capPercentile);
                     summary.Moments[key] = revenue;
                 }
             }
 
-            return (summary.Stats.Value.Variants, summary.Stats.Value.Multiple, revenue);
+            return (variants, multiple, revenue);
         }
         finally
         {
@@ -364,16 +385,16 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
     /// X &gt; 0 (statistics contract v2, items 8–10). Exact integer sums make the moments the same whatever order DuckDB
     /// adds in; means, variances and the covariance are computed from them in C#.
     /// </summary>
-    private static RevenueMoments ReadMoments(DuckDBConnection connection, Summary s, double? capPercentile)
+    private static RevenueMoments ReadMoments(DuckDBConnection connection, string users, double? capPercentile)
     {
         using var command = connection.CreateCommand();
-        var cap = CapUnits(s, capPercentile);
+        var cap = CapUnits(users, capPercentile);
         command.CommandText = string.Create(CultureInfo.InvariantCulture, $"""
             WITH cap AS (SELECT {cap} AS cap),
             counted AS (
                 SELECT variant_lo AS variant_id, pre_units AS x,
                        least(CAST(round(CAST(revenue AS DOUBLE) * 10000) AS BIGINT), coalesce(cap.cap, 9223372036854775807)) AS y
-                FROM {s.Users}, cap WHERE NOT multiple
+                FROM {users}, cap WHERE NOT multiple
             )
             SELECT variant_id, count(*), sum(y), sum(CAST(y AS HUGEINT) * y),
                    sum(x) FILTER (WHERE x > 0), sum(CAST(x AS HUGEINT) * x) FILTER (WHERE x > 0), sum(CAST(x AS HUGEINT) * y) FILTER (WHERE x > 0),
@@ -402,10 +423,31 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
     /// SQL for the revenue cap in ten-thousandths: the <paramref name="capPercentile"/> quantile (linear interpolation) of
     /// the counted users' positive revenues, pooled over variants (statistics contract v2, item 8); NULL without a cap.
     /// </summary>
-    private static string CapUnits(Summary s, double? capPercentile) => capPercentile is { } q
+    private static string CapUnits(string users, double? capPercentile) => capPercentile is { } q
         ? string.Create(CultureInfo.InvariantCulture,
-            $"(SELECT CAST(round(quantile_cont(CAST(revenue AS DOUBLE), {q:R}) * 10000) AS BIGINT) FROM {s.Users} WHERE NOT multiple AND revenue > 0)")
+            $"(SELECT CAST(round(quantile_cont(CAST(revenue AS DOUBLE), {q:R}) * 10000) AS BIGINT) FROM {users} WHERE NOT multiple AND revenue > 0)")
         : "CAST(NULL AS BIGINT)";
+
+    /// <summary>
+    /// The users table as a readout counts it: the summary's own, or under an attribution window a query of the same
+    /// columns whose revenue, conversion and units come only from converts within the window of each user's first assign
+    /// (and, mature only, just the users whose window closed by the experiment's last first assign or convert).
+    /// </summary>
+    private static string Source(Summary s, Attribution? window) => window is null
+        ? s.Users
+        : string.Create(CultureInfo.InvariantCulture, $"""
+            (SELECT u.user_id, u.variant_lo, u.variant_hi, u.multiple, u.price, u.first_at, u.pre_units,
+                    CAST(coalesce(w.revenue, 0) AS DECIMAL(38, 4)) AS revenue, w.user_id IS NOT NULL AS converted, coalesce(w.units, 0) AS units
+             FROM {s.Users} u
+             LEFT JOIN (
+                 SELECT c.user_id, sum(c.revenue) AS revenue, sum(c.units) AS units
+                 FROM {s.Converts} c JOIN {s.Users} x ON x.user_id = c.user_id
+                     AND c.occurred_at >= x.first_at AND c.occurred_at < x.first_at + INTERVAL {window.Days} DAY
+                 GROUP BY c.user_id) w ON w.user_id = u.user_id
+             {(window.MatureOnly
+                 ? $"WHERE u.first_at + INTERVAL {window.Days} DAY <= (SELECT greatest(max(first_at), (SELECT max(occurred_at) FROM {s.Converts})) FROM {s.Users})"
+                 : "")})
+            """);
 
     /// <summary>
     /// Per variant, the sums over its counted buyers of revenue (capped like the readout's when a cap is given), its
@@ -413,14 +455,14 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
     /// revenue-per-buyer models of a recommendation fit. Cached per cap until a fold changes the users.
     /// </summary>
     public async Task<IReadOnlyList<BuyerSums>> BuyersAsync(string tenantId, string experimentId, IReadOnlyList<FileInfo> files, double? capPercentile,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, Attribution? attribution = null)
     {
         await StatsAsync(tenantId, experimentId, files, false, null, cancellationToken);
         var summary = summaries[(tenantId, experimentId)];
         await summary.Gate.WaitAsync(cancellationToken);
         try
         {
-            var key = capPercentile ?? double.NaN;
+            var key = (capPercentile ?? double.NaN, attribution);
             if (summary.Buyers.TryGetValue(key, out var cached))
             {
                 return cached;
@@ -429,10 +471,10 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
             await using var connection = connect();
             using var command = connection.CreateCommand();
             command.CommandText = string.Create(CultureInfo.InvariantCulture, $"""
-                WITH cap AS (SELECT {CapUnits(summary, capPercentile)} / 10000.0 AS cap),
+                WITH cap AS (SELECT {CapUnits(Source(summary, attribution), capPercentile)} / 10000.0 AS cap),
                 buyers AS (
                     SELECT variant_lo AS variant_id, price, CAST(revenue AS DOUBLE) AS raw, least(CAST(revenue AS DOUBLE), coalesce(cap.cap, 'Infinity'::DOUBLE)) AS y, units
-                    FROM {summary.Users}, cap WHERE NOT multiple AND converted
+                    FROM {Source(summary, attribution)}, cap WHERE NOT multiple AND converted
                 ),
                 scaled AS (SELECT variant_id, price, y, CASE WHEN raw > y AND raw > 0 THEN units * y / raw ELSE units END AS u FROM buyers)
                 SELECT variant_id, min(price), count(*), sum(y), sum(y * y), sum(u), sum(u * u), sum(y * u)
@@ -457,14 +499,14 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         }
     }
 
-    private static (IReadOnlyList<VariantStats>, long, DateTimeOffset?) Read(DuckDBConnection connection, Summary s)
+    private static (IReadOnlyList<VariantStats> Variants, long Multiple, DateTimeOffset? FirstAssignAt) Read(DuckDBConnection connection, Summary s, string users)
     {
         using var command = connection.CreateCommand();
         command.CommandText = $"""
             SELECT variant_lo, min(price), count(*), count(*) FILTER (WHERE converted),
                    CAST(sum(revenue) AS DECIMAL(38, 4)), sum(CAST(revenue AS DOUBLE) * CAST(revenue AS DOUBLE)),
-                   (SELECT count(*) FROM {s.Users} WHERE multiple)
-            FROM {s.Users} WHERE NOT multiple
+                   (SELECT count(*) FROM {users} WHERE multiple)
+            FROM {users} WHERE NOT multiple
             GROUP BY variant_lo ORDER BY variant_lo
             """;
         var result = new List<VariantStats>();
@@ -480,7 +522,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         if (result.Count == 0)
         {
             using var count = connection.CreateCommand();
-            count.CommandText = $"SELECT count(*) FROM {s.Users} WHERE multiple";
+            count.CommandText = $"SELECT count(*) FROM {users} WHERE multiple";
             multiple = Convert.ToInt64(count.ExecuteScalar(), CultureInfo.InvariantCulture);
         }
 

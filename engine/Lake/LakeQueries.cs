@@ -197,10 +197,14 @@ public sealed class LakeQueries : IDisposable
                 r => (r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3)), cancellationToken);
 
     /// <summary>Per-variant sufficient statistics of one experiment, and how many users were exposed to more than one variant.</summary>
+    public Task<(IReadOnlyList<Statistics.VariantStats> Variants, long MultipleExposureUsers)> ExperimentStatsAsync(string tenantId,
+        string experimentId, CancellationToken cancellationToken) => ExperimentStatsAsync(tenantId, experimentId, null, cancellationToken);
+
+    /// <summary>The same under an attribution window (null: every convert at or after the first assign counts).</summary>
     public async Task<(IReadOnlyList<Statistics.VariantStats> Variants, long MultipleExposureUsers)> ExperimentStatsAsync(string tenantId,
-        string experimentId, CancellationToken cancellationToken)
+        string experimentId, Attribution? attribution, CancellationToken cancellationToken)
     {
-        var (variants, multiple, _) = await ExperimentSummaryAsync(tenantId, experimentId, false, null, cancellationToken);
+        var (variants, multiple, _) = await ExperimentSummaryAsync(tenantId, experimentId, false, null, cancellationToken, attribution);
         return (variants, multiple);
     }
 
@@ -209,8 +213,8 @@ public sealed class LakeQueries : IDisposable
     /// <paramref name="capPercentile"/> quantile when given; pre-period revenue for CUPED), from the warm summary.
     /// </summary>
     public Task<(IReadOnlyList<Statistics.VariantStats> Variants, long MultipleExposureUsers, Statistics.RevenueMoments? Moments)> ExperimentReadoutStatsAsync(
-        string tenantId, string experimentId, double? capPercentile, CancellationToken cancellationToken) =>
-        ExperimentSummaryAsync(tenantId, experimentId, true, capPercentile, cancellationToken);
+        string tenantId, string experimentId, double? capPercentile, CancellationToken cancellationToken, Attribution? attribution = null) =>
+        ExperimentSummaryAsync(tenantId, experimentId, true, capPercentile, cancellationToken, attribution);
 
     /// <summary>
     /// Per variant, the sums over its counted buyers of what they paid (capped at the readout's revenue cap for
@@ -218,10 +222,10 @@ public sealed class LakeQueries : IDisposable
     /// revenue-per-buyer models fit.
     /// </summary>
     public async Task<IReadOnlyList<Pricing.Buyers.BuyerSums>> ExperimentBuyersAsync(string tenantId, string experimentId, double? capPercentile,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, Attribution? attribution = null)
     {
         return TenantHasEvents(tenantId)
-            ? await OverTenantFilesAsync(tenantId, files => summaries.BuyersAsync(tenantId, experimentId, files, capPercentile, cancellationToken))
+            ? await OverTenantFilesAsync(tenantId, files => summaries.BuyersAsync(tenantId, experimentId, files, capPercentile, cancellationToken, attribution))
             : [];
     }
 
@@ -241,14 +245,14 @@ public sealed class LakeQueries : IDisposable
     }
 
     private async Task<(IReadOnlyList<Statistics.VariantStats> Variants, long MultipleExposureUsers, Statistics.RevenueMoments? Moments)> ExperimentSummaryAsync(
-        string tenantId, string experimentId, bool moments, double? capPercentile, CancellationToken cancellationToken)
+        string tenantId, string experimentId, bool moments, double? capPercentile, CancellationToken cancellationToken, Attribution? attribution = null)
     {
         if (!TenantHasEvents(tenantId))
         {
             return ([], 0, moments ? new Statistics.RevenueMoments(null, []) : null);
         }
 
-        return await OverTenantFilesAsync(tenantId, files => summaries.StatsAsync(tenantId, experimentId, files, moments, capPercentile, cancellationToken));
+        return await OverTenantFilesAsync(tenantId, files => summaries.StatsAsync(tenantId, experimentId, files, moments, capPercentile, cancellationToken, attribution));
     }
 
     /// <summary>Runs <paramref name="read"/> over a listing of the tenant's files, listing again when a compactor removed a listed file meanwhile.</summary>

@@ -32,7 +32,7 @@ public sealed class PricingService(LakeQueries lake, IExperimentStore store, IOp
         }
 
         var definition = await store.GetExperimentAsync(tenantId, experimentId, cancellationToken);
-        var (variants, _) = await lake.ExperimentStatsAsync(tenantId, experimentId, cancellationToken);
+        var (variants, _) = await lake.ExperimentStatsAsync(tenantId, experimentId, request.Window, cancellationToken);
         if (definition is null && variants.Count == 0)
         {
             throw new NotFoundException($"no experiment '{experimentId}' (neither defined nor in the lake)", "experiment_id");
@@ -49,7 +49,7 @@ public sealed class PricingService(LakeQueries lake, IExperimentStore store, IOp
 
         var currency = definition?.Currency ?? await lake.ExperimentCurrencyAsync(tenantId, experimentId, cancellationToken);
         var cap = request.CapPercentile ?? statistics.Value.RevenueCapPercentile;
-        var buyers = await lake.ExperimentBuyersAsync(tenantId, experimentId, cap, cancellationToken);
+        var buyers = await lake.ExperimentBuyersAsync(tenantId, experimentId, cap, cancellationToken, request.Window);
         return new Recommender(Options, charm).Recommend(tenantId, experimentId, variants, control, request with { CapPercentile = cap }, currency, buyers);
     }
 

@@ -49,7 +49,9 @@ public sealed record RecommendationRequest(
     decimal? PriceFloor = null,
     decimal? RevenueFloor = null,
     double? ExtrapolationMargin = null,
-    double? CapPercentile = null)
+    double? CapPercentile = null,
+    int? AttributionDays = null,
+    bool MatureOnly = false)
 {
     /// <summary>The first problem with the request (field, message), or null when it is usable.</summary>
     public (string Field, string Message)? Problem() => this switch
@@ -64,8 +66,11 @@ public sealed record RecommendationRequest(
             ("extrapolation_margin", "the extrapolation margin is a fraction from 0 to 1 (0.1 = 10% beyond the tested prices)"),
         { CapPercentile: { } q } when !(q > 0 && q <= 1) =>
             ("cap_percentile", "cap_percentile is a fraction in (0, 1], e.g. 0.99 caps each buyer's revenue at the 99th percentile"),
-        _ => null,
+        _ => Statistics.ReadoutOptions.WindowProblem(AttributionDays, MatureOnly) is { } window ? (window.Field!, window.Message) : null,
     };
+
+    /// <summary>The attribution window asked for (null: every convert at or after the first assign counts).</summary>
+    public Lake.Attribution? Window => Lake.Attribution.From(AttributionDays, MatureOnly);
 
     /// <summary>
     /// The goal value per assigned user at <paramref name="price"/> when <paramref name="rate"/> of users buy and each
@@ -171,6 +176,12 @@ public sealed record Recommendation
 
     /// <summary>Where prices were searched: the tested range, widened by the margin, cut by the price floor.</summary>
     [JsonPropertyName("allowed_price_range")] public decimal[]? AllowedPriceRange { get; init; }
+
+    /// <summary>Only converts within this many days of a user's first assign counted (null: every convert at or after it).</summary>
+    [JsonPropertyName("attribution_days")] public int? AttributionDays { get; init; }
+
+    /// <summary>Only users whose attribution window had closed by the experiment's last event counted.</summary>
+    [JsonPropertyName("mature_only")] public bool MatureOnly { get; init; }
 
     /// <summary>Each buyer's revenue was capped at this quantile of buyers' revenues, as the readout caps (null: no cap).</summary>
     [JsonPropertyName("cap_percentile")] public double? CapPercentile { get; init; }

@@ -50,6 +50,8 @@ public sealed class Recommender(RecommendationOptions options, CharmPricing char
             PriceFloor = request.PriceFloor,
             RevenueFloor = request.RevenueFloor,
             CapPercentile = request.CapPercentile,
+            AttributionDays = request.AttributionDays,
+            MatureOnly = request.AttributionDays is not null && request.MatureOnly,
             Currency = currency,
             Users = users,
             Conversions = conversions,

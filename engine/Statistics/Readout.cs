@@ -21,6 +21,12 @@ public sealed record Readout(
 
     /// <summary>1 − var(Y − θX) / var(Y): the share of revenue variance CUPED removes.</summary>
     [JsonPropertyName("cuped_variance_reduction")] public double? CupedVarianceReduction { get; init; }
+
+    /// <summary>Only converts within this many days of a user's first assign were counted (rule 13); null: every convert at or after it.</summary>
+    [JsonPropertyName("attribution_days")] public int? AttributionDays { get; init; }
+
+    /// <summary>Only users whose attribution window had closed by the experiment's last event were counted.</summary>
+    [JsonPropertyName("mature_only")] public bool MatureOnly { get; init; }
 }
 
 /// <summary>

@@ -7,9 +7,11 @@ namespace PricingOptimizer.Statistics;
 /// How a readout treats revenue (statistics contract v2): <see cref="CapPercentile"/> caps each user's revenue at that
 /// quantile of the positive per-user revenues; <see cref="SequentialTuning"/> is N*, the sample size at which the
 /// confidence sequences are tightest; <see cref="Cuped"/> forces CUPED on or off (null: on when any counted user has
-/// pre-period revenue).
+/// pre-period revenue); <see cref="AttributionDays"/> counts only converts within that many days of a user's first assign,
+/// and <see cref="MatureOnly"/> only the users whose window has closed.
 /// </summary>
-public sealed record ReadoutOptions(double? CapPercentile = null, double SequentialTuning = ReadoutOptions.DefaultSequentialTuning, bool? Cuped = null)
+public sealed record ReadoutOptions(double? CapPercentile = null, double SequentialTuning = ReadoutOptions.DefaultSequentialTuning, bool? Cuped = null,
+    int? AttributionDays = null, bool MatureOnly = false)
 {
     public const double DefaultSequentialTuning = 5000;
 
@@ -20,8 +22,25 @@ public sealed record ReadoutOptions(double? CapPercentile = null, double Sequent
             new InvalidInputException($"cap_percentile must be a fraction in (0, 1], e.g. 0.99 for the 99th percentile; got {q}", "cap_percentile"),
         { SequentialTuning: var n } when !(n >= 1 && n <= 1e12) =>
             new InvalidInputException($"sequential_tuning must be a number of users from 1 to 1e12; got {n}", "sequential_tuning"),
-        _ => null,
+        _ => WindowProblem(AttributionDays, MatureOnly),
     };
+
+    /// <summary>The attribution window the options ask for (null: none).</summary>
+    public Lake.Attribution? Window => Lake.Attribution.From(AttributionDays, MatureOnly);
+
+    /// <summary>What is wrong with an attribution window's options, or null.</summary>
+    internal static InvalidInputException? WindowProblem(int? days, bool matureOnly)
+    {
+        try
+        {
+            _ = Lake.Attribution.From(days, matureOnly);
+            return null;
+        }
+        catch (InvalidInputException e)
+        {
+            return e;
+        }
+    }
 }
 
 /// <summary>Configuration section <c>Statistics</c>: the readout's defaults.</summary>

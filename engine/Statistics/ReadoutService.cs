@@ -26,7 +26,7 @@ public sealed class ReadoutService(LakeQueries lake, IExperimentStore store, Sta
         }
 
         var definition = await store.GetExperimentAsync(tenantId, experimentId, cancellationToken);
-        var (stats, multiple, moments) = await lake.ExperimentReadoutStatsAsync(tenantId, experimentId, options.CapPercentile, cancellationToken);
+        var (stats, multiple, moments) = await lake.ExperimentReadoutStatsAsync(tenantId, experimentId, options.CapPercentile, cancellationToken, options.Window);
         if (definition is null && stats.Count == 0 && multiple == 0)
         {
             throw new NotFoundException($"no experiment '{experimentId}' (neither defined nor in the lake)", "experiment_id");
@@ -40,6 +40,10 @@ public sealed class ReadoutService(LakeQueries lake, IExperimentStore store, Sta
         }
 
         var weights = definition?.Variants.ToDictionary(v => v.VariantId, v => v.Weight);
-        return ReadoutCalculator.Compute(tenantId, experimentId, stats, multiple, control, weights, moments, options);
+        return ReadoutCalculator.Compute(tenantId, experimentId, stats, multiple, control, weights, moments, options) with
+        {
+            AttributionDays = options.AttributionDays,
+            MatureOnly = options.AttributionDays is not null && options.MatureOnly,
+        };
     }
 }

@@ -29,19 +29,20 @@ public static class PricingCommands
         {
             Description = "Cap each buyer's revenue at this quantile of buyers' revenues, as the readout does, e.g. 0.99 (default: Statistics:RevenueCapPercentile, none)",
         };
+        var (days, mature) = CommonOptions.Attribution();
         var json = new Option<bool>("--json") { Description = "Print the recommendation contract's JSON" };
         var data = CommonOptions.Data();
         var lake = CommonOptions.Lake();
         var command = new Command("recommend", "Recommend a price for a goal, with confidence, reasoning and next steps.")
         {
-            tenant, experiment, goal, unitCost, control, priceFloor, revenueFloor, margin, cap, json, data, lake,
+            tenant, experiment, goal, unitCost, control, priceFloor, revenueFloor, margin, cap, days, mature, json, data, lake,
         };
         command.SetAction(async (parse, ct) =>
         {
             var tenantId = CommonOptions.CheckTenant(parse.GetValue(tenant)!);
             Goals.TryParse(parse.GetValue(goal), out var parsedGoal);
             var request = new RecommendationRequest(parsedGoal, parse.GetValue(unitCost), parse.GetValue(control), parse.GetValue(priceFloor),
-                parse.GetValue(revenueFloor), parse.GetValue(margin), parse.GetValue(cap));
+                parse.GetValue(revenueFloor), parse.GetValue(margin), parse.GetValue(cap), parse.GetValue(days), parse.GetValue(mature));
             await using var services = CommonOptions.Services(CommonOptions.Configuration(parse.GetValue(data), parse.GetValue(lake)));
             var recommendation = await Run(() => services.GetRequiredService<PricingService>().RecommendAsync(tenantId, parse.GetValue(experiment)!, request, ct));
             Console.Write(parse.GetValue(json) ? JsonSerializer.Serialize(recommendation, ReadoutCommand.Json) + Environment.NewLine : Text(recommendation));
@@ -125,6 +126,12 @@ public static class PricingCommands
         var text = new StringBuilder();
         var unit = r.Currency is null ? "" : " " + r.Currency;
         text.AppendLine(CultureInfo.InvariantCulture, $"Recommendation for {r.ExperimentId} of {r.TenantId} — goal: {r.Goal}, status: {r.Status}");
+        if (r.AttributionDays is { } days)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"  attribution window {days} days after each user's first assign{(r.MatureOnly ? ", mature users only" : "")}");
+        }
+
         if (r.Status == "ok")
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"  recommended price  {r.RecommendedPrice:0.00}{unit}{(r.CharmApplied ? "  (charm ending)" : "")}");

@@ -22,16 +22,20 @@ public static class ReadoutCommand
         var cap = new Option<double?>("--cap-percentile") { Description = "Cap each user's revenue at this quantile of positive per-user revenues, e.g. 0.99 (default: Statistics:RevenueCapPercentile, none)" };
         var tuning = new Option<double?>("--sequential-tuning") { Description = "N* of the always-valid confidence sequences (default: Statistics:SequentialTuning, 5000)" };
         var cuped = new Option<bool?>("--cuped") { Description = "true or false: force CUPED on or off (default: on when any user has pre-period revenue)" };
+        var (days, mature) = CommonOptions.Attribution();
         var data = CommonOptions.Data();
         var lake = CommonOptions.Lake();
-        var command = new Command("readout", "Per-variant conversion, revenue and comparisons against the control.") { tenant, experiment, control, json, cap, tuning, cuped, data, lake };
+        var command = new Command("readout", "Per-variant conversion, revenue and comparisons against the control.")
+        {
+            tenant, experiment, control, json, cap, tuning, cuped, days, mature, data, lake,
+        };
         command.SetAction(async (parse, ct) =>
         {
             var tenantId = CommonOptions.CheckTenant(parse.GetValue(tenant)!);
             await using var services = CommonOptions.Services(CommonOptions.Configuration(parse.GetValue(data), parse.GetValue(lake)));
             var readouts = services.GetRequiredService<ReadoutService>();
             var options = new ReadoutOptions(parse.GetValue(cap) ?? readouts.Defaults.CapPercentile, parse.GetValue(tuning) ?? readouts.Defaults.SequentialTuning,
-                parse.GetValue(cuped));
+                parse.GetValue(cuped), parse.GetValue(days), parse.GetValue(mature));
             var readout = await readouts.GetAsync(tenantId, parse.GetValue(experiment)!, parse.GetValue(control), options, ct);
 
             Console.Write(parse.GetValue(json) ? JsonSerializer.Serialize(readout, Json) + Environment.NewLine : Table(readout));
@@ -47,6 +51,12 @@ public static class ReadoutCommand
 
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"Experiment {r.ExperimentId} of {r.TenantId} — control: {r.ControlVariantId ?? "—"}");
+        if (r.AttributionDays is { } days)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"Attribution window: converts within {days} days of each user's first assign{(r.MatureOnly ? "; only users whose window has closed" : "")}");
+        }
+
         text.AppendLine(CultureInfo.InvariantCulture,
             $"Sample ratio p = {F(r.SrmPValue, "0.0000")}{(r.SrmPValue < 0.001 ? "  (!) users are not split as configured: check the assignment" : "")}; users in more than one variant (excluded): {r.MultipleExposureUsers:N0}");
         text.AppendLine();

@@ -205,6 +205,9 @@ public sealed class HostileInputTests(HostileApiFixture fixture) : IClassFixture
                      ("?cap_percentile=-0.5", "cap_percentile"), ("?cap_percentile=NaN", "cap_percentile"), ("?cap_percentile=1e999", "cap_percentile"),
                      ("?sequential_tuning=0", "sequential_tuning"), ("?sequential_tuning=-3", "sequential_tuning"), ("?sequential_tuning=Infinity", "sequential_tuning"),
                      ("?sequential_tuning=1e13", "sequential_tuning"), ("?cuped=maybe", "cuped"),
+                     ("?attribution_days=0", "attribution_days"), ("?attribution_days=-1", "attribution_days"), ("?attribution_days=2.5", "attribution_days"),
+                     ("?attribution_days=99999", "attribution_days"), ("?attribution_days=abc", "attribution_days"), ("?mature_only=true", "mature_only"),
+                     ("?attribution_days=7&mature_only=perhaps", "mature_only"),
                  })
         {
             Add($"readout: '{query}'", "GET", "/v1/experiments/exp-1/readout" + query, "tenant", null, 400, field);
@@ -215,6 +218,9 @@ public sealed class HostileInputTests(HostileApiFixture fixture) : IClassFixture
                      ("", "goal"), ("?goal=money", "goal"), ("?goal=profit", "unit_cost"), ("?goal=profit&unit_cost=abc", "unit_cost"),
                      ("?goal=revenue&extrapolation_margin=5", "extrapolation_margin"), ("?goal=revenue&extrapolation_margin=abc", "extrapolation_margin"),
                      ("?goal=conversions", "price_floor"), ("?goal=revenue&price_floor=1e999", "price_floor"),
+                     ("?goal=revenue&cap_percentile=2", "cap_percentile"), ("?goal=revenue&cap_percentile=abc", "cap_percentile"),
+                     ("?goal=revenue&attribution_days=0", "attribution_days"), ("?goal=revenue&mature_only=true", "mature_only"),
+                     ("?goal=revenue&attribution_days=x", "attribution_days"),
                  })
         {
             Add($"recommendation: '{query}'", "GET", "/v1/experiments/exp-1/recommendation" + query, "tenant", null, 400, field);
