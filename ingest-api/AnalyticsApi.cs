@@ -21,7 +21,7 @@ public static class AnalyticsApi
             .RequireAuthorization(IngestApiExtensions.TenantPolicy)
             .Produces<Timeseries>()
             .WithName("AnalyticsTimeseries")
-            .WithSummary("Day by day: the cumulative metric per variant (?metric=conversion_rate|revenue_per_user), the lift with its interval and the always-valid interval on the difference.")
+            .WithSummary("Day by day: the cumulative metric per variant (?metric=conversion_rate|revenue_per_user; default: the experiment's goal), the lift with its interval and the always-valid interval on the difference.")
             .WithTags("analytics");
 
         app.MapGet("/v1/analytics/compare", async (string? experiments, HttpContext context, DashboardService dashboard, CancellationToken ct) =>

@@ -10,10 +10,11 @@ public static class ExperimentsApi
     public sealed record VariantResponse(string VariantId, decimal Price, double Weight, bool Control);
 
     public sealed record ExperimentResponse(string ExperimentId, string Name, string Currency, string Status,
-        IReadOnlyList<VariantResponse> Variants, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+        IReadOnlyList<VariantResponse> Variants, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string Goal, decimal? UnitCost);
 
     public static ExperimentResponse ToResponse(Experiment e) => new(e.ExperimentId, e.Name, e.Currency, e.Status.ToString().ToLowerInvariant(),
-        e.Variants.Select(v => new VariantResponse(v.VariantId, v.Price, v.Weight, v.Control)).ToList(), e.CreatedAt, e.UpdatedAt);
+        e.Variants.Select(v => new VariantResponse(v.VariantId, v.Price, v.Weight, v.Control)).ToList(), e.CreatedAt, e.UpdatedAt,
+        Pricing.Goals.ToWire(e.Goal), e.UnitCost);
 
     public static IEndpointRouteBuilder MapExperimentsApi(this IEndpointRouteBuilder app)
     {

@@ -10,10 +10,13 @@ public sealed record DashboardVariant(string VariantId, decimal Price, long User
 /// <summary>Whether the data can be trusted: a broken split (sample ratio p &lt; 0.001) or many users in two variants (over 1%).</summary>
 public sealed record DashboardHealth(double? SrmPValue, bool SampleRatioMismatch, long MultipleExposureUsers, double MultipleExposureShare, bool MultipleExposureHigh);
 
-/// <summary>One experiment on the dashboard.</summary>
+/// <summary>
+/// One experiment on the dashboard. The leader and its chance to beat the control are on the experiment's
+/// <see cref="Goal"/>: revenue per user, profit per user, or conversion rate.
+/// </summary>
 public sealed record DashboardExperiment(string ExperimentId, string Name, string Status, string Currency, DateOnly? StartDate, int? DaysRunning, long Users,
     string? ControlVariantId, IReadOnlyList<DashboardVariant> Variants, string? LeadingVariantId, double? LeadingChanceToBeatControl, DashboardHealth Health,
-    long? UsersStillNeeded, IReadOnlyList<string> Notes);
+    long? UsersStillNeeded, IReadOnlyList<string> Notes, string Goal = "revenue");
 
 /// <summary>A tested price of a compared experiment.</summary>
 public sealed record ComparedPrice(string VariantId, decimal Price, bool Control);
@@ -124,9 +127,12 @@ public sealed class DashboardService(IExperimentStore experiments, ReadoutServic
             var start = await lake.ExperimentStartAsync(tenantId, experiment.ExperimentId, cancellationToken);
             var notes = new List<string>(readout.Notes);
             var users = readout.Variants.Sum(v => v.Users);
-            // The leading variant is the challenger most likely to beat the control, or the control when every challenger more likely loses.
-            var best = readout.Variants.Where(v => v.ChanceToBeatControl is not null).MaxBy(v => v.ChanceToBeatControl);
-            var leading = best is { ChanceToBeatControl: >= 0.5 } ? best : null;
+            // The leading variant is the challenger most likely to beat the control on the experiment's goal, or the control
+            // when every challenger more likely loses.
+            var chances = await ChancesAsync(tenantId, experiment, readout, cancellationToken);
+            var best = chances.Where(c => c.Value is not null).Select(c => (Variant: c.Key, Chance: c.Value!.Value))
+                .Cast<(string Variant, double Chance)?>().MaxBy(c => c!.Value.Chance);
+            var leading = best is { Chance: >= 0.5 } ? best : null;
             var exposed = users + readout.MultipleExposureUsers;
             var multipleShare = exposed == 0 ? 0 : (double)readout.MultipleExposureUsers / exposed;
             var health = new DashboardHealth(readout.SrmPValue, readout.SrmPValue < 0.001, readout.MultipleExposureUsers, multipleShare, multipleShare > 0.01);
@@ -134,8 +140,55 @@ public sealed class DashboardService(IExperimentStore experiments, ReadoutServic
                 experiment.Currency, start is { } s ? DateOnly.FromDateTime(s.UtcDateTime) : null,
                 start is { } since ? (int)Math.Floor((now - since).TotalDays) : null, users, readout.ControlVariantId,
                 [.. readout.Variants.Select(v => new DashboardVariant(v.VariantId, v.Price, v.Users, v.Conversions, v.ConversionRate, v.RevenuePerUser))],
-                leading?.VariantId ?? (best is null ? null : readout.ControlVariantId), leading?.ChanceToBeatControl, health, StillNeeded(readout, experiment.Variants.Count, mde, notes), notes);
+                leading?.Variant ?? (best is null ? null : readout.ControlVariantId), leading?.Chance, health, StillNeeded(readout, experiment.Variants.Count, mde, notes),
+                notes, Pricing.Goals.ToWire(experiment.Goal));
         }
+    }
+
+    /// <summary>
+    /// Each challenger's chance to beat the control on the experiment's goal: the readout's Beta posterior for
+    /// conversions, its normal posterior of revenue per user for revenue, and for profit the same on profit per user
+    /// (revenue − unit cost × units) from what the buyers paid.
+    /// </summary>
+    private async Task<Dictionary<string, double?>> ChancesAsync(string tenantId, Experiments.Experiment experiment, Readout readout,
+        CancellationToken cancellationToken)
+    {
+        var challengers = readout.Variants.Where(v => v.VariantId != readout.ControlVariantId).ToList();
+        switch (experiment.Goal)
+        {
+            case Pricing.Goal.Conversions:
+                return challengers.ToDictionary(v => v.VariantId, v => v.ChanceToBeatControl);
+            case Pricing.Goal.Revenue:
+                return challengers.ToDictionary(v => v.VariantId, v => v.RevenueChanceToBeatControl);
+        }
+
+        var cost = (double)(experiment.UnitCost ?? 0);
+        var buyers = (await lake.ExperimentBuyersAsync(tenantId, experiment.ExperimentId, readouts.Defaults.CapPercentile, cancellationToken))
+            .ToDictionary(b => b.VariantId);
+        (double Mean, double Variance, long Users) Profit(VariantReadout v)
+        {
+            if (!buyers.TryGetValue(v.VariantId, out var b) || v.Users < 2)
+            {
+                return (0, 0, v.Users);
+            }
+
+            var mean = (b.Revenue - (cost * b.Units)) / v.Users;
+            var second = (b.RevenueSquares - (2 * cost * b.RevenueUnits) + (cost * cost * b.UnitsSquares)) / v.Users;
+            return (mean, Math.Max(0, second - (mean * mean)) * v.Users / (v.Users - 1), v.Users);
+        }
+
+        var control = readout.Variants.FirstOrDefault(v => v.VariantId == readout.ControlVariantId);
+        if (control is null)
+        {
+            return [];
+        }
+
+        var c = Profit(control);
+        return challengers.ToDictionary(v => v.VariantId, v =>
+        {
+            var p = Profit(v);
+            return NormalComparison.Compare(p.Mean, p.Variance, p.Users, c.Mean, c.Variance, c.Users)?.Chance;
+        });
     }
 
     /// <summary>Users per variant for 80% power at the control's rate (Statistics/Power), less the fewest any variant has now, times the variants.</summary>

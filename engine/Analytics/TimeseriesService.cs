@@ -24,13 +24,14 @@ public sealed class TimeseriesService(LakeQueries lake, IExperimentStore experim
 
     public async Task<Timeseries> GetAsync(string tenantId, string experimentId, string? metric, CancellationToken cancellationToken)
     {
-        metric ??= "conversion_rate";
-        if (!Metrics.Contains(metric))
+        if (metric is not null && !Metrics.Contains(metric))
         {
             throw new InvalidInputException($"metric must be one of {string.Join(", ", Metrics)}; got '{metric}'", "metric");
         }
 
         var definition = await experiments.GetExperimentAsync(tenantId, experimentId, cancellationToken);
+        // Without a metric, the experiment's goal decides: conversion rate for conversions, revenue per user otherwise (profit's nearest).
+        metric ??= definition?.Goal == Pricing.Goal.Conversions ? "conversion_rate" : "revenue_per_user";
         var (stats, _) = await lake.ExperimentStatsAsync(tenantId, experimentId, cancellationToken);
         if (definition is null && stats.Count == 0)
         {

@@ -53,4 +53,11 @@ internal static class ExperimentColumnsText
     public static string Variants(IReadOnlyList<Experiments.Variant> variants) => System.Text.Json.JsonSerializer.Serialize(variants);
 
     public static List<Experiments.Variant> Variants(string json) => System.Text.Json.JsonSerializer.Deserialize<List<Experiments.Variant>>(json)!;
+
+    public static Pricing.Goal Goal(string text) => Pricing.Goals.TryParse(text, out var goal) ? goal : throw new InvalidDataException($"unknown goal '{text}' in the store");
+
+    /// <summary>Money as invariant text, so no database rounds it through a float.</summary>
+    public static string Money(decimal amount) => amount.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    public static decimal Money(string text) => decimal.Parse(text, System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -80,6 +80,10 @@ internal static class SqliteMigrations
         (8, "experiment versions for conditional writes", """
             ALTER TABLE experiments ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
             """),
+        (9, "the goal an experiment is decided on", """
+            ALTER TABLE experiments ADD COLUMN goal TEXT NOT NULL DEFAULT 'revenue';
+            ALTER TABLE experiments ADD COLUMN unit_cost TEXT;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

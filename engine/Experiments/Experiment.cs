@@ -29,6 +29,15 @@ public sealed record Experiment(
     /// <summary>The HTTP entity tag of this version; a deleted and re-created experiment does not repeat its tags.</summary>
     public string ETag => $"\"{CreatedAt.ToUnixTimeMilliseconds():x}-{Version}\"";
 
+    /// <summary>
+    /// What the experiment is decided on (revenue by default for a price test): the readout's headline comparison, the
+    /// dashboard's leader and the report's first table follow it.
+    /// </summary>
+    public Pricing.Goal Goal { get; init; } = Pricing.Goal.Revenue;
+
+    /// <summary>The cost of one unit, for the profit goal (null otherwise).</summary>
+    public decimal? UnitCost { get; init; }
+
     public Variant ControlVariant => Variants.Single(v => v.Control);
 
     public Variant? FindVariant(string variantId) => Variants.FirstOrDefault(v => v.VariantId == variantId);

@@ -7,6 +7,12 @@ public sealed class ExperimentRequest
     public string? Name { get; set; }
     public string? Currency { get; set; }
     public List<VariantRequest>? Variants { get; set; }
+
+    /// <summary>revenue (the default), profit or conversions: what the experiment is decided on; may change in any status.</summary>
+    public string? Goal { get; set; }
+
+    /// <summary>The cost of one unit: required with the profit goal.</summary>
+    public decimal? UnitCost { get; set; }
 }
 
 public sealed class VariantRequest

@@ -73,8 +73,9 @@ public sealed partial class ExperimentService
         }
 
         var now = time.GetUtcNow();
+        var (goal, unitCost) = CheckGoal(request.Goal, request.UnitCost, null);
         var experiment = new Experiment(tenantId, id, CheckName(request.Name), CheckCurrency(request.Currency), ExperimentStatus.Draft,
-            CheckVariants(request.Variants), now, now);
+            CheckVariants(request.Variants), now, now) { Goal = goal, UnitCost = unitCost };
         if (!await store.InsertExperimentAsync(experiment, cancellationToken))
         {
             throw new ConflictException($"an experiment '{id}' exists already", "experiment_id");
@@ -107,7 +108,10 @@ public sealed partial class ExperimentService
                     $"variants and currency can change only in draft; this experiment is {Name(current.Status)}", "variants");
             }
 
-            return current with { Name = name ?? current.Name, Currency = newCurrency, Variants = newVariants };
+            var (goal, unitCost) = request.Goal is null && request.UnitCost is null
+                ? (current.Goal, current.UnitCost)
+                : CheckGoal(request.Goal, request.UnitCost, current);
+            return current with { Name = name ?? current.Name, Currency = newCurrency, Variants = newVariants, Goal = goal, UnitCost = unitCost };
         }, cancellationToken);
     }
 
@@ -315,6 +319,25 @@ public sealed partial class ExperimentService
         string.IsNullOrWhiteSpace(name) || name.Length > 200
             ? throw new InvalidInputException("name is required, at most 200 characters", "name")
             : name.Trim();
+
+    /// <summary>The goal and unit cost a request sets (each absent one kept from <paramref name="current"/>, else the defaults).</summary>
+    private static (Pricing.Goal Goal, decimal? UnitCost) CheckGoal(string? goalText, decimal? unitCost, Experiment? current)
+    {
+        var goal = current?.Goal ?? Pricing.Goal.Revenue;
+        if (goalText is not null && !Pricing.Goals.TryParse(goalText, out goal))
+        {
+            throw new InvalidInputException($"goal '{goalText}' is not one of revenue, profit, conversions", "goal");
+        }
+
+        var cost = unitCost ?? current?.UnitCost;
+        return (goal, cost) switch
+        {
+            (_, < 0) => throw new InvalidInputException("unit_cost must not be negative", "unit_cost"),
+            (Pricing.Goal.Profit, null) => throw new InvalidInputException("the profit goal needs a unit_cost", "unit_cost"),
+            (Pricing.Goal.Profit, _) => (goal, cost),
+            _ => (goal, cost),
+        };
+    }
 
     private static string CheckCurrency(string? currency) =>
         currency is not null && Currencies.IsIso4217(currency)

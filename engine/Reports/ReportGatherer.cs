@@ -22,7 +22,8 @@ public sealed record ExperimentReport(
     PriceResponse? PriceResponse,
     string? NoPriceResponse,
     Recommendation? Recommendation,
-    string? NoRecommendation)
+    string? NoRecommendation,
+    Goal Goal = Goal.Revenue)
 {
     /// <summary>Why this experiment has no usable recommendation; null when it has one.</summary>
     public string? Unrecommended =>
@@ -119,6 +120,7 @@ public sealed class ReportGatherer(LakeQueries lake, IExperimentStore store, Rea
 
         // The recommendation also knows the currency of experiments the control plane does not.
         var currency = definition?.Currency ?? recommendation?.Currency ?? await lake.ExperimentCurrencyAsync(tenantId, experimentId, cancellationToken) ?? "";
-        return new ExperimentReport(experimentId, currency, readout, noReadout, stats, fit, fit is null ? noFit : null, recommendation, noRecommendation);
+        return new ExperimentReport(experimentId, currency, readout, noReadout, stats, fit, fit is null ? noFit : null, recommendation, noRecommendation,
+            definition?.Goal ?? Goal.Revenue);
     }
 }

@@ -80,7 +80,10 @@ public static class ReportRenderer
 
         var currency = experiment.Currency;
         var s = "readout:" + experiment.ExperimentId;
-        page.Table(["variant", "price", "users", "buyers", "conversion rate", "95% interval", "revenue per user", "lift vs control", "lift 95% interval", "p (Holm)", "sequential p", "chance to beat control"],
+        // The chance to beat the control is on the experiment's goal: revenue per user for a price test, unless it is decided on conversions.
+        var onConversions = experiment.Goal == Goal.Conversions;
+        page.Table(["variant", "price", "users", "buyers", "conversion rate", "95% interval", "revenue per user", "lift vs control", "lift 95% interval", "p (Holm)", "sequential p",
+                onConversions ? "chance to beat control (conversions)" : "chance to beat control (revenue per user)"],
             [.. readout.Variants.OrderBy(v => v.Price).Select(v => new[]
             {
                 v.VariantId + (v.VariantId == readout.ControlVariantId ? " (control)" : ""),
@@ -94,7 +97,9 @@ public static class ReportRenderer
                 page.Interval(s, v.VariantId, "lift_ci", v.LiftCi),
                 page.Number(s, v.VariantId, "p_value_holm", v.PValueAdjusted, "0.0000"),
                 page.Number(s, v.VariantId, "sequential_p_value", v.SequentialPValue, "0.0000"),
-                page.Percent(s, v.VariantId, "chance_to_beat_control", v.ChanceToBeatControl),
+                onConversions
+                    ? page.Percent(s, v.VariantId, "chance_to_beat_control", v.ChanceToBeatControl)
+                    : page.Percent(s, v.VariantId, "revenue_chance_to_beat_control", v.RevenueChanceToBeatControl),
             })]);
         // Statistics contract v2: revenue, the figures a price test is decided on.
         page.Paragraph("Revenue per user" +

@@ -74,6 +74,12 @@ public sealed record VariantReadout(
     /// <summary>Always-valid 95% confidence sequence on rpu_v − rpu_c (capped revenue when capping is on).</summary>
     [JsonPropertyName("revenue_difference_cs")] public double[]? RevenueDifferenceCs { get; init; }
 
+    /// <summary>P(rpu_v &gt; rpu_c) under normal posteriors of revenue per user (capped when capping is on): a price test's decision metric.</summary>
+    [JsonPropertyName("revenue_chance_to_beat_control")] public double? RevenueChanceToBeatControl { get; init; }
+
+    /// <summary>E[max(rpu_c − rpu_v, 0)] under the same posteriors: the revenue per user expected to be lost by choosing the variant.</summary>
+    [JsonPropertyName("revenue_expected_loss")] public double? RevenueExpectedLoss { get; init; }
+
     /// <summary>Benjamini–Hochberg adjusted p-value across the non-control variants.</summary>
     [JsonPropertyName("p_value_adjusted_bh")] public double? PValueAdjustedBh { get; init; }
 }

@@ -76,6 +76,8 @@ public static class ReadoutCalculator
                 RevenueLiftCupedCi = r?.RevenueLiftCupedCi,
                 RevenuePerUserCupedPValue = r?.RevenuePerUserCupedPValue,
                 RevenueDifferenceCs = r?.RevenueDifferenceCs,
+                RevenueChanceToBeatControl = r?.RevenueChanceToBeatControl,
+                RevenueExpectedLoss = r?.RevenueExpectedLoss,
             });
         }
 

@@ -4,7 +4,8 @@ namespace PricingOptimizer.Statistics;
 
 /// <summary>One non-control variant's revenue comparison, or the control's own CUPED-adjusted mean.</summary>
 internal sealed record VariantRevenue(double? RevenuePerUserCuped, double? RevenueLift, double[]? RevenueLiftCi, double? RevenueLiftCuped,
-    double[]? RevenueLiftCupedCi, double? RevenuePerUserCupedPValue, double[]? RevenueDifferenceCs);
+    double[]? RevenueLiftCupedCi, double? RevenuePerUserCupedPValue, double[]? RevenueDifferenceCs, double? RevenueChanceToBeatControl = null,
+    double? RevenueExpectedLoss = null);
 
 /// <summary>
 /// The revenue-grade figures of statistics contract v2 (items 9–11) from per-variant revenue moments: revenue lift by
@@ -45,7 +46,8 @@ internal static class RevenueStatistics
             double[]? cs = v.Users < 2 || control.Users < 2
                 ? null
                 : ConfidenceSequence.Interval(v.MeanY - control.MeanY, v.VarianceY, v.Users, control.VarianceY, control.Users, options.SequentialTuning);
-            result[v.VariantId] = new VariantRevenue(adjusted, lift.Lift, lift.Ci, liftCuped.Lift, liftCuped.Ci, cupedP, cs);
+            var posterior = NormalComparison.Compare(v.MeanY, v.VarianceY, v.Users, control.MeanY, control.VarianceY, control.Users);
+            result[v.VariantId] = new VariantRevenue(adjusted, lift.Lift, lift.Ci, liftCuped.Lift, liftCuped.Ci, cupedP, cs, posterior?.Chance, posterior?.ExpectedLoss);
         }
 
         if (control is { MeanY: 0 } && variants.Count > 1)

@@ -46,19 +46,36 @@ public sealed class AnalyticsTests : IDisposable
         Assert.Equal(DateOnly.FromDateTime(first.UtcDateTime).ToString("yyyy-MM-dd"), running.GetProperty("start_date").GetString());
         Assert.Equal((int)Math.Floor((DateTimeOffset.UtcNow - first).TotalDays), running.GetProperty("days_running").GetInt32());
 
-        // The leading variant and its chance are the readout's.
+        // The leading variant and its chance are the readout's, on the experiment's goal: revenue per user unless it says otherwise.
         using var readout = JsonDocument.Parse(await client.GetStringAsync("/v1/experiments/exp-1/readout"));
         var charm = readout.RootElement.GetProperty("variants").EnumerateArray().Single(v => v.GetProperty("variant_id").GetString() == "charm");
-        var chance = charm.GetProperty("chance_to_beat_control").GetDouble();
-        if (chance >= 0.5)
+        void ExpectLeader(JsonElement row, string field)
         {
-            Assert.Equal("charm", running.GetProperty("leading_variant_id").GetString());
-            Assert.Equal(chance, running.GetProperty("leading_chance_to_beat_control").GetDouble(), 12);
+            var chance = charm.GetProperty(field).GetDouble();
+            if (chance >= 0.5)
+            {
+                Assert.Equal("charm", row.GetProperty("leading_variant_id").GetString());
+                Assert.Equal(chance, row.GetProperty("leading_chance_to_beat_control").GetDouble(), 12);
+            }
+            else
+            {
+                Assert.Equal("control", row.GetProperty("leading_variant_id").GetString());
+                Assert.Equal(JsonValueKind.Null, row.GetProperty("leading_chance_to_beat_control").ValueKind);
+            }
         }
-        else
+
+        Assert.Equal("revenue", running.GetProperty("goal").GetString());
+        ExpectLeader(running, "revenue_chance_to_beat_control");
+        // The same test decided on conversions: the leader follows the conversion rate's chance instead.
+        var put = await client.PutAsync("/v1/experiments/exp-1", IngestApiFactory.Json("{\"goal\":\"conversions\"}"));
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.PutAsync("/v1/experiments/exp-1", IngestApiFactory.Json("{\"goal\":\"profit\"}"))).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.PutAsync("/v1/experiments/exp-1", IngestApiFactory.Json("{\"goal\":\"margin\"}"))).StatusCode);
+        using (var conversions = JsonDocument.Parse(await client.GetStringAsync("/v1/analytics/experiments")))
         {
-            Assert.Equal("control", running.GetProperty("leading_variant_id").GetString());
-            Assert.Equal(JsonValueKind.Null, running.GetProperty("leading_chance_to_beat_control").ValueKind);
+            var row = conversions.RootElement.GetProperty("experiments").EnumerateArray().Single(e => e.GetProperty("experiment_id").GetString() == "exp-1");
+            Assert.Equal("conversions", row.GetProperty("goal").GetString());
+            ExpectLeader(row, "chance_to_beat_control");
         }
 
         var health = running.GetProperty("health");

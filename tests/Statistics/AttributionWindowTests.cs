@@ -1,6 +1,4 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using PricingOptimizer.Analytics;
-using PricingOptimizer.EventLog.Embedded;
 using PricingOptimizer.Events;
 using PricingOptimizer.Lake;
 using PricingOptimizer.Statistics;
@@ -12,10 +10,9 @@ namespace PricingOptimizer.Tests.Statistics;
 /// Statistics contract rule 13: with <c>attribution_days</c> W only converts in [first assign, first assign + W days)
 /// count; with <c>mature_only</c> only users whose window closed by the experiment's last event count.
 /// </summary>
-public sealed class AttributionWindowTests : IDisposable
+public sealed class AttributionWindowTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 10, 1, 0, 0, 0, TimeSpan.Zero);
-    private readonly TempDirectory temp = new();
 
     private static PricingEvent Assign(string user, string variant, double day) =>
         new($"a-{user}", EventType.Assign, "exp", variant, user, variant == "control" ? 10m : 12m, null, "USD", T0.AddDays(day));
@@ -36,13 +33,9 @@ public sealed class AttributionWindowTests : IDisposable
             Assign("b2", "b", 2), Buy("d2", "b2", "b", 2.125),
             Assign("b3", "b", 25),
         ];
-        await using var log = new SqliteEventLog(Path.Combine(temp.Path, "eventlog.db"));
-        var layout = new LakeLayout(Path.Combine(temp.Path, "lake"));
-        var lander = new Lander(log, layout, new LanderOptions { BatchSize = 1000, FlushIntervalMs = 10 }, NullLogger<Lander>.Instance);
-        using var lake = new LakeQueries(layout, spillRoot: Path.Combine(temp.Path, "spill"));
-        using var consumer = log.OpenConsumer("g");
-        await log.AppendAsync([.. events.Select(e => new TenantEvent("t", T0, e))], CancellationToken.None);
-        await lander.LandBatchAsync(consumer, CancellationToken.None);
+        await using var landed = new LandedLake();
+        var lake = landed.Queries;
+        await landed.LandAsync(events, T0);
         var readouts = new ReadoutService(lake, new LakeExperimentCatalog(lake));
 
         async Task<Dictionary<string, VariantReadout>> Read(int? days, bool mature)
@@ -71,8 +64,7 @@ public sealed class AttributionWindowTests : IDisposable
         Assert.Equal(30, buyers["control"].Revenue, 9);
 
         // A new file folds in under the window too: b1 also bought on day 1.
-        await log.AppendAsync([new TenantEvent("t", T0, Buy("d1b", "b1", "b", 1))], CancellationToken.None);
-        await lander.LandBatchAsync(consumer, CancellationToken.None);
+        await landed.LandAsync([Buy("d1b", "b1", "b", 1)], T0);
         Expect((await Read(7, false))["b"], 3, 2, 24);
         Expect((await Read(null, false))["b"], 3, 2, 36);
     }
@@ -93,6 +85,4 @@ public sealed class AttributionWindowTests : IDisposable
         Assert.Equal(conversions, v.Conversions);
         Assert.Equal(revenue, v.Revenue);
     }
-
-    public void Dispose() => temp.Dispose();
 }

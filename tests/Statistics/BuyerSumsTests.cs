@@ -1,7 +1,4 @@
-using Microsoft.Extensions.Logging.Abstractions;
-using PricingOptimizer.EventLog.Embedded;
 using PricingOptimizer.Events;
-using PricingOptimizer.Lake;
 using PricingOptimizer.Pricing.Buyers;
 using PricingOptimizer.Tests.Fixtures;
 
@@ -12,10 +9,9 @@ namespace PricingOptimizer.Tests.Statistics;
 /// buyer's revenue sums their converts at or after the first assign, units are a convert's quantity (else revenue ÷
 /// price), the cap is the readout's, and a new file folds in.
 /// </summary>
-public sealed class BuyerSumsTests : IDisposable
+public sealed class BuyerSumsTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 2, 12, 0, 0, TimeSpan.Zero);
-    private readonly TempDirectory temp = new();
 
     private static PricingEvent Assign(string user, string variant) =>
         new($"a-{user}-{variant}", EventType.Assign, "exp", variant, user, variant == "a" ? 10m : 20m, null, "USD", T0);
@@ -38,13 +34,9 @@ public sealed class BuyerSumsTests : IDisposable
             Assign("u7", "b"), Convert("c7", "u7", "b", 50m, 1, "2"),
             Assign("u8", "b"), Convert("c8", "u8", "b", null, 1, "0"), // quantity 0 is no quantity: units 20 ÷ 20
         ];
-        await using var log = new SqliteEventLog(Path.Combine(temp.Path, "eventlog.db"));
-        var layout = new LakeLayout(Path.Combine(temp.Path, "lake"));
-        var lander = new Lander(log, layout, new LanderOptions { BatchSize = 1000, FlushIntervalMs = 10 }, NullLogger<Lander>.Instance);
-        using var queries = new LakeQueries(layout, spillRoot: Path.Combine(temp.Path, "spill"));
-        using var consumer = log.OpenConsumer("g");
-        await log.AppendAsync([.. first.Select(e => new TenantEvent("t", T0, e))], CancellationToken.None);
-        await lander.LandBatchAsync(consumer, CancellationToken.None);
+        await using var lake = new LandedLake();
+        var queries = lake.Queries;
+        await lake.LandAsync(first, T0);
 
         var sums = (await queries.ExperimentBuyersAsync("t", "exp", null, CancellationToken.None)).ToDictionary(b => b.VariantId);
         Expect(sums["a"], 3, 62, 900 + 400 + 144, 6.2, 9 + 4 + 1.44, 90 + 40 + 14.4);
@@ -56,9 +48,7 @@ public sealed class BuyerSumsTests : IDisposable
         Expect(capped["b"], 3, 60, 1200, 1 + 0.8 + 1, 1 + 0.64 + 1, 20 + 16 + 20);
 
         // A later file: u3 buys again (8.00: units 0.8), u4 buys after the assign.
-        await log.AppendAsync([new TenantEvent("t", T0, Convert("c3b", "u3", "a", 8m, 3)), new TenantEvent("t", T0, Convert("c4b", "u4", "a", null, 2))],
-            CancellationToken.None);
-        await lander.LandBatchAsync(consumer, CancellationToken.None);
+        await lake.LandAsync([Convert("c3b", "u3", "a", 8m, 3), Convert("c4b", "u4", "a", null, 2)], T0);
         var folded = (await queries.ExperimentBuyersAsync("t", "exp", null, CancellationToken.None)).ToDictionary(b => b.VariantId);
         Expect(folded["a"], 4, 62 + 8 + 10, 900 + 400 + 400 + 100, 6.2 + 0.8 + 1, 9 + 4 + 4 + 1, 90 + 40 + 40 + 10);
         Assert.Equal(sums["b"], folded["b"]);
@@ -73,6 +63,4 @@ public sealed class BuyerSumsTests : IDisposable
         Assert.Equal(unitSquares, actual.UnitsSquares, 1e-9);
         Assert.Equal(cross, actual.RevenueUnits, 1e-9);
     }
-
-    public void Dispose() => temp.Dispose();
 }

@@ -5,12 +5,14 @@ namespace PricingOptimizer.ControlPlane.Postgres;
 
 public sealed partial class PostgresControlPlaneStore
 {
-    private const string ExperimentColumns = "tenant_id, experiment_id, name, currency, status, variants, created_at, updated_at, version";
+    private const string ExperimentColumns = "tenant_id, experiment_id, name, currency, status, variants, created_at, updated_at, version, goal, unit_cost";
 
     private static Experiment ReadExperiment(NpgsqlDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3),
         ExperimentColumnsText.Status(r.GetString(4)), ExperimentColumnsText.Variants(r.GetString(5)), Time(r, 6), Time(r, 7))
     {
         Version = r.GetInt64(8),
+        Goal = ExperimentColumnsText.Goal(r.GetString(9)),
+        UnitCost = r.IsDBNull(10) ? null : ExperimentColumnsText.Money(r.GetString(10)),
     };
 
     private static void BindExperiment(NpgsqlParameterCollection p, Experiment e)
@@ -24,11 +26,13 @@ public sealed partial class PostgresControlPlaneStore
         p.AddWithValue("created", Ms(e.CreatedAt));
         p.AddWithValue("updated", Ms(e.UpdatedAt));
         p.AddWithValue("version", e.Version);
+        p.AddWithValue("goal", Pricing.Goals.ToWire(e.Goal));
+        p.AddWithValue("unit_cost", e.UnitCost is { } cost ? ExperimentColumnsText.Money(cost) : DBNull.Value);
     }
 
     public async Task<bool> InsertExperimentAsync(Experiment experiment, CancellationToken cancellationToken) => await ExecuteAsync(
         $"""
-        INSERT INTO experiments ({ExperimentColumns}) VALUES (@tenant, @id, @name, @currency, @status, @variants, @created, @updated, @version)
+        INSERT INTO experiments ({ExperimentColumns}) VALUES (@tenant, @id, @name, @currency, @status, @variants, @created, @updated, @version, @goal, @unit_cost)
         ON CONFLICT (tenant_id, experiment_id) DO NOTHING
         """,
         p => BindExperiment(p, experiment), cancellationToken) == 1;
@@ -37,7 +41,8 @@ public sealed partial class PostgresControlPlaneStore
     {
         var changed = await ExecuteAsync(
             """
-            UPDATE experiments SET name = @name, currency = @currency, status = @status, variants = @variants, updated_at = @updated, version = @version
+            UPDATE experiments SET name = @name, currency = @currency, status = @status, variants = @variants, updated_at = @updated, version = @version,
+                goal = @goal, unit_cost = @unit_cost
             WHERE tenant_id = @tenant AND experiment_id = @id AND created_at = @created AND version = @expected
             """,
             p =>

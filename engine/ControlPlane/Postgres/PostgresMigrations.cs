@@ -78,6 +78,10 @@ internal static class PostgresMigrations
                 count        BIGINT NOT NULL,
                 PRIMARY KEY (partition, window_start));
             """),
+        (3, "the goal an experiment is decided on", """
+            ALTER TABLE experiments ADD COLUMN goal TEXT NOT NULL DEFAULT 'revenue';
+            ALTER TABLE experiments ADD COLUMN unit_cost TEXT;
+            """),
     ];
 
     public static int Latest => All[^1].Version;
