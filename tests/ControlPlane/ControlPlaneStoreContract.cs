@@ -92,6 +92,23 @@ public abstract class ControlPlaneStoreContract : IDisposable
     }
 
     [Fact]
+    public async Task An_experiments_goal_and_unit_cost_are_kept()
+    {
+        await TenantAsync();
+        Assert.True(await Store.InsertExperimentAsync(Draft("tn_a"), CancellationToken.None));
+        var stored = (await Store.GetExperimentAsync("tn_a", "exp", CancellationToken.None))!;
+        Assert.Equal((PricingOptimizer.Pricing.Goal.Revenue, (decimal?)null), (stored.Goal, stored.UnitCost));
+        var profit = stored with { Goal = PricingOptimizer.Pricing.Goal.Profit, UnitCost = 3.3333m, Version = stored.Version + 1 };
+        Assert.True(await Store.UpdateExperimentAsync(profit, stored.Version, CancellationToken.None));
+        var read = (await Store.GetExperimentAsync("tn_a", "exp", CancellationToken.None))!;
+        Assert.Equal((PricingOptimizer.Pricing.Goal.Profit, (decimal?)3.3333m), (read.Goal, read.UnitCost));
+        var conversions = read with { Goal = PricingOptimizer.Pricing.Goal.Conversions, UnitCost = null, Version = read.Version + 1 };
+        Assert.True(await Store.UpdateExperimentAsync(conversions, read.Version, CancellationToken.None));
+        var listed = (await Store.ListExperimentsAsync("tn_a", CancellationToken.None))[0];
+        Assert.Equal((PricingOptimizer.Pricing.Goal.Conversions, (decimal?)null), (listed.Goal, listed.UnitCost));
+    }
+
+    [Fact]
     public async Task Experiments_are_listed_per_tenant_in_creation_order()
     {
         await TenantAsync("tn_a");
