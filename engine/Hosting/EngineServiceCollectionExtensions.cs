@@ -41,8 +41,18 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton(sp =>
         {
             var storage = sp.GetRequiredService<IOptions<StorageOptions>>().Value;
+            var metrics = sp.GetRequiredService<Telemetry.PoMetrics>();
+            var logger = sp.GetRequiredService<ILogger<LakeQueries>>();
             return new LakeQueries(sp.GetRequiredService<LakeLayout>(), storage.QueryMemoryLimitMb, storage.QuerySpillDirectory,
-                sp.GetRequiredService<IOptions<Statistics.StatisticsOptions>>().Value.CupedLookbackDays);
+                sp.GetRequiredService<IOptions<Statistics.StatisticsOptions>>().Value.CupedLookbackDays)
+            {
+                Time = sp.GetRequiredService<TimeProvider>(),
+                Quarantined = file =>
+                {
+                    EngineLog.Quarantined(logger, file.OriginalPath, file.Reason);
+                    metrics.QuarantinedFiles.Add(1);
+                },
+            };
         });
         services.AddSingleton(sp =>
         {
@@ -153,6 +163,12 @@ public sealed class CompactorService(LakeCompactor compactor, IOptions<Compactio
             }
         }
     }
+}
+
+internal static partial class EngineLog
+{
+    [LoggerMessage(Level = LogLevel.Error, Message = "Moved {File} to quarantine: it cannot be read ({Reason}); reads go on without it")]
+    public static partial void Quarantined(ILogger logger, string file, string reason);
 }
 
 internal static partial class CompactorServiceLog

@@ -16,8 +16,11 @@ public readonly record struct LakeFileIdentity(string Name, long Length, long Wr
     }
 }
 
-/// <summary>One merge: the compacted file and the files whose rows it holds.</summary>
-public sealed record CompactionEntry(string Merged, IReadOnlyList<LakeFileIdentity> Sources);
+/// <summary>One merge: the compacted file and the files whose rows it holds, and when it was journaled (null in lines written before it was kept).</summary>
+public sealed record CompactionEntry(string Merged, IReadOnlyList<LakeFileIdentity> Sources)
+{
+    public DateTimeOffset? At { get; init; }
+}
 
 /// <summary>
 /// The compactions of one partition folder, one line each (<c>_compactions.log</c>, which no reader's <c>*.parquet</c>
@@ -33,6 +36,31 @@ public static class CompactionJournal
 
     public static void Append(string partitionFolder, CompactionEntry entry)
     {
+        using var stream = new FileStream(PathIn(partitionFolder), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+        stream.Write(Encoding.UTF8.GetBytes(Line(entry)));
+        stream.Flush(flushToDisk: true);
+    }
+
+    /// <summary>Replaces the journal with <paramref name="entries"/> (written aside, then renamed into place). Call it holding the partition's lock.</summary>
+    public static void Rewrite(string partitionFolder, IEnumerable<CompactionEntry> entries)
+    {
+        var temporary = Path.Combine(partitionFolder, "." + FileName + "." + Guid.NewGuid().ToString("N") + ".tmp");
+        using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
+        {
+            foreach (var entry in entries)
+            {
+                stream.Write(Encoding.UTF8.GetBytes(Line(entry)));
+            }
+
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temporary, PathIn(partitionFolder), overwrite: true);
+    }
+
+    /// <summary>merged, then a tab and name|length|ticks per source, then (when known) a tab and @ the journaling time's UTC ticks.</summary>
+    private static string Line(CompactionEntry entry)
+    {
         var line = new StringBuilder(entry.Merged);
         foreach (var source in entry.Sources)
         {
@@ -41,11 +69,12 @@ public static class CompactionJournal
                 .Append(source.WrittenTicks.ToString(CultureInfo.InvariantCulture));
         }
 
-        line.Append('\n');
-        using var stream = new FileStream(PathIn(partitionFolder), FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
-        var bytes = Encoding.UTF8.GetBytes(line.ToString());
-        stream.Write(bytes);
-        stream.Flush(flushToDisk: true);
+        if (entry.At is { } at)
+        {
+            line.Append("\t@").Append(at.UtcTicks.ToString(CultureInfo.InvariantCulture));
+        }
+
+        return line.Append('\n').ToString();
     }
 
     /// <summary>The entries of a partition, oldest first; a line a crash cut short is skipped.</summary>
@@ -87,8 +116,20 @@ public static class CompactionJournal
         }
 
         var sources = new List<LakeFileIdentity>(fields.Length - 1);
+        DateTimeOffset? at = null;
         foreach (var field in fields.AsSpan(1))
         {
+            if (field.StartsWith('@'))
+            {
+                if (!long.TryParse(field.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var utcTicks) || utcTicks > DateTimeOffset.MaxValue.UtcTicks)
+                {
+                    return null;
+                }
+
+                at = new DateTimeOffset(utcTicks, TimeSpan.Zero);
+                continue;
+            }
+
             var parts = field.Split('|');
             if (parts.Length != 3
                 || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var length)
@@ -100,6 +141,6 @@ public static class CompactionJournal
             sources.Add(new LakeFileIdentity(parts[0], length, ticks));
         }
 
-        return new CompactionEntry(fields[0], sources);
+        return sources.Count == 0 ? null : new CompactionEntry(fields[0], sources) { At = at };
     }
 }

@@ -28,4 +28,11 @@ public sealed class CompactionOptions
     /// </summary>
     [Range(0, 86_400)]
     public int MinFileAgeSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// How long a partition's compaction journal keeps a merge whose sources are all gone: readers that knew those
+    /// sources (a process's warm summaries) use the entry to stay warm; one that comes back later rebuilds.
+    /// </summary>
+    [Range(1, 8_760)]
+    public int JournalRetentionHours { get; set; } = 24;
 }

@@ -144,7 +144,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
     /// <paramref name="capPercentile"/> quantile when given), from its summary brought up to date with <paramref name="files"/>.
     /// </summary>
     public async Task<(IReadOnlyList<VariantStats> Variants, long MultipleExposureUsers, RevenueMoments? Moments)> StatsAsync(string tenantId,
-        string experimentId, IReadOnlyList<FileInfo> files, bool moments, double? capPercentile, CancellationToken cancellationToken,
+        string experimentId, IReadOnlyList<LakeFile> files, bool moments, double? capPercentile, CancellationToken cancellationToken,
         Attribution? attribution = null)
     {
         var summary = summaries.GetOrAdd((tenantId, experimentId), _ => new Summary(Interlocked.Increment(ref nextId)));
@@ -152,7 +152,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         try
         {
             await using var connection = connect();
-            var current = files.ToDictionary(f => f.FullName, f => (f.Length, f.LastWriteTimeUtc));
+            var current = files.ToDictionary(f => f.Path, f => (f.Length, f.Written), StringComparer.Ordinal);
             var prior = await PriorAsync(connection, tenantId, current, cancellationToken);
             var lineage = new CompactionLineage(current, summary.Files);
             var rewritten = summary.Files.Any(kv => current.TryGetValue(kv.Key, out var now) && now != kv.Value);
@@ -454,7 +454,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
     /// square, units (a capped buyer's units shrink in proportion), their square and the product: what the
     /// revenue-per-buyer models of a recommendation fit. Cached per cap until a fold changes the users.
     /// </summary>
-    public async Task<IReadOnlyList<BuyerSums>> BuyersAsync(string tenantId, string experimentId, IReadOnlyList<FileInfo> files, double? capPercentile,
+    public async Task<IReadOnlyList<BuyerSums>> BuyersAsync(string tenantId, string experimentId, IReadOnlyList<LakeFile> files, double? capPercentile,
         CancellationToken cancellationToken, Attribution? attribution = null)
     {
         await StatsAsync(tenantId, experimentId, files, false, null, cancellationToken);

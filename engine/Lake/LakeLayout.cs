@@ -15,6 +15,12 @@ public sealed partial class LakeLayout(string root)
     /// <summary>The events table's folder.</summary>
     public string EventsRoot => Path.Combine(Root, "events");
 
+    /// <summary>Where readers hold their leases (<see cref="ReadLease"/>), outside the events table.</summary>
+    public string ReadersFolder => Path.Combine(Root, "_readers");
+
+    /// <summary>Where files that cannot be read are moved, outside the events table, under the same partition folders.</summary>
+    public string QuarantineFolder => Path.Combine(Root, "_quarantine");
+
     /// <summary>The glob DuckDB reads.</summary>
     public string EventsGlob => Path.Combine(EventsRoot, "**", "*.parquet");
 

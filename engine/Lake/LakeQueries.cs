@@ -118,82 +118,133 @@ public sealed class LakeQueries : IDisposable
         return connection;
     }
 
-    private string TenantGlob(string tenantId) =>
-        Path.Combine(Layout.EventsRoot, "tenant_id=" + tenantId, "**", "*.parquet");
-
-    private bool TenantHasEvents(string tenantId)
+    private string TenantFolder(string tenantId)
     {
         LakeLayout.EnsureTenantId(tenantId);
-        var folder = Path.Combine(Layout.EventsRoot, "tenant_id=" + tenantId);
-        return Directory.Exists(folder) && Directory.EnumerateFiles(folder, "*.parquet", SearchOption.AllDirectories).Any();
+        return Path.Combine(Layout.EventsRoot, "tenant_id=" + tenantId);
     }
 
-    /// <summary>Runs the embedded query <paramref name="sqlName"/> with <paramref name="parameters"/> and maps each row.</summary>
-    private async Task<List<T>> QueryAsync<T>(string sqlName, IEnumerable<(string Name, object? Value)> parameters, Func<DbDataReader, T> map,
+    /// <summary>Runs the embedded query <paramref name="sqlName"/> over the files of one tenant (null: every tenant) and maps each row.</summary>
+    private Task<List<T>> QueryAsync<T>(string? tenantId, string sqlName, IEnumerable<(string Name, object? Value)> parameters, Func<DbDataReader, T> map,
+        CancellationToken cancellationToken) =>
+        OverFilesAsync(tenantId, files => RunAsync(sqlName, [("files", files.Select(f => f.Path).ToArray()), .. parameters], map, cancellationToken), [],
+            cancellationToken);
+
+    private async Task<List<T>> RunAsync<T>(string sqlName, IEnumerable<(string Name, object? Value)> parameters, Func<DbDataReader, T> map,
         CancellationToken cancellationToken)
     {
-        var bound = parameters.ToList();
+        await using var connection = Connect();
+        await using var command = connection.CreateCommand();
+        command.CommandText = SqlResources.Get(sqlName);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.Add(new DuckDBParameter(name, value ?? DBNull.Value));
+        }
+
+        var result = new List<T>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            result.Add(map(reader));
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="read"/> over the files of one tenant (null: every tenant), listed under a <see cref="ReadLease"/>
+    /// so that no compaction removes a listed file meanwhile (<paramref name="none"/> when there are none). A file that
+    /// vanished all the same (removed by hand) lists again; a file that cannot be read is quarantined and the read runs
+    /// again without it.
+    /// </summary>
+    private async Task<T> OverFilesAsync<T>(string? tenantId, Func<IReadOnlyList<LakeFile>, Task<T>> read, T none, CancellationToken cancellationToken)
+    {
+        var folder = tenantId is null ? Layout.EventsRoot : TenantFolder(tenantId);
         for (var attempt = 1; ; attempt++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
+            using var lease = TryLease();
+            var files = LakeReaders.List(folder);
+            if (files.Count == 0)
+            {
+                return none;
+            }
+
             try
             {
-                await using var connection = Connect();
-                await using var command = connection.CreateCommand();
-                command.CommandText = SqlResources.Get(sqlName);
-                foreach (var (name, value) in bound)
-                {
-                    command.Parameters.Add(new DuckDBParameter(name, value ?? DBNull.Value));
-                }
-
-                var result = new List<T>();
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    result.Add(map(reader));
-                }
-
-                return result;
+                return await read(files);
             }
-            catch (DuckDBException e) when (attempt < ReadAttempts && IsVanishedFile(e))
+            catch (Exception e) when (attempt < ReadAttempts && e is DuckDBException or IOException && !cancellationToken.IsCancellationRequested)
             {
-                // The glob listed a file a compactor then removed (its rows are in the merged file): the next try globs again.
+                if (files.Any(f => !File.Exists(f.Path)))
+                {
+                    continue;
+                }
+
+                var moved = LakeQuarantine.SetAsideUnreadable(Layout, files.Select(f => f.Path), e, Time.GetUtcNow());
+                if (moved.Count == 0)
+                {
+                    throw;
+                }
+
+                foreach (var file in moved)
+                {
+                    Quarantined?.Invoke(file);
+                }
             }
         }
     }
 
+    /// <summary>A lease on the lake, or none when the lake's folder cannot be written (a read-only copy, which no compactor changes).</summary>
+    private ReadLease? TryLease()
+    {
+        try
+        {
+            return ReadLease.Take(Layout);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The clock that stamps quarantined files.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Told of each file a read found unreadable and moved to quarantine (the host logs it).</summary>
+    public Action<QuarantinedFile>? Quarantined { get; init; }
+
+    /// <summary>The files of a tenant (null: every tenant) that were set aside as unreadable; their events are not counted.</summary>
+    public IReadOnlyList<QuarantinedFile> QuarantinedFiles(string? tenantId = null) => LakeQuarantine.List(Layout, tenantId);
+
+    /// <summary>How many times a read runs when a listed file vanished or could not be read (each time on a fresh listing).</summary>
+    private const int ReadAttempts = 6;
+
     /// <summary>DuckDB's error for a file its glob listed and then could not open.</summary>
-    private static bool IsVanishedFile(DuckDBException e) =>
+    internal static bool IsVanishedFile(DuckDBException e) =>
         e.Message.Contains("No such file or directory", StringComparison.Ordinal) || e.Message.Contains("No files found", StringComparison.Ordinal);
 
     /// <summary>Per tenant: events (each event_id once), assigns, converts, experiments and the date range.</summary>
     public async Task<IReadOnlyList<TenantEventCounts>> CountByTenantAsync(CancellationToken cancellationToken) =>
-        !Layout.HasEvents()
-            ? []
-            : await QueryAsync("events_by_tenant", [("files", Layout.EventsGlob)],
+        await QueryAsync(null, "events_by_tenant", [],
                 r => new TenantEventCounts(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4),
                     r.GetFieldValue<DateOnly>(5), r.GetFieldValue<DateOnly>(6)),
                 cancellationToken);
 
     /// <summary>Every event of a tenant (optionally one experiment), each event_id once, in time order.</summary>
     public async Task<IReadOnlyList<StoredEvent>> ReadEventsAsync(string tenantId, string? experimentId, CancellationToken cancellationToken) =>
-        !TenantHasEvents(tenantId)
-            ? []
-            : await QueryAsync("tenant_events", [("files", TenantGlob(tenantId)), ("experiment", experimentId)], ReadStoredEvent, cancellationToken);
+        await QueryAsync(tenantId, "tenant_events", [("experiment", experimentId)], ReadStoredEvent, cancellationToken);
 
     /// <summary>A tenant's events per day (each event_id once) from <paramref name="from"/> to <paramref name="to"/> inclusive.</summary>
     public async Task<IReadOnlyList<(DateOnly Day, long Events)>> EventsByDayAsync(string tenantId, DateOnly from, DateOnly to,
         CancellationToken cancellationToken) =>
-        !TenantHasEvents(tenantId)
-            ? []
-            : await QueryAsync("tenant_events_by_day", [("files", TenantGlob(tenantId)), ("from", from), ("to", to)],
+        await QueryAsync(tenantId, "tenant_events_by_day", [("from", from), ("to", to)],
                 r => (r.GetFieldValue<DateOnly>(0), r.GetInt64(1)), cancellationToken);
 
     /// <summary>A tenant's experiments with events from <paramref name="from"/> to <paramref name="to"/> (each event_id once).</summary>
     public async Task<IReadOnlyList<(string ExperimentId, long Events, long Assigns, long Converts)>> ExperimentsAsync(string tenantId, DateOnly from, DateOnly to,
         CancellationToken cancellationToken) =>
-        !TenantHasEvents(tenantId)
-            ? []
-            : await QueryAsync("tenant_experiments", [("files", TenantGlob(tenantId)), ("from", from), ("to", to)],
+        await QueryAsync(tenantId, "tenant_experiments", [("from", from), ("to", to)],
                 r => (r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3)), cancellationToken);
 
     /// <summary>Per-variant sufficient statistics of one experiment, and how many users were exposed to more than one variant.</summary>
@@ -224,9 +275,8 @@ public sealed class LakeQueries : IDisposable
     public async Task<IReadOnlyList<Pricing.Buyers.BuyerSums>> ExperimentBuyersAsync(string tenantId, string experimentId, double? capPercentile,
         CancellationToken cancellationToken, Attribution? attribution = null)
     {
-        return TenantHasEvents(tenantId)
-            ? await OverTenantFilesAsync(tenantId, files => summaries.BuyersAsync(tenantId, experimentId, files, capPercentile, cancellationToken, attribution))
-            : [];
+        return await OverFilesAsync<IReadOnlyList<Pricing.Buyers.BuyerSums>>(tenantId,
+            files => summaries.BuyersAsync(tenantId, experimentId, files, capPercentile, cancellationToken, attribution), [], cancellationToken);
     }
 
     /// <summary>Per variant and UTC day: new counted users, new buyers, revenue and the growth of the sum of squared per-user revenue.</summary>
@@ -247,34 +297,9 @@ public sealed class LakeQueries : IDisposable
     private async Task<(IReadOnlyList<Statistics.VariantStats> Variants, long MultipleExposureUsers, Statistics.RevenueMoments? Moments)> ExperimentSummaryAsync(
         string tenantId, string experimentId, bool moments, double? capPercentile, CancellationToken cancellationToken, Attribution? attribution = null)
     {
-        if (!TenantHasEvents(tenantId))
-        {
-            return ([], 0, moments ? new Statistics.RevenueMoments(null, []) : null);
-        }
-
-        return await OverTenantFilesAsync(tenantId, files => summaries.StatsAsync(tenantId, experimentId, files, moments, capPercentile, cancellationToken, attribution));
+        return await OverFilesAsync(tenantId, files => summaries.StatsAsync(tenantId, experimentId, files, moments, capPercentile, cancellationToken, attribution),
+            ((IReadOnlyList<Statistics.VariantStats>)[], 0L, moments ? new Statistics.RevenueMoments(null, []) : null), cancellationToken);
     }
-
-    /// <summary>Runs <paramref name="read"/> over a listing of the tenant's files, listing again when a compactor removed a listed file meanwhile.</summary>
-    private async Task<T> OverTenantFilesAsync<T>(string tenantId, Func<IReadOnlyList<FileInfo>, Task<T>> read)
-    {
-        var folder = new DirectoryInfo(Path.Combine(Layout.EventsRoot, "tenant_id=" + tenantId));
-        for (var attempt = 1; ; attempt++)
-        {
-            var files = folder.EnumerateFiles("*.parquet", SearchOption.AllDirectories).ToList();
-            try
-            {
-                return await read(files);
-            }
-            catch (DuckDBException) when (attempt < ReadAttempts && files.Any(f => !File.Exists(f.FullName)))
-            {
-                // A compactor removed a file between the listing and the read: its rows are in the merged file, so list again.
-            }
-        }
-    }
-
-    /// <summary>How many times a read runs when a compaction removes a file it listed (each time on a fresh listing).</summary>
-    private const int ReadAttempts = 4;
 
     /// <summary>Summaries built from every file (an experiment's first readout, or after a file was lost or rewritten).</summary>
     public long SummaryRebuilds => summaries.Rebuilds;
@@ -289,12 +314,7 @@ public sealed class LakeQueries : IDisposable
     public async Task<(IReadOnlyList<Statistics.VariantStats> Variants, long MultipleExposureUsers)> RawExperimentStatsAsync(string tenantId,
         string experimentId, CancellationToken cancellationToken)
     {
-        if (!TenantHasEvents(tenantId))
-        {
-            return ([], 0);
-        }
-
-        var rows = await QueryAsync("experiment_stats", [("files", TenantGlob(tenantId)), ("experiment", experimentId)],
+        var rows = await QueryAsync(tenantId, "experiment_stats", [("experiment", experimentId)],
             r => (Stats: new Statistics.VariantStats(r.GetString(0), r.GetDecimal(1), r.GetInt64(2), r.GetInt64(3),
                 r.IsDBNull(4) ? 0m : r.GetDecimal(4), r.IsDBNull(5) ? 0 : r.GetDouble(5)), Multiple: r.GetInt64(6)),
             cancellationToken);
@@ -303,9 +323,7 @@ public sealed class LakeQueries : IDisposable
 
     /// <summary>The experiment's counted users, one row each, as the demand model sees them (statistics contract counting rules).</summary>
     public async Task<IReadOnlyList<Pricing.DemandObservation>> DemandRowsAsync(string tenantId, string experimentId, CancellationToken cancellationToken) =>
-        !TenantHasEvents(tenantId)
-            ? []
-            : await QueryAsync("demand_rows", [("files", TenantGlob(tenantId)), ("experiment", experimentId)],
+        await QueryAsync(tenantId, "demand_rows", [("experiment", experimentId)],
                 r => new Pricing.DemandObservation(r.GetString(0), r.GetString(1), r.GetDecimal(2) / 1.0000000000000000000000000000m, AsUtc(r.GetDateTime(3)),
                     r.IsDBNull(4) ? null : ReadMap(r.GetValue(4)), r.GetBoolean(5), r.GetString(6)),
                 cancellationToken);
@@ -318,12 +336,7 @@ public sealed class LakeQueries : IDisposable
             return known;
         }
 
-        if (!TenantHasEvents(tenantId))
-        {
-            return null;
-        }
-
-        var found = (await QueryAsync("experiment_currency", [("files", TenantGlob(tenantId)), ("experiment", experimentId)], r => r.GetString(0),
+        var found = (await QueryAsync(tenantId, "experiment_currency", [("experiment", experimentId)], r => r.GetString(0),
             cancellationToken)).FirstOrDefault();
         if (found is not null)
         {
@@ -337,9 +350,7 @@ public sealed class LakeQueries : IDisposable
 
     /// <summary>Log positions that occur more than once (in one file or across files): empty in a healthy lake.</summary>
     public async Task<IReadOnlyList<DuplicatePosition>> FindDuplicatePositionsAsync(CancellationToken cancellationToken) =>
-        !Layout.HasEvents()
-            ? []
-            : await QueryAsync("file_positions", [("files", Layout.EventsGlob)],
+        await QueryAsync(null, "file_positions", [],
                 r => new DuplicatePosition(r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4)), cancellationToken);
 
     private static StoredEvent ReadStoredEvent(DbDataReader reader)

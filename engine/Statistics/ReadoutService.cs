@@ -40,10 +40,25 @@ public sealed class ReadoutService(LakeQueries lake, IExperimentStore store, Sta
         }
 
         var weights = definition?.Variants.ToDictionary(v => v.VariantId, v => v.Weight);
-        return ReadoutCalculator.Compute(tenantId, experimentId, stats, multiple, control, weights, moments, options) with
+        var readout = ReadoutCalculator.Compute(tenantId, experimentId, stats, multiple, control, weights, moments, options);
+        return readout with
         {
             AttributionDays = options.AttributionDays,
             MatureOnly = options.AttributionDays is not null && options.MatureOnly,
+            Notes = [.. readout.Notes, .. QuarantineNotes(lake.QuarantinedFiles(tenantId))],
         };
+    }
+
+    /// <summary>A note naming the tenant's lake files that could not be read: their events are missing from every figure.</summary>
+    public static IEnumerable<string> QuarantineNotes(IReadOnlyList<QuarantinedFile> files)
+    {
+        if (files.Count == 0)
+        {
+            yield break;
+        }
+
+        var named = string.Join(", ", files.Take(3).Select(f => Path.GetFileName(Path.GetDirectoryName(f.OriginalPath)) + "/" + Path.GetFileName(f.OriginalPath)));
+        yield return $"{files.Count} lake file(s) of this tenant could not be read and were moved to quarantine ({named}{(files.Count > 3 ? ", …" : "")}): "
+            + "their events are not counted until the files are repaired and moved back";
     }
 }

@@ -24,6 +24,7 @@ public sealed class PoMetrics
         RateLimited = Meter.CreateCounter<long>("po.requests.rate_limited", "{request}", "Requests refused with 429 by a plan's or the token endpoint's limit");
         Compactions = Meter.CreateCounter<long>("po.lake.compactions", "{merge}", "Merges of small lake files into one");
         CompactedFiles = Meter.CreateCounter<long>("po.lake.compacted_files", "{file}", "Small lake files merged away");
+        QuarantinedFiles = Meter.CreateCounter<long>("po.lake.quarantined_files", "{file}", "Lake files that could not be read and were moved to quarantine");
     }
 
     /// <summary>The meter, for gauges observed elsewhere (the backlog monitor).</summary>
@@ -40,6 +41,8 @@ public sealed class PoMetrics
     public Counter<long> Compactions { get; }
 
     public Counter<long> CompactedFiles { get; }
+
+    public Counter<long> QuarantinedFiles { get; }
 
     /// <summary>Appends to <paramref name="log"/>, timing the append and counting the events once they are durable.</summary>
     public async Task AppendAsync(IEventLog log, IReadOnlyList<TenantEvent> events, CancellationToken cancellationToken)
