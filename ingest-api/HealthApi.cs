@@ -11,6 +11,9 @@ public static class HealthApi
 {
     private const string Ready = "ready";
 
+    /// <summary>How long each readiness check waits (both run at once, so /readyz answers within about this).</summary>
+    private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(1.5);
+
     public static IServiceCollection AddReadinessChecks(this IServiceCollection services)
     {
         services.AddHealthChecks()
@@ -54,10 +57,19 @@ public static class HealthApi
 
     private sealed class EventLogCheck(IEventLog log) : IHealthCheck
     {
-        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-            await log.IsReachableAsync(cancellationToken)
-                ? HealthCheckResult.Healthy(log.Kind)
-                : HealthCheckResult.Unhealthy($"the {log.Kind} event log is not reachable");
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                return await log.IsReachableAsync(cancellationToken).WaitAsync(CheckTimeout, cancellationToken)
+                    ? HealthCheckResult.Healthy(log.Kind)
+                    : HealthCheckResult.Unhealthy($"the {log.Kind} event log is not reachable");
+            }
+            catch (TimeoutException)
+            {
+                return HealthCheckResult.Unhealthy($"the {log.Kind} event log did not answer within {CheckTimeout.TotalSeconds:0.#} s");
+            }
+        }
     }
 
     private sealed class ControlPlaneCheck(IControlPlaneStore store) : IHealthCheck
@@ -67,13 +79,18 @@ public static class HealthApi
             var kind = store is ControlPlane.Postgres.PostgresControlPlaneStore ? "postgresql" : "sqlite";
             try
             {
-                return await store.IsReachableAsync(cancellationToken)
+                // WaitAsync: a frozen server may not honour the cancellation; readiness answers within its 2 s regardless.
+                return await store.IsReachableAsync(cancellationToken).WaitAsync(CheckTimeout, cancellationToken)
                     ? HealthCheckResult.Healthy(kind)
                     : HealthCheckResult.Unhealthy($"the {kind} control plane does not answer");
             }
+            catch (TimeoutException)
+            {
+                return HealthCheckResult.Unhealthy($"the {kind} control plane did not answer within {CheckTimeout.TotalSeconds:0.#} s");
+            }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                return HealthCheckResult.Unhealthy($"the {kind} control plane is not reachable: {e.Message}");
+                return HealthCheckResult.Unhealthy($"the {kind} control plane is not reachable: {e.Message.Split('\n', 2)[0]}");
             }
         }
     }

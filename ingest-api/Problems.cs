@@ -12,10 +12,15 @@ namespace PricingOptimizer.IngestApi;
 /// <c>field</c> to fix; <see cref="CustomizeProblemDetails"/> names a field for the answers that carry only a status
 /// (an unknown route, a wrong method).
 /// </summary>
-internal sealed class Problems(IProblemDetailsService problemDetails, ILogger<Problems> logger) : IExceptionHandler
+internal sealed class Problems(IProblemDetailsService problemDetails, ILogger<Problems> logger, ControlPlane.ControlPlaneStatus status) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
+        if (exception is not ProblemException && status.Failed(exception))
+        {
+            exception = ControlPlaneOutage(exception);
+        }
+
         if (context.Response.HasStarted || Describe(exception) is not { } problem)
         {
             return false;
@@ -30,6 +35,14 @@ internal sealed class Problems(IProblemDetailsService problemDetails, ILogger<Pr
         context.Response.StatusCode = problem.Status!.Value;
         return await problemDetails.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem, Exception = exception });
     }
+
+    /// <summary>The control plane's store could not answer (down, frozen past its timeout, locked): a 503 the caller retries.</summary>
+    internal static UnavailableException ControlPlaneOutage(Exception fault) =>
+        new($"the control plane is unavailable ({fault.GetBaseException().Message.Split('\n', 2)[0].TrimEnd('.')})", fault)
+        {
+            RetryAfter = ControlPlane.ControlPlaneFaults.RetryAfter,
+            Component = "control_plane",
+        };
 
     /// <summary>The problem for an exception a caller can act on; null for a fault of ours (a 500).</summary>
     internal static ProblemDetails? Describe(Exception exception)
@@ -67,6 +80,11 @@ internal sealed class Problems(IProblemDetailsService problemDetails, ILogger<Pr
         if (exception is ConflictException { Allowed: { } allowed })
         {
             problem.Extensions["allowed"] = allowed;
+        }
+
+        if (exception is UnavailableException { Component: { } component })
+        {
+            problem.Extensions["unavailable"] = component;
         }
 
         if (exception is PreconditionFailedException { CurrentETag: { } current })

@@ -25,9 +25,15 @@ public sealed class TenantRateLimits
     private readonly TimeProvider time;
     private readonly Telemetry.PoMetrics metrics;
 
+    private readonly ControlPlaneStatus status;
+
+    /// <summary>Counts kept in this process while the shared windows' store is down (degraded mode: a limit per process).</summary>
+    private readonly InMemoryRequestWindows fallback = new();
+
     public TenantRateLimits(ITenantStore store, IRequestWindows windows, IOptions<PlanOptions> plans, TimeProvider time, ControlPlaneChanges changes,
-        Telemetry.PoMetrics metrics)
+        Telemetry.PoMetrics metrics, ControlPlaneStatus status)
     {
+        this.status = status;
         this.metrics = metrics;
         this.store = store;
         this.windows = windows;
@@ -42,7 +48,11 @@ public sealed class TenantRateLimits
             }
             else if (change.Kind == ControlPlaneChangeKind.Everything)
             {
-                planCache.Clear();
+                // Out of date, but kept as the last-known plan for degraded mode.
+                foreach (var (key, old) in planCache)
+                {
+                    planCache.TryUpdate(key, old with { Until = DateTimeOffset.MinValue }, old);
+                }
             }
         };
     }
@@ -58,7 +68,24 @@ public sealed class TenantRateLimits
 
         var now = time.GetUtcNow();
         var start = WindowStart(now);
-        var count = await windows.IncrementAsync(partition, start, context.RequestAborted);
+        long count;
+        if (status.RecentlyDown || windows is InMemoryRequestWindows)
+        {
+            count = await (windows is InMemoryRequestWindows ? windows : fallback).IncrementAsync(partition, start, context.RequestAborted);
+        }
+        else
+        {
+            try
+            {
+                count = await windows.IncrementAsync(partition, start, context.RequestAborted);
+            }
+            catch (Exception fault) when (status.Failed(fault))
+            {
+                // Degraded mode: the store that shares the limit across processes is down; this process counts alone.
+                count = await fallback.IncrementAsync(partition, start, context.RequestAborted);
+            }
+        }
+
         var remaining = Math.Max(0, limit - count);
         context.Response.OnStarting(() =>
         {
@@ -98,11 +125,27 @@ public sealed class TenantRateLimits
     public async ValueTask<int> RequestsPerMinuteAsync(string tenantId, string? claimedPlan, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        if (!planCache.TryGetValue(tenantId, out var cached) || cached.Until < now)
+        var had = planCache.TryGetValue(tenantId, out var cached);
+        if (!had || cached.Until < now)
         {
-            var tenant = await store.GetTenantAsync(tenantId, cancellationToken);
-            cached = (tenant?.Plan ?? claimedPlan ?? "free", now + PlanCacheTime);
-            planCache[tenantId] = cached;
+            if (status.RecentlyDown)
+            {
+                // Degraded mode: the last-known plan, else the one the token was issued with.
+                cached = had ? cached : (claimedPlan ?? "free", now);
+            }
+            else
+            {
+                try
+                {
+                    var tenant = await store.GetTenantAsync(tenantId, cancellationToken);
+                    cached = (tenant?.Plan ?? claimedPlan ?? "free", now + PlanCacheTime);
+                    planCache[tenantId] = cached;
+                }
+                catch (Exception fault) when (status.Failed(fault))
+                {
+                    cached = had ? cached : (claimedPlan ?? "free", now);
+                }
+            }
         }
 
         return plans.Value.TryGet(cached.Plan, out var plan) ? plan.RequestsPerMinute

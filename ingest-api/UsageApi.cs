@@ -31,11 +31,15 @@ public static class UsageApi
         return app;
     }
 
+    /// <summary>How long a response waits for the usage figure behind its warning header before it goes without.</summary>
+    public static readonly TimeSpan UsageLookupTimeout = TimeSpan.FromMilliseconds(500);
+
     /// <summary>Counts every authenticated tenant request, and warns on responses when the month's included events run low.</summary>
     public static IApplicationBuilder UseUsageTracking(this IApplicationBuilder app)
     {
         var counter = app.ApplicationServices.GetRequiredService<ApiCallCounter>();
         var usage = app.ApplicationServices.GetRequiredService<UsageService>();
+        var logger = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("PricingOptimizer.IngestApi.UsageTracking");
         return app.Use((context, next) =>
         {
             if (context.User.FindFirst(TenantClaims.TenantId)?.Value is { } tenantId)
@@ -43,11 +47,20 @@ public static class UsageApi
                 counter.Count(tenantId);
                 context.Response.OnStarting(async () =>
                 {
-                    var percent = await usage.PercentUsedAsync(tenantId, CancellationToken.None);
-                    if (percent >= 80)
+                    // A warning header is a courtesy: the answer never waits long for it, nor fails because of it.
+                    try
                     {
-                        context.Response.Headers[UsageWarningHeader] = string.Create(CultureInfo.InvariantCulture,
-                            $"{percent:F0}% of this month's included events used");
+                        using var timeout = new CancellationTokenSource(UsageLookupTimeout);
+                        var percent = await usage.PercentUsedAsync(tenantId, timeout.Token);
+                        if (percent >= 80)
+                        {
+                            context.Response.Headers[UsageWarningHeader] = string.Create(CultureInfo.InvariantCulture,
+                                $"{percent:F0}% of this month's included events used");
+                        }
+                    }
+                    catch (Exception e) when (e is not OutOfMemoryException)
+                    {
+                        UsageTrackingLog.Skipped(logger, tenantId, e.Message);
                     }
                 });
             }
@@ -55,4 +68,10 @@ public static class UsageApi
             return next(context);
         });
     }
+}
+
+internal static partial class UsageTrackingLog
+{
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No usage warning header for tenant {TenantId}: the usage figure could not be had ({Reason})")]
+    public static partial void Skipped(ILogger logger, string tenantId, string reason);
 }

@@ -39,4 +39,7 @@ public class UnavailableException(string message, Exception? inner = null) : Pro
 {
     /// <summary>When a retry is worth trying.</summary>
     public TimeSpan RetryAfter { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>What is unavailable (<c>event_log</c>, <c>control_plane</c>), when it is known; the answer names it.</summary>
+    public string? Component { get; init; }
 }

@@ -15,11 +15,15 @@ public sealed partial class ExperimentService
     private readonly ITenantStore tenants;
     private readonly TimeProvider time;
 
-    public ExperimentService(IExperimentStore store, ITenantStore tenants, TimeProvider time, ControlPlaneChanges? changes = null)
+    private readonly ControlPlaneStatus status;
+
+    public ExperimentService(IExperimentStore store, ITenantStore tenants, TimeProvider time, ControlPlaneChanges? changes = null,
+        ControlPlaneStatus? status = null)
     {
         this.store = store;
         this.tenants = tenants;
         this.time = time;
+        this.status = status ?? new ControlPlaneStatus(time);
         if (changes is not null)
         {
             changes.Changed += OnChanged;
@@ -38,8 +42,18 @@ public sealed partial class ExperimentService
                 knownTenants.TryRemove(change.TenantId!, out _);
                 break;
             default:
-                cache.Clear();
-                knownTenants.Clear();
+                // Changes may have been missed (the listener lost its connection): every copy is out of date, but stays
+                // as the last-known one for degraded mode while the store is down.
+                foreach (var (key, old) in cache)
+                {
+                    cache.TryUpdate(key, old with { Until = DateTimeOffset.MinValue }, old);
+                }
+
+                foreach (var (key, old) in knownTenants)
+                {
+                    knownTenants.TryUpdate(key, old with { Until = DateTimeOffset.MinValue }, old);
+                }
+
                 break;
         }
     }
@@ -240,15 +254,35 @@ public sealed partial class ExperimentService
     /// <summary>
     /// Checks an event against the tenant's experiment definitions (DESIGN.md: the experiment must exist when the
     /// control plane knows it; one currency per experiment). Tenants the control plane does not know (development
-    /// tokens) are not checked. Returns the broken rule, or null.
+    /// tokens) are not checked. While the store is down (degraded mode), events are checked against the last-known
+    /// copies, and accepted unchecked where there is none: an event is never dropped because the control plane blinked.
+    /// Returns the broken rule, or null.
     /// </summary>
     public async Task<EventError?> CheckEventAsync(string tenantId, PricingEvent e, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        if (!knownTenants.TryGetValue(tenantId, out var tenant) || tenant.Until < now)
+        var known = knownTenants.TryGetValue(tenantId, out var tenant);
+        // Degraded mode: with the store down a moment ago, a known tenant keeps its last-known answer.
+        if (!known && status.RecentlyDown)
         {
-            tenant = (await tenants.GetTenantAsync(tenantId, cancellationToken) is not null, now + TimeSpan.FromSeconds(30));
-            knownTenants[tenantId] = tenant;
+            return null;
+        }
+
+        if ((!known || tenant.Until < now) && !status.RecentlyDown)
+        {
+            try
+            {
+                tenant = (await tenants.GetTenantAsync(tenantId, cancellationToken) is not null, now + TimeSpan.FromSeconds(30));
+                knownTenants[tenantId] = tenant;
+            }
+            catch (Exception fault) when (status.Failed(fault))
+            {
+                // Degraded mode: the event is checked against the last-known copy, or, with none, accepted as the contract allows.
+                if (!known)
+                {
+                    return null;
+                }
+            }
         }
 
         if (!tenant.Known)
@@ -256,7 +290,22 @@ public sealed partial class ExperimentService
             return null;
         }
 
-        var experiment = (await CachedAsync(tenantId, e.ExperimentId, cancellationToken)).Experiment;
+        if (status.RecentlyDown && !cache.ContainsKey((tenantId, e.ExperimentId)))
+        {
+            return null;
+        }
+
+        Cached cached;
+        try
+        {
+            cached = await CachedAsync(tenantId, e.ExperimentId, cancellationToken, allowStale: true);
+        }
+        catch (Exception fault) when (status.Failed(fault))
+        {
+            return null;
+        }
+
+        var experiment = cached.Experiment;
         if (experiment is null)
         {
             return new EventError("experiment_id", "is not an experiment of this tenant; create it with POST /v1/experiments (late or foreign data: po import)");
@@ -282,21 +331,41 @@ public sealed partial class ExperimentService
             throw new InvalidInputException("user_id " + problem, "user_id");
         }
 
-        var cached = await CachedAsync(tenantId, experimentId, cancellationToken);
+        var cached = await CachedAsync(tenantId, experimentId, cancellationToken, allowStale: true);
         return cached.Experiment is null
             ? throw new NotFoundException($"no experiment '{experimentId}'", "experiment_id")
             : (cached.Experiment, cached.Assigner!);
     }
 
-    private async Task<Cached> CachedAsync(string tenantId, string experimentId, CancellationToken cancellationToken)
+    /// <summary>
+    /// The experiment from the cache, or from the store when the copy is older than <see cref="CacheTime"/>. With
+    /// <paramref name="allowStale"/>, a store outage falls back to the last-known copy (degraded mode: assignment and
+    /// event checks go on; a change made meanwhile counts once the store answers again).
+    /// </summary>
+    private async Task<Cached> CachedAsync(string tenantId, string experimentId, CancellationToken cancellationToken, bool allowStale = false)
     {
         var now = time.GetUtcNow();
-        if (cache.TryGetValue((tenantId, experimentId), out var cached) && cached.Until > now)
+        var had = cache.TryGetValue((tenantId, experimentId), out var cached);
+        if (had && cached!.Until > now)
         {
             return cached;
         }
 
-        var experiment = await store.GetExperimentAsync(tenantId, experimentId, cancellationToken);
+        if (had && allowStale && status.RecentlyDown)
+        {
+            return cached!;
+        }
+
+        Experiment? experiment;
+        try
+        {
+            experiment = await store.GetExperimentAsync(tenantId, experimentId, cancellationToken);
+        }
+        catch (Exception fault) when (status.Failed(fault) && had && allowStale)
+        {
+            return cached!;
+        }
+
         cached = new Cached(experiment, experiment is null ? null : new VariantAssigner(experiment.ExperimentId, experiment.Variants.Select(v => v.Weight).ToList()),
             now + CacheTime);
         cache[(tenantId, experimentId)] = cached;

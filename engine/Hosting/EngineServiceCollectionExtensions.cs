@@ -108,6 +108,7 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton<TenantService>();
         services.AddOptions<KeyManagerOptions>().BindConfiguration(KeyManagerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<KeyManager>();
+        services.AddSingleton<ControlPlaneStatus>();
         services.AddSingleton<Experiments.ExperimentService>();
         services.AddSingleton<Usage.ApiCallCounter>();
         services.AddSingleton<Usage.UsageService>();

@@ -46,9 +46,37 @@ public sealed class PostgresServer : IDisposable
 
         Run(Path.Combine(bin, "initdb"), $"-D {root}/data -U po --auth=trust --no-sync -E UTF8 --locale=C.UTF-8", asPostgresUser);
         Port = FreePort();
-        Run(Path.Combine(bin, "pg_ctl"),
-            $"-D {root}/data -l {root}/server.log -w -o \"-p {Port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400\" start",
-            asPostgresUser);
+        Run(Path.Combine(bin, "pg_ctl"), PgCtl("start"), asPostgresUser);
+    }
+
+    /// <summary>A server of its own, for a test that stops or freezes it (the shared one stays up for every other test).</summary>
+    public static PostgresServer StartPrivate() => new();
+
+    private string PgCtl(string action) =>
+        $"-D {root}/data -l {root}/server.log -w -o \"-p {Port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400\" {action}";
+
+    /// <summary>Stops the server as an operator's fast shutdown does (connections are closed).</summary>
+    public void Stop() => Run(Path.Combine(bin, "pg_ctl"), $"-D {root}/data -m fast -w stop", asPostgresUser);
+
+    /// <summary>Starts it again after <see cref="Stop"/>, on the same port and data.</summary>
+    public void Restart() => Run(Path.Combine(bin, "pg_ctl"), PgCtl("start"), asPostgresUser);
+
+    /// <summary>Freezes every process of the server (SIGSTOP): connections stay open and nothing answers.</summary>
+    public void Freeze() => Signal("STOP");
+
+    /// <summary>Lets a frozen server go on (SIGCONT).</summary>
+    public void Thaw() => Signal("CONT");
+
+    private void Signal(string signal)
+    {
+        if (!File.Exists(Path.Combine(root, "data", "postmaster.pid")))
+        {
+            return;
+        }
+
+        var postmaster = File.ReadLines(Path.Combine(root, "data", "postmaster.pid")).First().Trim();
+        // The postmaster and its children (backends, checkpointer, writers): the whole server stops answering.
+        Run("/bin/sh", $"-c \"kill -{signal} {postmaster}; pkill -{signal} -P {postmaster} || true\"");
     }
 
     /// <summary>The connection string of the server's admin database.</summary>

@@ -18,6 +18,7 @@ public sealed partial class PostgresControlPlaneStore : IControlPlaneStore, IAsy
     public PostgresControlPlaneStore(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(ConnectionStrings.ToNpgsql(connectionString));
+        BoundWaits(builder, ConnectionStrings.ToNpgsql(connectionString));
         source = NpgsqlDataSource.Create(builder);
         try
         {
@@ -32,6 +33,36 @@ public sealed partial class PostgresControlPlaneStore : IControlPlaneStore, IAsy
     }
 
     public static int SchemaVersion => PostgresMigrations.Latest;
+
+    /// <summary>
+    /// A frozen or unreachable server must not hold a request for Npgsql's defaults (15 s to connect, 30 s a command):
+    /// unless the connection string sets them, a connection gets 2 s, a command 3 s and its cancellation 500 ms, and
+    /// TCP keepalives find a dead server. The API answers such a fault 503 with Retry-After (README "What the API promises").
+    /// </summary>
+    private static void BoundWaits(NpgsqlConnectionStringBuilder builder, string given)
+    {
+        var set = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = given };
+        bool Has(params string[] keys) => keys.Any(set.ContainsKey);
+        if (!Has("Timeout", "Connect Timeout", "Connection Timeout"))
+        {
+            builder.Timeout = 2;
+        }
+
+        if (!Has("Command Timeout", "CommandTimeout"))
+        {
+            builder.CommandTimeout = 3;
+        }
+
+        if (!Has("Cancellation Timeout", "CancellationTimeout"))
+        {
+            builder.CancellationTimeout = 500;
+        }
+
+        if (!Has("Keepalive", "Keep Alive"))
+        {
+            builder.KeepAlive = 5;
+        }
+    }
 
     /// <summary>The pool, for the change listener and the rate-limit windows sharing this server.</summary>
     public NpgsqlDataSource DataSource => source;
