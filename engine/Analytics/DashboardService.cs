@@ -187,7 +187,9 @@ public sealed class DashboardService(IExperimentStore experiments, ReadoutServic
         return challengers.ToDictionary(v => v.VariantId, v =>
         {
             var p = Profit(v);
-            return NormalComparison.Compare(p.Mean, p.Variance, p.Users, c.Mean, c.Variance, c.Users)?.Chance;
+            return p.Users < ReadoutCalculator.MinUsersPerVariant || c.Users < ReadoutCalculator.MinUsersPerVariant
+                ? null
+                : NormalComparison.Compare(p.Mean, p.Variance, p.Users, c.Mean, c.Variance, c.Users)?.Chance;
         });
     }
 

@@ -51,6 +51,7 @@ public static class Frames
         .Interval("revenue_lift", v => v.RevenueLiftCi)
         .Number("revenue_lift_cuped", v => v.RevenueLiftCuped)
         .Number("p_value_bh", v => v.PValueAdjustedBh)
+        .Number("revenue_p_value_bh", v => v.RevenuePValueAdjustedBh)
         .Interval("difference_cs", v => v.DifferenceCs)
         .Interval("revenue_difference_cs", v => v.RevenueDifferenceCs)
         .Frame();

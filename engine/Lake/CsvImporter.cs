@@ -10,8 +10,22 @@ namespace PricingOptimizer.Lake;
 /// <summary>A CSV line that broke a rule.</summary>
 public sealed record ImportError(long Line, string Field, string Reason);
 
-/// <summary>What an import did.</summary>
-public sealed record ImportResult(long Imported, IReadOnlyList<ImportError> Errors, int Files);
+/// <summary>
+/// What an import did: valid rows written (<see cref="Imported"/>), of which <see cref="New"/> events the lake did not
+/// hold, <see cref="AlreadyPresent"/> it held already (a second import of a file, or events that came another way),
+/// and <see cref="RepeatedInFile"/> rows repeating an event_id of an earlier row; the rule each rejected row broke; the
+/// files written; and the columns that are no event field, kept as properties.
+/// </summary>
+public sealed record ImportResult(long Imported, IReadOnlyList<ImportError> Errors, int Files)
+{
+    public long New { get; init; }
+
+    public long AlreadyPresent { get; init; }
+
+    public long RepeatedInFile { get; init; }
+
+    public IReadOnlyList<string> ExtraColumns { get; init; } = [];
+}
 
 /// <summary>
 /// <c>po import</c>: CSV rows (columns = event fields) straight into the lake, any past time allowed. Files are named
@@ -44,12 +58,23 @@ public sealed class CsvImporter(LakeLayout lake, EventValidator validator, TimeP
             throw new InvalidDataException($"{csvPath} is empty: expected a header of event fields");
         }
 
-        var missing = new[] { "event_id", "type", "experiment_id", "variant_id", "user_id", "price", "currency", "occurred_at" }
-            .Where(c => !csv.HeaderRecord!.Contains(c)).ToList();
+        var header = csv.HeaderRecord!;
+        if (header.Length == 1 && header[0].Contains(';', StringComparison.Ordinal) || header.Count(h => h.Contains(';', StringComparison.Ordinal)) > header.Length / 2)
+        {
+            throw new InvalidDataException(
+                $"{csvPath} looks separated by ';': po import reads comma-separated CSV with '.' as the decimal point (export with ',' as the separator)");
+        }
+
+        var missing = Required.Where(c => !header.Contains(c)).ToList();
         if (missing.Count > 0)
         {
-            throw new InvalidDataException($"{csvPath} lacks the column(s) {string.Join(", ", missing)}");
+            throw new InvalidDataException($"{csvPath} lacks the column(s) {string.Join(", ", missing)} (its header: {string.Join(",", header.Take(12))})");
         }
+
+        // Columns that are no event field are kept as properties of each row's event (a value in 'properties' wins).
+        var extra = header.Where(h => h.Length > 0 && !Required.Contains(h) && h is not ("revenue" or "properties")).Distinct(StringComparer.Ordinal).ToList();
+        var existing = ExistingFiles(tenantId);
+        var written = new List<string>();
 
         var rowErrors = new List<EventError>();
         while (await csv.ReadAsync())
@@ -82,6 +107,14 @@ public sealed class CsvImporter(LakeLayout lake, EventValidator validator, TimeP
                 }
             }
 
+            foreach (var column in extra)
+            {
+                if (Field(column) is { } value && raw.Properties?.ContainsKey(column) != true)
+                {
+                    (raw.Properties ??= new Dictionary<string, string>(StringComparer.Ordinal))[column] = value;
+                }
+            }
+
             if (validator.Validate(raw, EventSource.Import, rowErrors) is { } e)
             {
                 pending.Add(new LogRecord(source, line, new TenantEvent(tenantId, ingestedAt, e)));
@@ -89,29 +122,81 @@ public sealed class CsvImporter(LakeLayout lake, EventValidator validator, TimeP
             }
             else
             {
-                errors.AddRange(rowErrors.Select(x => new ImportError(line, x.Field, x.Reason)));
+                errors.AddRange(rowErrors.Select(x => new ImportError(line, x.Field, DecimalHint(x, raw))));
             }
 
             if (pending.Count >= RowsPerFile)
             {
-                files += await FlushAsync(pending, cancellationToken);
+                files += await FlushAsync(pending, written, cancellationToken);
             }
         }
 
-        files += await FlushAsync(pending, cancellationToken);
-        return new ImportResult(imported, errors, files);
+        files += await FlushAsync(pending, written, cancellationToken);
+        var (distinct, present) = await CountAsync(written, existing, cancellationToken);
+        return new ImportResult(imported, errors, files)
+        {
+            New = distinct - present,
+            AlreadyPresent = present,
+            RepeatedInFile = imported - distinct,
+            ExtraColumns = extra,
+        };
 
         string? Field(string name) => csv.TryGetField<string>(name, out var value) && !string.IsNullOrEmpty(value) ? value : null;
     }
 
-    private async Task<int> FlushAsync(List<LogRecord> pending, CancellationToken cancellationToken)
+    private static readonly string[] Required = ["event_id", "type", "experiment_id", "variant_id", "user_id", "price", "currency", "occurred_at"];
+
+    /// <summary>A number written with a decimal comma gets a hint, not only the rule it broke.</summary>
+    private static string DecimalHint(EventError error, RawEvent raw)
+    {
+        var value = error.Field switch { "price" => raw.Price, "revenue" => raw.Revenue, _ => null };
+        return value is not null && value.Contains(',', StringComparison.Ordinal)
+            ? error.Reason + $" ('{value}': write numbers with '.' as the decimal point)"
+            : error.Reason;
+    }
+
+    /// <summary>The tenant's files before this import writes (a re-import's own files among them: they hold the same rows).</summary>
+    private List<string> ExistingFiles(string tenantId) =>
+        [.. LakeReaders.List(Path.Combine(lake.EventsRoot, "tenant_id=" + tenantId)).Select(f => f.Path)];
+
+    /// <summary>Distinct event_ids written, and how many of them the lake held before (in <paramref name="existing"/>).</summary>
+    private static async Task<(long Distinct, long Present)> CountAsync(IReadOnlyList<string> written, IReadOnlyList<string> existing, CancellationToken cancellationToken)
+    {
+        if (written.Count == 0)
+        {
+            return (0, 0);
+        }
+
+        await using var connection = new DuckDB.NET.Data.DuckDBConnection("Data Source=:memory:");
+        await connection.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = existing.Count == 0
+            ? "SELECT count(DISTINCT event_id), 0 FROM read_parquet($written, hive_partitioning = false)"
+            : """
+              WITH mine AS (SELECT DISTINCT event_id FROM read_parquet($written, hive_partitioning = false)),
+                   before AS (SELECT DISTINCT event_id FROM read_parquet($existing, hive_partitioning = false, union_by_name = true))
+              SELECT (SELECT count(*) FROM mine), (SELECT count(*) FROM mine SEMI JOIN before USING (event_id))
+              """;
+        command.Parameters.Add(new DuckDB.NET.Data.DuckDBParameter("written", written.Distinct(StringComparer.Ordinal).ToArray()));
+        if (existing.Count > 0)
+        {
+            command.Parameters.Add(new DuckDB.NET.Data.DuckDBParameter("existing", existing.ToArray()));
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture), Convert.ToInt64(reader.GetValue(1), CultureInfo.InvariantCulture));
+    }
+
+    private async Task<int> FlushAsync(List<LogRecord> pending, List<string> written, CancellationToken cancellationToken)
     {
         var groups = pending.GroupBy(r => DateOnly.FromDateTime(r.Item.Event.OccurredAt.UtcDateTime)).ToList();
         foreach (var group in groups)
         {
             var records = group.ToList();
-            await ParquetEventWriter.WriteAsync(lake.FilePath(records[0].Item.TenantId, group.Key, records[0].Source, records[0].Position), records,
-                cancellationToken);
+            var path = lake.FilePath(records[0].Item.TenantId, group.Key, records[0].Source, records[0].Position);
+            await ParquetEventWriter.WriteAsync(path, records, cancellationToken);
+            written.Add(path);
         }
 
         pending.Clear();

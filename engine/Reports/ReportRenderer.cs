@@ -107,8 +107,8 @@ public static class ReportRenderer
                        (readout.CupedTheta is not null
                            ? $"; CUPED (each user's revenue before the test) removes {page.Percent(s, "all", "cuped_variance_reduction", readout.CupedVarianceReduction)} of its variance, narrowing the intervals"
                            : "; CUPED off (no revenue before the test)") +
-                       ". The always-valid intervals hold however often the results are looked at; p (BH) controls the false discovery rate across variants.");
-        page.Table(["variant", "revenue lift", "95% interval", "revenue lift, CUPED", "95% interval", "p, CUPED", "p (BH)", "conversion difference, always valid", "revenue per user difference, always valid"],
+                       ". The always-valid intervals hold however often the results are looked at; revenue p (BH) controls the false discovery rate across variants.");
+        page.Table(["variant", "revenue lift", "95% interval", "revenue lift, CUPED", "95% interval", "p, CUPED", "revenue p (BH)", "conversion difference, always valid", "revenue per user difference, always valid"],
             [.. readout.Variants.OrderBy(v => v.Price).Select(v => new[]
             {
                 v.VariantId + (v.VariantId == readout.ControlVariantId ? " (control)" : ""),
@@ -117,7 +117,7 @@ public static class ReportRenderer
                 page.Percent(s, v.VariantId, "revenue_lift_cuped", v.RevenueLiftCuped),
                 page.Interval(s, v.VariantId, "revenue_lift_cuped_ci", v.RevenueLiftCupedCi),
                 page.Number(s, v.VariantId, "revenue_per_user_cuped_p_value", v.RevenuePerUserCupedPValue, "0.0000"),
-                page.Number(s, v.VariantId, "p_value_adjusted_bh", v.PValueAdjustedBh, "0.0000"),
+                page.Number(s, v.VariantId, "revenue_p_value_adjusted_bh", v.RevenuePValueAdjustedBh, "0.0000"),
                 page.Interval(s, v.VariantId, "difference_cs", v.DifferenceCs),
                 page.Range(s, v.VariantId, "revenue_difference_cs", v.RevenueDifferenceCs, "+0.000;-0.000;0.000"),
             })]);

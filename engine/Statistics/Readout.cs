@@ -80,8 +80,14 @@ public sealed record VariantReadout(
     /// <summary>E[max(rpu_c − rpu_v, 0)] under the same posteriors: the revenue per user expected to be lost by choosing the variant.</summary>
     [JsonPropertyName("revenue_expected_loss")] public double? RevenueExpectedLoss { get; init; }
 
-    /// <summary>Benjamini–Hochberg adjusted p-value across the non-control variants.</summary>
+    /// <summary>Benjamini–Hochberg adjusted conversion p-value (<see cref="PValue"/>) across the non-control variants.</summary>
     [JsonPropertyName("p_value_adjusted_bh")] public double? PValueAdjustedBh { get; init; }
+
+    /// <summary>
+    /// Benjamini–Hochberg adjusted revenue p-value across the non-control variants: on the CUPED p-value when CUPED is
+    /// on, else on the revenue-per-user p-value.
+    /// </summary>
+    [JsonPropertyName("revenue_p_value_adjusted_bh")] public double? RevenuePValueAdjustedBh { get; init; }
 }
 
 /// <summary>The log-log fit of conversion rate on price.</summary>

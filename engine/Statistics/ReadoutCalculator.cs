@@ -39,10 +39,13 @@ public static class ReadoutCalculator
             notes.Add("only one variant has users: there is nothing to compare yet");
         }
 
-        var comparisons = variants.Where(v => v != control).Select(v => Compare(v, control)).ToList();
+        var comparisons = variants.Where(v => v != control)
+            .Select(v => v.Users < MinUsersPerVariant || control.Users < MinUsersPerVariant ? new Comparison(v.VariantId, null, null, null, null, null, null, null) : Compare(v, control))
+            .ToList();
         var adjusted = Holm(comparisons.Select(c => c.PValue).ToList());
         var adjustedBh = BenjaminiHochberg(comparisons.Select(c => c.PValue).ToList());
         var revenue = moments is null ? null : RevenueStatistics.Compute(moments, control.VariantId, options, notes);
+        var revenueBh = BenjaminiHochberg(comparisons.Select(c => revenue?.Variants.GetValueOrDefault(c.VariantId)?.RevenuePerUserCupedPValue ?? c.RevenuePValue).ToList());
         var readouts = new List<VariantReadout>();
         foreach (var v in variants)
         {
@@ -56,6 +59,15 @@ public static class ReadoutCalculator
 
             var index = comparisons.FindIndex(c => c.VariantId == v.VariantId);
             var c = comparisons[index];
+            if (v.Users < MinUsersPerVariant || control.Users < MinUsersPerVariant)
+            {
+                // Below the minimum sample every comparison is noise that looks like a result: none is given.
+                readouts.Add(basic with { RevenuePerUserCuped = r?.RevenuePerUserCuped });
+                notes.Add($"'{v.VariantId}' ({v.Users:N0} users) against the control '{control.VariantId}' ({control.Users:N0}): comparisons need at least "
+                          + $"{MinUsersPerVariant} users in each; lift, p-values, intervals and chances are left out until then");
+                continue;
+            }
+
             readouts.Add(basic with
             {
                 Lift = c.Lift,
@@ -68,6 +80,7 @@ public static class ReadoutCalculator
                 ArcElasticity = c.ArcElasticity,
                 SequentialPValue = Sequential.PValue(v.Users, v.Conversions, control.Users, control.Conversions),
                 PValueAdjustedBh = adjustedBh[index],
+                RevenuePValueAdjustedBh = revenueBh[index],
                 DifferenceCs = RateSequence(v, control, options.SequentialTuning),
                 RevenuePerUserCuped = r?.RevenuePerUserCuped,
                 RevenueLift = r?.RevenueLift,
@@ -177,6 +190,16 @@ public static class ReadoutCalculator
     }
 
     /// <summary>The always-valid confidence sequence on rate_v − rate_c (Bernoulli variances r(1 − r)).</summary>
+    /// <summary>
+    /// Comparisons (lift, p-values, chances, always-valid intervals) need this many users in the variant and in the
+    /// control; below it they are null with a note, like a recommendation's minimum users per price.
+    /// </summary>
+    public const int MinUsersPerVariant = 30;
+
+    /// <summary>
+    /// The always-valid interval on rate_v − rate_c. Its variance uses each rate shrunk by one success and one failure
+    /// ((x + 1) / (n + 2)), so 0 of n or n of n never claims a variance of zero; the interval is clipped to [−1, 1].
+    /// </summary>
     private static double[]? RateSequence(VariantStats v, VariantStats c, double tuning)
     {
         if (v.Users == 0 || c.Users == 0)
@@ -186,7 +209,9 @@ public static class ReadoutCalculator
 
         var rv = (double)v.Conversions / v.Users;
         var rc = (double)c.Conversions / c.Users;
-        return ConfidenceSequence.Interval(rv - rc, rv * (1 - rv), v.Users, rc * (1 - rc), c.Users, tuning);
+        var interval = ConfidenceSequence.Interval(rv - rc, Sequential.ShrunkVariance(v.Conversions, v.Users), v.Users,
+            Sequential.ShrunkVariance(c.Conversions, c.Users), c.Users, tuning);
+        return [Math.Max(-1, interval[0]), Math.Min(1, interval[1])];
     }
 
     /// <summary>Benjamini–Hochberg step-up adjustment (false discovery rate); nulls stay null.</summary>

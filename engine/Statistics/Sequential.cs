@@ -21,16 +21,20 @@ public static class Sequential
 
         var rv = (double)conversionsV / usersV;
         var rc = (double)conversionsC / usersC;
-        var variance = (rv * (1 - rv) / usersV) + (rc * (1 - rc) / usersC);
+        // Shrunk rates for the variance: 0 of n (or n of n) is not certainty, and a zero variance would give p = 0.
+        var variance = (ShrunkVariance(conversionsV, usersV) / usersV) + (ShrunkVariance(conversionsC, usersC) / usersC);
         var pooled = (double)(conversionsV + conversionsC) / (usersV + usersC);
         var tau2 = Math.Pow(Math.Max(RelativeMixingScale * pooled, 1e-4), 2);
-        if (variance <= 0)
-        {
-            return rv == rc ? 1.0 : 0.0;
-        }
 
         var theta = rv - rc;
         var logLambda = (0.5 * Math.Log(variance / (variance + tau2))) + (tau2 * theta * theta / (2 * variance * (variance + tau2)));
         return Math.Min(1.0, Math.Exp(-logLambda));
+    }
+
+    /// <summary>p̃(1 − p̃) with p̃ = (x + 1) / (n + 2): a Bernoulli variance that is never zero.</summary>
+    public static double ShrunkVariance(long successes, long n)
+    {
+        var p = (successes + 1.0) / (n + 2.0);
+        return p * (1 - p);
     }
 }

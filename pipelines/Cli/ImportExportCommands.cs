@@ -54,7 +54,12 @@ public static class ImportExportCommands
             }
 
             var badRows = result.Errors.Select(e => e.Line).Distinct().Count();
-            Console.WriteLine($"imported {result.Imported:N0} events for {tenantId} into {result.Files} files under {services.GetRequiredService<LakeLayout>().EventsRoot}; {badRows:N0} rows rejected");
+            if (result.ExtraColumns.Count > 0)
+            {
+                await Console.Error.WriteLineAsync($"{file.Name}: column(s) {string.Join(", ", result.ExtraColumns)} are no event field: kept as properties of each event");
+            }
+
+            Console.WriteLine($"imported {result.New:N0} new events for {tenantId} ({result.AlreadyPresent:N0} already in the lake, {result.RepeatedInFile:N0} rows repeating an earlier row's event_id, {badRows:N0} rows rejected) into {result.Files} files under {services.GetRequiredService<LakeLayout>().EventsRoot}");
             return badRows == 0 ? 0 : SomeRowsRejected;
         });
         return command;

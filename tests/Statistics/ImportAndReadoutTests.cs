@@ -31,11 +31,12 @@ public sealed class ImportAndReadoutTests : IDisposable
         Assert.Contains("mixed.csv:3: price must be >= 0", first.Stderr, StringComparison.Ordinal);
         Assert.Contains("mixed.csv:5: type must be 'assign' or 'convert'", first.Stderr, StringComparison.Ordinal);
         Assert.Contains("mixed.csv:5: currency", first.Stderr, StringComparison.Ordinal);
-        Assert.Contains("imported 2 events", first.Stdout, StringComparison.Ordinal);
+        Assert.Contains("imported 2 new events for shop (0 already in the lake, 0 rows repeating an earlier row's event_id, 2 rows rejected)", first.Stdout, StringComparison.Ordinal);
         var files = Directory.EnumerateFiles(Path.Combine(data, "lake"), "*", SearchOption.AllDirectories).Order().ToList();
 
         var second = await PoProcess.RunAsync(folder.Path, null, "import", "--tenant", "shop", "--csv", csv, "--data", data);
         Assert.Equal(3, second.ExitCode);
+        Assert.Contains("imported 0 new events for shop (2 already in the lake, 0 rows repeating an earlier row's event_id, 2 rows rejected)", second.Stdout, StringComparison.Ordinal);
         Assert.Equal(files, Directory.EnumerateFiles(Path.Combine(data, "lake"), "*", SearchOption.AllDirectories).Order().ToList());
 
         var readout = await PoProcess.RunAsync(folder.Path, null, "readout", "--tenant", "shop", "--experiment", "exp", "--data", data, "--json");
@@ -45,6 +46,51 @@ public sealed class ImportAndReadoutTests : IDisposable
         Assert.Equal(1, control.GetProperty("users").GetInt64());
         Assert.Equal(1, control.GetProperty("conversions").GetInt64());
         Assert.Equal(19.98m, control.GetProperty("revenue").GetDecimal());
+    }
+
+    [Fact]
+    public async Task Import_counts_new_present_repeated_and_rejected_rows_keeps_extra_columns_and_hints_at_other_csv_dialects()
+    {
+        var data = Path.Combine(folder.Path, "data");
+        // Four rows, one repeating an event_id; an extra 'channel' column.
+        var csv = Csv("four.csv", """
+            event_id,type,experiment_id,variant_id,user_id,price,revenue,currency,occurred_at,channel
+            a1,assign,exp,control,u1,10,,USD,2021-03-01T10:00:00Z,web
+            a2,assign,exp,b,u2,8,,USD,2021-03-01T10:00:00Z,app
+            a2,assign,exp,b,u2,8,,USD,2021-03-01T10:00:00Z,app
+            c1,convert,exp,control,u1,10,10,USD,2021-03-01T10:05:00Z,
+            """);
+        var first = await PoProcess.RunAsync(folder.Path, null, "import", "--tenant", "dialects", "--csv", csv, "--data", data);
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        Assert.Contains("imported 3 new events for dialects (0 already in the lake, 1 rows repeating an earlier row's event_id, 0 rows rejected)", first.Stdout, StringComparison.Ordinal);
+        Assert.Contains("channel are no event field: kept as properties", first.Stderr, StringComparison.Ordinal);
+        var events = await PoProcess.RunAsync(folder.Path, null, "export", "--tenant", "dialects", "--csv", Path.Combine(folder.Path, "out.csv"), "--data", data);
+        Assert.True(events.ExitCode == 0, events.Stderr);
+        Assert.Contains("web", File.ReadAllText(Path.Combine(folder.Path, "out.csv")), StringComparison.Ordinal);
+
+        // A second file overlapping the first: one event already there, one new.
+        var overlap = Csv("overlap.csv", """
+            event_id,type,experiment_id,variant_id,user_id,price,revenue,currency,occurred_at
+            a1,assign,exp,control,u1,10,,USD,2021-03-01T10:00:00Z
+            a3,assign,exp,b,u3,8,,USD,2021-03-01T10:00:00Z
+            """);
+        var second = await PoProcess.RunAsync(folder.Path, null, "import", "--tenant", "dialects", "--csv", overlap, "--data", data);
+        Assert.Contains("imported 1 new events for dialects (1 already in the lake, 0 rows repeating", second.Stdout, StringComparison.Ordinal);
+
+        var semicolons = Csv("semi.csv", """
+            event_id;type;experiment_id;variant_id;user_id;price;revenue;currency;occurred_at
+            a9;assign;exp;control;u9;9,99;;USD;2021-03-01T10:00:00Z
+            """);
+        var semi = await PoProcess.RunAsync(folder.Path, null, "import", "--tenant", "dialects", "--csv", semicolons, "--data", data);
+        Assert.NotEqual(0, semi.ExitCode);
+        Assert.Contains("separated by ';'", Assert.Single(semi.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+
+        var comma = Csv("comma.csv", """
+            event_id,type,experiment_id,variant_id,user_id,price,revenue,currency,occurred_at
+            a8,assign,exp,control,u8,"9,99",,USD,2021-03-01T10:00:00Z
+            """);
+        var decimals = await PoProcess.RunAsync(folder.Path, null, "import", "--tenant", "dialects", "--csv", comma, "--data", data);
+        Assert.Contains("'.' as the decimal point", decimals.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
