@@ -153,6 +153,11 @@ internal sealed class Problems(IProblemDetailsService problemDetails, ILogger<Pr
     internal static void CustomizeProblemDetails(ProblemDetailsContext context)
     {
         var problem = context.ProblemDetails;
+        if (problem.Status == 429)
+        {
+            problem.Type ??= "https://tools.ietf.org/html/rfc6585#section-4";
+        }
+
         if (problem.Status is not (>= 400 and < 500) || problem.Extensions.ContainsKey("field"))
         {
             return;

@@ -102,7 +102,8 @@ public sealed class TenantRateLimits
         metrics.RateLimited.Add(1);
         context.Response.Headers.RetryAfter = Problems.Seconds(start + Window - now);
         await Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests",
-                detail: "the plan's requests per minute are used up; retry after the number of seconds in Retry-After")
+                detail: "the plan's requests per minute are used up; retry after the number of seconds in Retry-After",
+                type: "https://tools.ietf.org/html/rfc6585#section-4")
             .ExecuteAsync(context);
     }
 

@@ -23,8 +23,11 @@ internal static class TenantTokenEvents
         OnChallenge = async context =>
         {
             context.HandleResponse();
+            var sent = context.Request.Headers.Authorization.ToString();
             var detail = context.AuthenticateFailure switch
             {
+                _ when sent.StartsWith("Bearer po_", StringComparison.OrdinalIgnoreCase) =>
+                    "this is an API key, not a token: exchange it at POST /v1/auth/token with {\"api_key\": \"po_...\"} and send the access_token it returns",
                 null => "send 'Authorization: Bearer <token>'",
                 SecurityTokenExpiredException => "the token has expired",
                 SecurityTokenInvalidAudienceException => "the token is not for this audience",

@@ -34,7 +34,7 @@ public static class ExperimentLifecycle
         {
             var allowed = Allowed(status);
             throw new ConflictException(
-                $"cannot {action} a {Name(status)} experiment; allowed: {(allowed.Count == 0 ? "none (it is final)" : string.Join(", ", allowed))}",
+                $"cannot {action} {Article(Name(status))} {Name(status)} experiment; allowed: {(allowed.Count == 0 ? "none (it is final)" : string.Join(", ", allowed))}",
                 "status", allowed);
         }
 
@@ -43,4 +43,6 @@ public static class ExperimentLifecycle
 
     /// <summary>The status as the API writes it.</summary>
     public static string Name(ExperimentStatus status) => status.ToString().ToLowerInvariant();
+
+    private static string Article(string word) => "aeiou".Contains(word[0], StringComparison.Ordinal) ? "an" : "a";
 }

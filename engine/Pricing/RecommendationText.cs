@@ -23,7 +23,13 @@ internal sealed class RecommendationText(RecommendationRequest request, string? 
     public (string, string) TooFewPrices(PricePoint[] points, int wellTested, int minPrices, int minUsers)
     {
         var perPrice = points.Length == 0 ? "no users yet" : string.Join(", ", points.Select(p => F($"{p.Price:0.00}: {p.Users:N0}")));
-        return (F($"Only {wellTested} tested price(s) have at least {minUsers:N0} users (users per price: {perPrice}); a price curve needs {minPrices}."),
+        var have = wellTested switch
+        {
+            0 => $"No tested price has {minUsers:N0} users yet",
+            1 => $"Only 1 tested price has at least {minUsers:N0} users",
+            _ => $"Only {wellTested} tested prices have at least {minUsers:N0} users",
+        };
+        return (F($"{have} (users per price: {perPrice}); a price curve needs {minPrices}."),
             F($"Keep the experiment running until at least {minPrices} prices have {minUsers:N0} users each."));
     }
 

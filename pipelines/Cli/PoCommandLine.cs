@@ -30,6 +30,12 @@ public static class PoCommandLine
             BenchCommand.Create(),
         };
 
+        // 'po help [command]' is '--help' in the words people type.
+        if (args.Length > 0 && args[0] == "help")
+        {
+            args = [.. args.Skip(1), "--help"];
+        }
+
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {

@@ -12,7 +12,7 @@ public static class TokenCommand
     {
         var tenant = new Option<string>("--tenant") { Description = "Tenant id (letters, digits, '-', '_')", Required = true };
         var plan = new Option<string>("--plan") { Description = "Plan claim", DefaultValueFactory = _ => "free" };
-        var hours = new Option<int>("--hours") { Description = "Lifetime in hours. Default: Auth:TokenLifetimeHours" };
+        var hours = new Option<int?>("--hours") { Description = "Lifetime in hours, 1 to 8760. Default: Auth:TokenLifetimeHours" };
         var command = new Command("token", "Mint a development JWT for a tenant from Auth:SigningKey (real tokens come from POST /v1/auth/token).")
         {
             tenant, plan, hours,
@@ -20,6 +20,11 @@ public static class TokenCommand
         command.SetAction(parse =>
         {
             var tenantId = parse.GetValue(tenant)!;
+            if (parse.GetValue(hours) is { } given && given is < 1 or > 8760)
+            {
+                throw new CliException($"--hours {given}: a token lives from 1 to 8760 hours");
+            }
+
             if (!LakeLayout.IsValidTenantId(tenantId))
             {
                 throw new CliException($"--tenant '{tenantId}' must be 1-64 characters of letters, digits, '-' or '_'");
@@ -37,7 +42,7 @@ public static class TokenCommand
                 Console.Error.WriteLine("warning: Auth:SigningKey is not set; this token is signed with the public development key.");
             }
 
-            var lifetime = parse.GetValue(hours) is > 0 and var h ? TimeSpan.FromHours(h) : (TimeSpan?)null;
+            var lifetime = parse.GetValue(hours) is { } h ? TimeSpan.FromHours(h) : (TimeSpan?)null;
             Console.WriteLine(new TokenIssuer(options, TimeProvider.System).Issue(tenantId, parse.GetValue(plan)!, lifetime));
             return 0;
         });
