@@ -4,8 +4,8 @@ using Npgsql;
 namespace PricingOptimizer.ControlPlane;
 
 /// <summary>
-/// Tells a control-plane outage (the store cannot be reached, is shutting down, is frozen past its timeout, or its
-/// file is locked or gone) from a fault of ours. An outage is answered 503 with <c>Retry-After</c>; ingest goes on in
+/// Tells a control-plane outage (the store cannot be reached, is shutting down, is frozen past its timeout — Npgsql
+/// wraps its timeouts in an NpgsqlException — or its file is locked or gone) from a fault of ours. An outage is answered 503 with <c>Retry-After</c>; ingest goes on in
 /// its degraded mode (README "What the API promises").
 /// </summary>
 public static class ControlPlaneFaults
@@ -30,8 +30,6 @@ public static class ControlPlaneFaults
                 case SqliteException sqlite:
                     // SQLITE_BUSY, LOCKED, IOERR, CORRUPT, FULL, CANTOPEN.
                     return sqlite.SqliteErrorCode is 5 or 6 or 10 or 11 or 13 or 14;
-                case TimeoutException:
-                    return true;
             }
         }
 

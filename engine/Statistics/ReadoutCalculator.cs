@@ -197,8 +197,8 @@ public static class ReadoutCalculator
     public const int MinUsersPerVariant = 30;
 
     /// <summary>
-    /// The always-valid interval on rate_v − rate_c. Its variance uses each rate shrunk by one success and one failure
-    /// ((x + 1) / (n + 2)), so 0 of n or n of n never claims a variance of zero; the interval is clipped to [−1, 1].
+    /// The always-valid interval on rate_v − rate_c. Where a rate is 0 of n or n of n its variance uses the rate shrunk by
+    /// one success and one failure ((x + 1) / (n + 2)), so no look claims a variance of zero; clipped to [−1, 1].
     /// </summary>
     private static double[]? RateSequence(VariantStats v, VariantStats c, double tuning)
     {

@@ -31,10 +31,13 @@ public static class Sequential
         return Math.Min(1.0, Math.Exp(-logLambda));
     }
 
-    /// <summary>p̃(1 − p̃) with p̃ = (x + 1) / (n + 2): a Bernoulli variance that is never zero.</summary>
+    /// <summary>
+    /// The plug-in Bernoulli variance p(1 − p), except where it claims certainty (0 or n successes of n): there
+    /// p̃(1 − p̃) with p̃ = (x + 1) / (n + 2), so no look at 0 of n reads as a variance of zero.
+    /// </summary>
     public static double ShrunkVariance(long successes, long n)
     {
-        var p = (successes + 1.0) / (n + 2.0);
+        var p = successes > 0 && successes < n ? (double)successes / n : (successes + 1.0) / (n + 2.0);
         return p * (1 - p);
     }
 }

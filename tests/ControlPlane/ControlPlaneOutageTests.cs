@@ -69,6 +69,20 @@ public sealed class ControlPlaneOutageTests(ITestOutputHelper output) : IDisposa
         Assert.Contains("control plane", problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
+    /// <summary>Polls <paramref name="path"/> until the store answers again (at most 20 s: a reconnect, not a test of speed).</summary>
+    private static async Task AssertBackAsync(HttpClient client, string path)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        HttpResponseMessage again;
+        do
+        {
+            await Task.Delay(200);
+            again = await client.GetAsync(path);
+        }
+        while (again.StatusCode != HttpStatusCode.OK && DateTime.UtcNow < deadline);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+    }
+
     private async Task<HttpResponseMessage> Timed(string what, Func<Task<HttpResponseMessage>> call)
     {
         var clock = Stopwatch.StartNew();
@@ -104,16 +118,8 @@ public sealed class ControlPlaneOutageTests(ITestOutputHelper output) : IDisposa
 
         server.Restart();
 
-        // Back: the store answers again within the hold-down, and every acknowledged event is in the lake once.
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        HttpResponseMessage again;
-        do
-        {
-            await Task.Delay(200);
-            again = await client.GetAsync("/v1/experiments");
-        }
-        while (again.StatusCode != HttpStatusCode.OK && DateTime.UtcNow < deadline);
-        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        // Back: the store answers again, and every acknowledged event is in the lake once.
+        await AssertBackAsync(client, "/v1/experiments");
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/readyz")).StatusCode);
         var landed = await api.LandUntilAsync(tenantId, accepted.Count + 1);
         Assert.Equal(accepted.Count + 1, landed); // the events and the warm assign
@@ -145,15 +151,7 @@ public sealed class ControlPlaneOutageTests(ITestOutputHelper output) : IDisposa
             server.Thaw();
         }
 
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        HttpResponseMessage again;
-        do
-        {
-            await Task.Delay(200);
-            again = await client.GetAsync("/v1/experiments/exp-1");
-        }
-        while (again.StatusCode != HttpStatusCode.OK && DateTime.UtcNow < deadline);
-        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        await AssertBackAsync(client, "/v1/experiments/exp-1");
         Assert.Equal(accepted.Count + 1, await api.LandUntilAsync(tenantId, accepted.Count + 1));
     }
 }
