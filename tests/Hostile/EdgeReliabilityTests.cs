@@ -69,6 +69,11 @@ public sealed class EdgeReliabilityTests : IDisposable
         Assert.True(File.Exists(moved.QuarantinePath));
         Assert.False(string.IsNullOrWhiteSpace(moved.Reason));
 
+        var recommendation = await client.GetAsync("/v1/experiments/exp-1/recommendation?goal=revenue");
+        var recommendationText = await recommendation.Content.ReadAsStringAsync();
+        Assert.True(recommendation.StatusCode == HttpStatusCode.OK, recommendationText);
+        Assert.Contains("quarantine", recommendationText, StringComparison.Ordinal);
+
         // Ingest and assignment answer as they should, with or without the usage figure behind the warning header.
         Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync("/v1/events", IngestApiFactory.Json([TestEvents.Assign(9_999, now)]))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/v1/assign", IngestApiFactory.Json("""{"experiment_id":"exp-1","user_id":"new-user"}"""))).StatusCode);
@@ -190,8 +195,10 @@ public sealed class EdgeReliabilityTests : IDisposable
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
         Assert.Contains("cannot start an active experiment", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
-        var recommendation = await client.GetAsync("/v1/experiments/exp-1/recommendation");
-        Assert.DoesNotContain("Only 0", await recommendation.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var recommendation = await client.GetAsync("/v1/experiments/exp-1/recommendation?goal=revenue");
+        var advice = await recommendation.Content.ReadAsStringAsync();
+        Assert.True(recommendation.StatusCode == HttpStatusCode.OK, advice);
+        Assert.Contains("No tested price has 100 users yet", advice, StringComparison.Ordinal);
 
         HttpResponseMessage limited;
         var sent = 0;

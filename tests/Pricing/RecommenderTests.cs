@@ -143,7 +143,7 @@ public sealed class RecommenderTests
         var twoPrices = Recommend(Stats(prices: [9.99m, 12.99m]), new RecommendationRequest(Goal.Revenue));
         Assert.Equal("insufficient_data", twoPrices.Status);
         Assert.Null(twoPrices.RecommendedPrice);
-        Assert.Contains("2 tested price(s)", twoPrices.Reasoning.Single(), StringComparison.Ordinal);
+        Assert.Contains("Only 2 tested prices have at least 100 users", twoPrices.Reasoning.Single(), StringComparison.Ordinal);
 
         var fewBuyers = Recommend(Stats("logit:a=-5,b=-0.12", perPrice: 150), new RecommendationRequest(Goal.Revenue));
         Assert.Equal("insufficient_data", fewBuyers.Status);
