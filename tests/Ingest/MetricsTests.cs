@@ -50,6 +50,25 @@ public sealed partial class MetricsTests : IDisposable
     }
 
     [Fact]
+    public async Task A_file_a_read_cannot_use_is_counted_as_quarantined()
+    {
+        var lake = api.Services.GetRequiredService<LakeLayout>();
+        var records = Enumerable.Range(0, 20).Select(i => new LogRecord("q", i, new PricingOptimizer.Events.TenantEvent("damaged", DateTimeOffset.UtcNow, TestEvents.Assign(i, DateTimeOffset.UtcNow)))).ToList();
+        var path = lake.FilePath("damaged", DateOnly.FromDateTime(DateTime.UtcNow), "q", 0);
+        await ParquetEventWriter.WriteAsync(path, records, CancellationToken.None);
+        File.WriteAllBytes(path, File.ReadAllBytes(path)[..40]);
+        var good = Enumerable.Range(20, 20).Select(i => new LogRecord("q", i, new PricingOptimizer.Events.TenantEvent("damaged", DateTimeOffset.UtcNow, TestEvents.Assign(i, DateTimeOffset.UtcNow)))).ToList();
+        await ParquetEventWriter.WriteAsync(lake.FilePath("damaged", DateOnly.FromDateTime(DateTime.UtcNow), "q", 20), good, CancellationToken.None);
+        var before = Value(await ScrapeAsync(), "po_lake_quarantined_files_total") ?? 0;
+
+        using var client = api.ClientFor("damaged");
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/experiments/exp-1/readout")).StatusCode);
+
+        Assert.Equal(before + 1, Value(await ScrapeAsync(), "po_lake_quarantined_files_total"));
+        Assert.Single(LakeQuarantine.List(lake, "damaged"));
+    }
+
+    [Fact]
     public async Task Metrics_count_ingest_rejections_latency_backlog_rate_limits_and_compactions()
     {
         using var client = api.ClientFor("shop");
