@@ -196,6 +196,54 @@ public sealed class CompactionTests : IDisposable
     }
 
     [Fact]
+    public async Task The_journal_forgets_merges_whose_sources_are_gone_once_they_are_a_day_old_and_keeps_those_a_reader_still_holds()
+    {
+        var events = await LandTrickleAsync();
+        var clock = new FixedTime(DateTimeOffset.UtcNow.AddMinutes(5));
+        var compactor = Compactor(clock: clock);
+        int Journaled() => Directory.EnumerateDirectories(Lake.EventsRoot, "event_date=*", SearchOption.AllDirectories).Sum(f => CompactionJournal.Read(f).Count);
+
+        await compactor.CompactAsync(cancellationToken: CancellationToken.None);
+        var merges = Journaled();
+        Assert.True(merges >= 3, $"three days of trickle make at least three merges, journaled {merges}");
+
+        // An hour later the entries stay: a reader's summary from before the merge still maps its files through them.
+        clock.Now = clock.Now.AddHours(1);
+        await compactor.CompactAsync(cancellationToken: CancellationToken.None);
+        Assert.Equal(merges, Journaled());
+
+        // A day later, with every source gone, no reader needs them.
+        clock.Now = clock.Now.AddHours(24);
+        await compactor.CompactAsync(cancellationToken: CancellationToken.None);
+        Assert.Equal(0, Journaled());
+        using (var queries = new LakeQueries(Lake))
+        {
+            await AssertEveryEventCountedOnceAsync(queries, events);
+        }
+
+        // Merges whose sources a reader still holds keep their entries however old, until the sources are removed.
+        var more = await LandTrickleAsync(offset: 100_000, experiment: "exp-2");
+        using (ReadLease.Take(Lake))
+        {
+            await compactor.CompactAsync(cancellationToken: CancellationToken.None);
+            var held = Journaled();
+            Assert.True(held >= 3, $"the second trickle makes merges too, journaled {held}");
+            Assert.True(compactor.KeptSources > 0);
+
+            clock.Now = clock.Now.AddHours(48);
+            await compactor.CompactAsync(cancellationToken: CancellationToken.None);
+            Assert.Equal(held, Journaled());
+        }
+
+        Assert.Equal(0, await compactor.RemoveKeptSourcesAsync(TimeSpan.Zero));
+        await compactor.CompactAsync(cancellationToken: CancellationToken.None);
+        Assert.Equal(0, Journaled());
+        using var after = new LakeQueries(Lake);
+        var read = await after.ReadEventsAsync(Tenant, null, CancellationToken.None);
+        Assert.Equal(events.Concat(more).Select(e => e.EventId).Order(), read.Select(e => e.Event.EventId).Order());
+    }
+
+    [Fact]
     public async Task Young_files_and_partitions_below_the_threshold_are_left_alone()
     {
         await LandTrickleAsync(perFile: 400);
