@@ -78,12 +78,13 @@ public static class EngineServiceCollectionExtensions
         }).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<Pricing.RecommendationOptions>().BindConfiguration(Pricing.RecommendationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => new Pricing.CharmPricing(sp.GetRequiredService<IOptions<Pricing.CharmOptions>>().Value));
+        services.AddSingleton(sp => new Pricing.DemandModelFolder(sp.GetRequiredService<IOptions<StorageOptions>>().Value.ModelsRoot));
         services.AddSingleton<Pricing.PricingService>();
         services.AddSingleton<Analytics.DashboardService>();
         services.AddSingleton<Analytics.TimeseriesService>();
         services.AddSingleton(sp => new Reports.ReportGatherer(sp.GetRequiredService<LakeQueries>(), sp.GetRequiredService<IExperimentStore>(),
             sp.GetRequiredService<Statistics.ReadoutService>(), sp.GetRequiredService<Pricing.PricingService>(), sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<ITenantStore>(), sp.GetRequiredService<Usage.UsageService>(), sp.GetRequiredService<Usage.BillingService>()));
+            sp.GetRequiredService<ITenantStore>(), sp.GetRequiredService<Usage.BillingService>()));
         services.AddSingleton<Reports.MonthlyReport>();
         services.AddOptions<Billing.BillingOptions>().BindConfiguration(Billing.BillingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Billing.ManualLedger>();

@@ -2,8 +2,6 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Numerics;
 using DuckDB.NET.Data;
-using PricingOptimizer.Pricing.Buyers;
-using PricingOptimizer.Statistics;
 
 namespace PricingOptimizer.Lake;
 

@@ -248,11 +248,11 @@ public sealed class LakeQueries : IDisposable
                 r => (r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3)), cancellationToken);
 
     /// <summary>Per-variant sufficient statistics of one experiment, and how many users were exposed to more than one variant.</summary>
-    public Task<(IReadOnlyList<Statistics.VariantStats> Variants, long MultipleExposureUsers)> ExperimentStatsAsync(string tenantId,
+    public Task<(IReadOnlyList<VariantStats> Variants, long MultipleExposureUsers)> ExperimentStatsAsync(string tenantId,
         string experimentId, CancellationToken cancellationToken) => ExperimentStatsAsync(tenantId, experimentId, null, cancellationToken);
 
     /// <summary>The same under an attribution window (null: every convert at or after the first assign counts).</summary>
-    public async Task<(IReadOnlyList<Statistics.VariantStats> Variants, long MultipleExposureUsers)> ExperimentStatsAsync(string tenantId,
+    public async Task<(IReadOnlyList<VariantStats> Variants, long MultipleExposureUsers)> ExperimentStatsAsync(string tenantId,
         string experimentId, Attribution? attribution, CancellationToken cancellationToken)
     {
         var (variants, multiple, _) = await ExperimentSummaryAsync(tenantId, experimentId, false, null, cancellationToken, attribution);
@@ -263,7 +263,7 @@ public sealed class LakeQueries : IDisposable
     /// The per-variant statistics and the revenue moments of statistics contract v2 (revenue capped at the
     /// <paramref name="capPercentile"/> quantile when given; pre-period revenue for CUPED), from the warm summary.
     /// </summary>
-    public Task<(IReadOnlyList<Statistics.VariantStats> Variants, long MultipleExposureUsers, Statistics.RevenueMoments? Moments)> ExperimentReadoutStatsAsync(
+    public Task<(IReadOnlyList<VariantStats> Variants, long MultipleExposureUsers, RevenueMoments? Moments)> ExperimentReadoutStatsAsync(
         string tenantId, string experimentId, double? capPercentile, CancellationToken cancellationToken, Attribution? attribution = null) =>
         ExperimentSummaryAsync(tenantId, experimentId, true, capPercentile, cancellationToken, attribution);
 
@@ -272,10 +272,10 @@ public sealed class LakeQueries : IDisposable
     /// <paramref name="capPercentile"/>) and of their units, from the warm summary: what a recommendation's
     /// revenue-per-buyer models fit.
     /// </summary>
-    public async Task<IReadOnlyList<Pricing.Buyers.BuyerSums>> ExperimentBuyersAsync(string tenantId, string experimentId, double? capPercentile,
+    public async Task<IReadOnlyList<BuyerSums>> ExperimentBuyersAsync(string tenantId, string experimentId, double? capPercentile,
         CancellationToken cancellationToken, Attribution? attribution = null)
     {
-        return await OverFilesAsync<IReadOnlyList<Pricing.Buyers.BuyerSums>>(tenantId,
+        return await OverFilesAsync<IReadOnlyList<BuyerSums>>(tenantId,
             files => summaries.BuyersAsync(tenantId, experimentId, files, capPercentile, cancellationToken, attribution), [], cancellationToken);
     }
 
@@ -294,11 +294,11 @@ public sealed class LakeQueries : IDisposable
         return summaries.FirstAssignAt(tenantId, experimentId);
     }
 
-    private async Task<(IReadOnlyList<Statistics.VariantStats> Variants, long MultipleExposureUsers, Statistics.RevenueMoments? Moments)> ExperimentSummaryAsync(
+    private async Task<(IReadOnlyList<VariantStats> Variants, long MultipleExposureUsers, RevenueMoments? Moments)> ExperimentSummaryAsync(
         string tenantId, string experimentId, bool moments, double? capPercentile, CancellationToken cancellationToken, Attribution? attribution = null)
     {
         return await OverFilesAsync(tenantId, files => summaries.StatsAsync(tenantId, experimentId, files, moments, capPercentile, cancellationToken, attribution),
-            ((IReadOnlyList<Statistics.VariantStats>)[], 0L, moments ? new Statistics.RevenueMoments(null, []) : null), cancellationToken);
+            ((IReadOnlyList<VariantStats>)[], 0L, moments ? new RevenueMoments(null, []) : null), cancellationToken);
     }
 
     /// <summary>Summaries built from every file (an experiment's first readout, or after a file was lost or rewritten).</summary>
@@ -311,20 +311,20 @@ public sealed class LakeQueries : IDisposable
     /// The same statistics straight from the raw events (no summary): the reference the summaries are tested against,
     /// and the bare SQL the readout benchmark compares with.
     /// </summary>
-    public async Task<(IReadOnlyList<Statistics.VariantStats> Variants, long MultipleExposureUsers)> RawExperimentStatsAsync(string tenantId,
+    public async Task<(IReadOnlyList<VariantStats> Variants, long MultipleExposureUsers)> RawExperimentStatsAsync(string tenantId,
         string experimentId, CancellationToken cancellationToken)
     {
         var rows = await QueryAsync(tenantId, "experiment_stats", [("experiment", experimentId)],
-            r => (Stats: new Statistics.VariantStats(r.GetString(0), r.GetDecimal(1), r.GetInt64(2), r.GetInt64(3),
+            r => (Stats: new VariantStats(r.GetString(0), r.GetDecimal(1), r.GetInt64(2), r.GetInt64(3),
                 r.IsDBNull(4) ? 0m : r.GetDecimal(4), r.IsDBNull(5) ? 0 : r.GetDouble(5)), Multiple: r.GetInt64(6)),
             cancellationToken);
         return (rows.Select(r => r.Stats).ToList(), rows.Count == 0 ? 0 : rows[0].Multiple);
     }
 
     /// <summary>The experiment's counted users, one row each, as the demand model sees them (statistics contract counting rules).</summary>
-    public async Task<IReadOnlyList<Pricing.DemandObservation>> DemandRowsAsync(string tenantId, string experimentId, CancellationToken cancellationToken) =>
+    public async Task<IReadOnlyList<DemandObservation>> DemandRowsAsync(string tenantId, string experimentId, CancellationToken cancellationToken) =>
         await QueryAsync(tenantId, "demand_rows", [("experiment", experimentId)],
-                r => new Pricing.DemandObservation(r.GetString(0), r.GetString(1), r.GetDecimal(2) / 1.0000000000000000000000000000m, AsUtc(r.GetDateTime(3)),
+                r => new DemandObservation(r.GetString(0), r.GetString(1), r.GetDecimal(2) / 1.0000000000000000000000000000m, AsUtc(r.GetDateTime(3)),
                     r.IsDBNull(4) ? null : ReadMap(r.GetValue(4)), r.GetBoolean(5), r.GetString(6)),
                 cancellationToken);
 

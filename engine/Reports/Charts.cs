@@ -2,6 +2,7 @@ using System.Globalization;
 using PricingOptimizer.Pricing;
 using PricingOptimizer.Statistics;
 using ScottPlot;
+using PricingOptimizer.Lake;
 
 namespace PricingOptimizer.Reports;
 

@@ -39,7 +39,7 @@ public sealed class MonthlyReport(ReportGatherer gatherer)
     public async Task<ReportResult> WriteAsync(string tenantId, string month, string root, ReportSettings settings, CancellationToken cancellationToken)
     {
         LakeLayout.EnsureTenantId(tenantId);
-        UsageService.MonthRange(month);
+        Months.Range(month);
         Charts.EnsureFonts();
         var data = await gatherer.GatherAsync(tenantId, month, settings, cancellationToken);
         return await WriteAsync(data, root, cancellationToken);

@@ -52,21 +52,21 @@ public sealed record MonthlyReportData(
 
 /// <summary>
 /// Gathers a monthly report's figures from the engine's services. Tenants, usage and billing are optional: without
-/// them (<see cref="Analytics.LakeWorkbench"/>, a lake alone) the report covers the lake's events and experiments.
+/// them (the lake workbench: a lake alone) the report covers the lake's events and experiments.
 /// </summary>
 public sealed class ReportGatherer(LakeQueries lake, IExperimentStore store, ReadoutService readouts, PricingService pricing, TimeProvider time,
-    ITenantStore? tenants = null, UsageService? usage = null, BillingService? billing = null)
+    ITenantStore? tenants = null, IMonthlyUsage? usage = null)
 {
     /// <exception cref="Errors.ProblemException">A malformed month or tenant id.</exception>
     public async Task<MonthlyReportData> GatherAsync(string tenantId, string month, ReportSettings settings, CancellationToken cancellationToken)
     {
         LakeLayout.EnsureTenantId(tenantId);
-        var (from, to) = UsageService.MonthRange(month);
+        var (from, to) = Months.Range(month);
         var tenant = tenants is null ? null : await tenants.GetTenantAsync(tenantId, cancellationToken);
         ReportUsage? used = null;
-        if (tenant is not null && usage is not null && billing is not null)
+        if (tenant is not null && usage is not null)
         {
-            used = new ReportUsage(await usage.GetAsync(tenantId, month, cancellationToken), await billing.GetAsync(tenantId, month, cancellationToken));
+            used = new ReportUsage(await usage.UsageAsync(tenantId, month, cancellationToken), await usage.BillAsync(tenantId, month, cancellationToken));
         }
 
         var lakeEvents = used?.Usage.Events ?? (await lake.EventsByDayAsync(tenantId, from, to, cancellationToken)).Sum(d => d.Events);

@@ -1,35 +1,14 @@
 using PricingOptimizer.Errors;
 using System.CommandLine;
-using PricingOptimizer.Pipelines.Bench;
-using PricingOptimizer.Pipelines.Demo;
 
 namespace PricingOptimizer.Pipelines.Cli;
 
-/// <summary>The <c>po</c> command line: a table of the commands, and one-line errors.</summary>
+/// <summary>How po (and the benchmarks) run a command line: one-line errors prefixed with the program's name, and exit codes.</summary>
 public static class PoCommandLine
 {
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>Runs <paramref name="root"/> as <paramref name="program"/>: errors as one line prefixed with the program's name, and an exit code.</summary>
+    public static async Task<int> RunAsync(RootCommand root, string[] args, string program)
     {
-        var root = new RootCommand("po — PricingOptimizer's pipelines: land events, mint tokens, run the demo and the benchmarks.")
-        {
-            WorkerCommands.Land(),
-            WorkerCommands.Dispatch(),
-            TokenCommand.Create(),
-            ImportExportCommands.Import(),
-            ImportExportCommands.Export(),
-            CompactCommand.Create(),
-            ImportExportCommands.Simulate(),
-            ReadoutCommand.Create(),
-            PowerCommand.Create(),
-            PricingCommands.Recommend(),
-            PricingCommands.Model(),
-            BacktestCommand.Create(),
-            ReportCommands.Report(),
-            ReportCommands.Schedule(),
-            DemoCommand.Create(),
-            BenchCommand.Create(),
-        };
-
         // 'po help [command]' is '--help' in the words people type.
         if (args.Length > 0 && args[0] == "help")
         {
@@ -39,7 +18,7 @@ public static class PoCommandLine
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            await Console.Error.WriteLineAsync($"po: {OneLine(parse.Errors[0].Message)} (see 'po {string.Join(' ', CommandPath(parse))} --help')");
+            await Console.Error.WriteLineAsync($"{program}: {OneLine(parse.Errors[0].Message)} (see '{program} {string.Join(' ', CommandPath(parse))} --help')");
             return 2;
         }
 
@@ -49,22 +28,22 @@ public static class PoCommandLine
         }
         catch (CliException e)
         {
-            await Console.Error.WriteLineAsync("po: " + OneLine(e.Message));
+            await Console.Error.WriteLineAsync(program + ": " + OneLine(e.Message));
             return e.ExitCode;
         }
         catch (ProblemException e)
         {
-            await Console.Error.WriteLineAsync("po: " + OneLine(ProblemLine(e)));
+            await Console.Error.WriteLineAsync(program + ": " + OneLine(ProblemLine(e)));
             return 1;
         }
         catch (OperationCanceledException)
         {
-            await Console.Error.WriteLineAsync("po: cancelled");
+            await Console.Error.WriteLineAsync(program + ": cancelled");
             return 130;
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("PO_DEBUG") is null)
         {
-            await Console.Error.WriteLineAsync($"po: {e.GetType().Name}: {OneLine(e.Message)} (set PO_DEBUG=1 for the stack trace)");
+            await Console.Error.WriteLineAsync($"{program}: {e.GetType().Name}: {OneLine(e.Message)} (set PO_DEBUG=1 for the stack trace)");
             return 1;
         }
     }

@@ -1,6 +1,7 @@
 using Microsoft.Data.Analysis;
 using PricingOptimizer.Analytics;
 using PricingOptimizer.Statistics;
+using PricingOptimizer.Lake;
 
 namespace PricingOptimizer.Tests.Analytics;
 

@@ -27,7 +27,7 @@ public sealed class PoCommandLineTests : IDisposable
     [InlineData("token")]
     [InlineData("token", "--tenant", "../etc")]
     [InlineData("no-such-command")]
-    [InlineData("bench", "land", "--log", "carrier-pigeon")]
+    [InlineData("compact", "--min-age-seconds", "soon")]
     public async Task Bad_input_prints_one_line_and_exits_non_zero(params string[] args)
     {
         var result = await PoProcess.RunAsync(folder.Path, null, args);

@@ -42,6 +42,7 @@ public sealed class NotebookTests(NotebookFixture fixture) : IDisposable
     public async Task A_failing_cell_fails_the_run()
     {
         var notebook = Path.Combine(fixture.NotebooksFolder, "failing-" + Guid.NewGuid().ToString("N")[..8] + ".ipynb");
+        Assert.False(notebook.StartsWith(fixture.Root, StringComparison.Ordinal), "the test writes into a copy, never into the repository");
         File.WriteAllText(notebook, """
             {"cells":[{"cell_type":"code","execution_count":null,"metadata":{"polyglot_notebook":{"kernelName":"csharp"}},"outputs":[],
               "source":["throw new System.InvalidOperationException(\"this cell fails\");"]}],
@@ -69,20 +70,39 @@ public sealed class NotebookCollection : ICollectionFixture<NotebookFixture>
     public const string Name = "notebooks";
 }
 
-/// <summary>Packs the engine into the notebooks' local feed (notebooks/pack-engine.sh) and restores the local tools, once.</summary>
+/// <summary>
+/// A copy of the notebooks (with the sample lake linked beside them, as in the repository) and the local feed
+/// notebooks/pack-engine.sh makes, packed into that copy, with the local tools restored: once, and nothing written
+/// into the repository's notebooks/ folder.
+/// </summary>
 public sealed class NotebookFixture : IAsyncLifetime
 {
+    private readonly TempDirectory copy = new();
+
     public string Root { get; } = FindRoot();
 
-    public string NotebooksFolder => Path.Combine(Root, "notebooks");
+    public string NotebooksFolder => Path.Combine(copy.Path, "notebooks");
 
     public async Task InitializeAsync()
     {
         await MustAsync("dotnet", Root, "tool", "restore");
-        await MustAsync("bash", Root, Path.Combine(NotebooksFolder, "pack-engine.sh"));
+        Directory.CreateDirectory(NotebooksFolder);
+        foreach (var notebook in Directory.EnumerateFiles(Path.Combine(Root, "notebooks"), "*.ipynb"))
+        {
+            File.Copy(notebook, Path.Combine(NotebooksFolder, Path.GetFileName(notebook)));
+        }
+
+        Directory.CreateSymbolicLink(Path.Combine(copy.Path, "data-samples"), Path.Combine(Root, "data-samples"));
+        Directory.CreateDirectory(Path.Combine(copy.Path, ".config"));
+        File.Copy(Path.Combine(Root, ".config", "dotnet-tools.json"), Path.Combine(copy.Path, ".config", "dotnet-tools.json"));
+        await MustAsync("bash", Root, Path.Combine(Root, "notebooks", "pack-engine.sh"), Path.Combine(NotebooksFolder, "packages"));
     }
 
-    public Task DisposeAsync() => Task.CompletedTask;
+    public Task DisposeAsync()
+    {
+        copy.Dispose();
+        return Task.CompletedTask;
+    }
 
     public Task<PoProcess.Result> RunAsync(string notebook, string output) =>
         DotnetAsync(NotebooksFolder, "repl", "--run", notebook, "--exit-after-run", "--output-path", output);

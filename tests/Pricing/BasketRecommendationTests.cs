@@ -3,6 +3,7 @@ using PricingOptimizer.Pricing;
 using PricingOptimizer.Pricing.Buyers;
 using PricingOptimizer.Simulation;
 using PricingOptimizer.Statistics;
+using PricingOptimizer.Lake;
 
 namespace PricingOptimizer.Tests.Pricing;
 

@@ -2,6 +2,7 @@ using Microsoft.ML;
 using PricingOptimizer.Pricing;
 using PricingOptimizer.Simulation;
 using PricingOptimizer.Tests.Fixtures;
+using PricingOptimizer.Lake;
 
 namespace PricingOptimizer.Tests.Pricing;
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using PricingOptimizer.Pricing;
 using PricingOptimizer.Statistics;
 using PricingOptimizer.Tests.Statistics;
+using PricingOptimizer.Lake;
 
 namespace PricingOptimizer.Tests.Pricing;
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using PricingOptimizer.Pricing;
 using PricingOptimizer.Simulation;
 using PricingOptimizer.Statistics;
+using PricingOptimizer.Lake;
 
 namespace PricingOptimizer.Tests.Pricing;
 

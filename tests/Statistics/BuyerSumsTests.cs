@@ -1,6 +1,7 @@
 using PricingOptimizer.Events;
 using PricingOptimizer.Pricing.Buyers;
 using PricingOptimizer.Tests.Fixtures;
+using PricingOptimizer.Lake;
 
 namespace PricingOptimizer.Tests.Statistics;
 

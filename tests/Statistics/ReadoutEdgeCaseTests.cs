@@ -1,5 +1,6 @@
 using System.Text.Json;
 using PricingOptimizer.Statistics;
+using PricingOptimizer.Lake;
 
 namespace PricingOptimizer.Tests.Statistics;
 

@@ -1,5 +1,6 @@
 using MathNet.Numerics.Distributions;
 using PricingOptimizer.Statistics;
+using PricingOptimizer.Lake;
 
 namespace PricingOptimizer.Tests.Statistics;
 

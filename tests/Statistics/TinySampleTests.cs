@@ -1,5 +1,6 @@
 using PricingOptimizer.Statistics;
 using Xunit.Abstractions;
+using PricingOptimizer.Lake;
 
 namespace PricingOptimizer.Tests.Statistics;
 

@@ -1,0 +1,139 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using PricingOptimizer.Pipelines.Cli;
+
+namespace PricingOptimizer.Benchmarks.Bench;
+
+/// <summary>
+/// <c>po bench assign</c>: <c>POST /v1/assign</c> over real HTTP on the embedded defaults (each assign is also
+/// recorded in the event log): the most requests per second with many in flight, then latency percentiles at a fixed
+/// rate. Latency is measured from each request's scheduled time, so a stall is not hidden (no coordinated omission).
+/// </summary>
+public static class AssignBenchmark
+{
+    public static Command Create()
+    {
+        var seconds = new Option<int>("--seconds") { Description = "Length of each phase", DefaultValueFactory = _ => 10 };
+        var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight in the throughput phase", DefaultValueFactory = _ => 64 };
+        var rate = new Option<int>("--rate") { Description = "Requests per second in the latency phase", DefaultValueFactory = _ => 2000 };
+        var command = new Command("assign", "HTTP POST /v1/assign: requests/s, then p50/p99 latency at a fixed rate.") { seconds, concurrency, rate };
+        command.SetAction((parse, ct) => RunAsync(parse.GetValue(seconds), parse.GetValue(concurrency), parse.GetValue(rate), ct));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(int seconds, int concurrency, int rate, CancellationToken cancellationToken)
+    {
+        if (seconds < 1 || concurrency < 1 || rate < 1)
+        {
+            throw new CliException("--seconds, --concurrency and --rate must be positive");
+        }
+
+        var data = Directory.CreateTempSubdirectory("po-bench-assign-");
+        try
+        {
+            Console.WriteLine($"machine: {BenchData.Machine()}");
+            var adminKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+            var configuration = CommonOptions.Configuration(data.FullName, null, new Dictionary<string, string?>
+            {
+                ["Auth:SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+                ["Auth:AdminKey"] = adminKey,
+                // A plan without a practical rate limit, so the benchmark measures the service and not the limiter.
+                ["Plans:bench:RequestsPerMinute"] = "1000000",
+                ["Logging:LogLevel:Microsoft.AspNetCore.DataProtection"] = "Error",
+            });
+            await using var api = await LocalIngestApi.StartAsync(configuration, LogLevel.Warning, cancellationToken);
+            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 512 }) { BaseAddress = api.Address };
+            await SetUpAsync(http, adminKey, cancellationToken);
+
+            var bodies = Enumerable.Range(0, 100_000)
+                .Select(i => JsonSerializer.SerializeToUtf8Bytes(new { ExperimentId = "bench", UserId = "user-" + i.ToString(CultureInfo.InvariantCulture) }, ApiSetup.Json))
+                .ToArray();
+            var next = 0;
+            byte[] Body() => bodies[(int)((uint)Interlocked.Increment(ref next) % bodies.Length)];
+
+            await ClosedLoopAsync(http, Body, concurrency, TimeSpan.FromSeconds(3), cancellationToken); // warm-up
+            var (requests, elapsed) = await ClosedLoopAsync(http, Body, concurrency, TimeSpan.FromSeconds(seconds), cancellationToken);
+            Console.WriteLine($"throughput: {requests:N0} assigns in {elapsed.TotalSeconds:F1} s = {requests / elapsed.TotalSeconds:N0} req/s with {concurrency} in flight (target >= 10,000 req/s)");
+
+            var latencies = await OpenLoopAsync(http, Body, rate, TimeSpan.FromSeconds(seconds), cancellationToken);
+            latencies.Sort();
+            double Percentile(double q) => latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))];
+            Console.WriteLine($"latency at {rate:N0} req/s for {seconds} s ({latencies.Count:N0} requests): p50 {Percentile(0.50):F2} ms, p90 {Percentile(0.90):F2} ms, p99 {Percentile(0.99):F2} ms, max {latencies[^1]:F2} ms (target p99 <= 10 ms)");
+            return 0;
+        }
+        finally
+        {
+            data.Delete(recursive: true);
+        }
+    }
+
+    private static async Task SetUpAsync(HttpClient http, string adminKey, CancellationToken cancellationToken)
+    {
+        var (_, token, _) = await ApiSetup.CreateTenantAsync(http.BaseAddress!, adminKey, "bench", "bench", cancellationToken);
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        await ApiSetup.CreateStartedExperimentAsync(http, "bench", "USD", [("a", 9.99m), ("b", 8.99m)], cancellationToken);
+    }
+
+    private static async Task SendAsync(HttpClient http, byte[] body, CancellationToken cancellationToken)
+    {
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var response = await http.PostAsync("/v1/assign", content, cancellationToken);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw new CliException($"POST /v1/assign answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken)}");
+        }
+    }
+
+    private static async Task<(long Requests, TimeSpan Elapsed)> ClosedLoopAsync(HttpClient http, Func<byte[]> body, int concurrency, TimeSpan duration,
+        CancellationToken cancellationToken)
+    {
+        long requests = 0;
+        var watch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+        {
+            while (watch.Elapsed < duration)
+            {
+                await SendAsync(http, body(), cancellationToken);
+                Interlocked.Increment(ref requests);
+            }
+        }, cancellationToken)));
+        return (requests, watch.Elapsed);
+    }
+
+    private static async Task<List<double>> OpenLoopAsync(HttpClient http, Func<byte[]> body, int rate, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        var latencies = new List<double>();
+        var gate = new Lock();
+        var inFlight = new List<Task>();
+        var watch = Stopwatch.StartNew();
+        var total = (long)(rate * duration.TotalSeconds);
+        for (long i = 0; i < total; i++)
+        {
+            var scheduled = TimeSpan.FromSeconds((double)i / rate);
+            var wait = scheduled - watch.Elapsed;
+            if (wait > TimeSpan.FromMilliseconds(1))
+            {
+                await Task.Delay(wait, cancellationToken);
+            }
+
+            inFlight.Add(Task.Run(async () =>
+            {
+                await SendAsync(http, body(), cancellationToken);
+                var latency = (watch.Elapsed - scheduled).TotalMilliseconds;
+                lock (gate)
+                {
+                    latencies.Add(latency);
+                }
+            }, cancellationToken));
+        }
+
+        await Task.WhenAll(inFlight);
+        return latencies;
+    }
+}
