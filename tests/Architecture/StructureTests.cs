@@ -49,7 +49,7 @@ public sealed class StructureTests
     [Fact]
     public void Project_references_point_one_way_and_the_lake_and_analysis_pull_in_no_server_library()
     {
-        var root = RepositoryRoot();
+        var root = Fixtures.RepositoryRoot.Find();
         var projects = Directory.EnumerateFiles(root, "*.csproj", SearchOption.AllDirectories)
             .Where(p => !p.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
                         && !p.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
@@ -195,17 +195,4 @@ public sealed class StructureTests
     }
 
     private static string ShortName(string assembly) => assembly.Split(',')[0];
-
-    private static string RepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "PricingOptimizer.sln")))
-            {
-                return folder.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("PricingOptimizer.sln not found above " + AppContext.BaseDirectory);
-    }
 }

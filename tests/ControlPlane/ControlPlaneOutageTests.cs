@@ -26,7 +26,7 @@ public sealed class ControlPlaneOutageTests(ITestOutputHelper output) : IDisposa
 
     private IngestApiFactory Api() => new(new Dictionary<string, string?>
     {
-        ["Storage:ControlPlane"] = server.CreateDatabase(),
+        ["Storage:ControlPlane"] = server.CreateDatabase(productTimeouts: true),
         ["Auth:AdminKey"] = AdminKey,
     });
 

@@ -82,8 +82,12 @@ public sealed class PostgresServer : IDisposable
     /// <summary>The connection string of the server's admin database.</summary>
     public string AdminConnectionString => $"Host=127.0.0.1;Port={Port};Username=po;Database=postgres;Pooling=false";
 
-    /// <summary>A new, empty database; its connection string.</summary>
-    public string CreateDatabase()
+    /// <summary>
+    /// A new, empty database; its connection string. Tests get a 15 s connect timeout, because a loaded 2-core CI machine
+    /// can take longer than the product's 2 s default to accept a connection; tests of a frozen or stopped store ask for
+    /// the product's own timeouts.
+    /// </summary>
+    public string CreateDatabase(bool productTimeouts = false)
     {
         var name = $"po_test_{Interlocked.Increment(ref databases)}_{Guid.NewGuid().ToString("N")[..8]}";
         using (var connection = new NpgsqlConnection(AdminConnectionString))
@@ -93,7 +97,8 @@ public sealed class PostgresServer : IDisposable
             command.ExecuteNonQuery();
         }
 
-        return $"Host=127.0.0.1;Port={Port};Username=po;Database={name};Maximum Pool Size=20";
+        var connectionString = $"Host=127.0.0.1;Port={Port};Username=po;Database={name};Maximum Pool Size=20";
+        return productTimeouts ? connectionString : connectionString + ";Timeout=15";
     }
 
     public void Dispose()

@@ -79,7 +79,7 @@ public sealed class NotebookFixture : IAsyncLifetime
 {
     private readonly TempDirectory copy = new();
 
-    public string Root { get; } = FindRoot();
+    public string Root { get; } = RepositoryRoot.Find();
 
     public string NotebooksFolder => Path.Combine(copy.Path, "notebooks");
 
@@ -132,18 +132,5 @@ public sealed class NotebookFixture : IAsyncLifetime
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         await process.WaitForExitAsync(timeout.Token);
         return new PoProcess.Result(process.ExitCode, await stdout, await stderr);
-    }
-
-    private static string FindRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "PricingOptimizer.sln")))
-            {
-                return folder.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("the tests run outside the repository: PricingOptimizer.sln not found above " + AppContext.BaseDirectory);
     }
 }
