@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using PricingOptimizer.Caching;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -11,35 +11,31 @@ namespace PricingOptimizer.IngestApi;
 /// </summary>
 internal sealed class CachingTokenHandler(TimeProvider time) : JsonWebTokenHandler
 {
+    /// <summary>The most tokens remembered; beyond it the least used are validated again.</summary>
     private const int MaxEntries = 50_000;
     private static readonly TimeSpan MaxReuse = TimeSpan.FromMinutes(10);
-    private readonly ConcurrentDictionary<string, (TokenValidationResult Result, DateTimeOffset Until)> validated = new(StringComparer.Ordinal);
+    private readonly TimedCache<string, TokenValidationResult> validated = new(time, MaxEntries);
 
     public override async Task<TokenValidationResult> ValidateTokenAsync(string token, TokenValidationParameters validationParameters)
     {
-        var now = time.GetUtcNow();
-        if (validated.TryGetValue(token, out var hit) && hit.Until > now)
+        if (validated.TryGetFresh(token, out var hit))
         {
             return new TokenValidationResult
             {
                 IsValid = true,
-                ClaimsIdentity = hit.Result.ClaimsIdentity.Clone(),
-                SecurityToken = hit.Result.SecurityToken,
-                Issuer = hit.Result.Issuer,
-                TokenType = hit.Result.TokenType,
+                ClaimsIdentity = hit.ClaimsIdentity.Clone(),
+                SecurityToken = hit.SecurityToken,
+                Issuer = hit.Issuer,
+                TokenType = hit.TokenType,
             };
         }
 
         var result = await base.ValidateTokenAsync(token, validationParameters);
         if (result.IsValid && result.SecurityToken is { } securityToken)
         {
-            if (validated.Count >= MaxEntries)
-            {
-                validated.Clear();
-            }
-
+            var now = time.GetUtcNow();
             var expires = new DateTimeOffset(DateTime.SpecifyKind(securityToken.ValidTo, DateTimeKind.Utc));
-            validated[token] = (result, expires < now + MaxReuse ? expires : now + MaxReuse);
+            validated.Set(token, result, expires < now + MaxReuse ? expires : now + MaxReuse);
         }
 
         return result;

@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using PricingOptimizer.Caching;
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using PricingOptimizer.ControlPlane;
@@ -18,7 +18,8 @@ public sealed class TenantRateLimits
     public const int AnonymousPerMinute = 120;
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan PlanCacheTime = TimeSpan.FromSeconds(30);
-    private readonly ConcurrentDictionary<string, (string Plan, DateTimeOffset Until)> planCache = new();
+    private const int MaxCachedPlans = 100_000;
+    private readonly TimedCache<string, string> planCache;
     private readonly ITenantStore store;
     private readonly IRequestWindows windows;
     private readonly IOptions<PlanOptions> plans;
@@ -39,20 +40,18 @@ public sealed class TenantRateLimits
         this.windows = windows;
         this.plans = plans;
         this.time = time;
+        planCache = new(time, MaxCachedPlans, keepLastKnown: true);
         // A plan changed through another process (PostgreSQL's NOTIFY) counts here at once, not after the cache time.
         changes.Changed += change =>
         {
             if (change.Kind == ControlPlaneChangeKind.Tenant)
             {
-                planCache.TryRemove(change.TenantId!, out _);
+                planCache.Remove(change.TenantId!);
             }
             else if (change.Kind == ControlPlaneChangeKind.Everything)
             {
                 // Out of date, but kept as the last-known plan for degraded mode.
-                foreach (var (key, old) in planCache)
-                {
-                    planCache.TryUpdate(key, old with { Until = DateTimeOffset.MinValue }, old);
-                }
+                planCache.MarkAllStale();
             }
         };
     }
@@ -125,31 +124,30 @@ public sealed class TenantRateLimits
     /// <summary>The tenant's plan limit; the token's plan claim stands in for tenants the control plane does not know (development tokens).</summary>
     public async ValueTask<int> RequestsPerMinuteAsync(string tenantId, string? claimedPlan, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        var had = planCache.TryGetValue(tenantId, out var cached);
-        if (!had || cached.Until < now)
+        if (!planCache.TryGetFresh(tenantId, out var planName))
         {
+            var had = planCache.TryGetLastKnown(tenantId, out var lastKnown);
             if (status.RecentlyDown)
             {
                 // Degraded mode: the last-known plan, else the one the token was issued with.
-                cached = had ? cached : (claimedPlan ?? "free", now);
+                planName = had ? lastKnown : claimedPlan ?? "free";
             }
             else
             {
                 try
                 {
                     var tenant = await store.GetTenantAsync(tenantId, cancellationToken);
-                    cached = (tenant?.Plan ?? claimedPlan ?? "free", now + PlanCacheTime);
-                    planCache[tenantId] = cached;
+                    planName = tenant?.Plan ?? claimedPlan ?? "free";
+                    planCache.Set(tenantId, planName, PlanCacheTime);
                 }
                 catch (Exception fault) when (status.Failed(fault))
                 {
-                    cached = had ? cached : (claimedPlan ?? "free", now);
+                    planName = had ? lastKnown : claimedPlan ?? "free";
                 }
             }
         }
 
-        return plans.Value.TryGet(cached.Plan, out var plan) ? plan.RequestsPerMinute
+        return plans.Value.TryGet(planName, out var plan) ? plan.RequestsPerMinute
             : plans.Value.TryGet("free", out var free) ? free.RequestsPerMinute
             : plans.Value.Plans.Values.Min(p => p.RequestsPerMinute);
     }

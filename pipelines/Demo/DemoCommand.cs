@@ -42,6 +42,14 @@ public static class DemoCommand
 
     private static void Step(int step, string text) => Console.WriteLine($"[{step}/{Steps}] {text}");
 
+    /// <summary>A figure scaled and formatted, or a dash where the API says it does not apply.</summary>
+    private static string Figure(double? value, string format, double scale = 1) =>
+        value is { } v ? (v * scale).ToString(format, CultureInfo.InvariantCulture) : "—";
+
+    /// <summary>The SDK as the tenant's own code would read with it.</summary>
+    private static Client.PricingOptimizerClient Reader(DemoRun run) =>
+        new(new Client.PricingOptimizerClientOptions { BaseAddress = run.Client.BaseAddress, ApiKey = run.ApiKey });
+
     private static async Task<int> RunAsync(string? dataOption, int seed, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
@@ -121,48 +129,40 @@ public static class DemoCommand
 
         var acme = runs[0];
         Step(6, $"readout of {acme.Tenant.Name}'s {acme.Tenant.ExperimentId} from GET /v1/experiments/{acme.Tenant.ExperimentId}/readout:");
-        using (var readout = JsonDocument.Parse(await acme.Client.GetStringAsync($"/v1/experiments/{acme.Tenant.ExperimentId}/readout", cancellationToken)))
+        await using var acmeSdk = Reader(acme);
+        var readout = await acmeSdk.GetReadoutAsync(acme.Tenant.ExperimentId, cancellationToken);
+        Console.WriteLine($"        {"price",7} {"users",6} {"buys",5} {"conv.rate",9} {"rev/user",8} {"lift",7} {"seq. p",7}");
+        foreach (var v in readout.Variants.OrderBy(v => v.Price))
         {
-            Console.WriteLine($"        {"price",7} {"users",6} {"buys",5} {"conv.rate",9} {"rev/user",8} {"lift",7} {"seq. p",7}");
-            foreach (var v in readout.RootElement.GetProperty("variants").EnumerateArray().OrderBy(v => v.GetProperty("price").GetDecimal()))
-            {
-                static string D(JsonElement e, string name, string format, double scale = 1) =>
-                    e.GetProperty(name).ValueKind == JsonValueKind.Null ? "—" : (e.GetProperty(name).GetDouble() * scale).ToString(format, CultureInfo.InvariantCulture);
-                Console.WriteLine($"        {v.GetProperty("price").GetDecimal(),7:0.00} {v.GetProperty("users").GetInt64(),6:N0} {v.GetProperty("conversions").GetInt64(),5:N0} {D(v, "conversion_rate", "0.0", 100) + "%",9} {D(v, "revenue_per_user", "0.000"),8} {D(v, "lift", "+0.0;-0.0", 100) + (D(v, "lift", "0") == "—" ? "" : "%"),7} {D(v, "sequential_p_value", "0.000"),7}");
-            }
+            Console.WriteLine($"        {v.Price,7:0.00} {v.Users,6:N0} {v.Conversions,5:N0} {Figure(v.ConversionRate, "0.0", 100) + "%",9} {Figure(v.RevenuePerUser, "0.000"),8} {Figure(v.Lift, "+0.0;-0.0", 100) + (v.Lift is null ? "" : "%"),7} {Figure(v.SequentialPValue, "0.000"),7}");
         }
 
         var low = (double)acme.Tenant.Variants.Min(v => v.Price);
         var high = (double)acme.Tenant.Variants.Max(v => v.Price);
         Step(7, $"recommendation from GET /v1/experiments/{acme.Tenant.ExperimentId}/recommendation?goal=revenue (the simulated shop's true revenue optimum in the tested range, shoppers buying {acme.Tenant.Buyers}, is {acme.Tenant.Demand.Optimum(low, high, (price, rate) => price * rate * acme.Tenant.Buyers.MeanUnits(price)).Price:0.00}):");
-        using (var recommendation = JsonDocument.Parse(await acme.Client.GetStringAsync($"/v1/experiments/{acme.Tenant.ExperimentId}/recommendation?goal=revenue", cancellationToken)))
+        var r = await acmeSdk.GetRecommendationAsync(acme.Tenant.ExperimentId, "revenue", cancellationToken: cancellationToken);
+        if (r.Status == "ok")
         {
-            var r = recommendation.RootElement;
-            if (r.GetProperty("status").GetString() == "ok")
-            {
-                Console.WriteLine($"        charge {r.GetProperty("recommended_price").GetDecimal():0.00} USD{(r.GetProperty("charm_applied").GetBoolean() ? " (charm ending)" : "")}; optimum {r.GetProperty("optimal_price").GetDecimal():0.00}; expected revenue {r.GetProperty("expected_value").GetDouble():0.000} per user (95% {r.GetProperty("expected_value_ci")[0].GetDouble():0.000}–{r.GetProperty("expected_value_ci")[1].GetDouble():0.000}) vs control {r.GetProperty("control_expected_value").GetDouble():0.000}; confidence {r.GetProperty("confidence").GetDouble() * 100:0.0}%");
-                Console.WriteLine($"        naive rule (best tested price): {r.GetProperty("best_tested_price").GetDecimal():0.00} USD, observed {r.GetProperty("best_tested_expected_value").GetDouble():0.000} per user; extrapolated: {(r.GetProperty("extrapolated").GetBoolean() ? "yes" : "no")}");
-                Console.WriteLine("        demand families (stacking weight, fits the data): " + string.Join(", ", r.GetProperty("models").EnumerateArray()
-                    .OrderByDescending(m => m.GetProperty("weight").GetDouble())
-                    .Select(m => $"{m.GetProperty("name").GetString()} {m.GetProperty("weight").GetDouble() * 100:0}%{(m.GetProperty("fits_data").GetBoolean() ? "" : " (dropped)")}")));
-            }
+            Console.WriteLine($"        charge {r.RecommendedPrice:0.00} USD{(r.CharmApplied ? " (charm ending)" : "")}; optimum {r.OptimalPrice:0.00}; expected revenue {r.ExpectedValue:0.000} per user (95% {r.ExpectedValueCi![0]:0.000}–{r.ExpectedValueCi[1]:0.000}) vs control {r.ControlExpectedValue:0.000}; confidence {r.Confidence * 100:0.0}%");
+            Console.WriteLine($"        naive rule (best tested price): {r.BestTestedPrice:0.00} USD, observed {r.BestTestedExpectedValue:0.000} per user; extrapolated: {(r.Extrapolated ? "yes" : "no")}");
+            Console.WriteLine("        demand families (stacking weight, fits the data): " + string.Join(", ", r.Models.OrderByDescending(m => m.Weight)
+                .Select(m => $"{m.Name} {m.Weight * 100:0}%{(m.FitsData ? "" : " (dropped)")}")));
+        }
 
-            foreach (var sentence in r.GetProperty("reasoning").EnumerateArray().Concat(r.GetProperty("next_steps").EnumerateArray()))
-            {
-                Console.WriteLine("        - " + sentence.GetString());
-            }
+        foreach (var sentence in r.Reasoning.Concat(r.NextSteps))
+        {
+            Console.WriteLine("        - " + sentence);
         }
 
         Step(8, "usage and this month's bill from GET /v1/usage and GET /v1/billing/{month}:");
         var month = DateTimeOffset.UtcNow.ToString("yyyy-MM", CultureInfo.InvariantCulture);
         foreach (var run in runs)
         {
-            using var usage = JsonDocument.Parse(await run.Client.GetStringAsync($"/v1/usage?month={month}", cancellationToken));
-            using var bill = JsonDocument.Parse(await run.Client.GetStringAsync($"/v1/billing/{month}", cancellationToken));
-            var u = usage.RootElement;
-            var b = bill.RootElement;
-            Console.WriteLine($"        {run.Tenant.Name,-12} {u.GetProperty("events").GetInt64():N0} of {u.GetProperty("included_events").GetInt64():N0} included events, {u.GetProperty("api_calls").GetInt64():N0} API calls; bill {b.GetProperty("total").GetDecimal():0.00} {b.GetProperty("currency").GetString()} on {b.GetProperty("plan").GetString()}");
-            Console.WriteLine($"        {"",-12} {b.GetProperty("recommendation").GetProperty("reason").GetString()}");
+            await using var sdk = Reader(run);
+            var u = await sdk.GetUsageAsync(month, cancellationToken);
+            var b = await sdk.GetBillAsync(month, cancellationToken);
+            Console.WriteLine($"        {run.Tenant.Name,-12} {u.Events:N0} of {u.IncludedEvents:N0} included events, {u.ApiCalls:N0} API calls; bill {b.Total:0.00} {b.Currency} on {b.Plan}");
+            Console.WriteLine($"        {"",-12} {b.Recommendation.Reason}");
         }
 
         var reports = Path.Combine(data, "reports");
@@ -176,15 +176,15 @@ public static class DemoCommand
         Step(10, "the dashboard over every experiment, from GET /v1/analytics/experiments:");
         foreach (var run in runs)
         {
-            using var dashboard = JsonDocument.Parse(await run.Client.GetStringAsync("/v1/analytics/experiments", cancellationToken));
-            foreach (var e in dashboard.RootElement.GetProperty("experiments").EnumerateArray())
+            await using var sdk = Reader(run);
+            foreach (var e in (await sdk.GetDashboardAsync(cancellationToken)).Experiments)
             {
-                static string Text(JsonElement e, string name, string format, double scale = 1) =>
-                    e.GetProperty(name).ValueKind == JsonValueKind.Null ? "—" : (e.GetProperty(name).GetDouble() * scale).ToString(format, CultureInfo.InvariantCulture);
-                var health = e.GetProperty("health");
-                var flags = new[] { health.GetProperty("sample_ratio_mismatch").GetBoolean() ? "users not split as configured" : null,
-                    health.GetProperty("multiple_exposure_high").GetBoolean() ? "many users in two variants" : null }.OfType<string>().ToList();
-                Console.WriteLine($"        {run.Tenant.Name,-12} {e.GetProperty("experiment_id").GetString()} ({e.GetProperty("status").GetString()}, day {(e.GetProperty("days_running").ValueKind == JsonValueKind.Null ? "—" : e.GetProperty("days_running").GetInt32().ToString(CultureInfo.InvariantCulture))}): {e.GetProperty("users").GetInt64():N0} users; leading on {e.GetProperty("goal").GetString()} {e.GetProperty("leading_variant_id").GetString() ?? "—"} ({(e.GetProperty("leading_chance_to_beat_control").ValueKind == JsonValueKind.Null ? "the control: every challenger more likely loses" : $"chance to beat control {Text(e, "leading_chance_to_beat_control", "0.0", 100)}%")}); health {(flags.Count == 0 ? "ok" : string.Join(", ", flags))}; users still needed for 80% power at ±5%: {(e.GetProperty("users_still_needed").ValueKind == JsonValueKind.Null ? "—" : e.GetProperty("users_still_needed").GetInt64().ToString("N0", CultureInfo.InvariantCulture))}");
+                var flags = new[] { e.Health.SampleRatioMismatch ? "users not split as configured" : null,
+                    e.Health.MultipleExposureHigh ? "many users in two variants" : null }.OfType<string>().ToList();
+                var leader = e.LeadingChanceToBeatControl is null
+                    ? "the control: every challenger more likely loses"
+                    : $"chance to beat control {Figure(e.LeadingChanceToBeatControl, "0.0", 100)}%";
+                Console.WriteLine($"        {run.Tenant.Name,-12} {e.ExperimentId} ({e.Status}, day {e.DaysRunning?.ToString(CultureInfo.InvariantCulture) ?? "—"}): {e.Users:N0} users; leading on {e.Goal} {e.LeadingVariantId ?? "—"} ({leader}); health {(flags.Count == 0 ? "ok" : string.Join(", ", flags))}; users still needed for 80% power at ±5%: {e.UsersStillNeeded?.ToString("N0", CultureInfo.InvariantCulture) ?? "—"}");
             }
 
             run.Client.Dispose();

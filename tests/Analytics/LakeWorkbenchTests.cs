@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using CsvHelper;
@@ -70,7 +71,7 @@ public sealed partial class LakeWorkbenchTests : IDisposable
     public async Task A_lake_alone_gives_its_experiments_readouts_and_dashboard_and_the_frames_hold_the_same_numbers()
     {
         var (root, events) = await LakeAsync();
-        using var bench = LakeWorkbench.Open(root, new FixedTime(new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero)));
+        using var bench = LakeWorkbench.Open(root, new FakeTimeProvider(new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero)));
 
         var dashboard = await bench.DashboardAsync("shop");
         Assert.Equal(["other", "price-test"], dashboard.Experiments.Select(e => e.ExperimentId).Order());

@@ -27,9 +27,9 @@ public sealed class ClientRetryTests
     /// right when every try is answered at once; <paramref name="drive"/> replaces that.
     /// </summary>
     private static async Task<Run> SendAsync(Func<int, CancellationToken, Task<HttpResponseMessage>> answerEvents, Action<PricingOptimizerClientOptions>? configure = null,
-        int events = 5, Func<int, HttpResponseMessage>? answerToken = null, Func<ManualTime, ScriptedApi, Task, Task>? drive = null)
+        int events = 5, Func<int, HttpResponseMessage>? answerToken = null, Func<TimersAwaited, ScriptedApi, Task, Task>? drive = null)
     {
-        var time = new ManualTime(Start);
+        var time = new TimersAwaited(Start);
         var api = new ScriptedApi(time, answerEvents, answerToken);
         var options = new PricingOptimizerClientOptions
         {
@@ -55,7 +55,7 @@ public sealed class ClientRetryTests
     }
 
     /// <summary>The pipeline's total-time timer is set while a batch is out; a second one is the wait before the next try.</summary>
-    private static async Task DriveAsync(ManualTime time, ScriptedApi api, Task done)
+    private static async Task DriveAsync(TimersAwaited time, ScriptedApi api, Task done)
     {
         while (await time.AdvanceToNextAsync(2, done))
         {
@@ -254,7 +254,7 @@ public sealed class ClientRetryTests
         new(HttpStatusCode.OK) { Content = new StringContent("""{"access_token":"t","expires_in":3600}""", Encoding.UTF8, "application/json") };
 
     /// <summary>A stand-in API: a token, one active experiment, and event posts answered by the test's script.</summary>
-    public sealed class ScriptedApi(ManualTime time, Func<int, CancellationToken, Task<HttpResponseMessage>> answerEvents, Func<int, HttpResponseMessage>? answerToken)
+    public sealed class ScriptedApi(TimersAwaited time, Func<int, CancellationToken, Task<HttpResponseMessage>> answerEvents, Func<int, HttpResponseMessage>? answerToken)
         : HttpMessageHandler
     {
         private int tokenRequests;

@@ -122,7 +122,7 @@ public sealed class ClientSdkTests : IDisposable
             Assert.Equal(ExperimentService.CacheTime, get.Headers.CacheControl?.MaxAge);
         }
 
-        var time = new ManualTime(DateTimeOffset.UtcNow);
+        var time = new TimersAwaited(DateTimeOffset.UtcNow);
         await using var sdk = new PricingOptimizerClient(
             new PricingOptimizerClientOptions { ApiKey = apiKey, Time = time, ExperimentCacheTime = TimeSpan.FromHours(1) }, api.CreateDefaultClient());
         Assert.Equal("checkout", (await sdk.AssignAsync("checkout", "u1")).ExperimentId);

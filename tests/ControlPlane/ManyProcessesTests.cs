@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
@@ -29,8 +30,8 @@ public sealed class ManyProcessesTests(ITestOutputHelper output) : IDisposable
             ["Auth:AdminKey"] = Admin,
             ["Storage:ControlPlane"] = first.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()["Storage:ControlPlane"],
         });
-        var a = first.WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton<TimeProvider>(new FixedTime(Frozen))));
-        var b = second.WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton<TimeProvider>(new FixedTime(Frozen))));
+        var a = first.WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton<TimeProvider>(new FakeTimeProvider(Frozen))));
+        var b = second.WithWebHostBuilder(b => b.ConfigureServices(s => s.AddSingleton<TimeProvider>(new FakeTimeProvider(Frozen))));
         foreach (var instance in new[] { a, b })
         {
             await instance.Services.GetRequiredService<PostgresChangeListener>().Listening;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Text.Json;
 using PricingOptimizer.Events;
 using PricingOptimizer.Tests.Fixtures;
@@ -7,7 +8,7 @@ namespace PricingOptimizer.Tests.Events;
 public sealed class EventValidatorTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
-    private readonly EventValidator validator = new(new FixedTime(Now));
+    private readonly EventValidator validator = new(new FakeTimeProvider(Now));
 
     private const string Valid = """
         {"event_id":"e1","type":"convert","experiment_id":"exp","variant_id":"v","user_id":"u","price":9.99,

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Net;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -10,7 +11,7 @@ namespace PricingOptimizer.Tests.Hostile;
 public sealed class ThrottlingTests : IDisposable
 {
     private const string AdminKey = "throttle-admin-key-0123456789";
-    private readonly FixedTime clock = new(new DateTimeOffset(2026, 11, 26, 12, 0, 10, TimeSpan.Zero));
+    private readonly FakeTimeProvider clock = new(new DateTimeOffset(2026, 11, 26, 12, 0, 10, TimeSpan.Zero));
     private readonly IngestApiFactory api = new(new Dictionary<string, string?> { ["Auth:AdminKey"] = AdminKey });
     private readonly WebApplicationFactory<Program> app;
 
@@ -39,12 +40,12 @@ public sealed class ThrottlingTests : IDisposable
         Assert.Equal("application/problem+json", locked.Content.Headers.ContentType?.MediaType);
         Assert.Equal(TimeSpan.FromSeconds(50), locked.Headers.RetryAfter!.Delta); // 12:00:10 → the window ends at 12:01:00
 
-        clock.Now = clock.Now.AddMilliseconds(49_500);
+        clock.Advance(TimeSpan.FromMilliseconds(49_500));
         var stillLocked = await right.GetAsync("/v1/admin/tenants");
         Assert.Equal(HttpStatusCode.TooManyRequests, stillLocked.StatusCode);
         Assert.Equal(TimeSpan.FromSeconds(1), stillLocked.Headers.RetryAfter!.Delta);
 
-        clock.Now = clock.Now.AddMilliseconds(1_000);
+        clock.Advance(TimeSpan.FromMilliseconds(1_000));
         Assert.Equal(HttpStatusCode.OK, (await right.GetAsync("/v1/admin/tenants")).StatusCode);
     }
 
@@ -75,24 +76,24 @@ public sealed class ThrottlingTests : IDisposable
         var (_, _, client) = await api.CreateTenantAsync(AdminKey, "free co", "free");
         using var tenant = app.CreateClient();
         tenant.DefaultRequestHeaders.Authorization = client.DefaultRequestHeaders.Authorization;
-        clock.Now = new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
+        clock.SetUtcNow(new DateTimeOffset(2026, 11, 26, 12, 1, 0, TimeSpan.Zero)); // the start of a minute
         for (var i = 0; i < 60; i++)
         {
             Assert.Equal(HttpStatusCode.OK, (await tenant.GetAsync("/v1/experiments")).StatusCode);
         }
 
-        clock.Now = clock.Now.AddMilliseconds(59_400);
+        clock.Advance(TimeSpan.FromMilliseconds(59_400));
         var limited = await tenant.GetAsync("/v1/experiments");
         Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
         Assert.Equal(TimeSpan.FromSeconds(1), limited.Headers.RetryAfter!.Delta); // 0.6 s left, rounded up: not 60
         Assert.Equal("0", limited.Headers.GetValues("X-RateLimit-Remaining").Single());
 
-        clock.Now = clock.Now.AddMilliseconds(600);
+        clock.Advance(TimeSpan.FromMilliseconds(600));
         var next = await tenant.GetAsync("/v1/experiments");
         Assert.Equal(HttpStatusCode.OK, next.StatusCode);
         Assert.Equal("59", next.Headers.GetValues("X-RateLimit-Remaining").Single());
 
-        clock.Now = clock.Now.AddSeconds(15);
+        clock.Advance(TimeSpan.FromSeconds(15));
         for (var i = 0; i < 59; i++)
         {
             await tenant.GetAsync("/v1/experiments");

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -133,7 +134,7 @@ public sealed class IngestRequestTests(IngestRequestTests.ApiFixture fixture) : 
         var options = new AuthOptions { SigningKey = IngestApiFactory.SigningKey };
         var token = kind switch
         {
-            "expired" => new TokenIssuer(options, new FixedTime(DateTimeOffset.UtcNow.AddDays(-2))).Issue("t1", "pro", TimeSpan.FromHours(1)),
+            "expired" => new TokenIssuer(options, new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(-2))).Issue("t1", "pro", TimeSpan.FromHours(1)),
             "forged" => new TokenIssuer(new AuthOptions { SigningKey = System.Convert.ToBase64String(new byte[32]) }, TimeProvider.System).Issue("t1", "pro"),
             "wrong-audience" => new TokenIssuer(new AuthOptions { SigningKey = IngestApiFactory.SigningKey, Audience = "someone-else" }, TimeProvider.System).Issue("t1", "pro"),
             "no-tenant" => TokenWithoutTenant(options),

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using PricingOptimizer.EventLog;
 using PricingOptimizer.Events;
@@ -45,7 +46,7 @@ public sealed class CompactionTests : IDisposable
     }
 
     private LakeCompactor Compactor(Action<CompactionStep>? afterStep = null, int minFiles = 2, TimeProvider? clock = null) =>
-        new(Lake, new CompactionOptions { MinFiles = minFiles, MinFileAgeSeconds = 60 }, clock ?? new FixedTime(DateTimeOffset.UtcNow.AddMinutes(5)),
+        new(Lake, new CompactionOptions { MinFiles = minFiles, MinFileAgeSeconds = 60 }, clock ?? new FakeTimeProvider(DateTimeOffset.UtcNow.AddMinutes(5)),
             NullLogger<LakeCompactor>.Instance, spillRoot: Path.Combine(temp.Path, "spill"))
         {
             AfterStep = afterStep,
@@ -199,7 +200,7 @@ public sealed class CompactionTests : IDisposable
     public async Task The_journal_forgets_merges_whose_sources_are_gone_once_they_are_a_day_old_and_keeps_those_a_reader_still_holds()
     {
         var events = await LandTrickleAsync();
-        var clock = new FixedTime(DateTimeOffset.UtcNow.AddMinutes(5));
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddMinutes(5));
         var compactor = Compactor(clock: clock);
         int Journaled() => Directory.EnumerateDirectories(Lake.EventsRoot, "event_date=*", SearchOption.AllDirectories).Sum(f => CompactionJournal.Read(f).Count);
 
@@ -208,12 +209,12 @@ public sealed class CompactionTests : IDisposable
         Assert.True(merges >= 3, $"three days of trickle make at least three merges, journaled {merges}");
 
         // An hour later the entries stay: a reader's summary from before the merge still maps its files through them.
-        clock.Now = clock.Now.AddHours(1);
+        clock.Advance(TimeSpan.FromHours(1));
         await compactor.CompactAsync(cancellationToken: CancellationToken.None);
         Assert.Equal(merges, Journaled());
 
         // A day later, with every source gone, no reader needs them.
-        clock.Now = clock.Now.AddHours(24);
+        clock.Advance(TimeSpan.FromHours(24));
         await compactor.CompactAsync(cancellationToken: CancellationToken.None);
         Assert.Equal(0, Journaled());
         using (var queries = new LakeQueries(Lake))
@@ -230,7 +231,7 @@ public sealed class CompactionTests : IDisposable
             Assert.True(held >= 3, $"the second trickle makes merges too, journaled {held}");
             Assert.True(compactor.KeptSources > 0);
 
-            clock.Now = clock.Now.AddHours(48);
+            clock.Advance(TimeSpan.FromHours(48));
             await compactor.CompactAsync(cancellationToken: CancellationToken.None);
             Assert.Equal(held, Journaled());
         }
@@ -248,12 +249,12 @@ public sealed class CompactionTests : IDisposable
     {
         await LandTrickleAsync(perFile: 400);
         var before = DataFiles().Order().ToList();
-        var clock = new FixedTime(DateTimeOffset.UtcNow);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
 
         await Compactor(clock: clock).CompactAsync(cancellationToken: CancellationToken.None);
         Assert.Equal(before, DataFiles().Order().ToList());
 
-        clock.Now = clock.Now.AddMinutes(2);
+        clock.Advance(TimeSpan.FromMinutes(2));
         await Compactor(clock: clock, minFiles: 1000).CompactAsync(cancellationToken: CancellationToken.None);
         Assert.Equal(before, DataFiles().Order().ToList());
 

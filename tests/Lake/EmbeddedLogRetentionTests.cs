@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using PricingOptimizer.EventLog.Embedded;
 using PricingOptimizer.Events;
 using PricingOptimizer.Tests.Fixtures;
@@ -11,9 +12,9 @@ public sealed class EmbeddedLogRetentionTests : IDisposable
     [Fact]
     public async Task Old_events_go_only_once_every_consumer_group_has_committed_them()
     {
-        var clock = new FixedTime(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero));
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero));
         await using var log = new SqliteEventLog(Path.Combine(temp.Path, "eventlog.db"), TimeSpan.FromDays(7), clock);
-        var events = TestEvents.Mixed(10, clock.Now).Select(e => new TenantEvent("t", clock.Now, e)).ToList();
+        var events = TestEvents.Mixed(10, clock.GetUtcNow()).Select(e => new TenantEvent("t", clock.GetUtcNow(), e)).ToList();
         await log.AppendAsync(events, CancellationToken.None);
 
         using var lander = log.OpenConsumer("lander");
@@ -23,10 +24,10 @@ public sealed class EmbeddedLogRetentionTests : IDisposable
         var firstHalf = await dispatcher.ReadAsync(events.Count / 2, TimeSpan.FromMilliseconds(100), CancellationToken.None);
         await dispatcher.CommitAsync(firstHalf, CancellationToken.None);
 
-        clock.Now = clock.Now.AddDays(6);
+        clock.Advance(TimeSpan.FromDays(6));
         Assert.Equal(0, await log.PruneAsync(force: true, CancellationToken.None));
 
-        clock.Now = clock.Now.AddDays(2);
+        clock.Advance(TimeSpan.FromDays(2));
         Assert.Equal(firstHalf.Count, await log.PruneAsync(force: true, CancellationToken.None));
 
         var rest = await dispatcher.ReadAsync(1000, TimeSpan.FromMilliseconds(100), CancellationToken.None);

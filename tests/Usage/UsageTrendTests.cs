@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -42,7 +43,7 @@ public sealed class UsageTrendTests : IDisposable
         // Noon on 20 November: 50 events a day on the 1st to the 12th, 100 a day on the 13th to the 19th, 30 so far today,
         // and 100 a day in late October (outside the month and the rate window: they count for neither).
         var now = new DateTimeOffset(2026, 11, 20, 12, 0, 0, TimeSpan.Zero);
-        var time = new FixedTime(now);
+        var time = new FakeTimeProvider(now);
         var lake = new LakeLayout(Path.Combine(temp.Path, "lake"));
         var importer = new CsvImporter(lake, new EventValidator(time), time);
         var november = new DateOnly(2026, 11, 1);

@@ -1,5 +1,5 @@
 using PricingOptimizer.Errors;
-using System.Collections.Concurrent;
+using PricingOptimizer.Caching;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using PricingOptimizer.ControlPlane;
@@ -24,6 +24,8 @@ public sealed partial class ExperimentService
         this.tenants = tenants;
         this.time = time;
         this.status = status ?? new ControlPlaneStatus(time);
+        cache = new(time, MaxCachedExperiments, keepLastKnown: true);
+        knownTenants = new(time, MaxCachedExperiments, keepLastKnown: true);
         if (changes is not null)
         {
             changes.Changed += OnChanged;
@@ -39,20 +41,13 @@ public sealed partial class ExperimentService
                 Forget(change.TenantId!, change.ExperimentId!);
                 break;
             case ControlPlaneChangeKind.Tenant:
-                knownTenants.TryRemove(change.TenantId!, out _);
+                knownTenants.Remove(change.TenantId!);
                 break;
             default:
                 // Changes may have been missed (the listener lost its connection): every copy is out of date, but stays
                 // as the last-known one for degraded mode while the store is down.
-                foreach (var (key, old) in cache)
-                {
-                    cache.TryUpdate(key, old with { Until = DateTimeOffset.MinValue }, old);
-                }
-
-                foreach (var (key, old) in knownTenants)
-                {
-                    knownTenants.TryUpdate(key, old with { Until = DateTimeOffset.MinValue }, old);
-                }
+                cache.MarkAllStale();
+                knownTenants.MarkAllStale();
 
                 break;
         }
@@ -65,9 +60,12 @@ public sealed partial class ExperimentService
     /// </summary>
     public static readonly TimeSpan CacheTime = TimeSpan.FromSeconds(5);
 
-    private readonly ConcurrentDictionary<(string Tenant, string Experiment), Cached> cache = new();
+    /// <summary>The most experiment copies a process keeps; beyond it the least used are dropped and read again.</summary>
+    private const int MaxCachedExperiments = 100_000;
 
-    private sealed record Cached(Experiment? Experiment, VariantAssigner? Assigner, DateTimeOffset Until);
+    private readonly TimedCache<(string Tenant, string Experiment), Cached> cache;
+
+    private sealed record Cached(Experiment? Experiment, VariantAssigner? Assigner);
 
     public Task<IReadOnlyList<Experiment>> ListAsync(string tenantId, CancellationToken cancellationToken) =>
         store.ListExperimentsAsync(tenantId, cancellationToken);
@@ -249,7 +247,10 @@ public sealed partial class ExperimentService
         return (experiment, experiment.Variants[assigner.Assign(userId!)]);
     }
 
-    private readonly ConcurrentDictionary<string, (bool Known, DateTimeOffset Until)> knownTenants = new();
+    private static readonly TimeSpan TenantCacheTime = TimeSpan.FromSeconds(30);
+
+    /// <summary>Whether the control plane knows a tenant (development tokens name tenants it does not).</summary>
+    private readonly TimedCache<string, bool> knownTenants;
 
     /// <summary>
     /// Checks an event against the tenant's experiment definitions (DESIGN.md: the experiment must exist when the
@@ -260,20 +261,19 @@ public sealed partial class ExperimentService
     /// </summary>
     public async Task<EventError?> CheckEventAsync(string tenantId, PricingEvent e, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        var known = knownTenants.TryGetValue(tenantId, out var tenant);
+        var known = knownTenants.TryGetLastKnown(tenantId, out var tenantKnown);
         // Degraded mode: with the store down a moment ago, a known tenant keeps its last-known answer.
         if (!known && status.RecentlyDown)
         {
             return null;
         }
 
-        if ((!known || tenant.Until < now) && !status.RecentlyDown)
+        if (!knownTenants.TryGetFresh(tenantId, out _) && !status.RecentlyDown)
         {
             try
             {
-                tenant = (await tenants.GetTenantAsync(tenantId, cancellationToken) is not null, now + TimeSpan.FromSeconds(30));
-                knownTenants[tenantId] = tenant;
+                tenantKnown = await tenants.GetTenantAsync(tenantId, cancellationToken) is not null;
+                knownTenants.Set(tenantId, tenantKnown, TenantCacheTime);
             }
             catch (Exception fault) when (status.Failed(fault))
             {
@@ -285,12 +285,12 @@ public sealed partial class ExperimentService
             }
         }
 
-        if (!tenant.Known)
+        if (!tenantKnown)
         {
             return null;
         }
 
-        if (status.RecentlyDown && !cache.ContainsKey((tenantId, e.ExperimentId)))
+        if (status.RecentlyDown && !cache.Contains((tenantId, e.ExperimentId)))
         {
             return null;
         }
@@ -344,16 +344,15 @@ public sealed partial class ExperimentService
     /// </summary>
     private async Task<Cached> CachedAsync(string tenantId, string experimentId, CancellationToken cancellationToken, bool allowStale = false)
     {
-        var now = time.GetUtcNow();
-        var had = cache.TryGetValue((tenantId, experimentId), out var cached);
-        if (had && cached!.Until > now)
+        if (cache.TryGetFresh((tenantId, experimentId), out var cached))
         {
             return cached;
         }
 
+        var had = cache.TryGetLastKnown((tenantId, experimentId), out cached);
         if (had && allowStale && status.RecentlyDown)
         {
-            return cached!;
+            return cached;
         }
 
         Experiment? experiment;
@@ -363,16 +362,15 @@ public sealed partial class ExperimentService
         }
         catch (Exception fault) when (status.Failed(fault) && had && allowStale)
         {
-            return cached!;
+            return cached;
         }
 
-        cached = new Cached(experiment, experiment is null ? null : new VariantAssigner(experiment.ExperimentId, experiment.Variants.Select(v => v.Weight).ToList()),
-            now + CacheTime);
-        cache[(tenantId, experimentId)] = cached;
+        cached = new Cached(experiment, experiment is null ? null : new VariantAssigner(experiment.ExperimentId, experiment.Variants.Select(v => v.Weight).ToList()));
+        cache.Set((tenantId, experimentId), cached, CacheTime);
         return cached;
     }
 
-    private void Forget(string tenantId, string experimentId) => cache.TryRemove((tenantId, experimentId), out _);
+    private void Forget(string tenantId, string experimentId) => cache.Remove((tenantId, experimentId));
 
     private static string Name(ExperimentStatus status) => ExperimentLifecycle.Name(status);
 

@@ -1,5 +1,5 @@
 using PricingOptimizer.Errors;
-using System.Collections.Concurrent;
+using PricingOptimizer.Caching;
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using PricingOptimizer.ControlPlane;
@@ -12,7 +12,7 @@ namespace PricingOptimizer.Usage;
 public sealed class UsageService(IUsageStore store, ITenantStore tenants, LakeQueries lake, ApiCallCounter calls, IOptions<PlanOptions> plans, TimeProvider time)
 {
     private static readonly TimeSpan PercentCacheTime = TimeSpan.FromSeconds(60);
-    private readonly ConcurrentDictionary<string, (double Percent, DateTimeOffset Until)> percentCache = new();
+    private readonly TimedCache<string, double> percentCache = new(time, maxEntries: 100_000);
 
     public string CurrentMonth() => time.GetUtcNow().ToString("yyyy-MM", CultureInfo.InvariantCulture);
 
@@ -37,7 +37,7 @@ public sealed class UsageService(IUsageStore store, ITenantStore tenants, LakeQu
             .ToList();
         var total = days.Sum(d => d.Events);
         var percent = plan.IncludedEventsPerMonth == 0 ? (total > 0 ? 100.0 : 0.0) : 100.0 * total / plan.IncludedEventsPerMonth;
-        percentCache[tenantId] = (percent, time.GetUtcNow() + PercentCacheTime);
+        percentCache.Set(tenantId, percent, PercentCacheTime);
         return new MonthlyUsage(tenantId, month, tenant.Plan, plan.RequestsPerMinute, plan.IncludedEventsPerMonth, total, Math.Round(percent, 2),
             days.Sum(d => d.ApiCalls), days.Select(d => d.PeakRequestsPerMinute).DefaultIfEmpty(0).Max(), days,
             Warnings(percent, total, plan.IncludedEventsPerMonth));
@@ -54,9 +54,9 @@ public sealed class UsageService(IUsageStore store, ITenantStore tenants, LakeQu
     /// <summary>The share of included events used this month, from a cache refreshed at most every minute (for response headers).</summary>
     public async Task<double> PercentUsedAsync(string tenantId, CancellationToken cancellationToken)
     {
-        if (percentCache.TryGetValue(tenantId, out var cached) && cached.Until > time.GetUtcNow())
+        if (percentCache.TryGetFresh(tenantId, out var cached))
         {
-            return cached.Percent;
+            return cached;
         }
 
         try
@@ -65,7 +65,7 @@ public sealed class UsageService(IUsageStore store, ITenantStore tenants, LakeQu
         }
         catch (Errors.ProblemException)
         {
-            percentCache[tenantId] = (0, time.GetUtcNow() + PercentCacheTime);
+            percentCache.Set(tenantId, 0, PercentCacheTime);
             return 0;
         }
     }
