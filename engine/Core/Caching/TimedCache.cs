@@ -9,7 +9,12 @@ namespace PricingOptimizer.Caching;
 /// answers from it while the control plane is down) until the size limit evicts it; without, it expires then.
 /// <see cref="MarkAllStale"/> makes every copy stale at once (changes may have been missed) without dropping them.
 /// </summary>
-public sealed class TimedCache<TKey, TValue> : IDisposable
+#if PO_CLIENT
+internal
+#else
+public
+#endif
+    sealed class TimedCache<TKey, TValue> : IDisposable
     where TKey : notnull
 {
     private readonly MemoryCache cache;
