@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Polly;
 using Polly.Retry;
+using PricingOptimizer.Json;
 
 namespace PricingOptimizer.Client;
 
@@ -16,10 +17,8 @@ namespace PricingOptimizer.Client;
 /// </summary>
 internal sealed class ApiConnection : IDisposable
 {
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    /// <summary>The API's own JSON rules; what the SDK sends leaves out what it does not set.</summary>
+    internal static readonly JsonSerializerOptions Json = new(Wire.Options) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
     private static readonly ResiliencePropertyKey<DateTimeOffset> Deadline = new("po.deadline");
     private readonly PricingOptimizerClientOptions options;

@@ -22,7 +22,7 @@ public static class AssignmentApi
 
     public static IEndpointRouteBuilder MapAssignmentApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/assign", async (AssignRequest? body, HttpContext context, ExperimentService experiments, IEventLog log, PoMetrics metrics,
+        app.MapPost("/v1/assign", async (AssignRequest? body, HttpContext context, ExperimentAssignments experiments, IEventLog log, PoMetrics metrics,
                     TimeProvider time, CancellationToken ct) =>
                 {
                     var tenantId = context.TenantId();
@@ -36,7 +36,7 @@ public static class AssignmentApi
             .Produces<AssignResponse>()
             .WithName("Assign").WithSummary("The user's variant and price of an active experiment; records the assign.").WithTags("assignment");
 
-        app.MapPost("/v1/convert", async (ConvertRequest? body, HttpContext context, ExperimentService experiments, EventValidator validator,
+        app.MapPost("/v1/convert", async (ConvertRequest? body, HttpContext context, ExperimentAssignments experiments, EventValidator validator,
                     IEventLog log, PoMetrics metrics, TimeProvider time, CancellationToken ct) =>
                 {
                     var tenantId = context.TenantId();

@@ -29,12 +29,12 @@ public static class EventsApi
     /// <summary>The request body's shape, for the OpenAPI document (the handler reads the body itself, event by event).</summary>
     public sealed record EventBatch(IReadOnlyList<EventContract> Events);
 
-    /// <summary>One event of the contract (DESIGN.md "Events"), as sent.</summary>
+    /// <summary>One event of the contract (README "Events (contract v1)"), as sent.</summary>
     public sealed record EventContract(string EventId, string Type, string ExperimentId, string VariantId, string UserId, decimal Price, decimal? Revenue,
         string Currency, DateTimeOffset OccurredAt, IReadOnlyDictionary<string, string>? Properties);
 
     internal static async Task<IResult> IngestAsync(HttpContext context, IEventLog log, EventValidator validator,
-        Experiments.ExperimentService experiments, Telemetry.PoMetrics metrics, TimeProvider time, CancellationToken cancellationToken)
+        Experiments.ExperimentAssignments experiments, Telemetry.PoMetrics metrics, TimeProvider time, CancellationToken cancellationToken)
     {
         var request = context.Request;
         if (!request.HasJsonContentType())

@@ -9,12 +9,12 @@ public static class ExperimentsApi
 {
     public sealed record VariantResponse(string VariantId, decimal Price, double Weight, bool Control);
 
-    public sealed record ExperimentResponse(string ExperimentId, string Name, string Currency, string Status,
-        IReadOnlyList<VariantResponse> Variants, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string Goal, decimal? UnitCost);
+    public sealed record ExperimentResponse(string ExperimentId, string Name, string Currency, ExperimentStatus Status,
+        IReadOnlyList<VariantResponse> Variants, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, Pricing.Goal Goal, decimal? UnitCost);
 
-    public static ExperimentResponse ToResponse(Experiment e) => new(e.ExperimentId, e.Name, e.Currency, e.Status.ToString().ToLowerInvariant(),
+    public static ExperimentResponse ToResponse(Experiment e) => new(e.ExperimentId, e.Name, e.Currency, e.Status,
         e.Variants.Select(v => new VariantResponse(v.VariantId, v.Price, v.Weight, v.Control)).ToList(), e.CreatedAt, e.UpdatedAt,
-        Pricing.Goals.ToWire(e.Goal), e.UnitCost);
+        e.Goal, e.UnitCost);
 
     public static IEndpointRouteBuilder MapExperimentsApi(this IEndpointRouteBuilder app)
     {
@@ -42,7 +42,7 @@ public static class ExperimentsApi
                 {
                     var experiment = await service.GetAsync(context.TenantId(), experimentId, ct);
                     // The bound within which the API's own caches see a change; SDKs cache the definition no longer.
-                    context.Response.Headers.CacheControl = $"private, max-age={(int)ExperimentService.CacheTime.TotalSeconds}";
+                    context.Response.Headers.CacheControl = $"private, max-age={(int)ExperimentDefinitions.CacheTime.TotalSeconds}";
                     return Versioned(context, experiment);
                 })
             .Produces<ExperimentResponse>()
@@ -106,7 +106,7 @@ public static class ExperimentsApi
     internal static Pricing.RecommendationRequest RecommendationQuery(IQueryCollection query)
     {
         var goalText = query["goal"].ToString();
-        if (!Pricing.Goals.TryParse(goalText, out var goal))
+        if (!Json.Wire.TryParse<PricingOptimizer.Pricing.Goal>(goalText, out var goal))
         {
             throw new InvalidInputException(
                 goalText.Length == 0 ? "add ?goal=revenue, profit or conversions" : $"goal '{goalText}' is not one of revenue, profit, conversions", "goal");

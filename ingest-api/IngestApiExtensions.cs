@@ -23,7 +23,7 @@ public static class IngestApiExtensions
         services.AddExceptionHandler<Problems>();
         // Body binding errors (unreadable JSON, a wrong JSON type) throw, so Problems names the field.
         services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+        services.ConfigureHttpJsonOptions(o => Json.Wire.Apply(o.SerializerOptions));
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)

@@ -33,7 +33,8 @@ internal static class TenantTokenEvents
                 SecurityTokenInvalidAudienceException => "the token is not for this audience",
                 SecurityTokenInvalidIssuerException => "the token is from an unknown issuer",
                 SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => "the token's signature does not verify",
-                var failure => failure.Message.StartsWith("IDX", StringComparison.Ordinal) ? "the token is not valid" : failure.Message,
+                SecurityTokenException or ArgumentException => "the token is not valid",
+                var failure => failure.Message,
             };
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             context.Response.Headers.WWWAuthenticate = context.AuthenticateFailure is null

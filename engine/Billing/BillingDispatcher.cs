@@ -20,8 +20,6 @@ public interface IBillingAdapterFactory
 /// <summary>Builds a tenant's adapter from its settings: the platform key in managed mode, the tenant's own (unsealed) key in BYOK.</summary>
 public sealed class BillingAdapterFactory(IOptions<BillingOptions> options, KeyManager keys, ManualLedger ledger) : IBillingAdapterFactory
 {
-    public static readonly IReadOnlySet<string> Providers = new HashSet<string>(StringComparer.Ordinal) { "stripe", "paid_ai", "manual" };
-
     /// <summary>One connection pool for every provider call; a request longer than the timeout fails (and is retried).</summary>
     private readonly HttpClient http = new() { Timeout = TimeSpan.FromSeconds(options.Value.RequestTimeoutSeconds) };
 
@@ -30,22 +28,23 @@ public sealed class BillingAdapterFactory(IOptions<BillingOptions> options, KeyM
     public async Task<(IBillingAdapter Adapter, string? Secret)> CreateAsync(BillingSettings settings, CancellationToken cancellationToken)
     {
         var o = options.Value;
-        if (settings.Provider == "manual")
+        var name = Json.Wire.Name(settings.Provider);
+        if (settings.Provider == BillingProvider.Manual)
         {
             return (new ManualAdapter(ledger), null);
         }
 
-        var platform = settings.Provider == "stripe" ? o.Stripe.PlatformKey : o.PaidAi.PlatformKey;
+        var platform = o.PlatformKey(settings.Provider);
         var key = settings.Mode == BillingMode.Managed
             ? platform ?? throw new BillingDeliveryException(
-                $"{settings.Provider}: managed mode needs the platform key (Billing:{(settings.Provider == "stripe" ? "Stripe" : "PaidAi")}:PlatformKey)", null, transient: false)
-            : await keys.OpenAsync(settings.TenantId, settings.Provider, cancellationToken) ?? throw new BillingDeliveryException(
-                $"{settings.Provider}: BYOK mode needs the tenant's key (PUT /v1/provider-keys/{settings.Provider})", null, transient: false);
+                $"{name}: managed mode needs the platform key (Billing:{settings.Provider}:PlatformKey)", null, transient: false)
+            : await keys.OpenAsync(settings.TenantId, name, cancellationToken) ?? throw new BillingDeliveryException(
+                $"{name}: BYOK mode needs the tenant's key (PUT /v1/provider-keys/{name})", null, transient: false);
         switch (settings.Provider)
         {
-            case "stripe":
+            case BillingProvider.Stripe:
                 return (new StripeAdapter(key, o.Stripe, settings.Mode, http), key);
-            case "paid_ai":
+            case BillingProvider.PaidAi:
                 if (o.PaidAi.BaseUrl is null)
                 {
                     throw new BillingDeliveryException("paid_ai: set Billing:PaidAi:BaseUrl", null, transient: false);
@@ -53,7 +52,7 @@ public sealed class BillingAdapterFactory(IOptions<BillingOptions> options, KeyM
 
                 return (new PaidAiAdapter(http, new Uri(o.PaidAi.BaseUrl.TrimEnd('/') + "/signals/bulk"), key, settings.Mode), key);
             default:
-                throw new BillingDeliveryException($"unknown billing provider '{settings.Provider}'", null, transient: false);
+                throw new BillingDeliveryException($"unknown billing provider '{name}'", null, transient: false);
         }
     }
 }
@@ -110,7 +109,7 @@ public sealed class BillingDispatcher(IEventLog log, IBillingStore store, IBilli
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
                 // No adapter (a key that cannot be unsealed, a missing setting, a fault of ours): park, with the reason.
-                var reason = e is BillingDeliveryException ? e.Message : $"{settings.Provider}: the adapter could not be built: {e.GetType().Name}: {e.Message}";
+                var reason = e is BillingDeliveryException ? e.Message : $"{Json.Wire.Name(settings.Provider)}: the adapter could not be built: {e.GetType().Name}: {e.Message}";
                 parked += await ParkAsync(settings, items, reason, 0, null, cancellationToken);
                 continue;
             }
@@ -242,7 +241,7 @@ public sealed class BillingDispatcher(IEventLog log, IBillingStore store, IBilli
                 catch (Exception e) when (e is not BillingDeliveryException && (e is not OperationCanceledException || !ct.IsCancellationRequested))
                 {
                     // Not an answer of the provider (a dropped connection, a fault of the adapter): worth retrying, then parked with its reason.
-                    throw new BillingDeliveryException($"{adapter.Provider}: {e.GetType().Name}: {e.Message}", null, transient: true, inner: e);
+                    throw new BillingDeliveryException($"{Json.Wire.Name(adapter.Provider)}: {e.GetType().Name}: {e.Message}", null, transient: true, inner: e);
                 }
             }, cancellationToken);
             return (null, attempts);
@@ -280,8 +279,8 @@ public sealed class BillingDispatcher(IEventLog log, IBillingStore store, IBilli
     {
         error = Redact(error, secret);
         var now = time.GetUtcNow();
-        await store.AddDeadLettersAsync([.. items.Select(i => new DeadLetter(0, i.TenantId, settings.Provider, i.EventId,
-            i.Kind == BillingKind.Conversion ? "conversion" : "usage", JsonSerializer.Serialize(i), error, attempts, now))], cancellationToken);
+        await store.AddDeadLettersAsync([.. items.Select(i => new DeadLetter(0, i.TenantId, Json.Wire.Name(settings.Provider), i.EventId,
+            i.Kind == BillingKind.Conversion ? "conversion" : "usage", JsonSerializer.Serialize(i, Json.Wire.Options), error, attempts, now))], cancellationToken);
         logger.LogWarning("billing: {Count} {Provider} item(s) of {Tenant} dead-lettered: {Error}", items.Count, settings.Provider, settings.TenantId, error);
         return items.Count;
     }

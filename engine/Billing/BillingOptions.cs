@@ -31,6 +31,14 @@ public sealed class BillingOptions
 
     /// <summary>In embedded mode the API runs the dispatcher itself.</summary>
     public bool HostInApi { get; set; } = true;
+
+    /// <summary>The platform's own key for <paramref name="provider"/> (managed mode); null when none is configured or none is needed.</summary>
+    public string? PlatformKey(BillingProvider provider) => provider switch
+    {
+        BillingProvider.Stripe => Stripe.PlatformKey,
+        BillingProvider.PaidAi => PaidAi.PlatformKey,
+        _ => null,
+    };
 }
 
 public sealed class StripeSettings

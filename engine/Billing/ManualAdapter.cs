@@ -85,7 +85,7 @@ public sealed class ManualLedger
 
 public sealed class ManualAdapter(ManualLedger ledger) : IBillingAdapter
 {
-    public string Provider => "manual";
+    public BillingProvider Provider => BillingProvider.Manual;
 
     public BillingMode Mode => BillingMode.Managed;
 

@@ -16,7 +16,7 @@ public sealed class PaidAiAdapter(HttpClient http, Uri bulkUrl, string apiKey, B
     public const string UsageEvent = "po_usage";
     public const string ConversionEvent = "po_conversion";
 
-    public string Provider => "paid_ai";
+    public BillingProvider Provider => BillingProvider.PaidAi;
 
     public BillingMode Mode => mode;
 

@@ -32,7 +32,7 @@ public sealed class StripeAdapter : IBillingAdapter
         summaries = new MeterEventSummaryService(client);
     }
 
-    public string Provider => "stripe";
+    public BillingProvider Provider => BillingProvider.Stripe;
 
     public BillingMode Mode { get; }
 

@@ -43,18 +43,29 @@ public static class ConnectionStrings
     }
 }
 
+/// <summary>How both stores read a billing adapter's provider and mode back from their text columns (written with their wire names).</summary>
+internal static class BillingColumnsText
+{
+    public static Billing.BillingProvider Provider(string text) =>
+        Json.Wire.TryParse<Billing.BillingProvider>(text, out var provider) ? provider : throw new InvalidDataException($"unknown billing provider '{text}' in the store");
+
+    public static Billing.BillingMode Mode(string text) =>
+        Json.Wire.TryParse<Billing.BillingMode>(text, out var mode) ? mode : throw new InvalidDataException($"unknown billing mode '{text}' in the store");
+}
+
 /// <summary>How both stores write an experiment's status and variants into their text columns, and read them back.</summary>
 internal static class ExperimentColumnsText
 {
-    public static string Status(Experiments.ExperimentStatus status) => status.ToString().ToLowerInvariant();
+    public static string Status(Experiments.ExperimentStatus status) => Json.Wire.Name(status);
 
-    public static Experiments.ExperimentStatus Status(string text) => Enum.Parse<Experiments.ExperimentStatus>(text, ignoreCase: true);
+    public static Experiments.ExperimentStatus Status(string text) =>
+        Json.Wire.TryParse<Experiments.ExperimentStatus>(text, out var status) ? status : throw new InvalidDataException($"unknown status '{text}' in the store");
 
     public static string Variants(IReadOnlyList<Experiments.Variant> variants) => System.Text.Json.JsonSerializer.Serialize(variants);
 
     public static List<Experiments.Variant> Variants(string json) => System.Text.Json.JsonSerializer.Deserialize<List<Experiments.Variant>>(json)!;
 
-    public static Pricing.Goal Goal(string text) => Pricing.Goals.TryParse(text, out var goal) ? goal : throw new InvalidDataException($"unknown goal '{text}' in the store");
+    public static Pricing.Goal Goal(string text) => Json.Wire.TryParse<PricingOptimizer.Pricing.Goal>(text, out var goal) ? goal : throw new InvalidDataException($"unknown goal '{text}' in the store");
 
     /// <summary>Money as invariant text, so no database rounds it through a float.</summary>
     public static string Money(decimal amount) => amount.ToString(System.Globalization.CultureInfo.InvariantCulture);

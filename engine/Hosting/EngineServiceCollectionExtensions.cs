@@ -92,10 +92,11 @@ public static class EngineServiceCollectionExtensions
             sp.GetRequiredService<Billing.ManualLedger>()));
         services.AddSingleton<Billing.IBillingAdapterFactory>(sp => sp.GetRequiredService<Billing.BillingAdapterFactory>());
         services.AddSingleton<Billing.BillingDispatcher>();
+        services.AddSingleton<Billing.BillingAdapterChoice>();
         services.AddOptions<Reports.ReportScheduleOptions>().BindConfiguration(Reports.ReportScheduleOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Reports.ReportScheduler>();
         services.AddSingleton(sp => new Lander(sp.GetRequiredService<IEventLog>(), sp.GetRequiredService<LakeLayout>(),
-            sp.GetRequiredService<IOptions<LanderOptions>>().Value, sp.GetRequiredService<ILogger<Lander>>()));
+            sp.GetRequiredService<IOptions<LanderOptions>>().Value, sp.GetRequiredService<ILogger<Lander>>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IControlPlaneStore>(sp => CreateControlPlane(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         // One store, seen by each service through the aggregate it uses.
         services.AddSingleton<ITenantStore>(sp => sp.GetRequiredService<IControlPlaneStore>());
@@ -110,7 +111,9 @@ public static class EngineServiceCollectionExtensions
         services.AddOptions<KeyManagerOptions>().BindConfiguration(KeyManagerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<KeyManager>();
         services.AddSingleton<ControlPlaneStatus>();
+        services.AddSingleton<Experiments.ExperimentDefinitions>();
         services.AddSingleton<Experiments.ExperimentService>();
+        services.AddSingleton<Experiments.ExperimentAssignments>();
         services.AddSingleton<Usage.ApiCallCounter>();
         services.AddSingleton<Usage.UsageService>();
         services.AddSingleton<Usage.BillingService>();

@@ -15,12 +15,8 @@ namespace PricingOptimizer.Lake;
 /// </summary>
 internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cupedLookbackDays)
 {
-    /// <summary>The counting rules' assigns per user and converts per event_id in the given files (macros of lake_events_macro.sql).</summary>
-    private const string AssignsOf = "SELECT * FROM experiment_assigns($files, $experiment)";
-
-    private const string ConvertsOf = "SELECT * FROM experiment_converts($files, $experiment)";
-
-    private const string PriorOf = "SELECT * FROM tenant_converts($files)";
+    /// <summary>A statement of <c>Sql/summaries.sql</c>, filled in.</summary>
+    private static string Sql(string name, params (string, string)[] values) => SqlResources.Statement("summaries", name, values);
 
     private readonly ConcurrentDictionary<(string Tenant, string Experiment), Summary> summaries = new();
 
@@ -100,24 +96,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         {
             await using var connection = connect();
             using var command = connection.CreateCommand();
-            command.CommandText = $"""
-                WITH u AS (SELECT user_id, variant_lo AS variant_id, first_at FROM {s.Users} WHERE NOT multiple),
-                c AS (
-                    SELECT u.variant_id, c.occurred_at, CAST(c.revenue AS DOUBLE) AS r,
-                           sum(CAST(c.revenue AS DOUBLE)) OVER (PARTITION BY c.user_id ORDER BY c.occurred_at, c.event_id) AS cum,
-                           row_number() OVER (PARTITION BY c.user_id ORDER BY c.occurred_at, c.event_id) AS k
-                    FROM {s.Converts} c JOIN u ON u.user_id = c.user_id AND c.occurred_at >= u.first_at
-                ),
-                days AS (
-                    SELECT variant_id, CAST(timezone('UTC', first_at) AS DATE) AS day, count(*) AS users, 0 AS buyers, 0.0 AS revenue, 0.0 AS squares
-                    FROM u GROUP BY ALL
-                    UNION ALL
-                    SELECT variant_id, CAST(timezone('UTC', occurred_at) AS DATE), 0, count(*) FILTER (WHERE k = 1), sum(r), sum((cum * cum) - ((cum - r) * (cum - r)))
-                    FROM c GROUP BY ALL
-                )
-                SELECT variant_id, day, CAST(sum(users) AS BIGINT), CAST(sum(buyers) AS BIGINT), CAST(sum(revenue) AS DOUBLE), CAST(sum(squares) AS DOUBLE)
-                FROM days GROUP BY ALL ORDER BY day, variant_id
-                """;
+            command.CommandText = Sql("days", ("users", s.Users), ("converts", s.Converts));
             var rows = new List<(string, DateOnly, long, long, double, double)>();
             using var reader = command.ExecuteReader();
             while (reader.Read())
@@ -223,7 +202,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
             var lost = absent.Any(path => !File.Exists(path) && !lineage.Covered(path));
             if (!prior.Built || rewritten || lost)
             {
-                Execute(connection, $"CREATE OR REPLACE TABLE {prior.Table} AS {PriorOf}", [.. current.Keys]);
+                Execute(connection, Sql("prior_build", ("prior", prior.Table)), [.. current.Keys]);
                 prior.Files = new Dictionary<string, (long, DateTime)>(current);
                 prior.Built = true;
                 return prior.Table;
@@ -232,11 +211,8 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
             var added = current.Keys.Where(path => !prior.Files.ContainsKey(path) && !lineage.AlreadyFolded(path)).ToList();
             if (added.Count > 0)
             {
-                Execute(connection, $"CREATE OR REPLACE TEMP TABLE new_tenant_converts AS {PriorOf}", added);
-                Execute(connection, $"""
-                    INSERT INTO {prior.Table} SELECT * FROM new_tenant_converts n
-                    WHERE NOT EXISTS (SELECT 1 FROM {prior.Table} p WHERE p.event_id = n.event_id)
-                    """);
+                Execute(connection, Sql("prior_new"), added);
+                Execute(connection, Sql("prior_add_new", ("prior", prior.Table)));
             }
 
             // Keep what an older listing did not show but still exists (or was merged into a file this listing shows).
@@ -274,17 +250,12 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
 
     private void Rebuild(DuckDBConnection connection, Summary s, string prior, string experimentId, IReadOnlyList<string> files)
     {
-        Execute(connection, $"CREATE OR REPLACE TABLE {s.Converts} AS {ConvertsOf}", files, experimentId);
-        Execute(connection, $"""
-            CREATE OR REPLACE TABLE {s.Users} AS
-            SELECT user_id, variant_lo, variant_hi, variant_lo <> variant_hi AS multiple, price, first_at,
-                   CAST(0 AS DECIMAL(38, 4)) AS revenue, false AS converted, CAST(0 AS BIGINT) AS pre_units, CAST(0 AS DOUBLE) AS units
-            FROM ({AssignsOf})
-            """, files, experimentId);
-        Recompute(connection, s, $"SELECT DISTINCT user_id FROM {s.Converts}");
+        Execute(connection, Sql("rebuild_converts", ("converts", s.Converts)), files, experimentId);
+        Execute(connection, Sql("rebuild_users", ("users", s.Users)), files, experimentId);
+        Recompute(connection, s, Sql("converted_users", ("converts", s.Converts)));
         // pre_units: the user's pre-period revenue (CUPED's covariate) in ten-thousandths; only users who have some is updated.
-        Execute(connection, $"CREATE OR REPLACE TEMP TABLE recomputed_prior AS {PreUnits(s.Users, prior)}");
-        Execute(connection, $"UPDATE {s.Users} SET pre_units = r.pre_units FROM recomputed_prior r WHERE {s.Users}.user_id = r.user_id");
+        Execute(connection, Sql("all_prior", ("pre_units", PreUnits(s.Users, prior))));
+        Execute(connection, Sql("set_pre_units", ("users", s.Users)));
     }
 
     /// <summary>
@@ -292,68 +263,39 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
     /// <paramref name="prior"/> in the lookback window before the first assign, in ten-thousandths (amounts have four
     /// decimals, so a double times 10⁴ rounds to them exactly below 9 · 10¹¹): statistics contract v2, item 10.
     /// </summary>
-    private string PreUnits(string users, string prior) => string.Create(CultureInfo.InvariantCulture, $"""
-        SELECT u.user_id, CAST(round(CAST(sum(p.revenue) AS DOUBLE) * 10000) AS BIGINT) AS pre_units
-        FROM {users} u JOIN {prior} p ON p.user_id = u.user_id
-            AND p.occurred_at >= u.first_at - INTERVAL {cupedLookbackDays} DAY AND p.occurred_at < u.first_at
-        GROUP BY u.user_id
-        """);
+    private string PreUnits(string users, string prior) =>
+        Sql("pre_units", ("users", users), ("prior", prior), ("lookback_days", cupedLookbackDays.ToString(CultureInfo.InvariantCulture)));
 
     /// <summary>Pre-period revenue again for the users <paramref name="touched"/> selects (their first assign moved, or new converts came).</summary>
     private void RecomputePrior(DuckDBConnection connection, Summary s, string prior, string touched)
     {
-        Execute(connection, $"CREATE OR REPLACE TEMP TABLE touched_prior AS SELECT u.user_id, u.first_at FROM {s.Users} u JOIN ({touched}) t USING (user_id)");
-        Execute(connection, $"""
-            CREATE OR REPLACE TEMP TABLE recomputed_prior AS
-            SELECT t.user_id, coalesce(pre.pre_units, 0) AS pre_units
-            FROM touched_prior t LEFT JOIN ({PreUnits("touched_prior", prior)}) pre USING (user_id)
-            """);
-        Execute(connection, $"""
-            UPDATE {s.Users} SET pre_units = r.pre_units
-            FROM recomputed_prior r WHERE {s.Users}.user_id = r.user_id AND {s.Users}.pre_units <> r.pre_units
-            """);
+        Execute(connection, Sql("touched_prior", ("users", s.Users), ("touched", touched)));
+        Execute(connection, Sql("recompute_prior", ("pre_units", PreUnits("touched_prior", prior))));
+        Execute(connection, Sql("change_pre_units", ("users", s.Users)));
     }
 
     /// <summary>Folds the new files into the summary; false when they hold nothing of this experiment or of its users.</summary>
     private bool FoldIn(DuckDBConnection connection, Summary s, string prior, string experimentId, IReadOnlyList<string> added)
     {
-        Execute(connection, $"CREATE OR REPLACE TEMP TABLE new_converts AS {ConvertsOf}", added, experimentId);
+        Execute(connection, Sql("fold_converts"), added, experimentId);
         // The tenant's converts in the new files (already in the shared table): their users' pre-period sums change.
-        Execute(connection, $"CREATE OR REPLACE TEMP TABLE new_prior AS {PriorOf}", added);
-        Execute(connection, $"CREATE OR REPLACE TEMP TABLE new_users AS {AssignsOf}", added, experimentId);
+        Execute(connection, Sql("fold_prior"), added);
+        Execute(connection, Sql("fold_users"), added, experimentId);
         using (var any = connection.CreateCommand())
         {
             // Another experiment's file: nothing to fold, and the summary's figures as last read stay valid.
-            any.CommandText = $"""
-                SELECT EXISTS (SELECT 1 FROM new_converts) OR EXISTS (SELECT 1 FROM new_users)
-                    OR EXISTS (SELECT 1 FROM new_prior n JOIN {s.Users} u USING (user_id))
-                """;
+            any.CommandText = Sql("fold_any", ("users", s.Users));
             if (any.ExecuteScalar() is false)
             {
                 return false;
             }
         }
 
-        Execute(connection, $"INSERT INTO {s.Converts} SELECT * FROM new_converts n WHERE NOT EXISTS (SELECT 1 FROM {s.Converts} c WHERE c.event_id = n.event_id)");
-        Execute(connection, $"""
-            UPDATE {s.Users} SET
-                variant_lo = least({s.Users}.variant_lo, n.variant_lo),
-                variant_hi = greatest({s.Users}.variant_hi, n.variant_hi),
-                multiple = least({s.Users}.variant_lo, n.variant_lo) <> greatest({s.Users}.variant_hi, n.variant_hi),
-                price = CASE WHEN n.first_at < {s.Users}.first_at THEN n.price ELSE {s.Users}.price END,
-                first_at = least({s.Users}.first_at, n.first_at)
-            FROM new_users n WHERE {s.Users}.user_id = n.user_id
-            """);
-        Execute(connection, $"""
-            INSERT INTO {s.Users}
-            SELECT user_id, variant_lo, variant_hi, variant_lo <> variant_hi, price, first_at, CAST(0 AS DECIMAL(38, 4)), false, 0, CAST(0 AS DOUBLE)
-            FROM new_users n WHERE NOT EXISTS (SELECT 1 FROM {s.Users} u WHERE u.user_id = n.user_id)
-            """);
-        Recompute(connection, s, "SELECT user_id FROM new_users UNION SELECT user_id FROM new_converts");
-        // A new assign can move the window of a user with converts anywhere in the tenant; a new convert changes its user's sum.
-        // Joins (not IN over the big tables), so the hash is built on the small side: the new rows.
-        RecomputePrior(connection, s, prior,
-            $"SELECT DISTINCT n.user_id FROM new_users n JOIN {prior} p USING (user_id) UNION SELECT DISTINCT n.user_id FROM new_prior n JOIN {s.Users} u USING (user_id)");
+        Execute(connection, Sql("fold_add_converts", ("converts", s.Converts)));
+        Execute(connection, Sql("fold_merge_users", ("users", s.Users)));
+        Execute(connection, Sql("fold_add_users", ("users", s.Users)));
+        Recompute(connection, s, Sql("fold_touched"));
+        RecomputePrior(connection, s, prior, Sql("fold_touched_prior", ("prior", prior), ("users", s.Users)));
         return true;
     }
 
@@ -363,17 +305,8 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
     /// </summary>
     private static void Recompute(DuckDBConnection connection, Summary s, string touched)
     {
-        Execute(connection, $"""
-            CREATE OR REPLACE TEMP TABLE recomputed AS
-            SELECT u.user_id, sum(c.revenue) AS revenue, count(c.event_id) AS buys, sum(c.units) AS units
-            FROM {s.Users} u JOIN ({touched}) t USING (user_id)
-            LEFT JOIN {s.Converts} c ON c.user_id = u.user_id AND c.occurred_at >= u.first_at
-            GROUP BY u.user_id
-            """);
-        Execute(connection, $"""
-            UPDATE {s.Users} SET revenue = coalesce(r.revenue, 0), converted = r.buys > 0, units = coalesce(r.units, 0)
-            FROM recomputed r WHERE {s.Users}.user_id = r.user_id
-            """);
+        Execute(connection, Sql("recompute", ("users", s.Users), ("converts", s.Converts), ("touched", touched)));
+        Execute(connection, Sql("recompute_set", ("users", s.Users)));
     }
 
     /// <summary>
@@ -387,18 +320,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
     {
         using var command = connection.CreateCommand();
         var cap = CapUnits(users, capPercentile);
-        command.CommandText = string.Create(CultureInfo.InvariantCulture, $"""
-            WITH cap AS (SELECT {cap} AS cap),
-            counted AS (
-                SELECT variant_lo AS variant_id, pre_units AS x,
-                       least(CAST(round(CAST(revenue AS DOUBLE) * 10000) AS BIGINT), coalesce(cap.cap, 9223372036854775807)) AS y
-                FROM {users}, cap WHERE NOT multiple
-            )
-            SELECT variant_id, count(*), sum(y), sum(CAST(y AS HUGEINT) * y),
-                   sum(x) FILTER (WHERE x > 0), sum(CAST(x AS HUGEINT) * x) FILTER (WHERE x > 0), sum(CAST(x AS HUGEINT) * y) FILTER (WHERE x > 0),
-                   count(*) FILTER (WHERE x > 0), (SELECT cap FROM cap)
-            FROM counted GROUP BY variant_id ORDER BY variant_id
-            """);
+        command.CommandText = Sql("moments", ("cap", cap), ("users", users));
         var variants = new List<VariantMoments>();
         double? capValue = null;
         using var reader = command.ExecuteReader();
@@ -422,8 +344,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
     /// the counted users' positive revenues, pooled over variants (statistics contract v2, item 8); NULL without a cap.
     /// </summary>
     private static string CapUnits(string users, double? capPercentile) => capPercentile is { } q
-        ? string.Create(CultureInfo.InvariantCulture,
-            $"(SELECT CAST(round(quantile_cont(CAST(revenue AS DOUBLE), {q:R}) * 10000) AS BIGINT) FROM {users} WHERE NOT multiple AND revenue > 0)")
+        ? Sql("cap_units", ("quantile", q.ToString("R", CultureInfo.InvariantCulture)), ("users", users))
         : "CAST(NULL AS BIGINT)";
 
     /// <summary>
@@ -431,21 +352,17 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
     /// columns whose revenue, conversion and units come only from converts within the window of each user's first assign
     /// (and, mature only, just the users whose window closed by the experiment's last first assign or convert).
     /// </summary>
-    private static string Source(Summary s, Attribution? window) => window is null
-        ? s.Users
-        : string.Create(CultureInfo.InvariantCulture, $"""
-            (SELECT u.user_id, u.variant_lo, u.variant_hi, u.multiple, u.price, u.first_at, u.pre_units,
-                    CAST(coalesce(w.revenue, 0) AS DECIMAL(38, 4)) AS revenue, w.user_id IS NOT NULL AS converted, coalesce(w.units, 0) AS units
-             FROM {s.Users} u
-             LEFT JOIN (
-                 SELECT c.user_id, sum(c.revenue) AS revenue, sum(c.units) AS units
-                 FROM {s.Converts} c JOIN {s.Users} x ON x.user_id = c.user_id
-                     AND c.occurred_at >= x.first_at AND c.occurred_at < x.first_at + INTERVAL {window.Days} DAY
-                 GROUP BY c.user_id) w ON w.user_id = u.user_id
-             {(window.MatureOnly
-                 ? $"WHERE u.first_at + INTERVAL {window.Days} DAY <= (SELECT greatest(max(first_at), (SELECT max(occurred_at) FROM {s.Converts})) FROM {s.Users})"
-                 : "")})
-            """);
+    private static string Source(Summary s, Attribution? window)
+    {
+        if (window is null)
+        {
+            return s.Users;
+        }
+
+        var days = window.Days.ToString(CultureInfo.InvariantCulture);
+        var mature = window.MatureOnly ? Sql("window_mature", ("days", days), ("converts", s.Converts), ("users", s.Users)) : "";
+        return Sql("window_users", ("users", s.Users), ("converts", s.Converts), ("days", days), ("mature", mature));
+    }
 
     /// <summary>
     /// Per variant, the sums over its counted buyers of revenue (capped like the readout's when a cap is given), its
@@ -468,16 +385,8 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
 
             await using var connection = connect();
             using var command = connection.CreateCommand();
-            command.CommandText = string.Create(CultureInfo.InvariantCulture, $"""
-                WITH cap AS (SELECT {CapUnits(Source(summary, attribution), capPercentile)} / 10000.0 AS cap),
-                buyers AS (
-                    SELECT variant_lo AS variant_id, price, CAST(revenue AS DOUBLE) AS raw, least(CAST(revenue AS DOUBLE), coalesce(cap.cap, 'Infinity'::DOUBLE)) AS y, units
-                    FROM {Source(summary, attribution)}, cap WHERE NOT multiple AND converted
-                ),
-                scaled AS (SELECT variant_id, price, y, CASE WHEN raw > y AND raw > 0 THEN units * y / raw ELSE units END AS u FROM buyers)
-                SELECT variant_id, min(price), count(*), sum(y), sum(y * y), sum(u), sum(u * u), sum(y * u)
-                FROM scaled GROUP BY variant_id ORDER BY variant_id
-                """);
+            var source = Source(summary, attribution);
+            command.CommandText = Sql("buyers", ("cap", CapUnits(source, capPercentile)), ("source", source));
             var result = new List<BuyerSums>();
             using (var reader = command.ExecuteReader())
             {
@@ -500,13 +409,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
     private static (IReadOnlyList<VariantStats> Variants, long Multiple, DateTimeOffset? FirstAssignAt) Read(DuckDBConnection connection, Summary s, string users)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = $"""
-            SELECT variant_lo, min(price), count(*), count(*) FILTER (WHERE converted),
-                   CAST(sum(revenue) AS DECIMAL(38, 4)), sum(CAST(revenue AS DOUBLE) * CAST(revenue AS DOUBLE)),
-                   (SELECT count(*) FROM {users} WHERE multiple)
-            FROM {users} WHERE NOT multiple
-            GROUP BY variant_lo ORDER BY variant_lo
-            """;
+        command.CommandText = Sql("stats", ("users", users));
         var result = new List<VariantStats>();
         long multiple = 0;
         using var reader = command.ExecuteReader();
@@ -520,12 +423,12 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         if (result.Count == 0)
         {
             using var count = connection.CreateCommand();
-            count.CommandText = $"SELECT count(*) FROM {users} WHERE multiple";
+            count.CommandText = Sql("multiple_users", ("users", users));
             multiple = Convert.ToInt64(count.ExecuteScalar(), CultureInfo.InvariantCulture);
         }
 
         using var first = connection.CreateCommand();
-        first.CommandText = $"SELECT min(first_at) FROM {s.Users}";
+        first.CommandText = Sql("first_assign", ("summary_users", s.Users));
         var at = first.ExecuteScalar();
         return (result, multiple, at is DateTime d ? new DateTimeOffset(DateTime.SpecifyKind(d, DateTimeKind.Utc)) : null);
     }

@@ -42,7 +42,7 @@ public sealed record PartitionCompaction(string Folder, int FilesBefore, int Fil
 }
 
 /// <summary>
-/// Merges a partition's small files into few large ones (DESIGN.md "Lake layout", Compaction). Each merge: the rows of
+/// Merges a partition's small files into few large ones (README "Compaction"). Each merge: the rows of
 /// the chosen files are written by DuckDB to a hidden temporary file; the merge is appended to the partition's
 /// <see cref="CompactionJournal"/>; the merged file is renamed into place; then each source file is removed, unless it
 /// changed since it was read (a lander's replay rewrote it), in which case it stays. A source stays, too, while a reader

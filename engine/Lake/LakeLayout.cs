@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace PricingOptimizer.Lake;
 
 /// <summary>
-/// Where events live in the lake (DESIGN.md "Lake layout"):
+/// Where events live in the lake (README "Lake layout and guarantees"):
 /// <c>{lake}/events/tenant_id={tenant}/event_date={yyyy-MM-dd}/{source}-{first position}.parquet</c>.
 /// </summary>
 public sealed partial class LakeLayout(string root)

@@ -32,7 +32,8 @@ public static class LakeQuarantine
         }
         catch (DuckDBException e)
         {
-            return !File.Exists(path) || LakeQueries.IsVanishedFile(e) ? null : FirstLine(e.Message);
+            // Gone meanwhile (a compaction merged it): nothing to set aside. Still there: it cannot be read.
+            return File.Exists(path) ? FirstLine(e.Message) : null;
         }
     }
 

@@ -220,10 +220,6 @@ public sealed class LakeQueries : IDisposable
     /// <summary>How many times a read runs when a listed file vanished or could not be read (each time on a fresh listing).</summary>
     private const int ReadAttempts = 6;
 
-    /// <summary>DuckDB's error for a file its glob listed and then could not open.</summary>
-    internal static bool IsVanishedFile(DuckDBException e) =>
-        e.Message.Contains("No such file or directory", StringComparison.Ordinal) || e.Message.Contains("No files found", StringComparison.Ordinal);
-
     /// <summary>Per tenant: events (each event_id once), assigns, converts, experiments and the date range.</summary>
     public async Task<IReadOnlyList<TenantEventCounts>> CountByTenantAsync(CancellationToken cancellationToken) =>
         await QueryAsync(null, "events_by_tenant", [],

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using PricingOptimizer.EventLog;
 
@@ -9,13 +8,15 @@ namespace PricingOptimizer.Lake;
 /// through temp-file-then-rename, and commits the positions only after every file is in place. A crash between
 /// the two replays the batch onto the same file names, so nothing is lost and nothing doubles.
 /// </summary>
-public sealed class Lander(IEventLog log, LakeLayout lake, LanderOptions options, ILogger<Lander> logger)
+public sealed class Lander(IEventLog log, LakeLayout lake, LanderOptions options, ILogger<Lander> logger, TimeProvider? clock = null)
 {
+    private readonly TimeProvider time = clock ?? TimeProvider.System;
+
     /// <summary>Lands until <paramref name="cancellationToken"/> fires. A failing batch is retried from the last commit.</summary>
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         LanderLog.Started(logger, log.Kind, lake.Root, options.BatchSize, options.FlushIntervalMs);
-        if (lake.RemoveStaleTemporaryFiles(DateTimeOffset.UtcNow) is > 0 and var removed)
+        if (lake.RemoveStaleTemporaryFiles(time.GetUtcNow()) is > 0 and var removed)
         {
             LanderLog.StaleTemporaryFiles(logger, removed);
         }
@@ -73,9 +74,9 @@ public sealed class Lander(IEventLog log, LakeLayout lake, LanderOptions options
             TimeSpan writing;
             try
             {
-                var started = Stopwatch.GetTimestamp();
+                var started = time.GetTimestamp();
                 files = await WriteFilesAsync(batch, cancellationToken);
-                writing = Stopwatch.GetElapsedTime(started);
+                writing = time.GetElapsedTime(started);
             }
             finally
             {
@@ -102,9 +103,9 @@ public sealed class Lander(IEventLog log, LakeLayout lake, LanderOptions options
             return 0;
         }
 
-        var started = Stopwatch.GetTimestamp();
+        var started = time.GetTimestamp();
         var files = await WriteFilesAsync(batch, cancellationToken);
-        await CommitAsync(consumer, batch, files, Stopwatch.GetElapsedTime(started), cancellationToken);
+        await CommitAsync(consumer, batch, files, time.GetElapsedTime(started), cancellationToken);
         return batch.Count;
     }
 

@@ -17,12 +17,12 @@ public static class Charts
 
     private static readonly Lazy<bool> FontInstalled = new(FindFont);
 
-    /// <exception cref="InvalidOperationException">No font files under the usual font folders.</exception>
+    /// <exception cref="MissingFontException">No font files under the usual font folders.</exception>
     public static void EnsureFonts()
     {
         if (!FontInstalled.Value)
         {
-            throw new InvalidOperationException(
+            throw new MissingFontException(
                 "charts need a font and none is installed under /usr/share/fonts: install one (Debian: apt-get install fonts-dejavu-core) and run again");
         }
     }
@@ -85,7 +85,7 @@ public static class Charts
         var plot = new Plot();
         var curve = recommendation.ValueCurve;
         var unit = string.IsNullOrEmpty(recommendation.Currency) ? "currency units" : recommendation.Currency;
-        var scale = recommendation.Goal == "conversions" ? 100.0 : 1.0;
+        var scale = recommendation.Goal == Pricing.Goal.Conversions ? 100.0 : 1.0;
         var xs = curve.Select(c => (double)c.Price).ToArray();
         var band = plot.Add.FillY(xs, curve.Select(c => c.Lower * scale).ToArray(), curve.Select(c => c.Upper * scale).ToArray());
         band.FillStyle.Color = Colors.SteelBlue.WithAlpha(0.25);
@@ -95,7 +95,7 @@ public static class Charts
         line.MarkerSize = 0;
         line.LineWidth = 2;
         line.Color = Colors.SteelBlue;
-        line.LegendText = $"expected {recommendation.Goal} per user (stacked curves)";
+        line.LegendText = $"expected {Json.Wire.Name(recommendation.Goal)} per user (stacked curves)";
         if (observed is { Count: > 0 })
         {
             var dots = plot.Add.ScatterPoints(observed.Select(o => (double)o.Price).ToArray(), observed.Select(o => o.Value * scale).ToArray());
@@ -126,10 +126,11 @@ public static class Charts
             Mark(recommendation.BestTestedPrice, "best tested", Colors.Purple, LinePattern.DenselyDashed);
         }
 
-        return Render(plot, $"Expected {recommendation.Goal} by price — {recommendation.ExperimentId}", $"Price ({unit})", recommendation.Goal switch
+        var goal = Json.Wire.Name(recommendation.Goal);
+        return Render(plot, $"Expected {goal} by price — {recommendation.ExperimentId}", $"Price ({unit})", recommendation.Goal switch
         {
-            "conversions" => "Conversion rate (%)",
-            _ => $"{char.ToUpperInvariant(recommendation.Goal[0])}{recommendation.Goal[1..]} per assigned user ({unit})",
+            Pricing.Goal.Conversions => "Conversion rate (%)",
+            _ => $"{char.ToUpperInvariant(goal[0])}{goal[1..]} per assigned user ({unit})",
         }, Alignment.LowerCenter);
     }
 
@@ -254,3 +255,6 @@ public static class Charts
         plot.Axes.SetLimitsX(xs.Min() - (span * 0.1), xs.Max() + (span * 0.2));
     }
 }
+
+/// <summary>Charts cannot be drawn: the machine has no font for their text (the message says how to install one).</summary>
+public sealed class MissingFontException(string message) : InvalidOperationException(message);

@@ -158,10 +158,10 @@ public static class ReportRenderer
     private static void RecommendationSection(Page page, ExperimentReport experiment, Recommendation recommendation, ReportSettings settings)
     {
         var r = "recommendation:" + experiment.ExperimentId;
-        page.Heading(4, $"Recommendation ({recommendation.Goal})");
+        page.Heading(4, $"Recommendation ({Json.Wire.Name(recommendation.Goal)})");
         if (recommendation.Status == "ok")
         {
-            var goal = recommendation.Goal;
+            var goal = Json.Wire.Name(recommendation.Goal);
             string V(string metric, double? value) => goal == "conversions" ? page.Percent(r, goal, metric, value) : page.Number(r, goal, metric, value, "0.000");
             page.Table(["", "price", $"expected {goal} per assigned user", "95% interval"],
             [

@@ -30,7 +30,7 @@ public sealed class ReportJob
 
     public ReportSettings Settings()
     {
-        Goals.TryParse(Goal, out var goal);
+        Json.Wire.TryParse<PricingOptimizer.Pricing.Goal>(Goal, out var goal);
         return new ReportSettings(goal, UnitCost, PriceFloor, RevenueFloor);
     }
 }
@@ -57,7 +57,7 @@ public sealed class ReportScheduleOptions : IValidatableObject
                 yield return new ValidationResult($"Reports:Jobs:{i}:Cron '{job.Cron}' is not a five-field cron expression (minute hour day month weekday)");
             }
 
-            if (!Goals.TryParse(job.Goal, out _))
+            if (!Json.Wire.TryParse<PricingOptimizer.Pricing.Goal>(job.Goal, out _))
             {
                 yield return new ValidationResult($"Reports:Jobs:{i}:Goal '{job.Goal}' is not revenue, profit or conversions");
             }

@@ -43,11 +43,11 @@ public static class NotebookHtml
 
     public static string Recommendation(Recommendation recommendation) =>
         Paragraph(recommendation.Status == "ok"
-            ? $"{recommendation.ExperimentId}, goal {recommendation.Goal}: recommended {Cell(recommendation.RecommendedPrice)} {recommendation.Currency} " +
+            ? $"{recommendation.ExperimentId}, goal {Json.Wire.Name(recommendation.Goal)}: recommended {Cell(recommendation.RecommendedPrice)} {recommendation.Currency} " +
               $"(optimum {Cell(recommendation.OptimalPrice)}{(recommendation.Extrapolated ? ", extrapolated" : "")}), expected {Cell(recommendation.ExpectedValue)} per user " +
               $"(95% {Cell(recommendation.ExpectedValueCi?[0])} to {Cell(recommendation.ExpectedValueCi?[1])}) against {Cell(recommendation.ControlExpectedValue)} at the control " +
               $"{Cell(recommendation.ControlPrice)}; best tested price {Cell(recommendation.BestTestedPrice)}; confidence {Cell(recommendation.Confidence * 100)}%."
-            : $"{recommendation.ExperimentId}, goal {recommendation.Goal}: {recommendation.Status}.") +
+            : $"{recommendation.ExperimentId}, goal {Json.Wire.Name(recommendation.Goal)}: {recommendation.Status}.") +
         (recommendation.Models.Count == 0 ? "" : Frame(recommendation.ModelsFrame(), "Demand families")) +
         List("Reasoning", recommendation.Reasoning) +
         List("Next steps", recommendation.NextSteps);

@@ -6,7 +6,6 @@ namespace PricingOptimizer.Pipelines.Cli;
 /// <summary>What the demo and the benchmarks do through the API before their traffic: a tenant, its token, a started experiment.</summary>
 public static class ApiSetup
 {
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     /// <summary>The answer's JSON; a failed answer becomes a one-line <see cref="CliException"/>.</summary>
     public static async Task<JsonDocument> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken)
@@ -26,9 +25,9 @@ public static class ApiSetup
     {
         using var admin = new HttpClient { BaseAddress = address };
         admin.DefaultRequestHeaders.Add("X-Admin-Key", adminKey);
-        using var created = await ReadAsync(await admin.PostAsJsonAsync("/v1/admin/tenants", new { Name = name, Plan = plan }, Json, cancellationToken), cancellationToken);
+        using var created = await ReadAsync(await admin.PostAsJsonAsync("/v1/admin/tenants", new { Name = name, Plan = plan }, PricingOptimizer.Json.Wire.Options, cancellationToken), cancellationToken);
         using var token = await ReadAsync(await admin.PostAsJsonAsync("/v1/auth/token",
-            new { ApiKey = created.RootElement.GetProperty("api_key").GetString() }, Json, cancellationToken), cancellationToken);
+            new { ApiKey = created.RootElement.GetProperty("api_key").GetString() }, PricingOptimizer.Json.Wire.Options, cancellationToken), cancellationToken);
         return (created.RootElement.GetProperty("tenant_id").GetString()!, token.RootElement.GetProperty("access_token").GetString()!,
             created.RootElement.GetProperty("api_key").GetString()!);
     }
@@ -44,7 +43,7 @@ public static class ApiSetup
             Currency = currency,
             Variants = variants.Select((v, i) => new { VariantId = v.Variant, v.Price, Weight = 1.0, Control = i == controlIndex }).ToList(),
         };
-        (await ReadAsync(await client.PostAsJsonAsync("/v1/experiments", experiment, Json, cancellationToken), cancellationToken)).Dispose();
+        (await ReadAsync(await client.PostAsJsonAsync("/v1/experiments", experiment, PricingOptimizer.Json.Wire.Options, cancellationToken), cancellationToken)).Dispose();
         (await ReadAsync(await client.PostAsync($"/v1/experiments/{experimentId}/start", null, cancellationToken), cancellationToken)).Dispose();
     }
 }

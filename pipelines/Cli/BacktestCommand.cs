@@ -100,7 +100,7 @@ public static class BacktestCommand
 
             if (done.Count > 1)
             {
-                foreach (var group in done.GroupBy(d => random is null ? d.Settings.Request.Goal.ToWire() : d.Settings.Curve.Kind))
+                foreach (var group in done.GroupBy(d => random is null ? Json.Wire.Name(d.Settings.Request.Goal) : d.Settings.Curve.Kind))
                 {
                     Console.WriteLine(Backtest.Overall(group.Key, [.. group]));
                 }
@@ -160,7 +160,7 @@ public static class BacktestCommand
             throw new CliException($"--control: {controlPrice} is not one of --prices");
         }
 
-        Goals.TryParse(parse.GetValue(goal), out var parsedGoal);
+        Json.Wire.TryParse<PricingOptimizer.Pricing.Goal>(parse.GetValue(goal), out var parsedGoal);
         var request = new RecommendationRequest(parsedGoal, parse.GetValue(unitCost), PriceFloor: parse.GetValue(priceFloor), RevenueFloor: parse.GetValue(revenueFloor));
         if (request.Problem() is { } problem)
         {

@@ -40,12 +40,12 @@ public static class PricingCommands
         command.SetAction(async (parse, ct) =>
         {
             var tenantId = CommonOptions.CheckTenant(parse.GetValue(tenant)!);
-            Goals.TryParse(parse.GetValue(goal), out var parsedGoal);
+            Json.Wire.TryParse<PricingOptimizer.Pricing.Goal>(parse.GetValue(goal), out var parsedGoal);
             var request = new RecommendationRequest(parsedGoal, parse.GetValue(unitCost), parse.GetValue(control), parse.GetValue(priceFloor),
                 parse.GetValue(revenueFloor), parse.GetValue(margin), parse.GetValue(cap), parse.GetValue(days), parse.GetValue(mature));
             await using var services = CommonOptions.Services(CommonOptions.Configuration(parse.GetValue(data), parse.GetValue(lake)));
             var recommendation = await Run(() => services.GetRequiredService<PricingService>().RecommendAsync(tenantId, parse.GetValue(experiment)!, request, ct));
-            Console.Write(parse.GetValue(json) ? JsonSerializer.Serialize(recommendation, ReadoutCommand.Json) + Environment.NewLine : Text(recommendation));
+            Console.Write(parse.GetValue(json) ? JsonSerializer.Serialize(recommendation, PricingOptimizer.Json.Wire.Indented) + Environment.NewLine : Text(recommendation));
             return recommendation.Status == "ok" ? 0 : 3;
         });
         return command;
@@ -76,7 +76,7 @@ public static class PricingCommands
             await using var services = CommonOptions.Services(CommonOptions.Configuration(parse.GetValue(data), parse.GetValue(lake)));
             var pricing = services.GetRequiredService<PricingService>();
             var report = await Run(() => pricing.TrainAsync(tenantId, parse.GetValue(experiment)!, properties, ct));
-            Console.Write(parse.GetValue(json) ? JsonSerializer.Serialize(report, ReadoutCommand.Json) + Environment.NewLine
+            Console.Write(parse.GetValue(json) ? JsonSerializer.Serialize(report, PricingOptimizer.Json.Wire.Indented) + Environment.NewLine
                 : Text(report, "trained and saved to " + pricing.ModelDirectory(tenantId, report.ExperimentId)));
             return 0;
         });
@@ -91,7 +91,7 @@ public static class PricingCommands
             var tenantId = CommonOptions.CheckTenant(parse.GetValue(tenant)!);
             await using var services = CommonOptions.Services(CommonOptions.Configuration(parse.GetValue(data), parse.GetValue(lake)));
             var report = await Run(() => services.GetRequiredService<PricingService>().EvaluateAsync(tenantId, parse.GetValue(experiment)!, ct));
-            Console.Write(parse.GetValue(evaluateJson) ? JsonSerializer.Serialize(report, ReadoutCommand.Json) + Environment.NewLine
+            Console.Write(parse.GetValue(evaluateJson) ? JsonSerializer.Serialize(report, PricingOptimizer.Json.Wire.Indented) + Environment.NewLine
                 : Text(report, string.Create(CultureInfo.InvariantCulture, $"saved model of {report.TrainedAt:yyyy-MM-dd HH:mm} UTC, evaluated on today's data")));
             return 0;
         });
@@ -123,9 +123,10 @@ public static class PricingCommands
 
     public static string Text(Recommendation r)
     {
+        var goal = Json.Wire.Name(r.Goal);
         var text = new StringBuilder();
         var unit = r.Currency is null ? "" : " " + r.Currency;
-        text.AppendLine(CultureInfo.InvariantCulture, $"Recommendation for {r.ExperimentId} of {r.TenantId} — goal: {r.Goal}, status: {r.Status}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Recommendation for {r.ExperimentId} of {r.TenantId} — goal: {goal}, status: {r.Status}");
         if (r.AttributionDays is { } days)
         {
             text.AppendLine(CultureInfo.InvariantCulture,
@@ -135,10 +136,10 @@ public static class PricingCommands
         if (r.Status == "ok")
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"  recommended price  {r.RecommendedPrice:0.00}{unit}{(r.CharmApplied ? "  (charm ending)" : "")}");
-            text.AppendLine(CultureInfo.InvariantCulture, $"  optimal price      {r.OptimalPrice:0.00}{unit}  (the model's optimum before charm endings; expects {V(r.Goal, r.OptimalExpectedValue!.Value)})");
-            text.AppendLine(CultureInfo.InvariantCulture, $"  expected {r.Goal,-9} {V(r.Goal, r.ExpectedValue!.Value)} per assigned user, 95% interval [{V(r.Goal, r.ExpectedValueCi![0])}, {V(r.Goal, r.ExpectedValueCi[1])}]");
-            text.AppendLine(CultureInfo.InvariantCulture, $"  control            {r.ControlVariantId} at {r.ControlPrice:0.00}{unit}: {V(r.Goal, r.ControlExpectedValue!.Value)}");
-            text.AppendLine(CultureInfo.InvariantCulture, $"  best tested price  {r.BestTestedPrice:0.00}{unit}: observed {(r.BestTestedExpectedValue is { } b ? V(r.Goal, b) : "—")} (the naive rule)");
+            text.AppendLine(CultureInfo.InvariantCulture, $"  optimal price      {r.OptimalPrice:0.00}{unit}  (the model's optimum before charm endings; expects {V(goal, r.OptimalExpectedValue!.Value)})");
+            text.AppendLine(CultureInfo.InvariantCulture, $"  expected {goal,-9} {V(goal, r.ExpectedValue!.Value)} per assigned user, 95% interval [{V(goal, r.ExpectedValueCi![0])}, {V(goal, r.ExpectedValueCi[1])}]");
+            text.AppendLine(CultureInfo.InvariantCulture, $"  control            {r.ControlVariantId} at {r.ControlPrice:0.00}{unit}: {V(goal, r.ControlExpectedValue!.Value)}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"  best tested price  {r.BestTestedPrice:0.00}{unit}: observed {(r.BestTestedExpectedValue is { } b ? V(goal, b) : "—")} (the naive rule)");
             text.AppendLine(CultureInfo.InvariantCulture, $"  confidence         {r.Confidence * 100:0.0}% that the recommended price beats the control");
             text.AppendLine(CultureInfo.InvariantCulture, $"  searched           {r.AllowedPriceRange![0]:0.00}–{r.AllowedPriceRange[1]:0.00} (tested {r.TestedPriceRange![0]:0.00}–{r.TestedPriceRange[1]:0.00}){(r.Extrapolated ? $"; EXTRAPOLATED beyond the tested prices (margin {r.ExtrapolationMargin * 100:0.#}%)" : "")}");
         }
@@ -154,7 +155,7 @@ public static class PricingCommands
 
         if (r.RevenueModels.Count > 0)
         {
-            text.AppendLine($"  {r.Goal} per buyer   weight   held-out error      fits the data");
+            text.AppendLine($"  {goal} per buyer   weight   held-out error      fits the data");
             foreach (var m in r.RevenueModels.OrderByDescending(m => m.Weight))
             {
                 text.AppendLine(CultureInfo.InvariantCulture, $"    {m.Name,-22} {m.Weight * 100,5:0.0}%   {(m.HeldOutError is { } e ? e.ToString("0.0000", CultureInfo.InvariantCulture) + unit : "—"),-17}   {(m.FitsData ? "yes" : "no (dropped)")}");
@@ -164,10 +165,10 @@ public static class PricingCommands
         var tested = r.ValueCurve.Where(p => p.ObservedValue is not null).ToList();
         if (tested.Count > 0)
         {
-            text.AppendLine($"  at tested prices   observed {r.Goal} per user (as the readout counts it) beside the fit");
+            text.AppendLine($"  at tested prices   observed {goal} per user (as the readout counts it) beside the fit");
             foreach (var p in tested)
             {
-                text.AppendLine(CultureInfo.InvariantCulture, $"    {p.Price,8:0.00}{unit}   observed {V(r.Goal, p.ObservedValue!.Value)}   fitted {V(r.Goal, p.ExpectedValue)} [{V(r.Goal, p.Lower)}, {V(r.Goal, p.Upper)}]");
+                text.AppendLine(CultureInfo.InvariantCulture, $"    {p.Price,8:0.00}{unit}   observed {V(goal, p.ObservedValue!.Value)}   fitted {V(goal, p.ExpectedValue)} [{V(goal, p.Lower)}, {V(goal, p.Upper)}]");
             }
         }
 

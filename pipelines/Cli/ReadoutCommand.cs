@@ -11,7 +11,6 @@ namespace PricingOptimizer.Pipelines.Cli;
 /// <summary><c>po readout</c>: the statistics contract for one experiment, as a table or JSON.</summary>
 public static class ReadoutCommand
 {
-    public static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
 
     public static Command Create()
     {
@@ -38,7 +37,7 @@ public static class ReadoutCommand
                 parse.GetValue(cuped), parse.GetValue(days), parse.GetValue(mature));
             var readout = await readouts.GetAsync(tenantId, parse.GetValue(experiment)!, parse.GetValue(control), options, ct);
 
-            Console.Write(parse.GetValue(json) ? JsonSerializer.Serialize(readout, Json) + Environment.NewLine : Table(readout));
+            Console.Write(parse.GetValue(json) ? JsonSerializer.Serialize(readout, PricingOptimizer.Json.Wire.Indented) + Environment.NewLine : Table(readout));
             return 0;
         });
         return command;

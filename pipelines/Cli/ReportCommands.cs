@@ -34,7 +34,7 @@ public static class ReportCommands
         command.SetAction(async (parse, ct) =>
         {
             var tenantId = CommonOptions.CheckTenant(parse.GetValue(tenant)!);
-            Goals.TryParse(parse.GetValue(goal), out var parsedGoal);
+            Json.Wire.TryParse<PricingOptimizer.Pricing.Goal>(parse.GetValue(goal), out var parsedGoal);
             var settings = new ReportSettings(parsedGoal, parse.GetValue(unitCost), parse.GetValue(priceFloor), parse.GetValue(revenueFloor));
             if (settings.Request().Problem() is { } problem)
             {
@@ -47,7 +47,7 @@ public static class ReportCommands
             {
                 result = await services.GetRequiredService<MonthlyReport>().WriteAsync(tenantId, parse.GetValue(month)!, parse.GetValue(output)!, settings, ct);
             }
-            catch (InvalidOperationException e) when (e.Message.Contains("font", StringComparison.Ordinal))
+            catch (MissingFontException e)
             {
                 throw new CliException(e.Message);
             }

@@ -76,7 +76,7 @@ public sealed partial class LakeWorkbenchTests : IDisposable
         var dashboard = await bench.DashboardAsync("shop");
         Assert.Equal(["other", "price-test"], dashboard.Experiments.Select(e => e.ExperimentId).Order());
         var test = dashboard.Experiments.Single(e => e.ExperimentId == "price-test");
-        Assert.Equal(("active", "EUR", "control", 650L), (test.Status, test.Currency, test.ControlVariantId, test.Users));
+        Assert.Equal((PricingOptimizer.Experiments.ExperimentStatus.Active, "EUR", "control", 650L), (test.Status, test.Currency, test.ControlVariantId, test.Users));
         Assert.Equal(new DateOnly(2026, 11, 2), test.StartDate);
         Assert.Equal(27, test.DaysRunning);
 

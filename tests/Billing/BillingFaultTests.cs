@@ -161,7 +161,7 @@ public sealed class BillingFaultTests : IAsyncLifetime
 
         private sealed class Adapter(IBillingAdapter inner, string? secret, FaultyFactory owner, string tenantId) : IBillingAdapter
         {
-            public string Provider => inner.Provider;
+            public BillingProvider Provider => inner.Provider;
 
             public BillingMode Mode => inner.Mode;
 

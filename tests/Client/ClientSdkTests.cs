@@ -119,7 +119,7 @@ public sealed class ClientSdkTests : IDisposable
         var (_, apiKey, client) = await TenantAsync();
         using (var get = await client.GetAsync("/v1/experiments/checkout"))
         {
-            Assert.Equal(ExperimentService.CacheTime, get.Headers.CacheControl?.MaxAge);
+            Assert.Equal(ExperimentDefinitions.CacheTime, get.Headers.CacheControl?.MaxAge);
         }
 
         var time = new TimersAwaited(DateTimeOffset.UtcNow);
@@ -129,7 +129,7 @@ public sealed class ClientSdkTests : IDisposable
 
         (await client.PostAsync("/v1/experiments/checkout/pause", null)).EnsureSuccessStatusCode();
         // Within the bound the cached definition may still be used (the server's own caches do the same) ...
-        time.Advance(ExperimentService.CacheTime - TimeSpan.FromMilliseconds(1));
+        time.Advance(ExperimentDefinitions.CacheTime - TimeSpan.FromMilliseconds(1));
         await sdk.AssignAsync("checkout", "u2");
         // ... and not a moment after it.
         time.Advance(TimeSpan.FromMilliseconds(1));

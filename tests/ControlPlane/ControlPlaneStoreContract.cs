@@ -136,9 +136,9 @@ public abstract class ControlPlaneStoreContract : IDisposable
     public async Task Billing_settings_are_replaced_and_deleted_and_dead_letters_are_kept_once_per_event_and_kind()
     {
         await TenantAsync();
-        await Store.SetBillingAsync(new BillingSettings("tn_a", "stripe", BillingMode.Managed, At), CancellationToken.None);
-        await Store.SetBillingAsync(new BillingSettings("tn_a", "paid", BillingMode.Byok, At.AddDays(1)), CancellationToken.None);
-        Assert.Equal(new BillingSettings("tn_a", "paid", BillingMode.Byok, At.AddDays(1)), await Store.GetBillingAsync("tn_a", CancellationToken.None));
+        await Store.SetBillingAsync(new BillingSettings("tn_a", BillingProvider.Stripe, BillingMode.Managed, At), CancellationToken.None);
+        await Store.SetBillingAsync(new BillingSettings("tn_a", BillingProvider.PaidAi, BillingMode.Byok, At.AddDays(1)), CancellationToken.None);
+        Assert.Equal(new BillingSettings("tn_a", BillingProvider.PaidAi, BillingMode.Byok, At.AddDays(1)), await Store.GetBillingAsync("tn_a", CancellationToken.None));
         Assert.True(await Store.DeleteBillingAsync("tn_a", CancellationToken.None));
         Assert.Null(await Store.GetBillingAsync("tn_a", CancellationToken.None));
 

@@ -115,13 +115,13 @@ public sealed class DeploymentTests(KafkaMockFixture kafka, ITestOutputHelper ou
         Assert.Equal((750, 250), (variants.Sum(v => v.Users), variants.Sum(v => v.Conversions)));
 
         // A free tenant's 61st request in a minute is refused on either process. A minute boundary crossed on the way
-        // (the remaining count goes up) starts the count again.
-        var (_, freeKey) = await CreateTenantAsync(b.BaseAddress!, "free");
-        using var freeOnA = await TenantClientAsync(a.BaseAddress!, freeKey);
-        using var freeOnB = await TenantClientAsync(b.BaseAddress!, freeKey);
+        // (the remaining count goes up) spoils the count: the next try is a new free tenant, whose budget is whole.
         var counted = false;
         for (var attempt = 0; attempt < 3 && !counted; attempt++)
         {
+            var (_, freeKey) = await CreateTenantAsync(b.BaseAddress!, "free");
+            using var freeOnA = await TenantClientAsync(a.BaseAddress!, freeKey);
+            using var freeOnB = await TenantClientAsync(b.BaseAddress!, freeKey);
             var answers = new List<(HttpStatusCode Status, int Remaining)>();
             for (var i = 1; i <= 62; i++)
             {
@@ -156,6 +156,6 @@ public sealed class DeploymentTests(KafkaMockFixture kafka, ITestOutputHelper ou
 
         var seen = clock.Elapsed - paused;
         output.WriteLine($"pause seen by the other process {seen.TotalMilliseconds:0} ms after the pause answered");
-        Assert.True(seen < ExperimentService.CacheTime, $"the other process saw the pause only after {seen.TotalMilliseconds:0} ms: by expiry, not notification");
+        Assert.True(seen < ExperimentDefinitions.CacheTime, $"the other process saw the pause only after {seen.TotalMilliseconds:0} ms: by expiry, not notification");
     }
 }

@@ -8,7 +8,7 @@ using PricingOptimizer.Tests.Fixtures;
 namespace PricingOptimizer.Tests.Lake;
 
 /// <summary>
-/// The compactor (DESIGN.md "Lake layout", Compaction): small files merged into few, every event readable and counted once
+/// The compactor (README "Compaction"): small files merged into few, every event readable and counted once
 /// whatever crashes where, readers' summaries warm across it, leftovers removed.
 /// </summary>
 public sealed class CompactionTests : IDisposable

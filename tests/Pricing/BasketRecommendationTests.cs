@@ -53,7 +53,7 @@ public sealed class BasketRecommendationTests
     [InlineData("extra:mean=0.5,elasticity=-0.5,ref=8,spread=1.2", "profit")]
     public void At_every_tested_price_the_fitted_value_agrees_with_what_buyers_actually_paid(string units, string goal)
     {
-        Goals.TryParse(goal, out var parsed);
+        Json.Wire.TryParse<PricingOptimizer.Pricing.Goal>(goal, out var parsed);
         var settings = Shop(units, parsed);
         var (variants, buyers) = Backtest.Draw(settings, 3);
         var result = Recommender().Recommend("t", "e", variants, "p2", settings.Request, "USD", buyers);

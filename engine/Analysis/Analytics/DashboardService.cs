@@ -14,9 +14,9 @@ public sealed record DashboardHealth(double? SrmPValue, bool SampleRatioMismatch
 /// One experiment on the dashboard. The leader and its chance to beat the control are on the experiment's
 /// <see cref="Goal"/>: revenue per user, profit per user, or conversion rate.
 /// </summary>
-public sealed record DashboardExperiment(string ExperimentId, string Name, string Status, string Currency, DateOnly? StartDate, int? DaysRunning, long Users,
+public sealed record DashboardExperiment(string ExperimentId, string Name, Experiments.ExperimentStatus Status, string Currency, DateOnly? StartDate, int? DaysRunning, long Users,
     string? ControlVariantId, IReadOnlyList<DashboardVariant> Variants, string? LeadingVariantId, double? LeadingChanceToBeatControl, DashboardHealth Health,
-    long? UsersStillNeeded, IReadOnlyList<string> Notes, string Goal = "revenue");
+    long? UsersStillNeeded, IReadOnlyList<string> Notes, Pricing.Goal Goal = Pricing.Goal.Revenue);
 
 /// <summary>A tested price of a compared experiment.</summary>
 public sealed record ComparedPrice(string VariantId, decimal Price, bool Control);
@@ -29,7 +29,7 @@ public sealed record ComparedExperiment(DashboardExperiment Experiment, IReadOnl
     string? NoRecommendationReason);
 
 /// <summary>Experiments side by side, as <c>GET /v1/analytics/compare</c> answers.</summary>
-public sealed record ExperimentComparison(string TenantId, string Goal, DateTimeOffset GeneratedAt, IReadOnlyList<ComparedExperiment> Experiments);
+public sealed record ExperimentComparison(string TenantId, Pricing.Goal Goal, DateTimeOffset GeneratedAt, IReadOnlyList<ComparedExperiment> Experiments);
 
 /// <summary>Every experiment of a tenant, as <c>GET /v1/analytics/experiments</c> answers.</summary>
 public sealed record Dashboard(string TenantId, DateTimeOffset GeneratedAt, double MinimumDetectableEffect, IReadOnlyList<DashboardExperiment> Experiments);
@@ -108,7 +108,7 @@ public sealed class DashboardService(IExperimentStore experiments, ReadoutServic
                 reason ?? (recommendation?.Status == "ok" ? null : recommendation?.Reasoning.FirstOrDefault())));
         }
 
-        return new ExperimentComparison(tenantId, Pricing.Goals.ToWire(request.Goal), now, compared);
+        return new ExperimentComparison(tenantId, request.Goal, now, compared);
     }
 
     private static double CheckEffect(double? minimumDetectableEffect)
@@ -136,12 +136,12 @@ public sealed class DashboardService(IExperimentStore experiments, ReadoutServic
             var exposed = users + readout.MultipleExposureUsers;
             var multipleShare = exposed == 0 ? 0 : (double)readout.MultipleExposureUsers / exposed;
             var health = new DashboardHealth(readout.SrmPValue, readout.SrmPValue < 0.001, readout.MultipleExposureUsers, multipleShare, multipleShare > 0.01);
-            return new DashboardExperiment(experiment.ExperimentId, experiment.Name, Experiments.ExperimentLifecycle.Name(experiment.Status),
+            return new DashboardExperiment(experiment.ExperimentId, experiment.Name, experiment.Status,
                 experiment.Currency, start is { } s ? DateOnly.FromDateTime(s.UtcDateTime) : null,
                 start is { } since ? (int)Math.Floor((now - since).TotalDays) : null, users, readout.ControlVariantId,
                 [.. readout.Variants.Select(v => new DashboardVariant(v.VariantId, v.Price, v.Users, v.Conversions, v.ConversionRate, v.RevenuePerUser))],
                 leading?.Variant ?? (best is null ? null : readout.ControlVariantId), leading?.Chance, health, StillNeeded(readout, experiment.Variants.Count, mde, notes),
-                notes, Pricing.Goals.ToWire(experiment.Goal));
+                notes, experiment.Goal);
         }
     }
 

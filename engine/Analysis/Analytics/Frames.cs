@@ -96,7 +96,7 @@ public static class Frames
     /// <summary>Recommendations side by side (e.g. one per goal): one row each with its prices, values and confidence.</summary>
     public static DataFrame ToDataFrame(this IEnumerable<Recommendation> recommendations) => new Columns<Recommendation>(recommendations)
         .Text("experiment_id", r => r.ExperimentId)
-        .Text("goal", r => r.Goal)
+        .Text("goal", r => Json.Wire.Name(r.Goal))
         .Text("status", r => r.Status)
         .Money("optimal_price", r => r.OptimalPrice)
         .Money("recommended_price", r => r.RecommendedPrice)
@@ -115,7 +115,7 @@ public static class Frames
     public static DataFrame ToDataFrame(this Dashboard dashboard) =>
         new Columns<(DashboardExperiment Experiment, DashboardVariant Variant)>(dashboard.Experiments.SelectMany(e => e.Variants.Select(v => (e, v))))
             .Text("experiment_id", r => r.Experiment.ExperimentId)
-            .Text("status", r => r.Experiment.Status)
+            .Text("status", r => Json.Wire.Name(r.Experiment.Status))
             .Time("start_date", r => r.Experiment.StartDate?.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc))
             .Count("days_running", r => r.Experiment.DaysRunning)
             .Text("variant_id", r => r.Variant.VariantId)

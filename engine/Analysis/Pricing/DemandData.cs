@@ -14,9 +14,6 @@ public static class DemandData
     /// </summary>
     public static bool IsTest(string userId, int seed, double testFraction) => Unit(userId, seed) < testFraction;
 
-    /// <summary>The user's fold (0 to <paramref name="folds"/> − 1) for seeded cross-validation, from the same hash as the split.</summary>
-    public static int Fold(string userId, int seed, int folds) => Math.Min(folds - 1, (int)(Unit(userId, seed) * folds));
-
     /// <summary>The user's seeded hash as a number in [0, 1).</summary>
     private static double Unit(string userId, int seed)
     {

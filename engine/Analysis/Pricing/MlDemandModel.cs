@@ -131,10 +131,6 @@ public sealed class MlDemandModel
 
     public static bool Exists(string directory) => File.Exists(Path.Combine(directory, ModelFile)) && File.Exists(Path.Combine(directory, MetadataFile));
 
-    /// <summary>The report saved with the model, or null when none is saved.</summary>
-    public static ModelReport? ReadReport(string directory) =>
-        Exists(directory) ? ReadMetadata(directory).Report : null;
-
     /// <exception cref="FileNotFoundException">No model saved in <paramref name="directory"/>.</exception>
     /// <exception cref="InvalidDataException">The saved files do not hold a model of this kind.</exception>
     public static (MlDemandModel Model, ModelReport Report) Load(string directory)

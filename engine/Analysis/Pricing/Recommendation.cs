@@ -93,7 +93,7 @@ public sealed record Recommendation
 {
     [JsonPropertyName("tenant_id")] public required string TenantId { get; init; }
     [JsonPropertyName("experiment_id")] public required string ExperimentId { get; init; }
-    [JsonPropertyName("goal")] public required string Goal { get; init; }
+    [JsonPropertyName("goal")] public required Goal Goal { get; init; }
 
     /// <summary><c>ok</c> or <c>insufficient_data</c> (then <see cref="Reasoning"/> says why and the figures are null).</summary>
     [JsonPropertyName("status")] public required string Status { get; init; }

@@ -42,7 +42,7 @@ public sealed class Recommender(RecommendationOptions options, CharmPricing char
         {
             TenantId = tenantId,
             ExperimentId = experimentId,
-            Goal = request.Goal.ToWire(),
+            Goal = request.Goal,
             Status = "insufficient_data",
             ControlVariantId = controlVariantId,
             TestedPriceRange = points.Length == 0 ? null : [(decimal)points[0].Price, (decimal)points[^1].Price],

@@ -185,7 +185,7 @@ public static class Backtest
     {
         var text = new StringBuilder();
         string P(double v) => double.IsNaN(v) ? "—" : (v * 100).ToString("0.00", CultureInfo.InvariantCulture) + "%";
-        text.AppendLine(CultureInfo.InvariantCulture, $"curve {settings.Curve}{(settings.Buyers.Kind == "one" ? "" : "; units " + settings.Buyers)}; prices {string.Join(", ", settings.Prices.Select(p => p.ToString("0.00", CultureInfo.InvariantCulture)))} × {settings.UsersPerPrice:N0} users; goal {settings.Request.Goal.ToWire()}{(settings.Request.UnitCost is { } c ? string.Create(CultureInfo.InvariantCulture, $" (unit cost {c:0.00})") : "")}; control {settings.Prices[settings.ControlIndex]:0.00}; {s.Runs} runs from seed {settings.Seed}");
+        text.AppendLine(CultureInfo.InvariantCulture, $"curve {settings.Curve}{(settings.Buyers.Kind == "one" ? "" : "; units " + settings.Buyers)}; prices {string.Join(", ", settings.Prices.Select(p => p.ToString("0.00", CultureInfo.InvariantCulture)))} × {settings.UsersPerPrice:N0} users; goal {Json.Wire.Name(settings.Request.Goal)}{(settings.Request.UnitCost is { } c ? string.Create(CultureInfo.InvariantCulture, $" (unit cost {c:0.00})") : "")}; control {settings.Prices[settings.ControlIndex]:0.00}; {s.Runs} runs from seed {settings.Seed}");
         text.AppendLine(CultureInfo.InvariantCulture, $"true optimum over the tested range: {s.TrueOptimalPrice:0.00} (value {s.TrueOptimalValue:0.0000} per user)");
         text.AppendLine(CultureInfo.InvariantCulture, $"answered                 {s.Answered} of {s.Runs} runs (the rest: insufficient_data)");
         text.AppendLine(CultureInfo.InvariantCulture, $"regret, recommendation   mean {P(s.MeanRegret)}, worst {P(s.WorstRegret)}");

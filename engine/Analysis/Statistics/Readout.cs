@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace PricingOptimizer.Statistics;
 
-/// <summary>A readout per DESIGN.md "Statistics contract". Fields that do not apply (or cannot be defined) are null.</summary>
+/// <summary>A readout as README "Readouts" describes it. Fields that do not apply (or cannot be defined) are null.</summary>
 public sealed record Readout(
     string TenantId,
     string ExperimentId,

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Npgsql;
 
 namespace PricingOptimizer.ControlPlane.Postgres;
@@ -7,7 +8,7 @@ namespace PricingOptimizer.ControlPlane.Postgres;
 /// experiments and plans announce themselves on <see cref="ChangesChannel"/> (LISTEN/NOTIFY) so every process drops
 /// its cached copy at once.
 /// </summary>
-public sealed partial class PostgresControlPlaneStore : IControlPlaneStore, IAsyncDisposable, IDisposable
+public sealed class PostgresControlPlaneStore : SqlControlPlaneStore, IAsyncDisposable, IDisposable
 {
     /// <summary>The NOTIFY channel: payloads <c>experiment {tenant} {experiment}</c> and <c>tenant {tenant}</c>.</summary>
     public const string ChangesChannel = "po_control_plane";
@@ -71,43 +72,18 @@ public sealed partial class PostgresControlPlaneStore : IControlPlaneStore, IAsy
 
     public ValueTask DisposeAsync() => source.DisposeAsync();
 
-    private async Task<int> ExecuteAsync(string sql, Action<NpgsqlParameterCollection> bind, CancellationToken cancellationToken)
+    protected override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken) => await source.OpenConnectionAsync(cancellationToken);
+
+    /// <summary>Announces the change on <see cref="ChangesChannel"/>: every process drops its cached copy at once.</summary>
+    protected override async Task ChangedAsync(string payload, CancellationToken cancellationToken)
     {
-        await using var command = source.CreateCommand(sql);
-        bind(command.Parameters);
-        return await command.ExecuteNonQueryAsync(cancellationToken);
+        await using var command = source.CreateCommand("SELECT pg_notify(@channel, @payload)");
+        command.Parameters.AddWithValue("channel", ChangesChannel);
+        command.Parameters.AddWithValue("payload", payload);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private async Task<List<T>> QueryAsync<T>(string sql, Action<NpgsqlParameterCollection> bind, Func<NpgsqlDataReader, T> map, CancellationToken cancellationToken)
-    {
-        await using var command = source.CreateCommand(sql);
-        bind(command.Parameters);
-        var result = new List<T>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            result.Add(map(reader));
-        }
-
-        return result;
-    }
-
-    private Task NotifyAsync(string payload, CancellationToken cancellationToken) =>
-        ExecuteAsync("SELECT pg_notify(@channel, @payload)", p =>
-        {
-            p.AddWithValue("channel", ChangesChannel);
-            p.AddWithValue("payload", payload);
-        }, cancellationToken);
-
-    private static long Ms(DateTimeOffset at) => at.ToUnixTimeMilliseconds();
-
-    private static DateTimeOffset Time(NpgsqlDataReader r, int ordinal) => DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(ordinal));
-
-    private static Tenant ReadTenant(NpgsqlDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2), Time(r, 3));
-
-    private static ApiKeyInfo ReadKey(NpgsqlDataReader r) => new(r.GetString(0), r.GetString(1), Time(r, 2), r.IsDBNull(3) ? null : Time(r, 3));
-
-    public async Task<bool> IsReachableAsync(CancellationToken cancellationToken)
+    public override async Task<bool> IsReachableAsync(CancellationToken cancellationToken)
     {
         await using var command = source.CreateCommand("SELECT 1");
         return await command.ExecuteScalarAsync(cancellationToken) is 1;

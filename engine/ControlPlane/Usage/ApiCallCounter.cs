@@ -92,12 +92,12 @@ public sealed class ApiCallCounter(IUsageStore store, TimeProvider time)
 }
 
 /// <summary>Flushes the <see cref="ApiCallCounter"/> every few seconds and once more at shutdown.</summary>
-public sealed partial class ApiCallFlusher(ApiCallCounter counter, Microsoft.Extensions.Logging.ILogger<ApiCallFlusher> logger)
+public sealed partial class ApiCallFlusher(ApiCallCounter counter, TimeProvider time, Microsoft.Extensions.Logging.ILogger<ApiCallFlusher> logger)
     : Microsoft.Extensions.Hosting.BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(5));
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(5), time);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))

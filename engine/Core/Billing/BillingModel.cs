@@ -10,6 +10,14 @@ public enum BillingMode
     Byok,
 }
 
+/// <summary>Where a tenant's events are billed: Stripe, Paid.ai, or the platform's own ledger (<c>manual</c>).</summary>
+public enum BillingProvider
+{
+    Stripe,
+    PaidAi,
+    Manual,
+}
+
 /// <summary>What a billing item records at the provider: usage (an assign) or a conversion (a purchase).</summary>
 public enum BillingKind
 {
@@ -35,10 +43,10 @@ public sealed record BillingItem(
 }
 
 /// <summary>Usage a provider reports for a customer over a date range.</summary>
-public sealed record UsageMetrics(string Provider, string Customer, DateOnly From, DateOnly To, long UsageEvents, long Conversions, decimal ConversionAmount);
+public sealed record UsageMetrics(BillingProvider Provider, string Customer, DateOnly From, DateOnly To, long UsageEvents, long Conversions, decimal ConversionAmount);
 
 /// <summary>A tenant's choice of billing adapter.</summary>
-public sealed record BillingSettings(string TenantId, string Provider, BillingMode Mode, DateTimeOffset UpdatedAt);
+public sealed record BillingSettings(string TenantId, BillingProvider Provider, BillingMode Mode, DateTimeOffset UpdatedAt);
 
 /// <summary>An item that failed for good, kept with the provider's error.</summary>
 public sealed record DeadLetter(
@@ -71,8 +79,7 @@ public sealed class BillingDeliveryException(string message, int? status, bool t
 /// <summary>A billing provider: emit usage signals, track conversions, read usage back; each call idempotent by event id.</summary>
 public interface IBillingAdapter
 {
-    /// <summary><c>stripe</c>, <c>paid_ai</c> or <c>manual</c>.</summary>
-    string Provider { get; }
+    BillingProvider Provider { get; }
 
     BillingMode Mode { get; }
 

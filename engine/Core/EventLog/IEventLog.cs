@@ -3,7 +3,7 @@ using PricingOptimizer.Events;
 namespace PricingOptimizer.EventLog;
 
 /// <summary>
-/// The durable event log between the ingest API and the lander (DESIGN.md "Event log"): Kafka when configured,
+/// The durable event log between the ingest API and the lander (README "Scaling out"): Kafka when configured,
 /// otherwise an embedded SQLite file.
 /// </summary>
 public interface IEventLog : IAsyncDisposable

@@ -13,7 +13,7 @@ public enum EventSource
 }
 
 /// <summary>
-/// Enforces every rule of contract v1 (DESIGN.md "Events"). A failure names the wire field and the rule.
+/// Enforces every rule of contract v1 (README "Events (contract v1)"). A failure names the wire field and the rule.
 /// </summary>
 public sealed class EventValidator(TimeProvider time)
 {

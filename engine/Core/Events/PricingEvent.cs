@@ -1,7 +1,7 @@
 namespace PricingOptimizer.Events;
 
 /// <summary>
-/// One event of contract v1 (DESIGN.md "Events"), already validated. The tenant is not part of it:
+/// One event of contract v1 (README "Events (contract v1)"), already validated. The tenant is not part of it:
 /// it comes from the authenticated token and travels beside the event in <see cref="TenantEvent"/>.
 /// </summary>
 /// <param name="EventId">Idempotency key: the same id sent twice is one event.</param>

@@ -42,7 +42,7 @@ public static class ExperimentLifecycle
     }
 
     /// <summary>The status as the API writes it.</summary>
-    public static string Name(ExperimentStatus status) => status.ToString().ToLowerInvariant();
+    public static string Name(ExperimentStatus status) => Json.Wire.Name(status);
 
     private static string Article(string word) => "aeiou".Contains(word[0], StringComparison.Ordinal) ? "an" : "a";
 }

@@ -14,7 +14,7 @@ public sealed class PlanDefinition
     [Range(typeof(decimal), "0", "1000000")] public decimal OveragePricePer1000 { get; set; }
 }
 
-/// <summary>Configuration section <c>Plans</c>: plan name → definition. DESIGN.md's defaults apply when the section is absent.</summary>
+/// <summary>Configuration section <c>Plans</c>: plan name → definition. The built-in plans (README "Configuration") apply when the section is absent.</summary>
 public sealed class PlanOptions : IValidatableObject
 {
     public const string Section = "Plans";

@@ -13,7 +13,7 @@ FROM read_parquet(files, hive_partitioning = true, union_by_name = true,
                   hive_types = {'tenant_id': VARCHAR, 'event_date': DATE})
 WHERE experiment_id = experiment;
 
--- The counting rules of DESIGN.md "Statistics contract", written once and used by the readout (raw and summarised),
+-- The counting rules of the statistics contract (README "Readouts"), written once and used by the readout (raw and summarised),
 -- the recommendation and the demand model:
 -- (1) assigns, one row per user: the least and greatest variant the user saw (equal when the user saw one variant;
 --     min and max keep the row small and let DuckDB spill, unlike a list), the first assign's time and price. A

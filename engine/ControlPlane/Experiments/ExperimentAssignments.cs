@@ -1,0 +1,103 @@
+using PricingOptimizer.ControlPlane;
+using PricingOptimizer.Errors;
+using PricingOptimizer.Events;
+
+namespace PricingOptimizer.Experiments;
+
+/// <summary>
+/// Assignment and event checks on the cached definitions: the user's variant by the deterministic hash, the variant
+/// a conversion belongs to, and whether an event fits its experiment.
+/// </summary>
+public sealed class ExperimentAssignments(ExperimentDefinitions definitions, ControlPlaneStatus status)
+{
+    /// <summary>The user's variant of an active experiment.</summary>
+    public async Task<(Experiment Experiment, Variant Variant)> AssignAsync(string tenantId, string? experimentId, string? userId,
+        CancellationToken cancellationToken)
+    {
+        var (experiment, assigner) = await ResolveAsync(tenantId, experimentId, userId, cancellationToken);
+        if (experiment.Status != ExperimentStatus.Active)
+        {
+            throw new ConflictException(
+                $"only active experiments assign; '{experiment.ExperimentId}' is {ExperimentLifecycle.Name(experiment.Status)}", "experiment_id",
+                experiment.Status is ExperimentStatus.Draft or ExperimentStatus.Paused ? ["start"] : []);
+        }
+
+        return (experiment, experiment.Variants[assigner.Assign(userId!)]);
+    }
+
+    /// <summary>The user's variant for a conversion: the experiment may be active or paused (late buyers still count).</summary>
+    public async Task<(Experiment Experiment, Variant Variant)> VariantForConversionAsync(string tenantId, string? experimentId, string? userId,
+        CancellationToken cancellationToken)
+    {
+        var (experiment, assigner) = await ResolveAsync(tenantId, experimentId, userId, cancellationToken);
+        if (experiment.Status is not (ExperimentStatus.Active or ExperimentStatus.Paused))
+        {
+            throw new ConflictException(
+                $"conversions are recorded for active or paused experiments; '{experiment.ExperimentId}' is {ExperimentLifecycle.Name(experiment.Status)}", "experiment_id");
+        }
+
+        return (experiment, experiment.Variants[assigner.Assign(userId!)]);
+    }
+
+    /// <summary>
+    /// Checks an event against the tenant's experiment definitions (README "Events (contract v1)": the experiment must exist when the
+    /// control plane knows it; one currency per experiment). Tenants the control plane does not know (development
+    /// tokens) are not checked. While the store is down (degraded mode), events are checked against the last-known
+    /// copies, and accepted unchecked where there is none: an event is never dropped because the control plane blinked.
+    /// Returns the broken rule, or null.
+    /// </summary>
+    public async Task<EventError?> CheckEventAsync(string tenantId, PricingEvent e, CancellationToken cancellationToken)
+    {
+        // Degraded mode: with the store down, a tenant without a last-known answer is accepted unchecked.
+        if (await definitions.TenantKnownAsync(tenantId, cancellationToken) is not true)
+        {
+            return null;
+        }
+
+        if (status.RecentlyDown && !definitions.Holds(tenantId, e.ExperimentId))
+        {
+            return null;
+        }
+
+        ExperimentDefinitions.Cached cached;
+        try
+        {
+            cached = await definitions.GetAsync(tenantId, e.ExperimentId, cancellationToken, allowStale: true);
+        }
+        catch (Exception fault) when (status.Failed(fault))
+        {
+            return null;
+        }
+
+        var experiment = cached.Experiment;
+        if (experiment is null)
+        {
+            return new EventError("experiment_id", "is not an experiment of this tenant; create it with POST /v1/experiments (late or foreign data: po import)");
+        }
+
+        if (experiment.FindVariant(e.VariantId) is null)
+        {
+            return new EventError("variant_id", $"is not a variant of '{experiment.ExperimentId}' ({string.Join(", ", experiment.Variants.Select(v => v.VariantId))})");
+        }
+
+        return e.Currency != experiment.Currency ? new EventError("currency", $"must be {experiment.Currency}, the currency of '{experiment.ExperimentId}'") : null;
+    }
+
+    private async Task<(Experiment, VariantAssigner)> ResolveAsync(string tenantId, string? experimentId, string? userId, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(experimentId))
+        {
+            throw new InvalidInputException("experiment_id is required", "experiment_id");
+        }
+
+        if (EventRules.IdProblem(userId, EventRules.MaxUserIdLength) is { } problem)
+        {
+            throw new InvalidInputException("user_id " + problem, "user_id");
+        }
+
+        var cached = await definitions.GetAsync(tenantId, experimentId, cancellationToken, allowStale: true);
+        return cached.Experiment is null
+            ? throw new NotFoundException($"no experiment '{experimentId}'", "experiment_id")
+            : (cached.Experiment, cached.Assigner!);
+    }
+}

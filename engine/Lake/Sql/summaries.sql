@@ -1,0 +1,172 @@
+-- The statements behind an experiment's user summary (ExperimentSummaries), one per "-- name:" section. {name} marks
+-- what the engine fills in: its own table names, a nested fragment, or a number it formats; never request input.
+-- $files and $experiment are DuckDB parameters. Counting follows the experiment_users macro (lake_events_macro.sql).
+
+-- name: days
+-- Per variant and UTC day: users first assigned, first purchases, revenue and the day's share of the sum of squares.
+WITH u AS (SELECT user_id, variant_lo AS variant_id, first_at FROM {users} WHERE NOT multiple),
+c AS (
+    SELECT u.variant_id, c.occurred_at, CAST(c.revenue AS DOUBLE) AS r,
+           sum(CAST(c.revenue AS DOUBLE)) OVER (PARTITION BY c.user_id ORDER BY c.occurred_at, c.event_id) AS cum,
+           row_number() OVER (PARTITION BY c.user_id ORDER BY c.occurred_at, c.event_id) AS k
+    FROM {converts} c JOIN u ON u.user_id = c.user_id AND c.occurred_at >= u.first_at
+),
+days AS (
+    SELECT variant_id, CAST(timezone('UTC', first_at) AS DATE) AS day, count(*) AS users, 0 AS buyers, 0.0 AS revenue, 0.0 AS squares
+    FROM u GROUP BY ALL
+    UNION ALL
+    SELECT variant_id, CAST(timezone('UTC', occurred_at) AS DATE), 0, count(*) FILTER (WHERE k = 1), sum(r), sum((cum * cum) - ((cum - r) * (cum - r)))
+    FROM c GROUP BY ALL
+)
+SELECT variant_id, day, CAST(sum(users) AS BIGINT), CAST(sum(buyers) AS BIGINT), CAST(sum(revenue) AS DOUBLE), CAST(sum(squares) AS DOUBLE)
+FROM days GROUP BY ALL ORDER BY day, variant_id
+
+-- name: prior_build
+CREATE OR REPLACE TABLE {prior} AS SELECT * FROM tenant_converts($files)
+
+-- name: prior_new
+CREATE OR REPLACE TEMP TABLE new_tenant_converts AS SELECT * FROM tenant_converts($files)
+
+-- name: prior_add_new
+INSERT INTO {prior} SELECT * FROM new_tenant_converts n
+WHERE NOT EXISTS (SELECT 1 FROM {prior} p WHERE p.event_id = n.event_id)
+
+-- name: rebuild_converts
+CREATE OR REPLACE TABLE {converts} AS SELECT * FROM experiment_converts($files, $experiment)
+
+-- name: rebuild_users
+CREATE OR REPLACE TABLE {users} AS
+SELECT user_id, variant_lo, variant_hi, variant_lo <> variant_hi AS multiple, price, first_at,
+       CAST(0 AS DECIMAL(38, 4)) AS revenue, false AS converted, CAST(0 AS BIGINT) AS pre_units, CAST(0 AS DOUBLE) AS units
+FROM (SELECT * FROM experiment_assigns($files, $experiment))
+
+-- name: pre_units
+-- Per user of {users}, the revenue of the tenant's converts in {prior} in the lookback window before the first assign,
+-- in ten-thousandths (amounts have four decimals, so a double times 10^4 rounds to them exactly below 9 * 10^11).
+SELECT u.user_id, CAST(round(CAST(sum(p.revenue) AS DOUBLE) * 10000) AS BIGINT) AS pre_units
+FROM {users} u JOIN {prior} p ON p.user_id = u.user_id
+    AND p.occurred_at >= u.first_at - INTERVAL {lookback_days} DAY AND p.occurred_at < u.first_at
+GROUP BY u.user_id
+
+-- name: all_prior
+CREATE OR REPLACE TEMP TABLE recomputed_prior AS {pre_units}
+
+-- name: set_pre_units
+UPDATE {users} SET pre_units = r.pre_units FROM recomputed_prior r WHERE {users}.user_id = r.user_id
+
+-- name: touched_prior
+CREATE OR REPLACE TEMP TABLE touched_prior AS SELECT u.user_id, u.first_at FROM {users} u JOIN ({touched}) t USING (user_id)
+
+-- name: recompute_prior
+CREATE OR REPLACE TEMP TABLE recomputed_prior AS
+SELECT t.user_id, coalesce(pre.pre_units, 0) AS pre_units
+FROM touched_prior t LEFT JOIN ({pre_units}) pre USING (user_id)
+
+-- name: change_pre_units
+UPDATE {users} SET pre_units = r.pre_units
+FROM recomputed_prior r WHERE {users}.user_id = r.user_id AND {users}.pre_units <> r.pre_units
+
+-- name: fold_converts
+CREATE OR REPLACE TEMP TABLE new_converts AS SELECT * FROM experiment_converts($files, $experiment)
+
+-- name: fold_prior
+CREATE OR REPLACE TEMP TABLE new_prior AS SELECT * FROM tenant_converts($files)
+
+-- name: fold_users
+CREATE OR REPLACE TEMP TABLE new_users AS SELECT * FROM experiment_assigns($files, $experiment)
+
+-- name: fold_any
+-- Another experiment's file holds nothing to fold.
+SELECT EXISTS (SELECT 1 FROM new_converts) OR EXISTS (SELECT 1 FROM new_users)
+    OR EXISTS (SELECT 1 FROM new_prior n JOIN {users} u USING (user_id))
+
+-- name: fold_add_converts
+INSERT INTO {converts} SELECT * FROM new_converts n WHERE NOT EXISTS (SELECT 1 FROM {converts} c WHERE c.event_id = n.event_id)
+
+-- name: fold_merge_users
+UPDATE {users} SET
+    variant_lo = least({users}.variant_lo, n.variant_lo),
+    variant_hi = greatest({users}.variant_hi, n.variant_hi),
+    multiple = least({users}.variant_lo, n.variant_lo) <> greatest({users}.variant_hi, n.variant_hi),
+    price = CASE WHEN n.first_at < {users}.first_at THEN n.price ELSE {users}.price END,
+    first_at = least({users}.first_at, n.first_at)
+FROM new_users n WHERE {users}.user_id = n.user_id
+
+-- name: fold_add_users
+INSERT INTO {users}
+SELECT user_id, variant_lo, variant_hi, variant_lo <> variant_hi, price, first_at, CAST(0 AS DECIMAL(38, 4)), false, 0, CAST(0 AS DOUBLE)
+FROM new_users n WHERE NOT EXISTS (SELECT 1 FROM {users} u WHERE u.user_id = n.user_id)
+
+-- name: fold_touched
+SELECT user_id FROM new_users UNION SELECT user_id FROM new_converts
+
+-- name: fold_touched_prior
+-- A new assign can move the window of a user with converts anywhere in the tenant; a new convert changes its user's sum.
+-- Joins (not IN over the big tables), so the hash is built on the small side: the new rows.
+SELECT DISTINCT n.user_id FROM new_users n JOIN {prior} p USING (user_id) UNION SELECT DISTINCT n.user_id FROM new_prior n JOIN {users} u USING (user_id)
+
+-- name: converted_users
+SELECT DISTINCT user_id FROM {converts}
+
+-- name: recompute
+CREATE OR REPLACE TEMP TABLE recomputed AS
+SELECT u.user_id, sum(c.revenue) AS revenue, count(c.event_id) AS buys, sum(c.units) AS units
+FROM {users} u JOIN ({touched}) t USING (user_id)
+LEFT JOIN {converts} c ON c.user_id = u.user_id AND c.occurred_at >= u.first_at
+GROUP BY u.user_id
+
+-- name: recompute_set
+UPDATE {users} SET revenue = coalesce(r.revenue, 0), converted = r.buys > 0, units = coalesce(r.units, 0)
+FROM recomputed r WHERE {users}.user_id = r.user_id
+
+-- name: moments
+WITH cap AS (SELECT {cap} AS cap),
+counted AS (
+    SELECT variant_lo AS variant_id, pre_units AS x,
+           least(CAST(round(CAST(revenue AS DOUBLE) * 10000) AS BIGINT), coalesce(cap.cap, 9223372036854775807)) AS y
+    FROM {users}, cap WHERE NOT multiple
+)
+SELECT variant_id, count(*), sum(y), sum(CAST(y AS HUGEINT) * y),
+       sum(x) FILTER (WHERE x > 0), sum(CAST(x AS HUGEINT) * x) FILTER (WHERE x > 0), sum(CAST(x AS HUGEINT) * y) FILTER (WHERE x > 0),
+       count(*) FILTER (WHERE x > 0), (SELECT cap FROM cap)
+FROM counted GROUP BY variant_id ORDER BY variant_id
+
+-- name: cap_units
+(SELECT CAST(round(quantile_cont(CAST(revenue AS DOUBLE), {quantile}) * 10000) AS BIGINT) FROM {users} WHERE NOT multiple AND revenue > 0)
+
+-- name: window_users
+(SELECT u.user_id, u.variant_lo, u.variant_hi, u.multiple, u.price, u.first_at, u.pre_units,
+        CAST(coalesce(w.revenue, 0) AS DECIMAL(38, 4)) AS revenue, w.user_id IS NOT NULL AS converted, coalesce(w.units, 0) AS units
+ FROM {users} u
+ LEFT JOIN (
+     SELECT c.user_id, sum(c.revenue) AS revenue, sum(c.units) AS units
+     FROM {converts} c JOIN {users} x ON x.user_id = c.user_id
+         AND c.occurred_at >= x.first_at AND c.occurred_at < x.first_at + INTERVAL {days} DAY
+     GROUP BY c.user_id) w ON w.user_id = u.user_id
+ {mature})
+
+-- name: window_mature
+WHERE u.first_at + INTERVAL {days} DAY <= (SELECT greatest(max(first_at), (SELECT max(occurred_at) FROM {converts})) FROM {users})
+
+-- name: buyers
+WITH cap AS (SELECT {cap} / 10000.0 AS cap),
+buyers AS (
+    SELECT variant_lo AS variant_id, price, CAST(revenue AS DOUBLE) AS raw, least(CAST(revenue AS DOUBLE), coalesce(cap.cap, 'Infinity'::DOUBLE)) AS y, units
+    FROM {source}, cap WHERE NOT multiple AND converted
+),
+scaled AS (SELECT variant_id, price, y, CASE WHEN raw > y AND raw > 0 THEN units * y / raw ELSE units END AS u FROM buyers)
+SELECT variant_id, min(price), count(*), sum(y), sum(y * y), sum(u), sum(u * u), sum(y * u)
+FROM scaled GROUP BY variant_id ORDER BY variant_id
+
+-- name: stats
+SELECT variant_lo, min(price), count(*), count(*) FILTER (WHERE converted),
+       CAST(sum(revenue) AS DECIMAL(38, 4)), sum(CAST(revenue AS DOUBLE) * CAST(revenue AS DOUBLE)),
+       (SELECT count(*) FROM {users} WHERE multiple)
+FROM {users} WHERE NOT multiple
+GROUP BY variant_lo ORDER BY variant_lo
+
+-- name: multiple_users
+SELECT count(*) FROM {users} WHERE multiple
+
+-- name: first_assign
+SELECT min(first_at) FROM {summary_users}
