@@ -52,9 +52,11 @@ internal sealed class ApiConnection : IDisposable
     public long Retries => Interlocked.Read(ref retries);
 
     /// <summary>Transient: no answer, or an answer that may change on its own (408, 429, 5xx).</summary>
-    public static bool Transient(HttpStatusCode? status) => status is null or HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
+    public static bool Transient(HttpStatusCode? status) => status is null or HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests
+        || (int)status >= 500;
 
-    /// <summary>Sends a request made by <paramref name="request"/> (with the token) within the bounds; the outcome is the last try's, or why it gave up.</summary>
+    /// <summary>Sends a request made by <paramref name="request"/> (with the token) within the bounds; the outcome is
+    /// the last try's, or why it gave up.</summary>
     public async Task<Outcome<HttpResponseMessage>> SendAsync(Func<HttpRequestMessage> request, CancellationToken cancellationToken, Action? onTry = null)
     {
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
@@ -99,7 +101,8 @@ internal sealed class ApiConnection : IDisposable
         {
             if (!response.IsSuccessStatusCode)
             {
-                throw new HttpRequestException($"GET /{path} answered {(int)response.StatusCode}: {await ProblemDetailAsync(response)}", null, response.StatusCode);
+                throw new HttpRequestException($"GET /{path} answered {(int)response.StatusCode}: {await ProblemDetailAsync(response)}", null,
+                    response.StatusCode);
             }
 
             var value = await response.Content.ReadFromJsonAsync<T>(Json, cancellationToken) ?? throw new HttpRequestException($"GET /{path} answered nothing");
@@ -208,7 +211,8 @@ internal sealed class ApiConnection : IDisposable
                     response.StatusCode);
             }
 
-            var answer = await response.Content.ReadFromJsonAsync<TokenAnswer>(Json, cancellationToken) ?? throw new HttpRequestException("no token in the answer");
+            var answer = await response.Content.ReadFromJsonAsync<TokenAnswer>(Json,
+                cancellationToken) ?? throw new HttpRequestException("no token in the answer");
             token = answer.AccessToken;
             tokenUntil = time.GetUtcNow().AddSeconds(Math.Max(30, answer.ExpiresIn - 60));
             return token;

@@ -205,7 +205,8 @@ internal sealed class EventSender
             () => new HttpRequestMessage(HttpMethod.Post, "v1/events") { Content = JsonContent.Create(new { events = batch }, options: ApiConnection.Json) },
             stopping.Token, () => Interlocked.Increment(ref tries));
 
-        string GaveUp(string why) => $"not delivered after {tries} {(tries == 1 ? "try" : "tries")} in {(time.GetUtcNow() - started).TotalSeconds:0.#} s: {why}";
+        string GaveUp(string why)
+            => $"not delivered after {tries} {(tries == 1 ? "try" : "tries")} in {(time.GetUtcNow() - started).TotalSeconds:0.#} s: {why}";
         using var response = outcome.Result;
         switch (outcome.Exception)
         {

@@ -94,7 +94,8 @@ public sealed record DashboardExperiment(
     string Goal);
 
 /// <summary>Whether an experiment's data can be trusted: users split as configured, few users in two variants.</summary>
-public sealed record DashboardHealth(double? SrmPValue, bool SampleRatioMismatch, long MultipleExposureUsers, double MultipleExposureShare, bool MultipleExposureHigh);
+public sealed record DashboardHealth(double? SrmPValue, bool SampleRatioMismatch, long MultipleExposureUsers, double MultipleExposureShare,
+    bool MultipleExposureHigh);
 
 /// <summary>A month of the tenant's usage against its plan (<c>GET /v1/usage</c>).</summary>
 public sealed record Usage(string TenantId, string Month, string Plan, long IncludedEvents, long Events, double PercentOfIncludedEvents, long ApiCalls,

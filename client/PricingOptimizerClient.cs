@@ -130,7 +130,8 @@ public sealed class PricingOptimizerClient : IAsyncDisposable
 
     /// <summary>Every experiment of the tenant with its leader and health (<c>GET /v1/analytics/experiments</c>).</summary>
     /// <exception cref="HttpRequestException">No answer within the bounds, or a refusal (its status and the API's detail).</exception>
-    public Task<Dashboard> GetDashboardAsync(CancellationToken cancellationToken = default) => ReadAsync<Dashboard>("v1/analytics/experiments", cancellationToken);
+    public Task<Dashboard> GetDashboardAsync(CancellationToken cancellationToken = default) => ReadAsync<Dashboard>("v1/analytics/experiments",
+        cancellationToken);
 
     /// <summary>The tenant's usage in <paramref name="month"/> (yyyy-MM; null: this month) (<c>GET /v1/usage</c>).</summary>
     /// <exception cref="HttpRequestException">No answer within the bounds, or a refusal (its status and the API's detail).</exception>

@@ -37,7 +37,8 @@ public sealed class AdminGate(IOptions<AuthOptions> auth, TimeProvider time)
         if (failures.TryGetValue(address, out var seen) && seen.WindowStart == windowStart && seen.Failures >= FailuresPerMinute)
         {
             context.Response.Headers.RetryAfter = Problems.Seconds(windowStart + TenantRateLimits.Window - now);
-            await Answer(context, 429, "Too many requests", "too many failed admin attempts from this address; retry after the number of seconds in Retry-After", "X-Admin-Key");
+            await Answer(context, 429, "Too many requests",
+                "too many failed admin attempts from this address; retry after the number of seconds in Retry-After", "X-Admin-Key");
             return;
         }
 

@@ -27,7 +27,8 @@ public static class AnalyticsApi
         app.MapGet("/v1/analytics/compare", async (string? experiments, HttpContext context, DashboardService dashboard, CancellationToken ct) =>
                 Results.Ok(await dashboard.CompareAsync(context.TenantId(),
                     (experiments ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-                    context.Request.Query.ContainsKey("goal") ? ExperimentsApi.RecommendationQuery(context.Request.Query) : new Pricing.RecommendationRequest(Pricing.Goal.Revenue),
+                    context.Request.Query.ContainsKey("goal") ? ExperimentsApi.RecommendationQuery(context.Request.Query)
+                        : new Pricing.RecommendationRequest(Pricing.Goal.Revenue),
                     QueryParameters.Double(context.Request.Query, "mde"), ct)))
             .RequireAuthorization(IngestApiExtensions.TenantPolicy)
             .Produces<ExperimentComparison>()

@@ -27,7 +27,8 @@ public static class AssignmentApi
                 {
                     var tenantId = context.TenantId();
                     var (experiment, variant) = await experiments.AssignAsync(tenantId, body?.ExperimentId, body?.UserId, ct);
-                    var assign = new PricingEvent(VariantAssigner.AssignEventId(experiment.ExperimentId, body!.UserId!), EventType.Assign, experiment.ExperimentId,
+                    var assign = new PricingEvent(VariantAssigner.AssignEventId(experiment.ExperimentId, body!.UserId!), EventType.Assign,
+                        experiment.ExperimentId,
                         variant.VariantId, body.UserId!, variant.Price, null, experiment.Currency, EventValidator.TruncateToMicroseconds(time.GetUtcNow()));
                     await AppendAsync(log, metrics, tenantId, assign, time, ct);
                     return Results.Ok(new AssignResponse(experiment.ExperimentId, variant.VariantId, variant.Price, experiment.Currency));

@@ -24,7 +24,8 @@ public static class BillingAdaptersApi
                     : Results.Problem(statusCode: 404, title: "Not found", detail: "no billing adapter set; PUT /v1/billing/adapter {provider, mode}"))
             .WithName("GetBillingAdapter").WithSummary("The tenant's billing adapter (provider and mode); 404 when none is set.");
         billing.MapDelete("/adapter", async (HttpContext context, IBillingStore store, CancellationToken ct) =>
-                await store.DeleteBillingAsync(context.TenantId(), ct) ? Results.NoContent() : Results.Problem(statusCode: 404, title: "Not found", detail: "no billing adapter set"))
+                await store.DeleteBillingAsync(context.TenantId(), ct) ? Results.NoContent() : Results.Problem(statusCode: 404, title: "Not found",
+                    detail: "no billing adapter set"))
             .WithName("DeleteBillingAdapter").WithSummary("Stops delivering the tenant's events to a billing provider; 404 when none was set.");
         billing.MapGet("/dead-letters", async (int? limit, HttpContext context, IBillingStore store, CancellationToken ct) =>
                 limit is < 1 or > 1000

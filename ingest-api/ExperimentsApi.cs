@@ -48,7 +48,8 @@ public static class ExperimentsApi
             .Produces<ExperimentResponse>()
             .WithName("GetExperiment").WithSummary("One experiment; Cache-Control max-age is how long a copy may be trusted.");
 
-        experiments.MapPut("/{experimentId}", async (string experimentId, ExperimentRequest? body, HttpContext context, ExperimentService service, CancellationToken ct) =>
+        experiments.MapPut("/{experimentId}",
+            async (string experimentId, ExperimentRequest? body, HttpContext context, ExperimentService service, CancellationToken ct) =>
                 body is null
                     ? throw Problems.MissingBody("the fields to change")
                     : Versioned(context, await service.ReplaceAsync(context.TenantId(), experimentId, body, IfMatch(context), ct)))
@@ -63,12 +64,14 @@ public static class ExperimentsApi
             .WithName("DeleteExperiment").WithSummary("Deletes a draft or completed experiment.");
 
         experiments.MapGet("/{experimentId}/readout", async (string experimentId, string? control, HttpContext context, Statistics.ReadoutService readouts,
-                    CancellationToken ct) => Results.Ok(await readouts.GetAsync(context.TenantId(), experimentId, control, ReadoutQuery(context.Request.Query, readouts.Defaults), ct)))
+                    CancellationToken ct) => Results.Ok(await readouts.GetAsync(context.TenantId(), experimentId, control,
+                        ReadoutQuery(context.Request.Query, readouts.Defaults), ct)))
             .Produces<Statistics.Readout>()
             .WithName("Readout")
             .WithSummary("The statistics contract's readout (v1 and v2): per variant, against the control. ?control=&cap_percentile=&sequential_tuning=&cuped=&attribution_days=&mature_only=");
 
-        experiments.MapGet("/{experimentId}/recommendation", async (string experimentId, HttpContext context, Pricing.PricingService pricing, CancellationToken ct) =>
+        experiments.MapGet("/{experimentId}/recommendation",
+            async (string experimentId, HttpContext context, Pricing.PricingService pricing, CancellationToken ct) =>
                 Results.Ok(await pricing.RecommendAsync(context.TenantId(), experimentId, RecommendationQuery(context.Request.Query), ct)))
             .Produces<Pricing.Recommendation>()
             .WithName("Recommendation")

@@ -43,7 +43,8 @@ public static class OpenApiDocument
                 };
                 // Two endpoints are not route handlers (health checks, the Prometheus exporter), so they are described here.
                 document.Paths ??= [];
-                document.Paths["/readyz"] = Plain(HttpMethod.Get, "Readyz", "Readiness: the event log and the control-plane store are reachable (503 problem+json naming what is not).",
+                document.Paths["/readyz"] = Plain(HttpMethod.Get, "Readyz",
+                    "Readiness: the event log and the control-plane store are reachable (503 problem+json naming what is not).",
                     "application/json");
                 document.Paths["/metrics"] = Plain(HttpMethod.Get, "Metrics",
                     "Prometheus text format: ingest, rejections, log latency, lander and dispatcher lag, dead letters, rate limits, compactions.", "text/plain");

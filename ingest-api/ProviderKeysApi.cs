@@ -31,7 +31,8 @@ public static class ProviderKeysApi
     /// <summary><c>POST /v1/admin/provider-keys/rotate</c>: re-seal every provider key under the current master key.</summary>
     public static RouteGroupBuilder MapKeyRotation(this RouteGroupBuilder admin)
     {
-        admin.MapPost("/provider-keys/rotate", async (KeyManager manager, Microsoft.Extensions.Options.IOptions<KeyManagerOptions> options, CancellationToken ct) =>
+        admin.MapPost("/provider-keys/rotate",
+            async (KeyManager manager, Microsoft.Extensions.Options.IOptions<KeyManagerOptions> options, CancellationToken ct) =>
                 Results.Ok(new RotationResponse(await manager.RotateAsync(ct), options.Value.MasterKeyVersion)))
             .WithName("RotateProviderKeys").WithSummary("Re-seals every stored provider key under KeyManager:MasterKeyVersion.");
         return admin;

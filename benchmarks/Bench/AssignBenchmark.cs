@@ -51,7 +51,8 @@ public static class AssignBenchmark
             await SetUpAsync(http, adminKey, cancellationToken);
 
             var bodies = Enumerable.Range(0, 100_000)
-                .Select(i => JsonSerializer.SerializeToUtf8Bytes(new { ExperimentId = "bench", UserId = "user-" + i.ToString(CultureInfo.InvariantCulture) }, PricingOptimizer.Json.Wire.Options))
+                .Select(i => JsonSerializer.SerializeToUtf8Bytes(new { ExperimentId = "bench",
+                    UserId = "user-" + i.ToString(CultureInfo.InvariantCulture) }, PricingOptimizer.Json.Wire.Options))
                 .ToArray();
             var next = 0;
             byte[] Body() => bodies[(int)((uint)Interlocked.Increment(ref next) % bodies.Length)];

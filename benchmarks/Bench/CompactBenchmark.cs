@@ -15,9 +15,11 @@ public static class CompactBenchmark
     public static Command Create()
     {
         var events = new Option<int>("--events") { Description = "Events in the generated lake", DefaultValueFactory = _ => 1_000_000 };
-        var files = new Option<int>("--files") { Description = "Small files the trickle leaves (spread evenly over the daily partitions)", DefaultValueFactory = _ => 4_000 };
+        var files = new Option<int>("--files") { Description = "Small files the trickle leaves (spread evenly over the daily partitions)",
+            DefaultValueFactory = _ => 4_000 };
         var runs = new Option<int>("--runs") { Description = "Timed runs of each read (median reported)", DefaultValueFactory = _ => 3 };
-        var command = new Command("compact", "Reads over a trickle's small files, before and after compaction, against one file per partition.") { events, files, runs };
+        var command = new Command("compact",
+            "Reads over a trickle's small files, before and after compaction, against one file per partition.") { events, files, runs };
         command.SetAction((parse, ct) => RunAsync(parse.GetValue(events), parse.GetValue(files), parse.GetValue(runs), ct));
         return command;
     }

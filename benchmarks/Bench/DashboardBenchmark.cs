@@ -52,7 +52,8 @@ public static class DashboardBenchmark
             for (var e = 1; e <= experimentCount; e++)
             {
                 Variant[] variants = [.. Enumerable.Range(0, 4).Select(v => new Variant("v" + v, 9.99m + v, 1.0, v == 0))];
-                await store.InsertExperimentAsync(new Experiment("bench", "exp-" + e, "Experiment " + e, "USD", ExperimentStatus.Active, variants, created, created), cancellationToken);
+                await store.InsertExperimentAsync(new Experiment("bench", "exp-" + e, "Experiment " + e, "USD", ExperimentStatus.Active, variants,
+                    created, created), cancellationToken);
             }
 
             using var queries = new LakeQueries(layout);

@@ -31,7 +31,8 @@ public static class IngestBenchmark
         {
             events, batch, concurrency, partitions, warmUp,
         };
-        command.SetAction((parse, ct) => RunAsync(parse.GetValue(events), parse.GetValue(batch), parse.GetValue(concurrency), parse.GetValue(partitions), parse.GetValue(warmUp), ct));
+        command.SetAction((parse, ct) => RunAsync(parse.GetValue(events), parse.GetValue(batch), parse.GetValue(concurrency),
+            parse.GetValue(partitions), parse.GetValue(warmUp), ct));
         return command;
     }
 

@@ -75,11 +75,13 @@ public static class RecommendBenchmark
             }
 
             using var queries = new LakeQueries(layout);
-            var pricing = new PricingService(queries, store, models, Options.Create(new RecommendationOptions()), Options.Create(new Statistics.StatisticsOptions()), new CharmPricing(new CharmOptions()), TimeProvider.System);
+            var pricing = new PricingService(queries, store, models, Options.Create(new RecommendationOptions()),
+                Options.Create(new Statistics.StatisticsOptions()), new CharmPricing(new CharmOptions()), TimeProvider.System);
             var cold = Stopwatch.StartNew();
             var recommendation = await pricing.RecommendAsync("bench", "exp-1", request, cancellationToken);
             cold.Stop();
-            var warm = await ReadoutBenchmark.TimeAsync(runs, async () => recommendation = await pricing.RecommendAsync("bench", "exp-1", request, cancellationToken));
+            var warm = await ReadoutBenchmark.TimeAsync(runs,
+                async () => recommendation = await pricing.RecommendAsync("bench", "exp-1", request, cancellationToken));
             var peak = (resetPeak ? PeakResidentSinceReset() : Process.GetCurrentProcess().PeakWorkingSet64) / 1048576.0;
             Console.WriteLine($"recommendation, warm median of {runs}: {warm.TotalMilliseconds:F0} ms for {recommendation.Users:N0} users, status {recommendation.Status}, {recommendation.Draws} bootstrap draws (target <= 1,000 ms)");
             Console.WriteLine($"cold recommendation (fresh DuckDB, builds the user summary): {cold.Elapsed.TotalMilliseconds:F0} ms; cold readout: {coldReadout.TotalMilliseconds:F0} ms; ratio {cold.Elapsed.TotalMilliseconds / coldReadout.TotalMilliseconds:F2} (target <= 2)");

@@ -109,7 +109,8 @@ public sealed class BillingDispatcher(IEventLog log, IBillingStore store, IBilli
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
                 // No adapter (a key that cannot be unsealed, a missing setting, a fault of ours): park, with the reason.
-                var reason = e is BillingDeliveryException ? e.Message : $"{Json.Wire.Name(settings.Provider)}: the adapter could not be built: {e.GetType().Name}: {e.Message}";
+                var reason = e is BillingDeliveryException ? e.Message
+                    : $"{Json.Wire.Name(settings.Provider)}: the adapter could not be built: {e.GetType().Name}: {e.Message}";
                 parked += await ParkAsync(settings, items, reason, 0, null, cancellationToken);
                 continue;
             }
@@ -211,7 +212,8 @@ public sealed class BillingDispatcher(IEventLog log, IBillingStore store, IBilli
                 UseJitter = true,
                 Delay = TimeSpan.FromMilliseconds(Options.BaseDelayMs),
                 MaxDelay = TimeSpan.FromMinutes(2),
-                DelayGenerator = args => ValueTask.FromResult(args.Outcome.Exception is BillingDeliveryException { RetryAfter: { } after } && after > TimeSpan.Zero
+                DelayGenerator = args
+                    => ValueTask.FromResult(args.Outcome.Exception is BillingDeliveryException { RetryAfter: { } after } && after > TimeSpan.Zero
                     ? (TimeSpan?)TimeSpan.FromTicks(Math.Min(after.Ticks, TimeSpan.FromMinutes(2).Ticks))
                     : null),
                 OnRetry = args =>
@@ -280,7 +282,8 @@ public sealed class BillingDispatcher(IEventLog log, IBillingStore store, IBilli
         error = Redact(error, secret);
         var now = time.GetUtcNow();
         await store.AddDeadLettersAsync([.. items.Select(i => new DeadLetter(0, i.TenantId, Json.Wire.Name(settings.Provider), i.EventId,
-            i.Kind == BillingKind.Conversion ? "conversion" : "usage", JsonSerializer.Serialize(i, Json.Wire.Options), error, attempts, now))], cancellationToken);
+            i.Kind == BillingKind.Conversion ? "conversion" : "usage", JsonSerializer.Serialize(i,
+                Json.Wire.Options), error, attempts, now))], cancellationToken);
         logger.LogWarning("billing: {Count} {Provider} item(s) of {Tenant} dead-lettered: {Error}", items.Count, settings.Provider, settings.TenantId, error);
         return items.Count;
     }

@@ -20,7 +20,8 @@ public sealed class BillingOptions
     /// <summary>Attempts per call, the first included, on 429, 5xx and timeouts.</summary>
     [Range(1, 20)] public int MaxAttempts { get; set; } = 5;
 
-    /// <summary>Pause after a dispatch pass failed as a whole (the control plane or the dead-letter table unreachable) before the same events are read again.</summary>
+    /// <summary>Pause after a dispatch pass failed as a whole (the control plane or the dead-letter table unreachable)
+    /// before the same events are read again.</summary>
     [Range(1, 600_000)] public int FailurePauseMs { get; set; } = 5000;
 
     /// <summary>First backoff; doubled per attempt, with jitter, unless the provider sends Retry-After.</summary>

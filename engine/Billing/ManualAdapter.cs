@@ -42,7 +42,8 @@ public sealed class ManualLedger
         foreach (var i in Items(tenantId))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            foreach (var field in new[] { i.TenantId, i.EventId, i.Kind == BillingKind.Conversion ? "conversion" : "usage", i.ExperimentId, i.VariantId, i.UserId,
+            foreach (var field in new[] { i.TenantId, i.EventId, i.Kind == BillingKind.Conversion ? "conversion" : "usage", i.ExperimentId,
+                i.VariantId, i.UserId,
                          i.Amount.ToString(CultureInfo.InvariantCulture), i.Currency, i.OccurredAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture) })
             {
                 csv.WriteField(field);
@@ -75,7 +76,8 @@ public sealed class ManualLedger
                 throw new InvalidDataException($"{path}:{line}: amount, kind (usage|conversion) or occurred_at is malformed");
             }
 
-            items.Add(new BillingItem(csv.GetField("tenant_id")!, csv.GetField("event_id")!, csv.GetField("kind") == "conversion" ? BillingKind.Conversion : BillingKind.Usage,
+            items.Add(new BillingItem(csv.GetField("tenant_id")!, csv.GetField("event_id")!,
+                csv.GetField("kind") == "conversion" ? BillingKind.Conversion : BillingKind.Usage,
                 csv.GetField("experiment_id")!, csv.GetField("variant_id")!, csv.GetField("user_id")!, amount, csv.GetField("currency")!, at));
         }
 

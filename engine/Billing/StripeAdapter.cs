@@ -129,6 +129,7 @@ public sealed class StripeAdapter : IBillingAdapter
         var status = (int)e.HttpStatusCode;
         var retryAfter = PaidAiAdapter.RetryAfter(e.StripeResponse?.Headers?.RetryAfter);
         var transient = status == 0 || BillingDeliveryException.IsTransientStatus(status);
-        return new BillingDeliveryException($"stripe answered {status}: {e.StripeError?.Message ?? e.Message}", status == 0 ? null : status, transient, retryAfter, e);
+        return new BillingDeliveryException($"stripe answered {status}: {e.StripeError?.Message ?? e.Message}", status == 0 ? null : status, transient,
+            retryAfter, e);
     }
 }

@@ -1,11 +1,13 @@
 namespace PricingOptimizer.ControlPlane;
 
-/// <summary>Which store a <c>Storage:ControlPlane</c> string names, and the PostgreSQL URL form (<c>postgres://user:pass@host:port/db</c>) as Npgsql's.</summary>
+/// <summary>Which store a <c>Storage:ControlPlane</c> string names, and the PostgreSQL URL form
+/// (<c>postgres://user:pass@host:port/db</c>) as Npgsql's.</summary>
 public static class ConnectionStrings
 {
     /// <summary>A PostgreSQL URL, or a key=value string with <c>Host=</c>.</summary>
     public static bool IsPostgres(string connectionString) =>
-        connectionString.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || connectionString.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
+        connectionString.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || connectionString.StartsWith("postgresql://",
+            StringComparison.OrdinalIgnoreCase)
         || connectionString.Split(';').Any(part => part.Trim().StartsWith("Host=", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The Npgsql form of <paramref name="connectionString"/>.</summary>
@@ -47,7 +49,8 @@ public static class ConnectionStrings
 internal static class BillingColumnsText
 {
     public static Billing.BillingProvider Provider(string text) =>
-        Json.Wire.TryParse<Billing.BillingProvider>(text, out var provider) ? provider : throw new InvalidDataException($"unknown billing provider '{text}' in the store");
+        Json.Wire.TryParse<Billing.BillingProvider>(text,
+            out var provider) ? provider : throw new InvalidDataException($"unknown billing provider '{text}' in the store");
 
     public static Billing.BillingMode Mode(string text) =>
         Json.Wire.TryParse<Billing.BillingMode>(text, out var mode) ? mode : throw new InvalidDataException($"unknown billing mode '{text}' in the store");
@@ -59,16 +62,19 @@ internal static class ExperimentColumnsText
     public static string Status(Experiments.ExperimentStatus status) => Json.Wire.Name(status);
 
     public static Experiments.ExperimentStatus Status(string text) =>
-        Json.Wire.TryParse<Experiments.ExperimentStatus>(text, out var status) ? status : throw new InvalidDataException($"unknown status '{text}' in the store");
+        Json.Wire.TryParse<Experiments.ExperimentStatus>(text,
+            out var status) ? status : throw new InvalidDataException($"unknown status '{text}' in the store");
 
     public static string Variants(IReadOnlyList<Experiments.Variant> variants) => System.Text.Json.JsonSerializer.Serialize(variants);
 
     public static List<Experiments.Variant> Variants(string json) => System.Text.Json.JsonSerializer.Deserialize<List<Experiments.Variant>>(json)!;
 
-    public static Pricing.Goal Goal(string text) => Json.Wire.TryParse<PricingOptimizer.Pricing.Goal>(text, out var goal) ? goal : throw new InvalidDataException($"unknown goal '{text}' in the store");
+    public static Pricing.Goal Goal(string text) => Json.Wire.TryParse<PricingOptimizer.Pricing.Goal>(text,
+        out var goal) ? goal : throw new InvalidDataException($"unknown goal '{text}' in the store");
 
     /// <summary>Money as invariant text, so no database rounds it through a float.</summary>
     public static string Money(decimal amount) => amount.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    public static decimal Money(string text) => decimal.Parse(text, System.Globalization.NumberStyles.Number, System.Globalization.CultureInfo.InvariantCulture);
+    public static decimal Money(string text) => decimal.Parse(text, System.Globalization.NumberStyles.Number,
+        System.Globalization.CultureInfo.InvariantCulture);
 }

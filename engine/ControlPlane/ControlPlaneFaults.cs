@@ -5,7 +5,8 @@ namespace PricingOptimizer.ControlPlane;
 
 /// <summary>
 /// Tells a control-plane outage (the store cannot be reached, is shutting down, is frozen past its timeout — Npgsql
-/// wraps its timeouts in an NpgsqlException — or its file is locked or gone) from a fault of ours. An outage is answered 503 with <c>Retry-After</c>; ingest goes on in
+/// wraps its timeouts in an NpgsqlException — or its file is locked or gone) from a fault of ours. An outage is
+/// answered 503 with <c>Retry-After</c>; ingest goes on in
 /// its degraded mode (README "What the API promises").
 /// </summary>
 public static class ControlPlaneFaults

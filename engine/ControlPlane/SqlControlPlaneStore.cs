@@ -42,7 +42,8 @@ public abstract class SqlControlPlaneStore : IControlPlaneStore
         .Select(r => r.ToTenant()).SingleOrDefault();
 
     public async Task<IReadOnlyList<Tenant>> ListTenantsAsync(CancellationToken cancellationToken) =>
-        [.. (await QueryAsync<TenantRow>($"SELECT {TenantColumns} FROM tenants ORDER BY created_at, tenant_id", null, cancellationToken)).Select(r => r.ToTenant())];
+        [.. (await QueryAsync<TenantRow>($"SELECT {TenantColumns} FROM tenants ORDER BY created_at, tenant_id", null,
+            cancellationToken)).Select(r => r.ToTenant())];
 
     public async Task<bool> SetPlanAsync(string tenantId, string plan, CancellationToken cancellationToken)
     {
@@ -60,7 +61,8 @@ public abstract class SqlControlPlaneStore : IControlPlaneStore
         new { key.Prefix, key.TenantId, hash, CreatedAt = Ms(key.CreatedAt) }, cancellationToken);
 
     public async Task<ApiKeyInfo?> FindApiKeyAsync(byte[] hash, CancellationToken cancellationToken) =>
-        (await QueryAsync<KeyRow>($"SELECT {KeyColumns} FROM api_keys WHERE hash = @hash", new { hash }, cancellationToken)).Select(r => r.ToKey()).SingleOrDefault();
+        (await QueryAsync<KeyRow>($"SELECT {KeyColumns} FROM api_keys WHERE hash = @hash", new { hash },
+            cancellationToken)).Select(r => r.ToKey()).SingleOrDefault();
 
     public async Task<IReadOnlyList<ApiKeyInfo>> ListApiKeysAsync(string tenantId, CancellationToken cancellationToken) =>
         [.. (await QueryAsync<KeyRow>($"SELECT {KeyColumns} FROM api_keys WHERE tenant_id = @tenantId ORDER BY created_at, prefix", new { tenantId },

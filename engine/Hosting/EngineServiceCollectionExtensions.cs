@@ -88,7 +88,8 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton<Reports.MonthlyReport>();
         services.AddOptions<Billing.BillingOptions>().BindConfiguration(Billing.BillingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<Billing.ManualLedger>();
-        services.AddSingleton(sp => new Billing.BillingAdapterFactory(sp.GetRequiredService<IOptions<Billing.BillingOptions>>(), sp.GetRequiredService<KeyManager>(),
+        services.AddSingleton(sp => new Billing.BillingAdapterFactory(sp.GetRequiredService<IOptions<Billing.BillingOptions>>(),
+            sp.GetRequiredService<KeyManager>(),
             sp.GetRequiredService<Billing.ManualLedger>()));
         services.AddSingleton<Billing.IBillingAdapterFactory>(sp => sp.GetRequiredService<Billing.BillingAdapterFactory>());
         services.AddSingleton<Billing.BillingDispatcher>();

@@ -20,7 +20,8 @@ public sealed record Attribution(int Days, bool MatureOnly = false)
         (null, false) => null,
         (null, true) => throw new Errors.InvalidInputException("mature_only needs attribution_days: the window whose close makes a user mature", "mature_only"),
         ({ } d, _) when d is < 1 or > MaxDays =>
-            throw new Errors.InvalidInputException(string.Create(CultureInfo.InvariantCulture, $"attribution_days must be a whole number of days from 1 to {MaxDays}; got {d}"),
+            throw new Errors.InvalidInputException(string.Create(CultureInfo.InvariantCulture,
+                $"attribution_days must be a whole number of days from 1 to {MaxDays}; got {d}"),
                 "attribution_days"),
         ({ } d, var mature) => new Attribution(d, mature),
     };

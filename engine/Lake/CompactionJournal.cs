@@ -121,7 +121,8 @@ public static class CompactionJournal
         {
             if (field.StartsWith('@'))
             {
-                if (!long.TryParse(field.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var utcTicks) || utcTicks > DateTimeOffset.MaxValue.UtcTicks)
+                if (!long.TryParse(field.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture,
+                    out var utcTicks) || utcTicks > DateTimeOffset.MaxValue.UtcTicks)
                 {
                     return null;
                 }

@@ -2,7 +2,8 @@ using System.ComponentModel.DataAnnotations;
 
 namespace PricingOptimizer.Lake;
 
-/// <summary>Configuration section <c>Compaction</c>: the lake compactor (<c>po compact</c>, and in the background in <c>po land</c> and the embedded API).</summary>
+/// <summary>Configuration section <c>Compaction</c>: the lake compactor (<c>po compact</c>, and in the background in
+/// <c>po land</c> and the embedded API).</summary>
 public sealed class CompactionOptions
 {
     public const string Section = "Compaction";

@@ -59,7 +59,8 @@ public sealed class CsvImporter(LakeLayout lake, EventValidator validator, TimeP
         }
 
         var header = csv.HeaderRecord!;
-        if (header.Length == 1 && header[0].Contains(';', StringComparison.Ordinal) || header.Count(h => h.Contains(';', StringComparison.Ordinal)) > header.Length / 2)
+        if (header.Length == 1 && header[0].Contains(';',
+            StringComparison.Ordinal) || header.Count(h => h.Contains(';', StringComparison.Ordinal)) > header.Length / 2)
         {
             throw new InvalidDataException(
                 $"{csvPath} looks separated by ';': po import reads comma-separated CSV with '.' as the decimal point (export with ',' as the separator)");
@@ -160,7 +161,8 @@ public sealed class CsvImporter(LakeLayout lake, EventValidator validator, TimeP
         [.. LakeReaders.List(Path.Combine(lake.EventsRoot, "tenant_id=" + tenantId)).Select(f => f.Path)];
 
     /// <summary>Distinct event_ids written, and how many of them the lake held before (in <paramref name="existing"/>).</summary>
-    private static async Task<(long Distinct, long Present)> CountAsync(IReadOnlyList<string> written, IReadOnlyList<string> existing, CancellationToken cancellationToken)
+    private static async Task<(long Distinct, long Present)> CountAsync(IReadOnlyList<string> written, IReadOnlyList<string> existing,
+        CancellationToken cancellationToken)
     {
         if (written.Count == 0)
         {

@@ -9,7 +9,8 @@ namespace PricingOptimizer.Lake;
 /// Per-experiment user summaries kept in the in-memory DuckDB database of a <see cref="LakeQueries"/>, so a readout
 /// does not regroup every raw event. Lake files are immutable once in place (a replay rewrites a file with the same
 /// events), so the summary folds in only the files it has not seen; a file that changed or vanished rebuilds it.
-/// One row per user holds the least and greatest variant the user saw (equal for a single-variant user), the first assign's time and price, and the revenue of the
+/// One row per user holds the least and greatest variant the user saw (equal for a single-variant user), the first
+/// assign's time and price, and the revenue of the
 /// user's converts at or after that time — recomputed for the users each new file touches (a late assign can move
 /// the first assign earlier). A readout is then one scan of the users table.
 /// </summary>
@@ -101,7 +102,8 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
-                rows.Add((reader.GetString(0), reader.GetFieldValue<DateOnly>(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetDouble(4), reader.GetDouble(5)));
+                rows.Add((reader.GetString(0), reader.GetFieldValue<DateOnly>(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetDouble(4),
+                    reader.GetDouble(5)));
             }
 
             return rows;
@@ -312,7 +314,8 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
     /// <summary>
     /// Per variant, over the counted users, the exact sums (in ten-thousandths, as HUGEINT) of revenue Y — capped at the
     /// pooled <paramref name="capPercentile"/> quantile of positive revenues (linear interpolation, kept to four decimals
-    /// like every amount), when given — and of pre-period revenue X (kept per user as <c>pre_units</c>; never capped), of their squares and product, and how many users have
+    /// like every amount), when given — and of pre-period revenue X (kept per user as <c>pre_units</c>; never capped),
+    /// of their squares and product, and how many users have
     /// X &gt; 0 (statistics contract v2, items 8–10). Exact integer sums make the moments the same whatever order DuckDB
     /// adds in; means, variances and the covariance are computed from them in C#.
     /// </summary>
@@ -406,7 +409,8 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         }
     }
 
-    private static (IReadOnlyList<VariantStats> Variants, long Multiple, DateTimeOffset? FirstAssignAt) Read(DuckDBConnection connection, Summary s, string users)
+    private static (IReadOnlyList<VariantStats> Variants, long Multiple, DateTimeOffset? FirstAssignAt) Read(DuckDBConnection connection, Summary s,
+        string users)
     {
         using var command = connection.CreateCommand();
         command.CommandText = Sql("stats", ("users", users));

@@ -110,11 +110,13 @@ public sealed class LakeCompactor(LakeLayout lake, CompactionOptions options, Ti
         return results;
     }
 
-    /// <summary>Lander temporary files (<c>.{name}.{guid}.tmp</c>) older than <see cref="LakeLayout.StaleTemporaryAge"/>: left by a writer that was killed.</summary>
+    /// <summary>Lander temporary files (<c>.{name}.{guid}.tmp</c>) older than <see
+    /// cref="LakeLayout.StaleTemporaryAge"/>: left by a writer that was killed.</summary>
     public int RemoveStaleTemporaryFiles() => lake.RemoveStaleTemporaryFiles(time.GetUtcNow());
 
     /// <summary>Merged sources waiting for readers, by partition folder and merged file name, with the leases that held them.</summary>
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Folder, string Merged), (IReadOnlyList<LakeFileIdentity> Sources, IReadOnlySet<string> Leases)> kept = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Folder, string Merged), (IReadOnlyList<LakeFileIdentity> Sources,
+        IReadOnlySet<string> Leases)> kept = new();
 
     /// <summary>How many merged sources wait for readers to finish before they are removed.</summary>
     public int KeptSources => kept.Values.Sum(k => k.Sources.Count);
@@ -435,13 +437,15 @@ public sealed class LakeCompactor(LakeLayout lake, CompactionOptions options, Ti
         return string.Create(CultureInfo.InvariantCulture, $"{MergedPrefix}{hash:x16}.parquet");
     }
 
-    /// <summary>Writes the sources' rows, each event_id once (the first ingested, as readers count it), to <paramref name="temporary"/>; rows written and read.</summary>
+    /// <summary>Writes the sources' rows, each event_id once (the first ingested, as readers count it), to <paramref
+    /// name="temporary"/>; rows written and read.</summary>
     private (long Rows, long Read) Copy(string[] sources, string temporary)
     {
         using var connection = new DuckDBConnection("Data Source=:memory:");
         connection.Open();
         LakeQueries.Limit(connection, memoryLimitMb,
-            Path.Combine(spillRoot ?? Path.Combine(Path.GetTempPath(), "po-duckdb"), string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId}-compact")));
+            Path.Combine(spillRoot ?? Path.Combine(Path.GetTempPath(), "po-duckdb"),
+                string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessId}-compact")));
         using var command = connection.CreateCommand();
         // Row order within a partition means nothing to readers; without it DuckDB streams the merge in less memory.
         command.CommandText = "SET preserve_insertion_order = false";
@@ -487,7 +491,8 @@ internal static partial class CompactorLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Kept {File}: it changed after it was merged (a replay rewrote it); its events count once")]
     public static partial void SourceChanged(ILogger logger, string file);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Moved {File} to quarantine: it cannot be read ({Reason}); its events are not counted until it is repaired and moved back")]
+    [LoggerMessage(Level = LogLevel.Error,
+        Message = "Moved {File} to quarantine: it cannot be read ({Reason}); its events are not counted until it is repaired and moved back")]
     public static partial void Quarantined(ILogger logger, string file, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Compaction of {Folder} failed; the other partitions go on and the next pass tries again")]

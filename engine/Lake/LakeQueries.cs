@@ -238,7 +238,8 @@ public sealed class LakeQueries : IDisposable
                 r => (r.GetFieldValue<DateOnly>(0), r.GetInt64(1)), cancellationToken);
 
     /// <summary>A tenant's experiments with events from <paramref name="from"/> to <paramref name="to"/> (each event_id once).</summary>
-    public async Task<IReadOnlyList<(string ExperimentId, long Events, long Assigns, long Converts)>> ExperimentsAsync(string tenantId, DateOnly from, DateOnly to,
+    public async Task<IReadOnlyList<(string ExperimentId, long Events, long Assigns, long Converts)>> ExperimentsAsync(string tenantId, DateOnly from,
+        DateOnly to,
         CancellationToken cancellationToken) =>
         await QueryAsync(tenantId, "tenant_experiments", [("from", from), ("to", to)],
                 r => (r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3)), cancellationToken);
@@ -293,7 +294,8 @@ public sealed class LakeQueries : IDisposable
     private async Task<(IReadOnlyList<VariantStats> Variants, long MultipleExposureUsers, RevenueMoments? Moments)> ExperimentSummaryAsync(
         string tenantId, string experimentId, bool moments, double? capPercentile, CancellationToken cancellationToken, Attribution? attribution = null)
     {
-        return await OverFilesAsync(tenantId, files => summaries.StatsAsync(tenantId, experimentId, files, moments, capPercentile, cancellationToken, attribution),
+        return await OverFilesAsync(tenantId,
+            files => summaries.StatsAsync(tenantId, experimentId, files, moments, capPercentile, cancellationToken, attribution),
             ((IReadOnlyList<VariantStats>)[], 0L, moments ? new RevenueMoments(null, []) : null), cancellationToken);
     }
 

@@ -29,9 +29,12 @@ public static class Charts
 
     private static bool FindFont()
     {
-        string[] folders = ["/usr/share/fonts", "/usr/local/share/fonts", Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".fonts")];
+        string[] folders = ["/usr/share/fonts", "/usr/local/share/fonts",
+            Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".fonts")];
         return !OperatingSystem.IsLinux() || folders.Where(Directory.Exists)
-            .Any(f => Directory.EnumerateFiles(f, "*.*", SearchOption.AllDirectories).Any(x => x.EndsWith(".ttf", StringComparison.OrdinalIgnoreCase) || x.EndsWith(".otf", StringComparison.OrdinalIgnoreCase)));
+            .Any(f => Directory.EnumerateFiles(f, "*.*",
+                SearchOption.AllDirectories).Any(x => x.EndsWith(".ttf", StringComparison.OrdinalIgnoreCase) || x.EndsWith(".otf",
+                    StringComparison.OrdinalIgnoreCase)));
     }
 
     /// <summary>Conversion rate per variant (dots) with 95% Wilson intervals (bars), by price.</summary>
@@ -44,7 +47,8 @@ public static class Charts
         PointsWithIntervals(plot, xs, ys, [.. measured.Select(v => v.ConversionRateCi!)], "observed conversion rate", "95% interval (Wilson)");
         foreach (var v in measured)
         {
-            var label = plot.Add.Text(v.VariantId + (v.VariantId == readout.ControlVariantId ? " (control)" : ""), (double)v.Price, v.ConversionRate!.Value * 100);
+            var label = plot.Add.Text(v.VariantId + (v.VariantId == readout.ControlVariantId ? " (control)" : ""), (double)v.Price,
+                v.ConversionRate!.Value * 100);
             label.LabelFontSize = 12;
             label.OffsetX = 8;
         }
@@ -214,13 +218,16 @@ public static class Charts
         diagonal.LegendText = "perfect calibration";
         foreach (var e in evaluations)
         {
-            var points = plot.Add.Scatter(e.Calibration.Select(b => b.MeanPredicted * 100).ToArray(), e.Calibration.Select(b => b.ObservedRate * 100).ToArray());
+            var points = plot.Add.Scatter(e.Calibration.Select(b => b.MeanPredicted * 100).ToArray(),
+                e.Calibration.Select(b => b.ObservedRate * 100).ToArray());
             points.MarkerSize = 8;
-            points.LegendText = string.Create(CultureInfo.InvariantCulture, $"{e.Model} (log-loss {e.LogLoss:0.0000}, calibration error {e.CalibrationError * 100:0.00} pts)");
+            points.LegendText = string.Create(CultureInfo.InvariantCulture,
+                $"{e.Model} (log-loss {e.LogLoss:0.0000}, calibration error {e.CalibrationError * 100:0.00} pts)");
         }
 
         plot.Axes.SetLimits(0, max, 0, max);
-        return Render(plot, $"Calibration on held-out users — {experimentId}", "Predicted conversion rate (%)", "Observed conversion rate (%)", Alignment.UpperLeft);
+        return Render(plot, $"Calibration on held-out users — {experimentId}", "Predicted conversion rate (%)", "Observed conversion rate (%)",
+            Alignment.UpperLeft);
     }
 
     /// <summary>Dots at <paramref name="ys"/> (percent) with error bars spanning each interval (fractions, drawn as percent).</summary>

@@ -60,7 +60,8 @@ public sealed class MonthlyReport(ReportGatherer gatherer)
         }
 
         Directory.Move(staging, folder);
-        return new ReportResult(folder, Path.Combine(folder, HtmlFile), Path.Combine(folder, CsvFile), data.Experiments.Count, rendered.Charts, rendered.Numbers,
+        return new ReportResult(folder, Path.Combine(folder, HtmlFile), Path.Combine(folder, CsvFile), data.Experiments.Count, rendered.Charts,
+            rendered.Numbers,
             [.. data.Experiments.Where(e => e.Unrecommended is not null).Select(e => $"{e.ExperimentId}: {e.Unrecommended}")]);
     }
 }

@@ -76,7 +76,8 @@ public sealed class ReportGatherer(LakeQueries lake, IExperimentStore store, Rea
             experiments.Add(await ExperimentAsync(tenantId, experimentId, settings, cancellationToken));
         }
 
-        return new MonthlyReportData(tenantId, tenant?.Name ?? tenantId, tenant?.Plan, month, from, to, time.GetUtcNow(), settings, used, lakeEvents, experiments);
+        return new MonthlyReportData(tenantId, tenant?.Name ?? tenantId, tenant?.Plan, month, from, to, time.GetUtcNow(), settings, used, lakeEvents,
+            experiments);
     }
 
     /// <summary>One experiment's readout, price response and recommendation, each with why it is missing when it is.</summary>

@@ -82,7 +82,8 @@ public static class ReportRenderer
         var s = "readout:" + experiment.ExperimentId;
         // The chance to beat the control is on the experiment's goal: revenue per user for a price test, unless it is decided on conversions.
         var onConversions = experiment.Goal == Goal.Conversions;
-        page.Table(["variant", "price", "users", "buyers", "conversion rate", "95% interval", "revenue per user", "lift vs control", "lift 95% interval", "p (Holm)", "sequential p",
+        page.Table(["variant", "price", "users", "buyers", "conversion rate", "95% interval", "revenue per user", "lift vs control",
+            "lift 95% interval", "p (Holm)", "sequential p",
                 onConversions ? "chance to beat control (conversions)" : "chance to beat control (revenue per user)"],
             [.. readout.Variants.OrderBy(v => v.Price).Select(v => new[]
             {
@@ -108,7 +109,8 @@ public static class ReportRenderer
                            ? $"; CUPED (each user's revenue before the test) removes {page.Percent(s, "all", "cuped_variance_reduction", readout.CupedVarianceReduction)} of its variance, narrowing the intervals"
                            : "; CUPED off (no revenue before the test)") +
                        ". The always-valid intervals hold however often the results are looked at; revenue p (BH) controls the false discovery rate across variants.");
-        page.Table(["variant", "revenue lift", "95% interval", "revenue lift, CUPED", "95% interval", "p, CUPED", "revenue p (BH)", "conversion difference, always valid", "revenue per user difference, always valid"],
+        page.Table(["variant", "revenue lift", "95% interval", "revenue lift, CUPED", "95% interval", "p, CUPED", "revenue p (BH)",
+            "conversion difference, always valid", "revenue per user difference, always valid"],
             [.. readout.Variants.OrderBy(v => v.Price).Select(v => new[]
             {
                 v.VariantId + (v.VariantId == readout.ControlVariantId ? " (control)" : ""),
@@ -162,17 +164,20 @@ public static class ReportRenderer
         if (recommendation.Status == "ok")
         {
             var goal = Json.Wire.Name(recommendation.Goal);
-            string V(string metric, double? value) => goal == "conversions" ? page.Percent(r, goal, metric, value) : page.Number(r, goal, metric, value, "0.000");
+            string V(string metric, double? value) => goal == "conversions" ? page.Percent(r, goal, metric, value) : page.Number(r, goal, metric,
+                value, "0.000");
             page.Table(["", "price", $"expected {goal} per assigned user", "95% interval"],
             [
                 ["recommended" + (recommendation.CharmApplied ? " (charm ending)" : "") + (recommendation.Extrapolated ? " (extrapolated)" : ""),
                     page.Number(r, goal, "recommended_price", recommendation.RecommendedPrice, "0.00"),
                     V("expected_value", recommendation.ExpectedValue),
                     $"{V("expected_value_low", recommendation.ExpectedValueCi![0])} to {V("expected_value_high", recommendation.ExpectedValueCi[1])}"],
-                ["optimum (before charm)", page.Number(r, goal, "optimal_price", recommendation.OptimalPrice, "0.00"), V("optimal_expected_value", recommendation.OptimalExpectedValue), ""],
+                ["optimum (before charm)", page.Number(r, goal, "optimal_price", recommendation.OptimalPrice, "0.00"),
+                    V("optimal_expected_value", recommendation.OptimalExpectedValue), ""],
                 ["best tested price (observed)", page.Number(r, goal, "best_tested_price", recommendation.BestTestedPrice, "0.00"),
                     V("best_tested_expected_value", recommendation.BestTestedExpectedValue), ""],
-                ["control " + recommendation.ControlVariantId, page.Number(r, goal, "control_price", recommendation.ControlPrice, "0.00"), V("control_expected_value", recommendation.ControlExpectedValue), ""],
+                ["control " + recommendation.ControlVariantId, page.Number(r, goal, "control_price", recommendation.ControlPrice, "0.00"),
+                    V("control_expected_value", recommendation.ControlExpectedValue), ""],
             ]);
             page.Paragraph($"Confidence that the recommended price beats the control: {page.Percent(r, goal, "confidence", recommendation.Confidence)}. " +
                            $"Searched {page.Number(r, goal, "searched_low", recommendation.AllowedPriceRange![0], "0.00")} to " +
@@ -190,7 +195,8 @@ public static class ReportRenderer
             page.Table(["demand family", "stacking weight", "held-out log-loss", "fits the observed rates"],
                 [.. recommendation.Models.OrderByDescending(m => m.Weight).Select(m => new[]
                 {
-                    m.Name, page.Percent(r, m.Name, "weight", m.Weight), page.Number(r, m.Name, "held_out_log_loss", m.HeldOutLogLoss, "0.00000"), m.FitsData ? "yes" : "no (dropped)",
+                    m.Name, page.Percent(r, m.Name, "weight", m.Weight), page.Number(r, m.Name, "held_out_log_loss", m.HeldOutLogLoss,
+                        "0.00000"), m.FitsData ? "yes" : "no (dropped)",
                 })]);
         }
 
@@ -244,7 +250,8 @@ public static class ReportRenderer
             }
 
             // A decimal divided by 1.000… drops its trailing zeros (12.50 → 12.5), as a double prints.
-            var raw = value.Value is decimal d ? (d / 1.0000000000000000000000000000m).ToString(CultureInfo.InvariantCulture) : value.Value.ToString(null, CultureInfo.InvariantCulture);
+            var raw = value.Value is decimal d ? (d / 1.0000000000000000000000000000m).ToString(CultureInfo.InvariantCulture)
+                : value.Value.ToString(null, CultureInfo.InvariantCulture);
             numbers.Add(new CsvNumber(section, subject, metric, raw));
             return value.Value.ToString(format, CultureInfo.InvariantCulture);
         }

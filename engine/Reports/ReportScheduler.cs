@@ -35,7 +35,8 @@ public sealed class ReportJob
     }
 }
 
-/// <summary>Configuration section <c>Reports</c>: <c>Reports:Jobs:{i}:Tenant</c>, <c>…:Cron</c>, <c>…:Out</c>, <c>…:Goal</c>, <c>…:UnitCost</c>, <c>…:PriceFloor</c>, <c>…:RevenueFloor</c>.</summary>
+/// <summary>Configuration section <c>Reports</c>: <c>Reports:Jobs:{i}:Tenant</c>, <c>…:Cron</c>, <c>…:Out</c>,
+/// <c>…:Goal</c>, <c>…:UnitCost</c>, <c>…:PriceFloor</c>, <c>…:RevenueFloor</c>.</summary>
 public sealed class ReportScheduleOptions : IValidatableObject
 {
     public const string Section = "Reports";

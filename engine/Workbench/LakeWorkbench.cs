@@ -24,7 +24,8 @@ public sealed class LakeWorkbench : IDisposable
         Readouts = new ReadoutService(Lake, Experiments, statistics);
         // Models beside the lake, where the API and po keep them by default ({data}/models next to {data}/lake).
         var models = new DemandModelFolder(Path.GetFullPath(Path.Combine(Layout.Root, "..", "models")));
-        Pricing = new PricingService(Lake, Experiments, models, Options.Create(recommendation), Options.Create(statistics), new CharmPricing(new CharmOptions()), time);
+        Pricing = new PricingService(Lake, Experiments, models, Options.Create(recommendation), Options.Create(statistics),
+            new CharmPricing(new CharmOptions()), time);
         Dashboard = new DashboardService(Experiments, Readouts, Lake, Pricing, time);
         Timeseries = new TimeseriesService(Lake, Experiments);
         Reports = new ReportGatherer(Lake, Experiments, Readouts, Pricing, time);
@@ -50,7 +51,8 @@ public sealed class LakeWorkbench : IDisposable
 
     /// <summary>Opens the lake at <paramref name="lakeRoot"/> (the folder holding <c>events/</c>).</summary>
     /// <exception cref="DirectoryNotFoundException">No lake there.</exception>
-    public static LakeWorkbench Open(string lakeRoot, TimeProvider? time = null, RecommendationOptions? recommendation = null, StatisticsOptions? statistics = null)
+    public static LakeWorkbench Open(string lakeRoot, TimeProvider? time = null, RecommendationOptions? recommendation = null,
+        StatisticsOptions? statistics = null)
     {
         var layout = new LakeLayout(lakeRoot);
         if (!Directory.Exists(layout.EventsRoot))
@@ -58,7 +60,8 @@ public sealed class LakeWorkbench : IDisposable
             throw new DirectoryNotFoundException($"no lake at {layout.Root}: it has no events/ folder (po import or po land make one)");
         }
 
-        return new LakeWorkbench(layout.Root, time ?? TimeProvider.System, recommendation ?? new RecommendationOptions(), statistics ?? new StatisticsOptions());
+        return new LakeWorkbench(layout.Root, time ?? TimeProvider.System, recommendation ?? new RecommendationOptions(),
+            statistics ?? new StatisticsOptions());
     }
 
     /// <summary>A tenant's events (each event_id once), of one experiment when <paramref name="experimentId"/> is given.</summary>
@@ -74,14 +77,16 @@ public sealed class LakeWorkbench : IDisposable
         CancellationToken cancellationToken = default) =>
         Readouts.GetAsync(tenantId, experimentId, controlVariantId, options, cancellationToken);
 
-    public Task<Recommendation> RecommendAsync(string tenantId, string experimentId, RecommendationRequest request, CancellationToken cancellationToken = default) =>
+    public Task<Recommendation> RecommendAsync(string tenantId, string experimentId, RecommendationRequest request,
+        CancellationToken cancellationToken = default) =>
         Pricing.RecommendAsync(tenantId, experimentId, request, cancellationToken);
 
     /// <summary>Every experiment of the tenant in the lake, as <c>GET /v1/analytics/experiments</c> shows them.</summary>
     public Task<Dashboard> DashboardAsync(string tenantId, double? minimumDetectableEffect = null, CancellationToken cancellationToken = default) =>
         Dashboard.GetAsync(tenantId, minimumDetectableEffect, cancellationToken);
 
-    public Task<Timeseries> TimeseriesAsync(string tenantId, string experimentId, string metric = "conversion_rate", CancellationToken cancellationToken = default) =>
+    public Task<Timeseries> TimeseriesAsync(string tenantId, string experimentId, string metric = "conversion_rate",
+        CancellationToken cancellationToken = default) =>
         Timeseries.GetAsync(tenantId, experimentId, metric, cancellationToken);
 
     /// <summary>The figures of a monthly report (usage is the lake's events only: no plan, no bill).</summary>

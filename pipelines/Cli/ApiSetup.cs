@@ -25,7 +25,8 @@ public static class ApiSetup
     {
         using var admin = new HttpClient { BaseAddress = address };
         admin.DefaultRequestHeaders.Add("X-Admin-Key", adminKey);
-        using var created = await ReadAsync(await admin.PostAsJsonAsync("/v1/admin/tenants", new { Name = name, Plan = plan }, PricingOptimizer.Json.Wire.Options, cancellationToken), cancellationToken);
+        using var created = await ReadAsync(await admin.PostAsJsonAsync("/v1/admin/tenants", new { Name = name, Plan = plan },
+            PricingOptimizer.Json.Wire.Options, cancellationToken), cancellationToken);
         using var token = await ReadAsync(await admin.PostAsJsonAsync("/v1/auth/token",
             new { ApiKey = created.RootElement.GetProperty("api_key").GetString() }, PricingOptimizer.Json.Wire.Options, cancellationToken), cancellationToken);
         return (created.RootElement.GetProperty("tenant_id").GetString()!, token.RootElement.GetProperty("access_token").GetString()!,
@@ -43,7 +44,8 @@ public static class ApiSetup
             Currency = currency,
             Variants = variants.Select((v, i) => new { VariantId = v.Variant, v.Price, Weight = 1.0, Control = i == controlIndex }).ToList(),
         };
-        (await ReadAsync(await client.PostAsJsonAsync("/v1/experiments", experiment, PricingOptimizer.Json.Wire.Options, cancellationToken), cancellationToken)).Dispose();
+        (await ReadAsync(await client.PostAsJsonAsync("/v1/experiments", experiment, PricingOptimizer.Json.Wire.Options, cancellationToken),
+            cancellationToken)).Dispose();
         (await ReadAsync(await client.PostAsync($"/v1/experiments/{experimentId}/start", null, cancellationToken), cancellationToken)).Dispose();
     }
 }

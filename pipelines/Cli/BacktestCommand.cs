@@ -113,7 +113,8 @@ public static class BacktestCommand
         return command;
     }
 
-    private static BacktestSettings One(ParseResult parse, Option<string?> curve, Option<FileInfo?> curveCsv, Option<string?> units, Option<string?> prices, Option<int> users,
+    private static BacktestSettings One(ParseResult parse, Option<string?> curve, Option<FileInfo?> curveCsv, Option<string?> units,
+        Option<string?> prices, Option<int> users,
         Option<string> goal, Option<decimal?> unitCost, Option<decimal?> priceFloor, Option<decimal?> revenueFloor, Option<decimal?> control, int runs,
         Option<int> seed)
     {
@@ -161,7 +162,8 @@ public static class BacktestCommand
         }
 
         Json.Wire.TryParse<PricingOptimizer.Pricing.Goal>(parse.GetValue(goal), out var parsedGoal);
-        var request = new RecommendationRequest(parsedGoal, parse.GetValue(unitCost), PriceFloor: parse.GetValue(priceFloor), RevenueFloor: parse.GetValue(revenueFloor));
+        var request = new RecommendationRequest(parsedGoal, parse.GetValue(unitCost), PriceFloor: parse.GetValue(priceFloor),
+            RevenueFloor: parse.GetValue(revenueFloor));
         if (request.Problem() is { } problem)
         {
             throw new CliException($"--{problem.Field.Replace('_', '-')}: {problem.Message}");

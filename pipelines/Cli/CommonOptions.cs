@@ -7,7 +7,8 @@ namespace PricingOptimizer.Pipelines.Cli;
 /// <summary>Options every command shares, and the configuration they feed.</summary>
 public static class CommonOptions
 {
-    public static Option<string?> Data() => new("--data") { Description = "Data directory (event log, control plane, lake). Default: Storage:DataDirectory, else ./data" };
+    public static Option<string?> Data()
+        => new("--data") { Description = "Data directory (event log, control plane, lake). Default: Storage:DataDirectory, else ./data" };
 
     public static Option<string?> Lake() => new("--lake") { Description = "Lake directory. Default: {data}/lake" };
 

@@ -72,14 +72,16 @@ public static class CompactCommand
             if (parse.GetValue(repair))
             {
                 var root = tenantId is null ? layout.EventsRoot : Path.Combine(layout.EventsRoot, "tenant_id=" + tenantId);
-                var all = Directory.Exists(root) ? Directory.EnumerateFiles(root, "*.parquet", SearchOption.AllDirectories).Where(f => !Path.GetFileName(f).StartsWith('.')).ToList() : [];
+                var all = Directory.Exists(root) ? Directory.EnumerateFiles(root, "*.parquet",
+                    SearchOption.AllDirectories).Where(f => !Path.GetFileName(f).StartsWith('.')).ToList() : [];
                 var moved = LakeQuarantine.SetAside(layout, all, TimeProvider.System.GetUtcNow());
                 foreach (var q in moved)
                 {
                     Console.WriteLine($"quarantined {Path.GetRelativePath(layout.EventsRoot, q.OriginalPath)} → {Path.GetRelativePath(layout.Root, q.QuarantinePath)}: {q.Reason}");
                 }
 
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"repair: read {all.Count:N0} files, {moved.Count:N0} could not be read and were moved to quarantine"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"repair: read {all.Count:N0} files, {moved.Count:N0} could not be read and were moved to quarantine"));
             }
 
             var stale = compactor.RemoveStaleTemporaryFiles();

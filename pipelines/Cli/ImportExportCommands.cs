@@ -19,7 +19,8 @@ public static class ImportExportCommands
         var csv = new Option<FileInfo>("--csv") { Description = "CSV whose columns are the event fields", Required = true };
         var data = CommonOptions.Data();
         var lake = CommonOptions.Lake();
-        var command = new Command("import", $"Import events from CSV into the lake (any past time; the same file twice changes nothing). Exit {SomeRowsRejected} when some rows were rejected.")
+        var command = new Command("import",
+            $"Import events from CSV into the lake (any past time; the same file twice changes nothing). Exit {SomeRowsRejected} when some rows were rejected.")
         {
             tenant, csv, data, lake,
         };
@@ -93,7 +94,8 @@ public static class ImportExportCommands
     {
         await using var writer = new StreamWriter(path);
         await using var output = new CsvWriter(writer, CultureInfo.InvariantCulture);
-        foreach (var header in new[] { "event_id", "type", "experiment_id", "variant_id", "user_id", "price", "revenue", "currency", "occurred_at", "properties" })
+        foreach (var header in new[] { "event_id", "type", "experiment_id", "variant_id", "user_id", "price", "revenue", "currency", "occurred_at",
+            "properties" })
         {
             output.WriteField(header);
         }

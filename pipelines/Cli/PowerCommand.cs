@@ -24,7 +24,8 @@ public static class PowerCommand
         var mde = new Option<double>("--mde") { Description = "Smallest relative change worth detecting, e.g. 0.1 for +10%", Required = true };
         var alpha = new Option<double>("--alpha") { Description = "Two-sided significance level", DefaultValueFactory = _ => 0.05 };
         var power = new Option<double>("--power") { Description = "Probability of detecting the change", DefaultValueFactory = _ => 0.8 };
-        var variants = new Option<int>("--variants") { Description = "Variants including the control (level split across comparisons)", DefaultValueFactory = _ => 2 };
+        var variants = new Option<int>("--variants") { Description = "Variants including the control (level split across comparisons)",
+            DefaultValueFactory = _ => 2 };
         var data = CommonOptions.Data();
         var lake = CommonOptions.Lake();
         var command = new Command("power",
@@ -102,9 +103,11 @@ public static class PowerCommand
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"revenue per user {mean:0.00##} (SD {Math.Sqrt(variance):0.00}; {source}): to detect {change:+0.#%;-0.#%} at alpha {alpha} with power {power}"));
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  without CUPED: {plain:N0} users per variant ({plain * k:N0} in all for {k} variants)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  without CUPED: {plain:N0} users per variant ({plain * k:N0} in all for {k} variants)"));
         Console.WriteLine(reduction > 0
-            ? string.Create(CultureInfo.InvariantCulture, $"  with CUPED removing {reduction:0.0%} of the variance: {cuped:N0} users per variant ({cuped * k:N0} in all)")
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"  with CUPED removing {reduction:0.0%} of the variance: {cuped:N0} users per variant ({cuped * k:N0} in all)")
             : "  with CUPED: no pre-period revenue known (give --cuped-reduction to plan with one)");
     }
 }

@@ -44,8 +44,10 @@ public static class PricingCommands
             var request = new RecommendationRequest(parsedGoal, parse.GetValue(unitCost), parse.GetValue(control), parse.GetValue(priceFloor),
                 parse.GetValue(revenueFloor), parse.GetValue(margin), parse.GetValue(cap), parse.GetValue(days), parse.GetValue(mature));
             await using var services = CommonOptions.Services(CommonOptions.Configuration(parse.GetValue(data), parse.GetValue(lake)));
-            var recommendation = await Run(() => services.GetRequiredService<PricingService>().RecommendAsync(tenantId, parse.GetValue(experiment)!, request, ct));
-            Console.Write(parse.GetValue(json) ? JsonSerializer.Serialize(recommendation, PricingOptimizer.Json.Wire.Indented) + Environment.NewLine : Text(recommendation));
+            var recommendation = await Run(() => services.GetRequiredService<PricingService>().RecommendAsync(tenantId, parse.GetValue(experiment)!,
+                request, ct));
+            Console.Write(parse.GetValue(json) ? JsonSerializer.Serialize(recommendation,
+                PricingOptimizer.Json.Wire.Indented) + Environment.NewLine : Text(recommendation));
             return recommendation.Status == "ok" ? 0 : 3;
         });
         return command;
@@ -71,7 +73,8 @@ public static class PricingCommands
         train.SetAction(async (parse, ct) =>
         {
             var tenantId = CommonOptions.CheckTenant(parse.GetValue(tenant)!);
-            var properties = (parse.GetValue(features) ?? []).SelectMany(f => f.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            var properties = (parse.GetValue(features) ?? []).SelectMany(f => f.Split(',',
+                StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                 .Distinct(StringComparer.Ordinal).ToList();
             await using var services = CommonOptions.Services(CommonOptions.Configuration(parse.GetValue(data), parse.GetValue(lake)));
             var pricing = services.GetRequiredService<PricingService>();
@@ -92,7 +95,8 @@ public static class PricingCommands
             await using var services = CommonOptions.Services(CommonOptions.Configuration(parse.GetValue(data), parse.GetValue(lake)));
             var report = await Run(() => services.GetRequiredService<PricingService>().EvaluateAsync(tenantId, parse.GetValue(experiment)!, ct));
             Console.Write(parse.GetValue(evaluateJson) ? JsonSerializer.Serialize(report, PricingOptimizer.Json.Wire.Indented) + Environment.NewLine
-                : Text(report, string.Create(CultureInfo.InvariantCulture, $"saved model of {report.TrainedAt:yyyy-MM-dd HH:mm} UTC, evaluated on today's data")));
+                : Text(report, string.Create(CultureInfo.InvariantCulture,
+                    $"saved model of {report.TrainedAt:yyyy-MM-dd HH:mm} UTC, evaluated on today's data")));
             return 0;
         });
         command.Subcommands.Add(train);
@@ -136,12 +140,17 @@ public static class PricingCommands
         if (r.Status == "ok")
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"  recommended price  {r.RecommendedPrice:0.00}{unit}{(r.CharmApplied ? "  (charm ending)" : "")}");
-            text.AppendLine(CultureInfo.InvariantCulture, $"  optimal price      {r.OptimalPrice:0.00}{unit}  (the model's optimum before charm endings; expects {V(goal, r.OptimalExpectedValue!.Value)})");
-            text.AppendLine(CultureInfo.InvariantCulture, $"  expected {goal,-9} {V(goal, r.ExpectedValue!.Value)} per assigned user, 95% interval [{V(goal, r.ExpectedValueCi![0])}, {V(goal, r.ExpectedValueCi[1])}]");
-            text.AppendLine(CultureInfo.InvariantCulture, $"  control            {r.ControlVariantId} at {r.ControlPrice:0.00}{unit}: {V(goal, r.ControlExpectedValue!.Value)}");
-            text.AppendLine(CultureInfo.InvariantCulture, $"  best tested price  {r.BestTestedPrice:0.00}{unit}: observed {(r.BestTestedExpectedValue is { } b ? V(goal, b) : "—")} (the naive rule)");
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"  optimal price      {r.OptimalPrice:0.00}{unit}  (the model's optimum before charm endings; expects {V(goal, r.OptimalExpectedValue!.Value)})");
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"  expected {goal,-9} {V(goal, r.ExpectedValue!.Value)} per assigned user, 95% interval [{V(goal, r.ExpectedValueCi![0])}, {V(goal, r.ExpectedValueCi[1])}]");
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"  control            {r.ControlVariantId} at {r.ControlPrice:0.00}{unit}: {V(goal, r.ControlExpectedValue!.Value)}");
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"  best tested price  {r.BestTestedPrice:0.00}{unit}: observed {(r.BestTestedExpectedValue is { } b ? V(goal, b) : "—")} (the naive rule)");
             text.AppendLine(CultureInfo.InvariantCulture, $"  confidence         {r.Confidence * 100:0.0}% that the recommended price beats the control");
-            text.AppendLine(CultureInfo.InvariantCulture, $"  searched           {r.AllowedPriceRange![0]:0.00}–{r.AllowedPriceRange[1]:0.00} (tested {r.TestedPriceRange![0]:0.00}–{r.TestedPriceRange[1]:0.00}){(r.Extrapolated ? $"; EXTRAPOLATED beyond the tested prices (margin {r.ExtrapolationMargin * 100:0.#}%)" : "")}");
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"  searched           {r.AllowedPriceRange![0]:0.00}–{r.AllowedPriceRange[1]:0.00} (tested {r.TestedPriceRange![0]:0.00}–{r.TestedPriceRange[1]:0.00}){(r.Extrapolated ? $"; EXTRAPOLATED beyond the tested prices (margin {r.ExtrapolationMargin * 100:0.#}%)" : "")}");
         }
 
         if (r.Models.Count > 0)
@@ -149,7 +158,8 @@ public static class PricingCommands
             text.AppendLine("  demand families    weight   held-out log-loss   fits the data");
             foreach (var m in r.Models.OrderByDescending(m => m.Weight))
             {
-                text.AppendLine(CultureInfo.InvariantCulture, $"    {m.Name,-22} {m.Weight * 100,5:0.0}%   {(m.HeldOutLogLoss is { } l ? l.ToString("0.000000", CultureInfo.InvariantCulture) : "—"),-17}   {(m.FitsData ? "yes" : "no (dropped)")}");
+                text.AppendLine(CultureInfo.InvariantCulture,
+                    $"    {m.Name,-22} {m.Weight * 100,5:0.0}%   {(m.HeldOutLogLoss is { } l ? l.ToString("0.000000", CultureInfo.InvariantCulture) : "—"),-17}   {(m.FitsData ? "yes" : "no (dropped)")}");
             }
         }
 
@@ -158,7 +168,8 @@ public static class PricingCommands
             text.AppendLine($"  {goal} per buyer   weight   held-out error      fits the data");
             foreach (var m in r.RevenueModels.OrderByDescending(m => m.Weight))
             {
-                text.AppendLine(CultureInfo.InvariantCulture, $"    {m.Name,-22} {m.Weight * 100,5:0.0}%   {(m.HeldOutError is { } e ? e.ToString("0.0000", CultureInfo.InvariantCulture) + unit : "—"),-17}   {(m.FitsData ? "yes" : "no (dropped)")}");
+                text.AppendLine(CultureInfo.InvariantCulture,
+                    $"    {m.Name,-22} {m.Weight * 100,5:0.0}%   {(m.HeldOutError is { } e ? e.ToString("0.0000", CultureInfo.InvariantCulture) + unit : "—"),-17}   {(m.FitsData ? "yes" : "no (dropped)")}");
             }
         }
 
@@ -168,7 +179,8 @@ public static class PricingCommands
             text.AppendLine($"  at tested prices   observed {goal} per user (as the readout counts it) beside the fit");
             foreach (var p in tested)
             {
-                text.AppendLine(CultureInfo.InvariantCulture, $"    {p.Price,8:0.00}{unit}   observed {V(goal, p.ObservedValue!.Value)}   fitted {V(goal, p.ExpectedValue)} [{V(goal, p.Lower)}, {V(goal, p.Upper)}]");
+                text.AppendLine(CultureInfo.InvariantCulture,
+                    $"    {p.Price,8:0.00}{unit}   observed {V(goal, p.ObservedValue!.Value)}   fitted {V(goal, p.ExpectedValue)} [{V(goal, p.Lower)}, {V(goal, p.Upper)}]");
             }
         }
 
@@ -192,12 +204,14 @@ public static class PricingCommands
     {
         var text = new StringBuilder();
         text.AppendLine(CultureInfo.InvariantCulture, $"Demand model of {report.ExperimentId} ({report.TenantId}): {heading}");
-        text.AppendLine(CultureInfo.InvariantCulture, $"  split: seed {report.Seed}, {report.TestFraction * 100:0}% of users held out; trained on {report.TrainingUsers:N0} users");
+        text.AppendLine(CultureInfo.InvariantCulture,
+            $"  split: seed {report.Seed}, {report.TestFraction * 100:0}% of users held out; trained on {report.TrainingUsers:N0} users");
         text.AppendLine("  coefficients: " + string.Join(", ", report.FeatureNames.Prepend("bias").Zip(report.Coefficients,
             (n, c) => string.Create(CultureInfo.InvariantCulture, $"{n} {c:0.0000}"))));
         foreach (var e in report.HeldOut)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"  held-out {e.Model,-8} log-loss {e.LogLoss:0.00000}  AUC {e.Auc:0.0000}  calibration error {e.CalibrationError:0.0000}  ({e.Users:N0} users, {e.Conversions:N0} bought)");
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"  held-out {e.Model,-8} log-loss {e.LogLoss:0.00000}  AUC {e.Auc:0.0000}  calibration error {e.CalibrationError:0.0000}  ({e.Users:N0} users, {e.Conversions:N0} bought)");
         }
 
         text.AppendLine(CultureInfo.InvariantCulture, $"  better on held-out log-loss: {report.BetterModel}");
@@ -207,7 +221,8 @@ public static class PricingCommands
             text.AppendLine("  calibration (ml.net, held out): predicted → observed");
             foreach (var bin in ml.Calibration)
             {
-                text.AppendLine(CultureInfo.InvariantCulture, $"    {bin.PredictedLow * 100,6:0.00}%–{bin.PredictedHigh * 100,6:0.00}%  mean {bin.MeanPredicted * 100,6:0.00}% → {bin.ObservedRate * 100,6:0.00}%  ({bin.Users:N0} users)");
+                text.AppendLine(CultureInfo.InvariantCulture,
+                    $"    {bin.PredictedLow * 100,6:0.00}%–{bin.PredictedHigh * 100,6:0.00}%  mean {bin.MeanPredicted * 100,6:0.00}% → {bin.ObservedRate * 100,6:0.00}%  ({bin.Users:N0} users)");
             }
         }
 

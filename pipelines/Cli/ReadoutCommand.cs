@@ -33,7 +33,8 @@ public static class ReadoutCommand
             var tenantId = CommonOptions.CheckTenant(parse.GetValue(tenant)!);
             await using var services = CommonOptions.Services(CommonOptions.Configuration(parse.GetValue(data), parse.GetValue(lake)));
             var readouts = services.GetRequiredService<ReadoutService>();
-            var options = new ReadoutOptions(parse.GetValue(cap) ?? readouts.Defaults.CapPercentile, parse.GetValue(tuning) ?? readouts.Defaults.SequentialTuning,
+            var options = new ReadoutOptions(parse.GetValue(cap) ?? readouts.Defaults.CapPercentile,
+                parse.GetValue(tuning) ?? readouts.Defaults.SequentialTuning,
                 parse.GetValue(cuped), parse.GetValue(days), parse.GetValue(mature));
             var readout = await readouts.GetAsync(tenantId, parse.GetValue(experiment)!, parse.GetValue(control), options, ct);
 
@@ -81,7 +82,8 @@ public static class ReadoutCommand
         if (r.Elasticity is { } e)
         {
             text.AppendLine();
-            text.AppendLine(CultureInfo.InvariantCulture, $"Price elasticity of conversion (log-log fit): {e.Slope:0.000}, 95% CI [{e.SlopeCi[0]:0.000}, {e.SlopeCi[1]:0.000}]");
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"Price elasticity of conversion (log-log fit): {e.Slope:0.000}, 95% CI [{e.SlopeCi[0]:0.000}, {e.SlopeCi[1]:0.000}]");
         }
 
         text.AppendLine();

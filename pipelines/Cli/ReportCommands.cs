@@ -19,7 +19,8 @@ public static class ReportCommands
         var tenant = CommonOptions.Tenant();
         var month = new Option<string>("--month") { Description = "The month, yyyy-MM", Required = true };
         var output = new Option<string>("--out") { Description = "Reports folder; the report goes to {out}/{tenant}/{month}/", Required = true };
-        var goal = new Option<string>("--goal") { Description = "Goal of the recommendations: revenue | profit | conversions", DefaultValueFactory = _ => "revenue" };
+        var goal = new Option<string>("--goal") { Description = "Goal of the recommendations: revenue | profit | conversions",
+            DefaultValueFactory = _ => "revenue" };
         goal.AcceptOnlyFromAmong("revenue", "profit", "conversions");
         var unitCost = new Option<decimal?>("--unit-cost") { Description = "Cost of one sale (for --goal profit)" };
         var priceFloor = new Option<decimal?>("--price-floor") { Description = "Lowest price allowed (--goal conversions needs this or --revenue-floor)" };

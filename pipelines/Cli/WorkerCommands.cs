@@ -15,7 +15,8 @@ public static class WorkerCommands
 
     /// <summary><c>po dispatch</c>: its own consumer group on the event log.</summary>
     public static Command Dispatch() =>
-        Worker<Billing.BillingDispatcherService>("dispatch", "Deliver events to each tenant's billing adapter (Stripe, Paid.ai, manual) until stopped (Ctrl+C).",
+        Worker<Billing.BillingDispatcherService>("dispatch",
+            "Deliver events to each tenant's billing adapter (Stripe, Paid.ai, manual) until stopped (Ctrl+C).",
             withLake: false);
 
     private static Command Worker<TService>(string name, string description, bool withLake)

@@ -17,7 +17,8 @@ public static class DemoCommand
 {
     private static DemoTenant[] Tenants(Simulation.SimulationSettings acme) =>
     [
-        new("Acme Shop", "pro", "checkout-price", "USD", [("p799", 7.99m), ("p999", 9.99m), ("p1199", 11.99m), ("p1399", 13.99m)], "p799", acme.Shape, 8000, acme.Buyers),
+        new("Acme Shop", "pro", "checkout-price", "USD", [("p799", 7.99m), ("p999", 9.99m), ("p1199", 11.99m), ("p1399", 13.99m)], "p799", acme.Shape,
+            8000, acme.Buyers),
         new("Globex SaaS", "enterprise", "annual-plan", "EUR", [("p79", 79m), ("p99", 99m)], "p99", Simulation.DemandShape.Create("logit", 0.5, -0.025), 1500),
     ];
 
@@ -169,7 +170,8 @@ public static class DemoCommand
         Step(9, $"monthly reports (HTML with charts, and numbers.csv) with po report's engine, into {reports}:");
         foreach (var run in runs)
         {
-            var result = await api.Services.GetRequiredService<Reports.MonthlyReport>().WriteAsync(run.TenantId, month, reports, new Reports.ReportSettings(), cancellationToken);
+            var result = await api.Services.GetRequiredService<Reports.MonthlyReport>().WriteAsync(run.TenantId, month, reports,
+                new Reports.ReportSettings(), cancellationToken);
             Console.WriteLine($"        {run.Tenant.Name,-12} {result.HtmlPath}  ({result.Charts} charts, {result.Numbers} numbers in numbers.csv)");
         }
 
@@ -214,7 +216,8 @@ public static class DemoCommand
         var baskets = new Random(unchecked((seed * 31) + 7));
         var purchases = new List<PricingEvent>();
         var lost = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        await using (var sdk = new Client.PricingOptimizerClient(new Client.PricingOptimizerClientOptions { BaseAddress = run.Client.BaseAddress, ApiKey = run.ApiKey }))
+        await using (var sdk = new Client.PricingOptimizerClient(new Client.PricingOptimizerClientOptions { BaseAddress = run.Client.BaseAddress,
+            ApiKey = run.ApiKey }))
         {
             sdk.Rejected += r => lost.Enqueue($"{r.EventId} rejected: {r.Field} {r.Reason}");
             sdk.Failed += f => lost.Enqueue($"{f.EventId} not delivered: {f.Reason}");
@@ -231,7 +234,8 @@ public static class DemoCommand
                         var orderId = k++ == 0 ? $"order-{userId}" : $"order-{userId}-{k}";
                         var revenue = basket.Revenue == assigned.Price ? (decimal?)null : basket.Revenue;
                         await sdk.TrackConversionAsync(tenant.ExperimentId, userId, orderId, revenue, cancellationToken: cancellationToken);
-                        purchases.Add(new PricingEvent(orderId, EventType.Convert, tenant.ExperimentId, assigned.VariantId, userId, assigned.Price, revenue, tenant.Currency,
+                        purchases.Add(new PricingEvent(orderId, EventType.Convert, tenant.ExperimentId, assigned.VariantId, userId, assigned.Price,
+                            revenue, tenant.Currency,
                             EventValidator.TruncateToMicroseconds(DateTimeOffset.UtcNow)));
                     }
                 }

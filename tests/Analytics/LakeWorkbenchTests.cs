@@ -41,7 +41,8 @@ public sealed partial class LakeWorkbenchTests : IDisposable
                 if (u % every == 0)
                 {
                     // Every other buyer pays more than the price (an upsell): its own revenue.
-                    events.Add(new PricingEvent($"c-{user}", EventType.Convert, "price-test", variant, user, price, u % 2 == 0 ? price + 5m : null, "EUR", at.AddMinutes(3)));
+                    events.Add(new PricingEvent($"c-{user}", EventType.Convert, "price-test", variant, user, price, u % 2 == 0 ? price + 5m : null,
+                        "EUR", at.AddMinutes(3)));
                 }
             }
         }
@@ -76,7 +77,8 @@ public sealed partial class LakeWorkbenchTests : IDisposable
         var dashboard = await bench.DashboardAsync("shop");
         Assert.Equal(["other", "price-test"], dashboard.Experiments.Select(e => e.ExperimentId).Order());
         var test = dashboard.Experiments.Single(e => e.ExperimentId == "price-test");
-        Assert.Equal((PricingOptimizer.Experiments.ExperimentStatus.Active, "EUR", "control", 650L), (test.Status, test.Currency, test.ControlVariantId, test.Users));
+        Assert.Equal((PricingOptimizer.Experiments.ExperimentStatus.Active, "EUR", "control", 650L),
+            (test.Status, test.Currency, test.ControlVariantId, test.Users));
         Assert.Equal(new DateOnly(2026, 11, 2), test.StartDate);
         Assert.Equal(27, test.DaysRunning);
 
@@ -145,9 +147,11 @@ public sealed partial class LakeWorkbenchTests : IDisposable
         Assert.Equal(1.0, models["weight"].Cast<double?>().Sum()!.Value, 6);
         var curve = revenue.ValueCurveFrame();
         Assert.Equal(revenue.ValueCurve.Count, curve.Rows.Count);
-        Assert.All(Enumerable.Range(0, (int)curve.Rows.Count), i => Assert.InRange((double)curve["expected_value"][i]!, (double)curve["lower"][i]!, (double)curve["upper"][i]!));
+        Assert.All(Enumerable.Range(0, (int)curve.Rows.Count),
+            i => Assert.InRange((double)curve["expected_value"][i]!, (double)curve["lower"][i]!, (double)curve["upper"][i]!));
         // The observed value per user sits beside the fit at the tested prices, and nowhere else.
-        var observed = Enumerable.Range(0, (int)curve.Rows.Count).Where(i => curve["observed_value"][i] is not null).Select(i => (decimal)curve["price"][i]!).ToList();
+        var observed = Enumerable.Range(0,
+            (int)curve.Rows.Count).Where(i => curve["observed_value"][i] is not null).Select(i => (decimal)curve["price"][i]!).ToList();
         Assert.Equal(revenue.ValueCurve.Where(p => p.ObservedValue is not null).Select(p => p.Price), observed);
         Assert.NotEmpty(observed);
         var buyers = revenue.RevenueModelsFrame();
@@ -165,7 +169,8 @@ public sealed partial class LakeWorkbenchTests : IDisposable
         Assert.Contains("nope", missing.Message, StringComparison.Ordinal);
         var definition = (await bench.Experiments.GetExperimentAsync("shop", "price-test", CancellationToken.None))!;
         Assert.Equal(["control", "b", "c"], definition.Variants.OrderBy(v => v.Price).Select(v => v.VariantId));
-        await Assert.ThrowsAsync<NotSupportedException>(() => bench.Experiments.InsertExperimentAsync(definition with { ExperimentId = "new" }, CancellationToken.None));
+        await Assert.ThrowsAsync<NotSupportedException>(() => bench.Experiments.InsertExperimentAsync(definition with { ExperimentId = "new" },
+            CancellationToken.None));
         await Assert.ThrowsAsync<NotSupportedException>(() => bench.Experiments.UpdateExperimentAsync(definition with { Status = ExperimentStatus.Paused }, 1, CancellationToken.None));
 
         // A tenant id that would leave the lake's folder is refused before any file is read.
@@ -200,7 +205,8 @@ public sealed partial class LakeWorkbenchTests : IDisposable
         using var reader = new CsvReader(new StringReader(rendered.Csv), CultureInfo.InvariantCulture);
         var rows = reader.GetRecords<CsvRow>().ToList();
         Assert.Equal(rendered.Numbers, rows.Count);
-        var users = rows.Where(r => r.section == "readout:" + awkward && r.metric == "users").ToDictionary(r => r.subject, r => long.Parse(r.value, CultureInfo.InvariantCulture));
+        var users = rows.Where(r => r.section == "readout:" + awkward && r.metric == "users").ToDictionary(r => r.subject,
+            r => long.Parse(r.value, CultureInfo.InvariantCulture));
         Assert.Equal(Design.ToDictionary(d => d.Variant, d => (long)d.Users), users);
         Assert.Equal(events.Count, long.Parse(rows.Single(r => r.section == "usage" && r.metric == "events").value, CultureInfo.InvariantCulture));
     }

@@ -67,7 +67,8 @@ public sealed class StructureTests
         Assert.DoesNotContain(Project("testing/testing.csproj"), closure(Project("ingest-api/ingest-api.csproj")));
 
         // What a notebook or a script that reads a lake loads: no Kafka, Stripe, PostgreSQL or ASP.NET Core, not even transitively.
-        foreach (var light in new[] { "engine/Workbench/Workbench.csproj", "engine/Analysis/Analysis.csproj", "engine/Lake/Lake.csproj", "engine/Core/Core.csproj" })
+        foreach (var light in new[] { "engine/Workbench/Workbench.csproj", "engine/Analysis/Analysis.csproj", "engine/Lake/Lake.csproj",
+            "engine/Core/Core.csproj" })
         {
             var libraries = AssetsLibraries(Project(light));
             foreach (var heavy in new[] { "Confluent.Kafka", "librdkafka.redist", "Stripe.net", "Npgsql", "Microsoft.AspNetCore." })

@@ -42,13 +42,15 @@ public abstract class BillingDispatchTests(ControlPlaneKind store) : IAsyncLifet
         await stub.DisposeAsync();
     }
 
-    private async Task<(string TenantId, HttpClient Client, List<PricingOptimizer.Events.PricingEvent> Events)> TenantWithEventsAsync(string provider, string mode, string? key, int users = 6)
+    private async Task<(string TenantId, HttpClient Client, List<PricingOptimizer.Events.PricingEvent> Events)> TenantWithEventsAsync(string provider,
+        string mode, string? key, int users = 6)
     {
         var (tenantId, _, client) = await api.CreateTenantAsync(Admin, "Shop " + provider, "pro");
         await IngestApiFactory.CreateTestExperimentAsync(client, "exp-1");
         if (key is not null)
         {
-            Assert.Equal(HttpStatusCode.OK, (await client.PutAsync($"/v1/provider-keys/{provider}", IngestApiFactory.Json($$"""{"key":"{{key}}"}"""))).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await client.PutAsync($"/v1/provider-keys/{provider}",
+                IngestApiFactory.Json($$"""{"key":"{{key}}"}"""))).StatusCode);
         }
 
         var set = await client.PutAsync("/v1/billing/adapter", IngestApiFactory.Json($$"""{"provider":"{{provider}}","mode":"{{mode}}"}"""));
@@ -87,7 +89,8 @@ public abstract class BillingDispatchTests(ControlPlaneKind store) : IAsyncLifet
         Assert.Equal(convert.UserId, signal.GetProperty("customer").GetProperty("externalCustomerId").GetString());
         Assert.Equal("exp-1", signal.GetProperty("attribution").GetProperty("externalProductId").GetString());
         Assert.Equal(convert.VariantId, signal.GetProperty("data").GetProperty("variant_id").GetString());
-        Assert.Equal("po_usage", signals.First(s => s.GetProperty("idempotencyKey").GetString()!.StartsWith("a-", StringComparison.Ordinal)).GetProperty("eventName").GetString());
+        Assert.Equal("po_usage", signals.First(s => s.GetProperty("idempotencyKey").GetString()!.StartsWith("a-",
+            StringComparison.Ordinal)).GetProperty("eventName").GetString());
     }
 
     [Fact]
@@ -134,7 +137,8 @@ public abstract class BillingDispatchTests(ControlPlaneKind store) : IAsyncLifet
         using var hosted = new IngestApiFactory(new Dictionary<string, string?> { ["Auth:AdminKey"] = Admin, ["Billing:HostInApi"] = "true" });
         var (tenantId, _, client) = await hosted.CreateTenantAsync(Admin, "Hosted", "pro");
         await IngestApiFactory.CreateTestExperimentAsync(client, "exp-1");
-        Assert.Equal(HttpStatusCode.OK, (await client.PutAsync("/v1/billing/adapter", IngestApiFactory.Json("""{"provider":"manual","mode":"managed"}"""))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.PutAsync("/v1/billing/adapter",
+            IngestApiFactory.Json("""{"provider":"manual","mode":"managed"}"""))).StatusCode);
         var events = TestEvents.Mixed(4, DateTimeOffset.UtcNow);
         Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync("/v1/events", IngestApiFactory.Json(events))).StatusCode);
         var ledger = hosted.Services.GetRequiredService<ManualLedger>();
@@ -194,7 +198,8 @@ public abstract class BillingDispatchTests(ControlPlaneKind store) : IAsyncLifet
         Assert.Equal("po_conversion", form["event_name"]);
         Assert.Equal("exp-1", form["payload[experiment_id]"]);
         Assert.Equal(convert.VariantId, form["payload[variant_id]"]);
-        Assert.Equal(((long)decimal.Round((convert.Revenue ?? convert.Price) * 100)).ToString(System.Globalization.CultureInfo.InvariantCulture), form["payload[value]"]);
+        Assert.Equal(((long)decimal.Round((convert.Revenue ?? convert.Price) * 100)).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            form["payload[value]"]);
         Assert.Equal(2, requests.Count(r => r.Headers["Idempotency-Key"] == events[0].EventId)); // the 500, then the retry, same key
     }
 
@@ -218,7 +223,8 @@ public abstract class BillingDispatchTests(ControlPlaneKind store) : IAsyncLifet
         var dispatcher = api.Services.GetRequiredService<BillingDispatcher>();
         using (var consumer = dispatcher.OpenConsumer())
         {
-            await Assert.ThrowsAsync<IOException>(() => dispatcher.DispatchOnceAsync(new CrashingConsumer(consumer), TimeSpan.FromSeconds(2), CancellationToken.None));
+            await Assert.ThrowsAsync<IOException>(() => dispatcher.DispatchOnceAsync(new CrashingConsumer(consumer), TimeSpan.FromSeconds(2),
+                CancellationToken.None));
         }
 
         var ledger = api.Services.GetRequiredService<ManualLedger>();
@@ -263,7 +269,8 @@ public abstract class BillingDispatchTests(ControlPlaneKind store) : IAsyncLifet
     /// <summary>Delivers like the real consumer but dies at the commit, as a process killed at that moment would.</summary>
     private sealed class CrashingConsumer(IEventLogConsumer inner) : IEventLogConsumer
     {
-        public Task<LogBatch> ReadAsync(int maxEvents, TimeSpan maxWait, CancellationToken cancellationToken) => inner.ReadAsync(maxEvents, maxWait, cancellationToken);
+        public Task<LogBatch> ReadAsync(int maxEvents, TimeSpan maxWait, CancellationToken cancellationToken) => inner.ReadAsync(maxEvents, maxWait,
+            cancellationToken);
 
         public Task CommitAsync(LogBatch batch, CancellationToken cancellationToken) => throw new IOException("killed before the commit");
 

@@ -165,9 +165,11 @@ public sealed class BillingFaultTests : IAsyncLifetime
 
             public BillingMode Mode => inner.Mode;
 
-            public Task EmitSignalsAsync(IReadOnlyList<BillingItem> items, CancellationToken cancellationToken) => SendAsync(items, () => inner.EmitSignalsAsync(items, cancellationToken));
+            public Task EmitSignalsAsync(IReadOnlyList<BillingItem> items, CancellationToken cancellationToken) => SendAsync(items,
+                () => inner.EmitSignalsAsync(items, cancellationToken));
 
-            public Task TrackConversionsAsync(IReadOnlyList<BillingItem> items, CancellationToken cancellationToken) => SendAsync(items, () => inner.TrackConversionsAsync(items, cancellationToken));
+            public Task TrackConversionsAsync(IReadOnlyList<BillingItem> items, CancellationToken cancellationToken) => SendAsync(items,
+                () => inner.TrackConversionsAsync(items, cancellationToken));
 
             public Task<UsageMetrics> GetUsageAsync(string customer, DateOnly from, DateOnly to, CancellationToken cancellationToken) =>
                 inner.GetUsageAsync(customer, from, to, cancellationToken);

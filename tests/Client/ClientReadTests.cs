@@ -92,7 +92,8 @@ public sealed class ClientReadTests : IDisposable
             Assert.Equal(json.RootElement.GetProperty("total").GetDecimal(), bill.Total);
             Assert.Equal(json.RootElement.GetProperty("currency").GetString(), bill.Currency);
             // The reason counts the busiest minute, which these very reads move: it names the plan it advises.
-            Assert.Contains(json.RootElement.GetProperty("recommendation").GetProperty("plan").GetString()!, bill.Recommendation.Reason, StringComparison.Ordinal);
+            Assert.Contains(json.RootElement.GetProperty("recommendation").GetProperty("plan").GetString()!, bill.Recommendation.Reason,
+                StringComparison.Ordinal);
         }
 
         Assert.Equal(("pro", "pro"), (usage.Plan, bill.Plan));

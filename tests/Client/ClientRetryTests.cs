@@ -26,7 +26,8 @@ public sealed class ClientRetryTests
     /// settled: by default it fires the earliest timer whenever one is set beside the total-time timer, which is
     /// right when every try is answered at once; <paramref name="drive"/> replaces that.
     /// </summary>
-    private static async Task<Run> SendAsync(Func<int, CancellationToken, Task<HttpResponseMessage>> answerEvents, Action<PricingOptimizerClientOptions>? configure = null,
+    private static async Task<Run> SendAsync(Func<int, CancellationToken, Task<HttpResponseMessage>> answerEvents,
+        Action<PricingOptimizerClientOptions>? configure = null,
         int events = 5, Func<int, HttpResponseMessage>? answerToken = null, Func<TimersAwaited, ScriptedApi, Task, Task>? drive = null)
     {
         var time = new TimersAwaited(Start);
@@ -66,7 +67,8 @@ public sealed class ClientRetryTests
     {
         var response = new HttpResponseMessage(status)
         {
-            Content = new StringContent($$"""{"title":"failed","status":{{(int)status}},"detail":"scripted {{(int)status}}"}""", Encoding.UTF8, "application/problem+json"),
+            Content = new StringContent($$"""{"title":"failed","status":{{(int)status}},"detail":"scripted {{(int)status}}"}""", Encoding.UTF8,
+                "application/problem+json"),
         };
         if (retryAfter is { } after)
         {
@@ -175,7 +177,8 @@ public sealed class ClientRetryTests
     {
         var run = await SendAsync((attempt, _) => Task.FromResult(attempt < 3
             ? Status((HttpStatusCode)status)
-            : new HttpResponseMessage(HttpStatusCode.Accepted) { Content = new StringContent("""{"accepted":5,"rejected":[]}""", Encoding.UTF8, "application/json") }));
+            : new HttpResponseMessage(HttpStatusCode.Accepted) { Content = new StringContent("""{"accepted":5,"rejected":[]}""", Encoding.UTF8,
+                "application/json") }));
 
         Assert.Equal(4, run.Tries.Count);
         Assert.All(run.TriesPerBatch, n => Assert.Equal(4, n));
@@ -189,7 +192,8 @@ public sealed class ClientRetryTests
     {
         var run = await SendAsync((attempt, _) => attempt < 2
             ? throw new HttpRequestException("connection reset")
-            : Task.FromResult(new HttpResponseMessage(HttpStatusCode.Accepted) { Content = new StringContent("""{"accepted":5}""", Encoding.UTF8, "application/json") }));
+            : Task.FromResult(new HttpResponseMessage(HttpStatusCode.Accepted) { Content = new StringContent("""{"accepted":5}""", Encoding.UTF8,
+                "application/json") }));
 
         Assert.Equal(3, run.Tries.Count);
         Assert.Equal(5, run.Sent);
@@ -254,7 +258,8 @@ public sealed class ClientRetryTests
         new(HttpStatusCode.OK) { Content = new StringContent("""{"access_token":"t","expires_in":3600}""", Encoding.UTF8, "application/json") };
 
     /// <summary>A stand-in API: a token, one active experiment, and event posts answered by the test's script.</summary>
-    public sealed class ScriptedApi(TimersAwaited time, Func<int, CancellationToken, Task<HttpResponseMessage>> answerEvents, Func<int, HttpResponseMessage>? answerToken)
+    public sealed class ScriptedApi(TimersAwaited time, Func<int, CancellationToken, Task<HttpResponseMessage>> answerEvents, Func<int,
+        HttpResponseMessage>? answerToken)
         : HttpMessageHandler
     {
         private int tokenRequests;

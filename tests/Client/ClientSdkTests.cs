@@ -37,7 +37,8 @@ public sealed class ClientSdkTests : IDisposable
             {
                 var user = $"user-{i}";
                 var local = await sdk.AssignAsync("checkout", user);
-                using var server = JsonDocument.Parse(await (await client.PostAsJsonAsync("/v1/assign", new { experiment_id = "checkout", user_id = user })).Content.ReadAsStringAsync());
+                using var server = JsonDocument.Parse(await (await client.PostAsJsonAsync("/v1/assign",
+                    new { experiment_id = "checkout", user_id = user })).Content.ReadAsStringAsync());
                 Assert.Equal(server.RootElement.GetProperty("variant_id").GetString(), local.VariantId);
                 Assert.Equal(server.RootElement.GetProperty("price").GetDecimal(), local.Price);
                 Assert.Equal("EUR", local.Currency);

@@ -124,7 +124,8 @@ public abstract class ControlPlaneStoreContract : IDisposable
     public async Task Api_calls_add_up_and_keep_the_busiest_minute_including_repeats_in_one_flush()
     {
         var day = new DateOnly(2026, 11, 26);
-        await Store.AddApiCallsAsync([new ApiCallCount("tn_a", day, 10, 4), new ApiCallCount("tn_a", day, 5, 7), new ApiCallCount("tn_a", day.AddDays(1), 1, 1)],
+        await Store.AddApiCallsAsync([new ApiCallCount("tn_a", day, 10, 4), new ApiCallCount("tn_a", day, 5, 7),
+            new ApiCallCount("tn_a", day.AddDays(1), 1, 1)],
             CancellationToken.None);
         await Store.AddApiCallsAsync([new ApiCallCount("tn_a", day, 3, 2)], CancellationToken.None);
         Assert.Equal([new ApiCallDay(day, 18, 7), new ApiCallDay(day.AddDays(1), 1, 1)],
@@ -138,7 +139,8 @@ public abstract class ControlPlaneStoreContract : IDisposable
         await TenantAsync();
         await Store.SetBillingAsync(new BillingSettings("tn_a", BillingProvider.Stripe, BillingMode.Managed, At), CancellationToken.None);
         await Store.SetBillingAsync(new BillingSettings("tn_a", BillingProvider.PaidAi, BillingMode.Byok, At.AddDays(1)), CancellationToken.None);
-        Assert.Equal(new BillingSettings("tn_a", BillingProvider.PaidAi, BillingMode.Byok, At.AddDays(1)), await Store.GetBillingAsync("tn_a", CancellationToken.None));
+        Assert.Equal(new BillingSettings("tn_a", BillingProvider.PaidAi, BillingMode.Byok, At.AddDays(1)),
+            await Store.GetBillingAsync("tn_a", CancellationToken.None));
         Assert.True(await Store.DeleteBillingAsync("tn_a", CancellationToken.None));
         Assert.Null(await Store.GetBillingAsync("tn_a", CancellationToken.None));
 

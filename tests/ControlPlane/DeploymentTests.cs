@@ -126,7 +126,8 @@ public sealed class DeploymentTests(KafkaMockFixture kafka, ITestOutputHelper ou
             for (var i = 1; i <= 62; i++)
             {
                 var response = await (i % 2 == 0 ? freeOnA : freeOnB).GetAsync("/v1/experiments");
-                answers.Add((response.StatusCode, int.Parse(response.Headers.GetValues("X-RateLimit-Remaining").Single(), System.Globalization.CultureInfo.InvariantCulture)));
+                answers.Add((response.StatusCode,
+                    int.Parse(response.Headers.GetValues("X-RateLimit-Remaining").Single(), System.Globalization.CultureInfo.InvariantCulture)));
             }
 
             if (answers.Zip(answers.Skip(1)).Any(pair => pair.Second.Remaining > pair.First.Remaining))
@@ -156,6 +157,7 @@ public sealed class DeploymentTests(KafkaMockFixture kafka, ITestOutputHelper ou
 
         var seen = clock.Elapsed - paused;
         output.WriteLine($"pause seen by the other process {seen.TotalMilliseconds:0} ms after the pause answered");
-        Assert.True(seen < ExperimentDefinitions.CacheTime, $"the other process saw the pause only after {seen.TotalMilliseconds:0} ms: by expiry, not notification");
+        Assert.True(seen < ExperimentDefinitions.CacheTime,
+            $"the other process saw the pause only after {seen.TotalMilliseconds:0} ms: by expiry, not notification");
     }
 }

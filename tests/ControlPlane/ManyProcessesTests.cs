@@ -20,7 +20,8 @@ public sealed class ManyProcessesTests(ITestOutputHelper output) : IDisposable
 {
     private const string Admin = "many-admin";
     private static readonly DateTimeOffset Frozen = new(2026, 11, 26, 12, 0, 10, TimeSpan.Zero);
-    private readonly IngestApiFactory first = new(ControlPlaneStores.With(ControlPlaneKind.Postgres, new Dictionary<string, string?> { ["Auth:AdminKey"] = Admin }));
+    private readonly IngestApiFactory first = new(ControlPlaneStores.With(ControlPlaneKind.Postgres, new Dictionary<string,
+        string?> { ["Auth:AdminKey"] = Admin }));
     private IngestApiFactory? second;
 
     private async Task<(WebApplicationFactory<Program> A, WebApplicationFactory<Program> B)> InstancesAsync()
@@ -40,7 +41,8 @@ public sealed class ManyProcessesTests(ITestOutputHelper output) : IDisposable
         return (a, b);
     }
 
-    private async Task<(string TenantId, HttpClient A, HttpClient B)> TenantAsync(WebApplicationFactory<Program> a, WebApplicationFactory<Program> b, string plan)
+    private async Task<(string TenantId, HttpClient A, HttpClient B)> TenantAsync(WebApplicationFactory<Program> a, WebApplicationFactory<Program> b,
+        string plan)
     {
         var admin = a.CreateClient();
         admin.DefaultRequestHeaders.Add("X-Admin-Key", Admin);
@@ -88,7 +90,8 @@ public sealed class ManyProcessesTests(ITestOutputHelper output) : IDisposable
 
         var clock = Stopwatch.StartNew();
         (await onA.PostAsync("/v1/experiments/checkout/pause", null)).EnsureSuccessStatusCode();
-        var refused = await UntilAsync(async () => (await onB.PostAsJsonAsync("/v1/assign", new { experiment_id = "checkout", user_id = "u2" })).StatusCode == HttpStatusCode.Conflict);
+        var refused = await UntilAsync(async () => (await onB.PostAsJsonAsync("/v1/assign",
+            new { experiment_id = "checkout", user_id = "u2" })).StatusCode == HttpStatusCode.Conflict);
         output.WriteLine($"pause seen by the other instance after {clock.Elapsed.TotalMilliseconds:0} ms");
         Assert.True(refused, "the other instance went on assigning the paused experiment");
 

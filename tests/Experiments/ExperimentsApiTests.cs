@@ -42,9 +42,12 @@ public abstract class ExperimentsApiTests(ControlPlaneKind store) : IDisposable
         var illegal = await ReadAsync(await client.PostAsync("/v1/experiments/checkout/pause", null), HttpStatusCode.Conflict);
         Assert.Equal(["start"], illegal.GetProperty("allowed").EnumerateArray().Select(a => a.GetString()!).ToArray());
 
-        Assert.Equal("active", (await ReadAsync(await client.PostAsync("/v1/experiments/checkout/start", null), HttpStatusCode.OK)).GetProperty("status").GetString());
-        Assert.Equal("paused", (await ReadAsync(await client.PostAsync("/v1/experiments/checkout/pause", null), HttpStatusCode.OK)).GetProperty("status").GetString());
-        Assert.Equal("active", (await ReadAsync(await client.PostAsync("/v1/experiments/checkout/start", null), HttpStatusCode.OK)).GetProperty("status").GetString());
+        Assert.Equal("active", (await ReadAsync(await client.PostAsync("/v1/experiments/checkout/start", null),
+            HttpStatusCode.OK)).GetProperty("status").GetString());
+        Assert.Equal("paused", (await ReadAsync(await client.PostAsync("/v1/experiments/checkout/pause", null),
+            HttpStatusCode.OK)).GetProperty("status").GetString());
+        Assert.Equal("active", (await ReadAsync(await client.PostAsync("/v1/experiments/checkout/start", null),
+            HttpStatusCode.OK)).GetProperty("status").GetString());
 
         var editVariants = await client.PutAsJsonAsync("/v1/experiments/checkout", new
         {
@@ -55,7 +58,8 @@ public abstract class ExperimentsApiTests(ControlPlaneKind store) : IDisposable
             .GetProperty("name").GetString());
         await ReadAsync(await client.DeleteAsync("/v1/experiments/checkout"), HttpStatusCode.Conflict);
 
-        Assert.Equal("completed", (await ReadAsync(await client.PostAsync("/v1/experiments/checkout/complete", null), HttpStatusCode.OK)).GetProperty("status").GetString());
+        Assert.Equal("completed", (await ReadAsync(await client.PostAsync("/v1/experiments/checkout/complete", null),
+            HttpStatusCode.OK)).GetProperty("status").GetString());
         var final = await ReadAsync(await client.PostAsync("/v1/experiments/checkout/start", null), HttpStatusCode.Conflict);
         Assert.Equal(0, final.GetProperty("allowed").GetArrayLength());
         await ReadAsync(await client.DeleteAsync("/v1/experiments/checkout"), HttpStatusCode.NoContent);
@@ -66,8 +70,10 @@ public abstract class ExperimentsApiTests(ControlPlaneKind store) : IDisposable
     {
         { """{"name":"x","currency":"USD","variants":[{"variant_id":"a","price":1,"control":true}]}""", "variants" },
         { """{"name":"x","currency":"USD","variants":[{"variant_id":"a","price":1},{"variant_id":"b","price":2}]}""", "variants" },
-        { """{"name":"x","currency":"USD","variants":[{"variant_id":"a","price":1,"control":true},{"variant_id":"b","price":2,"control":true}]}""", "variants" },
-        { """{"name":"x","currency":"USD","variants":[{"variant_id":"a","price":1,"control":true},{"variant_id":"b","price":2,"weight":0}]}""", "variants[1].weight" },
+        { """{"name":"x","currency":"USD","variants":[{"variant_id":"a","price":1,"control":true},{"variant_id":"b","price":2,"control":true}]}""",
+            "variants" },
+        { """{"name":"x","currency":"USD","variants":[{"variant_id":"a","price":1,"control":true},{"variant_id":"b","price":2,"weight":0}]}""",
+            "variants[1].weight" },
         { """{"name":"x","currency":"USD","variants":[{"variant_id":"a","price":-1,"control":true},{"variant_id":"b","price":2}]}""", "variants[0].price" },
         { """{"name":"x","currency":"usd","variants":[{"variant_id":"a","price":1,"control":true},{"variant_id":"b","price":2}]}""", "currency" },
         { """{"currency":"USD","variants":[{"variant_id":"a","price":1,"control":true},{"variant_id":"b","price":2}]}""", "name" },
@@ -134,7 +140,8 @@ public abstract class ExperimentsApiTests(ControlPlaneKind store) : IDisposable
         };
         var response = await ReadAsync(await client.PostAsync("/v1/events", IngestApiFactory.Json(events)), HttpStatusCode.Accepted);
         Assert.Equal(1, response.GetProperty("accepted").GetInt32());
-        var rejected = response.GetProperty("rejected").EnumerateArray().ToDictionary(r => r.GetProperty("index").GetInt32(), r => r.GetProperty("field").GetString());
+        var rejected = response.GetProperty("rejected").EnumerateArray().ToDictionary(r => r.GetProperty("index").GetInt32(),
+            r => r.GetProperty("field").GetString());
         Assert.Equal(new Dictionary<int, string?> { [1] = "experiment_id", [2] = "variant_id", [3] = "currency" }, rejected);
     }
 

@@ -9,7 +9,8 @@ public enum ControlPlaneKind
 
 public static class ControlPlaneStores
 {
-    /// <summary>The <c>Storage:ControlPlane</c> value for <paramref name="kind"/>: a fresh PostgreSQL database, or null (the SQLite file in the data directory).</summary>
+    /// <summary>The <c>Storage:ControlPlane</c> value for <paramref name="kind"/>: a fresh PostgreSQL database, or null
+    /// (the SQLite file in the data directory).</summary>
     public static string? ConnectionString(ControlPlaneKind kind) => kind == ControlPlaneKind.Postgres ? PostgresServer.Shared.CreateDatabase() : null;
 
     /// <summary><paramref name="settings"/> with the control plane of <paramref name="kind"/>.</summary>

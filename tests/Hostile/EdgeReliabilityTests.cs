@@ -76,12 +76,14 @@ public sealed class EdgeReliabilityTests : IDisposable
 
         // Ingest and assignment answer as they should, with or without the usage figure behind the warning header.
         Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync("/v1/events", IngestApiFactory.Json([TestEvents.Assign(9_999, now)]))).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/v1/assign", IngestApiFactory.Json("""{"experiment_id":"exp-1","user_id":"new-user"}"""))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/v1/assign",
+            IngestApiFactory.Json("""{"experiment_id":"exp-1","user_id":"new-user"}"""))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/v1/usage")).StatusCode);
 
         // A second damaged file found by compaction: quarantined, and every partition of both tenants is compacted.
         var second = Damage(lake, tenantId);
-        var compactor = new LakeCompactor(lake, new CompactionOptions { MinFiles = 2, MinFileAgeSeconds = 0 }, TimeProvider.System, NullLogger<LakeCompactor>.Instance);
+        var compactor = new LakeCompactor(lake, new CompactionOptions { MinFiles = 2, MinFileAgeSeconds = 0 }, TimeProvider.System,
+            NullLogger<LakeCompactor>.Instance);
         var results = await compactor.CompactAsync(cancellationToken: CancellationToken.None);
         Assert.All(results, r => Assert.Null(r.Error));
         Assert.Contains(results.SelectMany(r => r.Quarantined), q => q.OriginalPath == second);
@@ -108,7 +110,8 @@ public sealed class EdgeReliabilityTests : IDisposable
         var lake = new LakeLayout(Path.Combine(temp.Path, "lake"));
         var events = TestEvents.Mixed(600, DateTimeOffset.UtcNow);
         await WriteAsync(lake, "shop", events, "a");
-        var crashing = new LakeCompactor(lake, new CompactionOptions { MinFiles = 2, MinFileAgeSeconds = 0 }, TimeProvider.System, NullLogger<LakeCompactor>.Instance)
+        var crashing = new LakeCompactor(lake, new CompactionOptions { MinFiles = 2, MinFileAgeSeconds = 0 }, TimeProvider.System,
+            NullLogger<LakeCompactor>.Instance)
         {
             AfterStep = step => { if (step == CompactionStep.Renamed) { throw new InvalidOperationException("killed"); } },
         };

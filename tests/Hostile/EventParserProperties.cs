@@ -15,7 +15,8 @@ public sealed class EventParserProperties
 {
     private static readonly EventValidator Validator = new(TimeProvider.System);
 
-    private static readonly string[] Fields = ["event_id", "type", "experiment_id", "variant_id", "user_id", "price", "revenue", "currency", "occurred_at", "properties"];
+    private static readonly string[] Fields = ["event_id", "type", "experiment_id", "variant_id", "user_id", "price", "revenue", "currency",
+        "occurred_at", "properties"];
 
     /// <summary>The events API's reading of a body: accepted events, or null when the body is not JSON at all (a 400 naming <c>body</c>).</summary>
     private static List<PricingEvent>? Ingest(byte[] body)
@@ -149,7 +150,8 @@ public sealed class EventParserProperties
         var bad = Encoding.UTF8.GetBytes(GoodEvent("user_id", "\"x@\"")).ToList();
         var at = bad.IndexOf((byte)'@');
         bad[at] = 0xFF;
-        byte[] body = [.. Encoding.UTF8.GetBytes($"{{\"events\":[{GoodEvent()},"), .. bad, .. Encoding.UTF8.GetBytes($",{GoodEvent("user_id", "\"\\ud83d\"")}]}}")];
+        byte[] body = [.. Encoding.UTF8.GetBytes($"{{\"events\":[{GoodEvent()},"), .. bad,
+            .. Encoding.UTF8.GetBytes($",{GoodEvent("user_id", "\"\\ud83d\"")}]}}")];
         var accepted = Ingest(body);
         Assert.NotNull(accepted);
         Assert.Single(accepted);

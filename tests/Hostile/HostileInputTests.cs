@@ -44,7 +44,8 @@ public sealed class HostileApiFixture : IAsyncLifetime
 public sealed class HostileInputTests(HostileApiFixture fixture) : IClassFixture<HostileApiFixture>
 {
     /// <summary>A request and what it must get: the status and the field named (for a batch, the rejected event's field).</summary>
-    public sealed record Case(string Name, string Method, string Path, string Auth, byte[]? Body, int Status, string Field, string ContentType = "application/json")
+    public sealed record Case(string Name, string Method, string Path, string Auth, byte[]? Body, int Status, string Field,
+        string ContentType = "application/json")
     {
         public override string ToString() => Name;
     }
@@ -81,14 +82,17 @@ public sealed class HostileInputTests(HostileApiFixture fixture) : IClassFixture
         ("event_id", null, "missing"), ("event_id", "123", "a number"), ("event_id", "\"\"", "empty"), ("event_id", $"\"{new string('e', 129)}\"", "too long"),
         ("event_id", "\"a\\u0000b\"", "NUL"), ("event_id", "\"\\ud83d\"", "lone surrogate"),
         ("type", "\"purchase\"", "unknown type"), ("type", "1", "a number"), ("type", null, "missing"),
-        ("experiment_id", "\"nope\"", "unknown experiment"), ("experiment_id", "42", "a number"), ("experiment_id", "\"\\ud83d\"", "lone surrogate"), ("experiment_id", null, "missing"),
+        ("experiment_id", "\"nope\"", "unknown experiment"), ("experiment_id", "42", "a number"), ("experiment_id", "\"\\ud83d\"",
+            "lone surrogate"), ("experiment_id", null, "missing"),
         ("variant_id", "\"nope\"", "unknown variant"), ("variant_id", "[]", "an array"), ("variant_id", null, "missing"),
         ("user_id", "\"u\\u0000\"", "NUL"), ("user_id", "\"u\\u001b[31m\"", "escape"), ("user_id", "\"\\udc00x\"", "lone low surrogate"),
-        ("user_id", $"\"{new string('u', 257)}\"", "too long"), ("user_id", "{}", "an object"), ("user_id", null, "missing"), ("user_id", "\"u\\u007f\"", "DEL"),
+        ("user_id", $"\"{new string('u', 257)}\"", "too long"), ("user_id", "{}", "an object"), ("user_id", null, "missing"), ("user_id",
+            "\"u\\u007f\"", "DEL"),
         ("price", "-1", "negative"), ("price", "\"abc\"", "text"), ("price", "true", "a boolean"), ("price", "1.23456", "five decimals"),
         ("price", "1e30", "huge"), ("price", "\"NaN\"", "NaN"), ("price", null, "missing"), ("price", "100000000000000", "beyond DECIMAL(18,4)"),
         ("revenue", "-5", "negative"), ("revenue", "\"x\"", "text"), ("revenue", "1.000001", "six decimals"),
-        ("currency", "\"usd\"", "lower case"), ("currency", "\"EUR\"", "not the experiment's"), ("currency", "\"XX\"", "two letters"), ("currency", "5", "a number"),
+        ("currency", "\"usd\"", "lower case"), ("currency", "\"EUR\"", "not the experiment's"), ("currency", "\"XX\"", "two letters"), ("currency",
+            "5", "a number"),
         ("occurred_at", "\"0001-01-01T00:00:00+14:00\"", "before year 1 in UTC"), ("occurred_at", "\"9999-12-31T23:59:59-14:00\"", "after year 9999 in UTC"),
         ("occurred_at", "\"9999-12-31T23:59:60Z\"", "leap second at the end of time"), ("occurred_at", "\"2026-13-01T00:00:00Z\"", "month 13"),
         ("occurred_at", "\"yesterday\"", "words"), ("occurred_at", "\"2026-11-26T10:00:00\"", "no offset"), ("occurred_at", "1700000000", "a number"),
@@ -111,12 +115,14 @@ public sealed class HostileInputTests(HostileApiFixture fixture) : IClassFixture
         {
             Add($"events: {field} {why}, beside a good event", "POST", "/v1/events", "tenant",
                 B($"{{\"events\":[{Event("good-" + field + why.Length)},{Event("bad", field, value)}]}}"), 202, field);
-            Add($"events: {field} {why}, alone", "POST", "/v1/events", "tenant", B($"{{\"events\":[{Event("bad", field, value)}]}}"), 400, "events[0]." + field);
+            Add($"events: {field} {why}, alone", "POST", "/v1/events", "tenant", B($"{{\"events\":[{Event("bad", field, value)}]}}"), 400,
+                "events[0]." + field);
         }
 
         // Invalid UTF-8 bytes inside a string value.
         var good = Event("good-utf8");
-        foreach (var (field, bytes) in new[] { ("user_id", new byte[] { 0xC3, 0x28 }), ("event_id", new byte[] { 0xFF }), ("experiment_id", new byte[] { 0xED, 0xA0, 0x80 }) })
+        foreach (var (field, bytes) in new[] { ("user_id", new byte[] { 0xC3, 0x28 }), ("event_id", new byte[] { 0xFF }),
+            ("experiment_id", new byte[] { 0xED, 0xA0, 0x80 }) })
         {
             var bad = B(Event("bad", field, "\"x@@\"")).ToList();
             var at = bad.IndexOf((byte)'@');
@@ -148,7 +154,8 @@ public sealed class HostileInputTests(HostileApiFixture fixture) : IClassFixture
         const string Variants = "[{\"variant_id\":\"a\",\"price\":5,\"control\":true},{\"variant_id\":\"b\",\"price\":6}]";
         string Experiment(string field, string value)
         {
-            var fields = new Dictionary<string, string> { ["experiment_id"] = "\"new-exp\"", ["name"] = "\"n\"", ["currency"] = "\"USD\"", ["variants"] = Variants };
+            var fields = new Dictionary<string, string> { ["experiment_id"] = "\"new-exp\"", ["name"] = "\"n\"", ["currency"] = "\"USD\"",
+                ["variants"] = Variants };
             fields[field] = value;
             return "{" + string.Join(",", fields.Select(kv => $"\"{kv.Key}\":{kv.Value}")) + "}";
         }
@@ -156,12 +163,15 @@ public sealed class HostileInputTests(HostileApiFixture fixture) : IClassFixture
         string V(string first) => $"[{first},{{\"variant_id\":\"b\",\"price\":6}}]";
         foreach (var (field, value, expected, status) in new (string, string, string, int)[]
                  {
-                     ("name", "5", "name", 400), ("name", "\"\"", "name", 400), ("name", $"\"{new string('n', 201)}\"", "name", 400), ("name", "null", "name", 400),
+                     ("name", "5", "name", 400), ("name", "\"\"", "name", 400), ("name", $"\"{new string('n', 201)}\"", "name", 400), ("name", "null",
+                         "name", 400),
                      ("currency", "1", "currency", 400), ("currency", "\"usd\"", "currency", 400), ("currency", "\"\\ud83d\"", "currency", 400),
-                     ("experiment_id", "\"bad id!\"", "experiment_id", 400), ("experiment_id", "7", "experiment_id", 400), ("experiment_id", "\"exp-1\"", "experiment_id", 409),
+                     ("experiment_id", "\"bad id!\"", "experiment_id", 400), ("experiment_id", "7", "experiment_id", 400), ("experiment_id",
+                         "\"exp-1\"", "experiment_id", 409),
                      ("variants", "\"x\"", "variants", 400), ("variants", "[]", "variants", 400), ("variants", "null", "variants", 400),
                      ("variants", "[null,{\"variant_id\":\"b\",\"price\":6,\"control\":true}]", "variants[0]", 400),
-                     ("variants", "[" + string.Join(",", Enumerable.Range(0, 101).Select(i => $"{{\"variant_id\":\"v{i}\",\"price\":{i},\"control\":{(i == 0 ? "true" : "false")}}}")) + "]", "variants", 400),
+                     ("variants", "[" + string.Join(",",
+                         Enumerable.Range(0, 101).Select(i => $"{{\"variant_id\":\"v{i}\",\"price\":{i},\"control\":{(i == 0 ? "true" : "false")}}}")) + "]", "variants", 400),
                      ("variants", V("{\"variant_id\":\"a\",\"price\":\"abc\",\"control\":true}"), "variants[0].price", 400),
                      ("variants", V("{\"variant_id\":\"a\",\"price\":5,\"weight\":\"x\",\"control\":true}"), "variants[0].weight", 400),
                      ("variants", V("{\"variant_id\":\"a\",\"price\":5,\"weight\":1e308,\"control\":true}"), "variants[0].weight", 400),
@@ -177,7 +187,8 @@ public sealed class HostileInputTests(HostileApiFixture fixture) : IClassFixture
                      ("variants", "[1,2]", "variants[0]", 400),
                  })
         {
-            Add($"experiments: {field} = {(value.Length > 40 ? value[..40] + "…" : value)}", "POST", "/v1/experiments", "tenant", B(Experiment(field, value)), status, expected);
+            Add($"experiments: {field} = {(value.Length > 40 ? value[..40] + "…" : value)}", "POST", "/v1/experiments", "tenant",
+                B(Experiment(field, value)), status, expected);
         }
 
         Add("experiments: truncated JSON", "POST", "/v1/experiments", "tenant", B("{\"name\":"), 400, "body");
@@ -203,7 +214,8 @@ public sealed class HostileInputTests(HostileApiFixture fixture) : IClassFixture
                  {
                      ("?cap_percentile=abc", "cap_percentile"), ("?cap_percentile=0", "cap_percentile"), ("?cap_percentile=99", "cap_percentile"),
                      ("?cap_percentile=-0.5", "cap_percentile"), ("?cap_percentile=NaN", "cap_percentile"), ("?cap_percentile=1e999", "cap_percentile"),
-                     ("?sequential_tuning=0", "sequential_tuning"), ("?sequential_tuning=-3", "sequential_tuning"), ("?sequential_tuning=Infinity", "sequential_tuning"),
+                     ("?sequential_tuning=0", "sequential_tuning"), ("?sequential_tuning=-3", "sequential_tuning"), ("?sequential_tuning=Infinity",
+                         "sequential_tuning"),
                      ("?sequential_tuning=1e13", "sequential_tuning"), ("?cuped=maybe", "cuped"),
                      ("?attribution_days=0", "attribution_days"), ("?attribution_days=-1", "attribution_days"), ("?attribution_days=2.5", "attribution_days"),
                      ("?attribution_days=99999", "attribution_days"), ("?attribution_days=abc", "attribution_days"), ("?mature_only=true", "mature_only"),
@@ -230,8 +242,10 @@ public sealed class HostileInputTests(HostileApiFixture fixture) : IClassFixture
         foreach (var (body, field, status) in new[]
                  {
                      ("{", "body", 400), ("null", "experiment_id", 400), ("{\"experiment_id\":5,\"user_id\":\"u\"}", "experiment_id", 400),
-                     ("{\"experiment_id\":\"exp-1\",\"user_id\":\"u\\u0000\"}", "user_id", 400), ("{\"experiment_id\":\"exp-1\",\"user_id\":\"u\\u001b\"}", "user_id", 400),
-                     ("{\"experiment_id\":\"exp-1\",\"user_id\":\"\\ud83d\"}", "user_id", 400), ($"{{\"experiment_id\":\"exp-1\",\"user_id\":\"{new string('u', 257)}\"}}", "user_id", 400),
+                     ("{\"experiment_id\":\"exp-1\",\"user_id\":\"u\\u0000\"}", "user_id",
+                         400), ("{\"experiment_id\":\"exp-1\",\"user_id\":\"u\\u001b\"}", "user_id", 400),
+                     ("{\"experiment_id\":\"exp-1\",\"user_id\":\"\\ud83d\"}", "user_id",
+                         400), ($"{{\"experiment_id\":\"exp-1\",\"user_id\":\"{new string('u', 257)}\"}}", "user_id", 400),
                      ("{\"experiment_id\":\"exp-1\"}", "user_id", 400), ("{\"experiment_id\":\"nope\",\"user_id\":\"u\"}", "experiment_id", 404),
                      ("{\"experiment_id\":\"exp-d\",\"user_id\":\"u\"}", "experiment_id", 409), ("{\"user_id\":\"u\"}", "experiment_id", 400),
                      ("{\"experiment_id\":\"exp-1\",\"user_id\":[\"u\"]}", "user_id", 400),
@@ -246,11 +260,13 @@ public sealed class HostileInputTests(HostileApiFixture fixture) : IClassFixture
                      (",\"occurred_at\":\"9999-12-31T23:59:59-14:00\"", "occurred_at"), (",\"revenue\":1e40", "revenue"), (",\"price\":-3", "price"),
                  })
         {
-            Add($"convert: {extra}", "POST", "/v1/convert", "tenant", B("{\"experiment_id\":\"exp-1\",\"user_id\":\"u1\",\"event_id\":\"c-1\"" + extra + "}"), 400, field);
+            Add($"convert: {extra}", "POST", "/v1/convert", "tenant",
+                B("{\"experiment_id\":\"exp-1\",\"user_id\":\"u1\",\"event_id\":\"c-1\"" + extra + "}"), 400, field);
         }
 
         Add("convert: no event id", "POST", "/v1/convert", "tenant", B("{\"experiment_id\":\"exp-1\",\"user_id\":\"u1\"}"), 400, "event_id");
-        Add("convert: NUL in user id", "POST", "/v1/convert", "tenant", B("{\"experiment_id\":\"exp-1\",\"user_id\":\"u\\u0000\",\"event_id\":\"c-2\"}"), 400, "user_id");
+        Add("convert: NUL in user id", "POST", "/v1/convert", "tenant",
+            B("{\"experiment_id\":\"exp-1\",\"user_id\":\"u\\u0000\",\"event_id\":\"c-2\"}"), 400, "user_id");
 
         // Usage and billing.
         foreach (var month in new[] { "9999-12", "0000-01", "2026-13", "abc", "2026-1", "1969-12", "%01" })
@@ -261,7 +277,8 @@ public sealed class HostileInputTests(HostileApiFixture fixture) : IClassFixture
 
         foreach (var (body, field) in new[]
                  {
-                     ("{}", "provider"), ("{\"provider\":\"x\"}", "provider"), ("{\"provider\":\"manual\",\"mode\":\"x\"}", "mode"), ("{\"provider\":5}", "provider"),
+                     ("{}", "provider"), ("{\"provider\":\"x\"}", "provider"), ("{\"provider\":\"manual\",\"mode\":\"x\"}",
+                         "mode"), ("{\"provider\":5}", "provider"),
                      ("{", "body"), ("{\"provider\":\"manual\",\"mode\":\"byok\"}", "mode"), ("{\"provider\":\"stripe\",\"mode\":\"byok\"}", "mode"),
                  })
         {

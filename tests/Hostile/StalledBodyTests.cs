@@ -73,7 +73,8 @@ public sealed class StalledBodyTests : IDisposable
             }
 
             var head = text[..split];
-            var length = head.Split("\r\n").Select(l => l.Split(':', 2)).Where(p => p.Length == 2 && p[0].Trim().Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+            var length = head.Split("\r\n").Select(l => l.Split(':', 2)).Where(p => p.Length == 2 && p[0].Trim().Equals("Content-Length",
+                StringComparison.OrdinalIgnoreCase))
                 .Select(p => int.Parse(p[1].Trim(), System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault(-1);
             var body = text[(split + 4)..];
             if (length >= 0 && Encoding.UTF8.GetByteCount(body) >= length)

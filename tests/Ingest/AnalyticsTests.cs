@@ -111,7 +111,8 @@ public sealed class AnalyticsTests : IDisposable
             Assert.False(string.IsNullOrWhiteSpace(rows[1].GetProperty("no_recommendation_reason").GetString()));
         }
 
-        foreach (var (query, field) in new[] { ("", "experiments"), ("?experiments=exp-1,exp-1", "experiments"), ("?experiments=exp-1&goal=profit", "unit_cost") })
+        foreach (var (query, field) in new[] { ("", "experiments"), ("?experiments=exp-1,exp-1", "experiments"),
+            ("?experiments=exp-1&goal=profit", "unit_cost") })
         {
             var refused = await client.GetAsync("/v1/analytics/compare" + query);
             Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);

@@ -41,7 +41,8 @@ public sealed class IngestRequestTests(IngestRequestTests.ApiFixture fixture) : 
     public async Task Malformed_json_is_400_saying_where()
     {
         using var client = Api.ClientFor("t1");
-        var problem = await ProblemAsync(await client.PostAsync("/v1/events", IngestApiFactory.Json("{\"events\": [ {\"event_id\": ")), HttpStatusCode.BadRequest);
+        var problem = await ProblemAsync(await client.PostAsync("/v1/events", IngestApiFactory.Json("{\"events\": [ {\"event_id\": ")),
+            HttpStatusCode.BadRequest);
         Assert.Equal("Malformed JSON", problem.GetProperty("title").GetString());
     }
 
@@ -136,7 +137,8 @@ public sealed class IngestRequestTests(IngestRequestTests.ApiFixture fixture) : 
         {
             "expired" => new TokenIssuer(options, new FakeTimeProvider(DateTimeOffset.UtcNow.AddDays(-2))).Issue("t1", "pro", TimeSpan.FromHours(1)),
             "forged" => new TokenIssuer(new AuthOptions { SigningKey = System.Convert.ToBase64String(new byte[32]) }, TimeProvider.System).Issue("t1", "pro"),
-            "wrong-audience" => new TokenIssuer(new AuthOptions { SigningKey = IngestApiFactory.SigningKey, Audience = "someone-else" }, TimeProvider.System).Issue("t1", "pro"),
+            "wrong-audience" => new TokenIssuer(new AuthOptions { SigningKey = IngestApiFactory.SigningKey, Audience = "someone-else" },
+                TimeProvider.System).Issue("t1", "pro"),
             "no-tenant" => TokenWithoutTenant(options),
             _ => "not.a.token",
         };

@@ -22,7 +22,8 @@ public sealed partial class MetricsTests : IDisposable
 
     public void Dispose() => api.Dispose();
 
-    /// <summary>The value of the series <paramref name="name"/> whose labels contain <paramref name="label"/> (summed over matches); null when absent.</summary>
+    /// <summary>The value of the series <paramref name="name"/> whose labels contain <paramref name="label"/> (summed
+    /// over matches); null when absent.</summary>
     private static double? Value(string scrape, string name, string? label = null)
     {
         double? total = null;
@@ -53,11 +54,14 @@ public sealed partial class MetricsTests : IDisposable
     public async Task A_file_a_read_cannot_use_is_counted_as_quarantined()
     {
         var lake = api.Services.GetRequiredService<LakeLayout>();
-        var records = Enumerable.Range(0, 20).Select(i => new LogRecord("q", i, new PricingOptimizer.Events.TenantEvent("damaged", DateTimeOffset.UtcNow, TestEvents.Assign(i, DateTimeOffset.UtcNow)))).ToList();
+        var records = Enumerable.Range(0,
+            20).Select(i => new LogRecord("q", i,
+                new PricingOptimizer.Events.TenantEvent("damaged", DateTimeOffset.UtcNow, TestEvents.Assign(i, DateTimeOffset.UtcNow)))).ToList();
         var path = lake.FilePath("damaged", DateOnly.FromDateTime(DateTime.UtcNow), "q", 0);
         await ParquetEventWriter.WriteAsync(path, records, CancellationToken.None);
         File.WriteAllBytes(path, File.ReadAllBytes(path)[..40]);
-        var good = Enumerable.Range(20, 20).Select(i => new LogRecord("q", i, new PricingOptimizer.Events.TenantEvent("damaged", DateTimeOffset.UtcNow, TestEvents.Assign(i, DateTimeOffset.UtcNow)))).ToList();
+        var good = Enumerable.Range(20, 20).Select(i => new LogRecord("q", i,
+            new PricingOptimizer.Events.TenantEvent("damaged", DateTimeOffset.UtcNow, TestEvents.Assign(i, DateTimeOffset.UtcNow)))).ToList();
         await ParquetEventWriter.WriteAsync(lake.FilePath("damaged", DateOnly.FromDateTime(DateTime.UtcNow), "q", 20), good, CancellationToken.None);
         var before = Value(await ScrapeAsync(), "po_lake_quarantined_files_total") ?? 0;
 

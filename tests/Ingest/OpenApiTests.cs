@@ -56,7 +56,8 @@ public sealed partial class OpenApiTests : IDisposable
         Assert.Equal("X-Admin-Key", schemes.GetProperty("admin_key").GetProperty("name").GetString());
 
         static string Security(JsonElement operation) =>
-            operation.TryGetProperty("security", out var s) ? string.Join(",", s.EnumerateArray().SelectMany(r => r.EnumerateObject().Select(p => p.Name))) : "";
+            operation.TryGetProperty("security", out var s) ? string.Join(",",
+                s.EnumerateArray().SelectMany(r => r.EnumerateObject().Select(p => p.Name))) : "";
         var paths = document.GetProperty("paths");
         Assert.Equal("bearer", Security(paths.GetProperty("/v1/experiments").GetProperty("get")));
         Assert.Equal("admin_key", Security(paths.GetProperty("/v1/admin/tenants").GetProperty("post")));

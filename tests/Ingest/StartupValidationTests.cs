@@ -27,7 +27,8 @@ public sealed class StartupValidationTests
     [Fact]
     public void One_plan_setting_changes_that_plan_and_keeps_the_others()
     {
-        using var api = new IngestApiFactory(new Dictionary<string, string?> { ["Plans:free:RequestsPerMinute"] = "30", ["Plans:team:RequestsPerMinute"] = "500" });
+        using var api = new IngestApiFactory(new Dictionary<string,
+            string?> { ["Plans:free:RequestsPerMinute"] = "30", ["Plans:team:RequestsPerMinute"] = "500" });
         var plans = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions
             .GetRequiredService<IOptions<PricingOptimizer.Tenancy.PlanOptions>>(api.Services).Value;
         Assert.Equal(30, plans.Get("free").RequestsPerMinute);

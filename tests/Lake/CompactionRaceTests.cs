@@ -86,7 +86,8 @@ public sealed class CompactionRaceTests : IDisposable
 
         Assert.True(reads >= 8, $"only {reads} reads overlapped the compactions");
         // Once the readers are gone, the sources they held go too: one file per partition, and the leases are gone.
-        var compactor = new LakeCompactor(lake, new CompactionOptions { MinFiles = 2, MinFileAgeSeconds = 0 }, TimeProvider.System, NullLogger<LakeCompactor>.Instance);
+        var compactor = new LakeCompactor(lake, new CompactionOptions { MinFiles = 2, MinFileAgeSeconds = 0 }, TimeProvider.System,
+            NullLogger<LakeCompactor>.Instance);
         await compactor.CompactAsync(cancellationToken: CancellationToken.None);
         Assert.All(Directory.GetDirectories(Path.Combine(lake.EventsRoot, "tenant_id=" + Tenant)), p => Assert.Single(Directory.GetFiles(p, "*.parquet")));
         Assert.True(!Directory.Exists(lake.ReadersFolder) || Directory.GetFiles(lake.ReadersFolder).Length == 0);
@@ -97,7 +98,8 @@ public sealed class CompactionRaceTests : IDisposable
     public async Task Po_readout_processes_never_fail_while_a_compactor_merges_under_them()
     {
         var lake = new LakeLayout(Path.Combine(temp.Path, "lake"));
-        var compactor = new LakeCompactor(lake, new CompactionOptions { MinFiles = 2, MinFileAgeSeconds = 0 }, TimeProvider.System, NullLogger<LakeCompactor>.Instance,
+        var compactor = new LakeCompactor(lake, new CompactionOptions { MinFiles = 2, MinFileAgeSeconds = 0 }, TimeProvider.System,
+            NullLogger<LakeCompactor>.Instance,
             spillRoot: Path.Combine(temp.Path, "spill"));
         var runs = new List<PoProcess.Result>();
         for (var round = 0; round < 3; round++)

@@ -202,7 +202,8 @@ public sealed class CompactionTests : IDisposable
         var events = await LandTrickleAsync();
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddMinutes(5));
         var compactor = Compactor(clock: clock);
-        int Journaled() => Directory.EnumerateDirectories(Lake.EventsRoot, "event_date=*", SearchOption.AllDirectories).Sum(f => CompactionJournal.Read(f).Count);
+        int Journaled() => Directory.EnumerateDirectories(Lake.EventsRoot, "event_date=*",
+            SearchOption.AllDirectories).Sum(f => CompactionJournal.Read(f).Count);
 
         await compactor.CompactAsync(cancellationToken: CancellationToken.None);
         var merges = Journaled();

@@ -49,7 +49,8 @@ public sealed class LeftoversAndRoundTripTests : IDisposable
         var result = await new CsvImporter(lake, new EventValidator(TimeProvider.System), TimeProvider.System).ImportAsync("t1", csv, CancellationToken.None);
         Assert.Empty(result.Errors);
         using var queries = new LakeQueries(lake);
-        var back = (await queries.ReadEventsAsync("t1", null, CancellationToken.None)).Select(s => s.Event).OrderBy(e => int.Parse(e.EventId[2..], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        var back = (await queries.ReadEventsAsync("t1", null, CancellationToken.None)).Select(s => s.Event).OrderBy(e => int.Parse(e.EventId[2..],
+            System.Globalization.CultureInfo.InvariantCulture)).ToList();
         Assert.Equal(events.Count, back.Count);
         for (var i = 0; i < events.Count; i++)
         {

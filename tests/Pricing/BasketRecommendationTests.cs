@@ -16,7 +16,8 @@ public sealed class BasketRecommendationTests
 {
     private static readonly decimal[] Prices = [5.49m, 6.49m, 7.99m, 9.49m, 10.99m];
 
-    private static BacktestSettings Shop(string units, Goal goal = Goal.Revenue, string curve = "logit:a=0.2,b=-0.12", decimal[]? prices = null, int users = 5000)
+    private static BacktestSettings Shop(string units, Goal goal = Goal.Revenue, string curve = "logit:a=0.2,b=-0.12", decimal[]? prices = null,
+        int users = 5000)
     {
         prices ??= Prices;
         return new BacktestSettings(DemandShape.Parse(curve), prices, users, new RecommendationRequest(goal, goal == Goal.Profit ? prices[0] / 2 : null),
@@ -155,7 +156,8 @@ public sealed class BasketRecommendationTests
         VariantStats V(string id, decimal price, long buyers) => new(id, price, 1000, buyers, buyers * price, buyers * (double)price * (double)price);
         var variants = new[] { V("p0", 5.49m, 400), V("p1", 7.99m, 350), V("p2", 10.99m, 300) };
         var sums = variants.Select(BuyerSums.From).Select(b => b.VariantId == "p0"
-            ? b with { Revenue = b.Revenue * 3, RevenueSquares = b.RevenueSquares * 9, Units = b.Units * 3, UnitsSquares = b.UnitsSquares * 9, RevenueUnits = b.RevenueUnits * 9 }
+            ? b with { Revenue = b.Revenue * 3, RevenueSquares = b.RevenueSquares * 9, Units = b.Units * 3, UnitsSquares = b.UnitsSquares * 9,
+                RevenueUnits = b.RevenueUnits * 9 }
             : b).ToList();
         var result = Recommender().Recommend("t", "e", variants, "p1", new RecommendationRequest(Goal.Revenue), "USD", sums);
         Assert.Equal(5.49m, result.BestTestedPrice);

@@ -108,7 +108,8 @@ public sealed class DemandModelTests : IDisposable
         var ours = ModelMetrics.Evaluate("ml.net", labels, predictions);
 
         var ml = new MLContext(0);
-        var data = ml.Data.LoadFromEnumerable(users.Select((u, i) => new Scored { Label = u.Converted, Score = (float)Math.Log(predictions[i] / (1 - predictions[i])), Probability = (float)predictions[i], PredictedLabel = predictions[i] > 0.5 }));
+        var data = ml.Data.LoadFromEnumerable(users.Select((u, i) => new Scored { Label = u.Converted,
+            Score = (float)Math.Log(predictions[i] / (1 - predictions[i])), Probability = (float)predictions[i], PredictedLabel = predictions[i] > 0.5 }));
         var theirs = ml.BinaryClassification.Evaluate(data);
         Assert.Equal(theirs.AreaUnderRocCurve, ours.Auc!.Value, 4);
         Assert.Equal(theirs.LogLoss, ours.LogLoss / Math.Log(2), 4); // ML.NET reports bits, we report nats

@@ -54,9 +54,11 @@ public sealed class RecommendationApiAndCliTests : IDisposable
         Assert.Equal("goal", (await Problem("price-test/recommendation", HttpStatusCode.BadRequest)).GetProperty("field").GetString());
         Assert.Equal("goal", (await Problem("price-test/recommendation?goal=happiness", HttpStatusCode.BadRequest)).GetProperty("field").GetString());
         Assert.Equal("unit_cost", (await Problem("price-test/recommendation?goal=profit", HttpStatusCode.BadRequest)).GetProperty("field").GetString());
-        Assert.Equal("unit_cost", (await Problem("price-test/recommendation?goal=profit&unit_cost=abc", HttpStatusCode.BadRequest)).GetProperty("field").GetString());
+        Assert.Equal("unit_cost", (await Problem("price-test/recommendation?goal=profit&unit_cost=abc",
+            HttpStatusCode.BadRequest)).GetProperty("field").GetString());
         Assert.Equal("price_floor", (await Problem("price-test/recommendation?goal=conversions", HttpStatusCode.BadRequest)).GetProperty("field").GetString());
-        Assert.Equal("control", (await Problem("price-test/recommendation?goal=revenue&control=zzz", HttpStatusCode.BadRequest)).GetProperty("field").GetString());
+        Assert.Equal("control", (await Problem("price-test/recommendation?goal=revenue&control=zzz",
+            HttpStatusCode.BadRequest)).GetProperty("field").GetString());
         await Problem("nothing/recommendation?goal=revenue", HttpStatusCode.NotFound);
 
         var (_, _, other) = await api.CreateTenantAsync("rec-admin", "Other", "pro");
@@ -71,7 +73,8 @@ public sealed class RecommendationApiAndCliTests : IDisposable
         var settings = Path.Combine(folder.Path, "demand.json");
         File.WriteAllText(settings, """{"intercept":0.2,"slope":-0.12,"prices":[7.99,9.99,11.99,13.99,15.99],"users_per_price":1000,"seed":3,"days":7}""");
 
-        var simulate = await PoProcess.RunAsync(folder.Path, null, "simulate", "--settings", settings, "--experiment", "exp", "--csv", csv, "--end", "2026-10-01T00:00:00Z");
+        var simulate = await PoProcess.RunAsync(folder.Path, null, "simulate", "--settings", settings, "--experiment", "exp", "--csv", csv, "--end",
+            "2026-10-01T00:00:00Z");
         Assert.Equal(0, simulate.ExitCode);
         Assert.Contains("true revenue optimum 11.04", simulate.Stdout, StringComparison.Ordinal);
         Assert.Equal(0, (await PoProcess.RunAsync(folder.Path, null, "import", "--tenant", "shop", "--csv", csv, "--data", data)).ExitCode);
@@ -124,15 +127,18 @@ public sealed class RecommendationApiAndCliTests : IDisposable
         Assert.Equal(1, badMargin.ExitCode);
         Assert.StartsWith("po: --extrapolation-margin: ", badMargin.Stderr.Trim(), StringComparison.Ordinal);
 
-        var table = await PoProcess.RunAsync(folder.Path, null, "recommend", "--tenant", "shop", "--experiment", "exp", "--goal", "revenue", "--control", "p0", "--data", data);
+        var table = await PoProcess.RunAsync(folder.Path, null, "recommend", "--tenant", "shop", "--experiment", "exp", "--goal", "revenue",
+            "--control", "p0", "--data", data);
         Assert.Contains("recommended price", table.Stdout, StringComparison.Ordinal);
         Assert.Contains("Next steps:", table.Stdout, StringComparison.Ordinal);
 
-        var noCost = await PoProcess.RunAsync(folder.Path, null, "recommend", "--tenant", "shop", "--experiment", "exp", "--goal", "profit", "--control", "p0", "--data", data);
+        var noCost = await PoProcess.RunAsync(folder.Path, null, "recommend", "--tenant", "shop", "--experiment", "exp", "--goal", "profit",
+            "--control", "p0", "--data", data);
         Assert.Equal(1, noCost.ExitCode);
         Assert.Equal("po: --unit-cost: the profit goal needs a unit cost", noCost.Stderr.Trim());
 
-        var noControl = await PoProcess.RunAsync(folder.Path, null, "recommend", "--tenant", "shop", "--experiment", "exp", "--goal", "revenue", "--data", data);
+        var noControl = await PoProcess.RunAsync(folder.Path, null, "recommend", "--tenant", "shop", "--experiment", "exp", "--goal", "revenue",
+            "--data", data);
         Assert.Equal(1, noControl.ExitCode);
         Assert.Contains("name the control variant", noControl.Stderr, StringComparison.Ordinal);
 
@@ -148,7 +154,8 @@ public sealed class RecommendationApiAndCliTests : IDisposable
         Assert.True(run.ExitCode == 0, run.Stderr);
         Assert.Contains("true optimum over the tested range: 16.40", run.Stdout, StringComparison.Ordinal);
         Assert.Contains("answered                 3 of 3 runs", run.Stdout, StringComparison.Ordinal);
-        foreach (var row in new[] { "regret, recommendation", "regret, best tested", "regret, true family ML", "95% interval coverage", "calibration", "recommended prices" })
+        foreach (var row in new[] { "regret, recommendation", "regret, best tested", "regret, true family ML", "95% interval coverage", "calibration",
+            "recommended prices" })
         {
             Assert.Contains(row, run.Stdout, StringComparison.Ordinal);
         }
@@ -156,7 +163,8 @@ public sealed class RecommendationApiAndCliTests : IDisposable
         // A table of price → rate works the same way (no family to refit, and it says so).
         var table = Path.Combine(folder.Path, "curve.csv");
         File.WriteAllText(table, "price,rate\n5,0.5\n10,0.35\n15,0.2\n20,0.08\n");
-        var fromCsv = await PoProcess.RunAsync(folder.Path, null, "backtest", "--curve-csv", table, "--prices", "6,9,12,15,18", "--users", "1000", "--runs", "2", "--in-memory");
+        var fromCsv = await PoProcess.RunAsync(folder.Path, null, "backtest", "--curve-csv", table, "--prices", "6,9,12,15,18", "--users", "1000",
+            "--runs", "2", "--in-memory");
         Assert.True(fromCsv.ExitCode == 0, fromCsv.Stderr);
         Assert.Contains("a table has no family to refit", fromCsv.Stdout, StringComparison.Ordinal);
 
@@ -170,7 +178,8 @@ public sealed class RecommendationApiAndCliTests : IDisposable
     [Fact]
     public async Task Po_backtest_random_curves_prints_each_curve_and_a_line_per_shape_and_refuses_mixed_modes()
     {
-        var run = await PoProcess.RunAsync(folder.Path, null, "backtest", "--random-curves", "2", "--runs", "2", "--users", "2000", "--seed", "5", "--in-memory");
+        var run = await PoProcess.RunAsync(folder.Path, null, "backtest", "--random-curves", "2", "--runs", "2", "--users", "2000", "--seed", "5",
+            "--in-memory");
         Assert.True(run.ExitCode == 0, run.Stderr);
         var lines = run.Stdout.Split('\n');
         // Two curves, each for revenue and profit: four tables, each naming a curve a user can rerun with --curve.
@@ -187,7 +196,8 @@ public sealed class RecommendationApiAndCliTests : IDisposable
 
         var spec = curves[0]["curve ".Length..curves[0].IndexOf(';', StringComparison.Ordinal)];
         Assert.Contains(lines, l => l.StartsWith(spec[..spec.IndexOf(':', StringComparison.Ordinal)] + ": ", StringComparison.Ordinal));
-        var again = await PoProcess.RunAsync(folder.Path, null, "backtest", "--random-curves", "2", "--runs", "2", "--users", "2000", "--seed", "5", "--in-memory");
+        var again = await PoProcess.RunAsync(folder.Path, null, "backtest", "--random-curves", "2", "--runs", "2", "--users", "2000", "--seed", "5",
+            "--in-memory");
         Assert.Equal(run.Stdout, again.Stdout);
 
         var mixed = await PoProcess.RunAsync(folder.Path, null, "backtest", "--suite", "--random-curves", "3");
@@ -197,7 +207,8 @@ public sealed class RecommendationApiAndCliTests : IDisposable
         Assert.Equal(1, oneCurveOnly.ExitCode);
         Assert.Equal("po: --goal: applies to one curve, not to --random-curves (which sets its own prices, goals and controls)", oneCurveOnly.Stderr.Trim());
         var suiteUsers = await PoProcess.RunAsync(folder.Path, null, "backtest", "--suite", "--users", "100");
-        Assert.Equal("po: --users: applies to one curve, not to --suite (which sets its own prices, goals and controls, and 5,000 users a price)", suiteUsers.Stderr.Trim());
+        Assert.Equal("po: --users: applies to one curve, not to --suite (which sets its own prices, goals and controls, and 5,000 users a price)",
+            suiteUsers.Stderr.Trim());
         var none = await PoProcess.RunAsync(folder.Path, null, "backtest", "--random-curves", "0");
         Assert.Equal(1, none.ExitCode);
         Assert.Equal("po: --random-curves must be at least 1", none.Stderr.Trim());

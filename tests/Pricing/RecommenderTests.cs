@@ -28,7 +28,8 @@ public sealed class RecommenderTests
         var stats = Stats();
         var result = Recommend(stats, new RecommendationRequest(Goal.Revenue));
         using var json = JsonDocument.Parse(JsonSerializer.Serialize(result));
-        foreach (var field in new[] { "experiment_id", "goal", "status", "model", "models", "optimal_price", "recommended_price", "charm_applied", "expected_value",
+        foreach (var field in new[] { "experiment_id", "goal", "status", "model", "models", "optimal_price", "recommended_price", "charm_applied",
+            "expected_value",
                      "expected_value_ci", "control_price", "control_expected_value", "best_tested_price", "best_tested_expected_value", "confidence",
                      "tested_price_range", "extrapolated", "reasoning", "next_steps" })
         {

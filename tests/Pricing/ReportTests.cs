@@ -17,8 +17,10 @@ public sealed partial class ReportTests : IDisposable
     {
         var data = Path.Combine(folder.Path, "data");
         var csv = Path.Combine(folder.Path, "sim.csv");
-        File.WriteAllText(Path.Combine(folder.Path, "demand.json"), """{"intercept":0.2,"slope":-0.12,"prices":[7.99,9.99,11.99,13.99],"users_per_price":600,"seed":5,"days":10}""");
-        Assert.Equal(0, (await PoProcess.RunAsync(folder.Path, null, "simulate", "--settings", "demand.json", "--experiment", "price-test", "--csv", csv, "--end", "2026-10-20T00:00:00Z")).ExitCode);
+        File.WriteAllText(Path.Combine(folder.Path, "demand.json"),
+            """{"intercept":0.2,"slope":-0.12,"prices":[7.99,9.99,11.99,13.99],"users_per_price":600,"seed":5,"days":10}""");
+        Assert.Equal(0, (await PoProcess.RunAsync(folder.Path, null, "simulate", "--settings", "demand.json", "--experiment", "price-test", "--csv",
+            csv, "--end", "2026-10-20T00:00:00Z")).ExitCode);
         Assert.Equal(0, (await PoProcess.RunAsync(folder.Path, null, "import", "--tenant", "shop", "--csv", csv, "--data", data)).ExitCode);
         return data;
     }
@@ -46,7 +48,8 @@ public sealed partial class ReportTests : IDisposable
             var number = double.Parse(shown, CultureInfo.InvariantCulture);
             var decimals = shown.Contains('.', StringComparison.Ordinal) ? shown.Length - shown.IndexOf('.', StringComparison.Ordinal) - 1 : 0;
             var isPercent = cell.Groups[2].Success;
-            Assert.True(values.Any(v => Math.Abs(Math.Round((isPercent ? v * 100 : v), decimals) - number) < 1e-9 || (decimals == 0 && Math.Abs(v - number) < 0.5)),
+            Assert.True(values.Any(v => Math.Abs(Math.Round((isPercent ? v * 100 : v),
+                decimals) - number) < 1e-9 || (decimals == 0 && Math.Abs(v - number) < 0.5)),
                 $"{cell.Value} is shown but not in numbers.csv");
         }
 
@@ -64,7 +67,8 @@ public sealed partial class ReportTests : IDisposable
     public async Task A_report_that_cannot_make_its_recommendation_says_why_on_stderr_and_exits_non_zero()
     {
         var data = await SimulatedLakeAsync();
-        var noFloor = await PoProcess.RunAsync(folder.Path, null, "report", "--tenant", "shop", "--month", "2026-10", "--out", "reports", "--goal", "conversions", "--data", data);
+        var noFloor = await PoProcess.RunAsync(folder.Path, null, "report", "--tenant", "shop", "--month", "2026-10", "--out", "reports", "--goal",
+            "conversions", "--data", data);
         Assert.Equal(1, noFloor.ExitCode);
         Assert.Equal("po: --price-floor: the conversions goal needs a price floor or a revenue floor (conversions alone always favour the lowest price)", noFloor.Stderr.Trim());
 
@@ -76,7 +80,8 @@ public sealed partial class ReportTests : IDisposable
         Assert.True(decimal.Parse(price.Split(',')[^1], CultureInfo.InvariantCulture) >= 9.50m, price);
 
         // A floor above every tested price: the report is written, but the recommendation cannot be made, and it says so.
-        var tooHigh = await PoProcess.RunAsync(folder.Path, null, "report", "--tenant", "shop", "--month", "2026-10", "--out", "reports", "--goal", "conversions",
+        var tooHigh = await PoProcess.RunAsync(folder.Path, null, "report", "--tenant", "shop", "--month", "2026-10", "--out", "reports", "--goal",
+            "conversions",
             "--price-floor", "40", "--data", data);
         Assert.Equal(3, tooHigh.ExitCode);
         var line = Assert.Single(tooHigh.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
@@ -100,7 +105,8 @@ public sealed partial class ReportTests : IDisposable
         Assert.True(File.Exists(Path.Combine(job.Out, "shop", "2026-10", "report.html")));
 
         var restarted = new ReportScheduler(options, services.GetRequiredService<MonthlyReport>(), TimeProvider.System, NullLogger<ReportScheduler>.Instance);
-        Assert.StartsWith("report shop 2026-10: skipped, already written", await restarted.RunAsync(job, at.AddDays(1), CancellationToken.None), StringComparison.Ordinal);
+        Assert.StartsWith("report shop 2026-10: skipped, already written", await restarted.RunAsync(job, at.AddDays(1), CancellationToken.None),
+            StringComparison.Ordinal);
         Assert.Equal("2026-10", ReportScheduler.PeriodAt(at));
         Assert.Equal("2026-12", ReportScheduler.PeriodAt(new DateTimeOffset(2027, 1, 31, 23, 0, 0, TimeSpan.Zero)));
     }
@@ -108,7 +114,8 @@ public sealed partial class ReportTests : IDisposable
     [Fact]
     public void Bad_schedules_are_refused_with_the_job_and_the_rule()
     {
-        var options = new ReportScheduleOptions { Jobs = [new ReportJob { Tenant = "shop", Cron = "every day", Out = "x" }, new ReportJob { Tenant = "shop", Goal = "profit", Out = "x" }] };
+        var options = new ReportScheduleOptions { Jobs = [new ReportJob { Tenant = "shop", Cron = "every day", Out = "x" },
+            new ReportJob { Tenant = "shop", Goal = "profit", Out = "x" }] };
         var errors = options.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(options)).Select(e => e.ErrorMessage).ToList();
         Assert.Contains(errors, e => e!.Contains("Reports:Jobs:0:Cron 'every day'", StringComparison.Ordinal));
         Assert.Contains(errors, e => e!.Contains("Reports:Jobs:1:UnitCost: the profit goal needs a unit cost", StringComparison.Ordinal));
@@ -123,7 +130,8 @@ public sealed partial class ReportTests : IDisposable
     [Fact]
     public async Task Po_report_refuses_a_bad_month_in_one_line()
     {
-        var result = await PoProcess.RunAsync(folder.Path, null, "report", "--tenant", "shop", "--month", "October", "--out", "r", "--data", Path.Combine(folder.Path, "d"));
+        var result = await PoProcess.RunAsync(folder.Path, null, "report", "--tenant", "shop", "--month", "October", "--out", "r", "--data",
+            Path.Combine(folder.Path, "d"));
         Assert.Equal(1, result.ExitCode);
         Assert.Equal("po: --month: month must be yyyy-MM, e.g. 2026-11", result.Stderr.Trim());
     }

@@ -63,7 +63,8 @@ public sealed class RandomCurvesTests(ITestOutputHelper output)
     public void On_random_curves_following_the_advice_loses_at_most_half_what_the_best_tested_price_loses()
     {
         var recommender = new Recommender(new RecommendationOptions { Draws = 300 }, new CharmPricing(new CharmOptions()));
-        var backtests = RandomCurves.Settings(12, 2026, 5, 5000).Select(s => (Settings: s, Runs: (IReadOnlyList<BacktestRun>)Backtest.RunInMemory(s, recommender))).ToList();
+        var backtests = RandomCurves.Settings(12, 2026, 5,
+            5000).Select(s => (Settings: s, Runs: (IReadOnlyList<BacktestRun>)Backtest.RunInMemory(s, recommender))).ToList();
         output.WriteLine(Backtest.Overall("all", backtests));
         var runs = backtests.SelectMany(b => b.Runs).ToList();
         Assert.All(runs, r => Assert.Equal("ok", r.Status));
@@ -76,6 +77,7 @@ public sealed class RandomCurvesTests(ITestOutputHelper output)
         var beats = runs.Average(r => r.TrulyBeats!.Value);
         Assert.True(Math.Abs(confidence - beats) <= 0.05, $"mean confidence {confidence:P1}, truly beats the control {beats:P1}");
         var confident = runs.Where(r => r.Confidence >= 0.95).ToList();
-        Assert.True(confident.Count(r => r.TrulyBeats == 0) <= 0.05 * confident.Count, $"{confident.Count(r => r.TrulyBeats == 0)} of {confident.Count} runs at confidence ≥ 95% lose to the control");
+        Assert.True(confident.Count(r => r.TrulyBeats == 0) <= 0.05 * confident.Count,
+            $"{confident.Count(r => r.TrulyBeats == 0)} of {confident.Count} runs at confidence ≥ 95% lose to the control");
     }
 }

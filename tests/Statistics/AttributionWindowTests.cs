@@ -76,7 +76,8 @@ public sealed class AttributionWindowTests
         Assert.Equal("attribution_days", new ReadoutOptions(AttributionDays: Attribution.MaxDays + 1).Problem()?.Field);
         Assert.Equal("mature_only", new ReadoutOptions(MatureOnly: true).Problem()?.Field);
         Assert.Null(new ReadoutOptions(AttributionDays: 30, MatureOnly: true).Problem());
-        Assert.Equal("attribution_days", new PricingOptimizer.Pricing.RecommendationRequest(PricingOptimizer.Pricing.Goal.Revenue, AttributionDays: -2).Problem()?.Field);
+        Assert.Equal("attribution_days",
+            new PricingOptimizer.Pricing.RecommendationRequest(PricingOptimizer.Pricing.Goal.Revenue, AttributionDays: -2).Problem()?.Field);
     }
 
     private static void Expect(VariantReadout v, long users, long conversions, decimal revenue)

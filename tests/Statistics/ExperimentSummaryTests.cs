@@ -92,7 +92,8 @@ public sealed class ExperimentSummaryTests : IDisposable
     {
         var summary = await queries.ExperimentStatsAsync("t", "exp", CancellationToken.None);
         var raw = await queries.RawExperimentStatsAsync("t", "exp", CancellationToken.None);
-        Assert.True(raw.MultipleExposureUsers == summary.MultipleExposureUsers, $"{when}: multiple exposure {summary.MultipleExposureUsers} vs raw {raw.MultipleExposureUsers}");
+        Assert.True(raw.MultipleExposureUsers == summary.MultipleExposureUsers,
+            $"{when}: multiple exposure {summary.MultipleExposureUsers} vs raw {raw.MultipleExposureUsers}");
         Assert.True(raw.Variants.SequenceEqual(summary.Variants),
             $"{when}:\n summary {string.Join("; ", summary.Variants)}\n raw     {string.Join("; ", raw.Variants)}");
     }

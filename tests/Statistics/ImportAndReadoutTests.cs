@@ -31,12 +31,14 @@ public sealed class ImportAndReadoutTests : IDisposable
         Assert.Contains("mixed.csv:3: price must be >= 0", first.Stderr, StringComparison.Ordinal);
         Assert.Contains("mixed.csv:5: type must be 'assign' or 'convert'", first.Stderr, StringComparison.Ordinal);
         Assert.Contains("mixed.csv:5: currency", first.Stderr, StringComparison.Ordinal);
-        Assert.Contains("imported 2 new events for shop (0 already in the lake, 0 rows repeating an earlier row's event_id, 2 rows rejected)", first.Stdout, StringComparison.Ordinal);
+        Assert.Contains("imported 2 new events for shop (0 already in the lake, 0 rows repeating an earlier row's event_id, 2 rows rejected)",
+            first.Stdout, StringComparison.Ordinal);
         var files = Directory.EnumerateFiles(Path.Combine(data, "lake"), "*", SearchOption.AllDirectories).Order().ToList();
 
         var second = await PoProcess.RunAsync(folder.Path, null, "import", "--tenant", "shop", "--csv", csv, "--data", data);
         Assert.Equal(3, second.ExitCode);
-        Assert.Contains("imported 0 new events for shop (2 already in the lake, 0 rows repeating an earlier row's event_id, 2 rows rejected)", second.Stdout, StringComparison.Ordinal);
+        Assert.Contains("imported 0 new events for shop (2 already in the lake, 0 rows repeating an earlier row's event_id, 2 rows rejected)",
+            second.Stdout, StringComparison.Ordinal);
         Assert.Equal(files, Directory.EnumerateFiles(Path.Combine(data, "lake"), "*", SearchOption.AllDirectories).Order().ToList());
 
         var readout = await PoProcess.RunAsync(folder.Path, null, "readout", "--tenant", "shop", "--experiment", "exp", "--data", data, "--json");
@@ -62,9 +64,11 @@ public sealed class ImportAndReadoutTests : IDisposable
             """);
         var first = await PoProcess.RunAsync(folder.Path, null, "import", "--tenant", "dialects", "--csv", csv, "--data", data);
         Assert.True(first.ExitCode == 0, first.Stderr);
-        Assert.Contains("imported 3 new events for dialects (0 already in the lake, 1 rows repeating an earlier row's event_id, 0 rows rejected)", first.Stdout, StringComparison.Ordinal);
+        Assert.Contains("imported 3 new events for dialects (0 already in the lake, 1 rows repeating an earlier row's event_id, 0 rows rejected)",
+            first.Stdout, StringComparison.Ordinal);
         Assert.Contains("channel are no event field: kept as properties", first.Stderr, StringComparison.Ordinal);
-        var events = await PoProcess.RunAsync(folder.Path, null, "export", "--tenant", "dialects", "--csv", Path.Combine(folder.Path, "out.csv"), "--data", data);
+        var events = await PoProcess.RunAsync(folder.Path, null, "export", "--tenant", "dialects", "--csv", Path.Combine(folder.Path, "out.csv"),
+            "--data", data);
         Assert.True(events.ExitCode == 0, events.Stderr);
         Assert.Contains("web", File.ReadAllText(Path.Combine(folder.Path, "out.csv")), StringComparison.Ordinal);
 
@@ -133,7 +137,8 @@ public sealed class ImportAndReadoutTests : IDisposable
         var reference = Path.Combine(ReferenceCaseTests.ReferenceFolder, "case-3.csv");
         Assert.Equal(0, (await PoProcess.RunAsync(folder.Path, null, "import", "--tenant", "a", "--csv", reference, "--data", data)).ExitCode);
         var exported = Path.Combine(folder.Path, "exported.csv");
-        Assert.Equal(0, (await PoProcess.RunAsync(folder.Path, null, "export", "--tenant", "a", "--experiment", "exp-1", "--csv", exported, "--data", data)).ExitCode);
+        Assert.Equal(0, (await PoProcess.RunAsync(folder.Path, null, "export", "--tenant", "a", "--experiment", "exp-1", "--csv", exported, "--data",
+            data)).ExitCode);
         Assert.Equal(0, (await PoProcess.RunAsync(folder.Path, null, "import", "--tenant", "b", "--csv", exported, "--data", data)).ExitCode);
 
         var a = await PoProcess.RunAsync(folder.Path, null, "readout", "--tenant", "a", "--experiment", "exp-1", "--control", "A", "--data", data, "--json");

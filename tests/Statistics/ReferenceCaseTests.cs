@@ -41,7 +41,8 @@ public sealed class ReferenceCaseTests : IDisposable
         using var queries = new LakeQueries(lake);
         var (stats, multiple, moments) = await queries.ExperimentReadoutStatsAsync("ref", "exp-1", options.CapPercentile, CancellationToken.None);
         var readout = ReadoutCalculator.Compute("ref", "exp-1", stats, multiple, control, null, moments, options);
-        using var actualDocument = JsonDocument.Parse(JsonSerializer.Serialize(readout, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
+        using var actualDocument = JsonDocument.Parse(JsonSerializer.Serialize(readout,
+            new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
         var actual = actualDocument.RootElement;
 
         Assert.Equal(control, actual.GetProperty("control_variant_id").GetString());
@@ -87,7 +88,8 @@ public sealed class ReferenceCaseTests : IDisposable
     ];
 
     /// <summary>Every expected field agrees; in v1 cases every v1 field not expected is null, in v2 cases every v2 field not expected is.</summary>
-    private static readonly HashSet<string> BeyondReference = ["sequential_p_value", "revenue_chance_to_beat_control", "revenue_expected_loss", "revenue_p_value_adjusted_bh"];
+    private static readonly HashSet<string> BeyondReference = ["sequential_p_value", "revenue_chance_to_beat_control", "revenue_expected_loss",
+        "revenue_p_value_adjusted_bh"];
 
     private static void CompareVariants(JsonElement expected, JsonElement actual, bool v2)
     {

@@ -50,7 +50,8 @@ public sealed class RevenueReadoutTests(Xunit.Abstractions.ITestOutputHelper out
                 foreach (var (a, b) in built.Variants.Zip(folded.Variants))
                 {
                     Assert.Equal((a.VariantId, a.Users, a.UsersWithPrior), (b.VariantId, b.Users, b.UsersWithPrior));
-                    foreach (var (x, y) in new[] { (a.MeanY, b.MeanY), (a.VarianceY, b.VarianceY), (a.MeanX, b.MeanX), (a.VarianceX, b.VarianceX), (a.CovarianceXY, b.CovarianceXY) })
+                    foreach (var (x, y) in new[] { (a.MeanY, b.MeanY), (a.VarianceY, b.VarianceY), (a.MeanX, b.MeanX), (a.VarianceX, b.VarianceX),
+                        (a.CovarianceXY, b.CovarianceXY) })
                     {
                         Assert.True(Math.Abs(x - y) <= 1e-9 * Math.Max(1, Math.Abs(x)), $"after import {chunk}: {x:R} vs {y:R}");
                     }
@@ -133,7 +134,8 @@ public sealed class RevenueReadoutTests(Xunit.Abstractions.ITestOutputHelper out
         // Benjamini & Hochberg (1995): p(i) · m / i, made monotone from the largest down; nulls stay null.
         // Sorted: 0.01·4/1 = 0.04, 0.03·4/2 = 0.06, 0.04·4/3 = 0.0533, 0.20·4/4 = 0.20; from the top: 0.20, 0.0533, 0.0533, 0.04.
         var adjusted = ReadoutCalculator.BenjaminiHochberg([0.01, 0.04, null, 0.03, 0.20]);
-        Assert.Equal([0.04, Math.Round(0.16 / 3, 12), null, Math.Round(0.16 / 3, 12), 0.20], adjusted.Select(p => p is null ? (double?)null : Math.Round(p.Value, 12)));
+        Assert.Equal([0.04, Math.Round(0.16 / 3, 12), null, Math.Round(0.16 / 3, 12), 0.20],
+            adjusted.Select(p => p is null ? (double?)null : Math.Round(p.Value, 12)));
     }
 
     /// <summary>

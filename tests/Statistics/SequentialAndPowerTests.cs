@@ -87,7 +87,8 @@ public sealed class SequentialAndPowerTests
     public async Task Po_power_answers_for_revenue_per_user_with_and_without_CUPED_and_says_what_is_missing()
     {
         using var folder = new Fixtures.TempDirectory();
-        var result = await Fixtures.PoProcess.RunAsync(folder.Path, null, "power", "--metric", "revenue_per_user", "--baseline-mean", "10", "--baseline-sd", "30",
+        var result = await Fixtures.PoProcess.RunAsync(folder.Path, null, "power", "--metric", "revenue_per_user", "--baseline-mean", "10",
+            "--baseline-sd", "30",
             "--mde", "0.1", "--cuped-reduction", "0.36");
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("without CUPED: 14,128 users per variant", result.Stdout, StringComparison.Ordinal);
@@ -95,6 +96,7 @@ public sealed class SequentialAndPowerTests
 
         var missing = await Fixtures.PoProcess.RunAsync(folder.Path, null, "power", "--metric", "revenue_per_user", "--mde", "0.1");
         Assert.NotEqual(0, missing.ExitCode);
-        Assert.StartsWith("po: give --baseline-mean", Assert.Single(missing.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+        Assert.StartsWith("po: give --baseline-mean", Assert.Single(missing.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)),
+            StringComparison.Ordinal);
     }
 }

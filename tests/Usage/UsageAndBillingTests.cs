@@ -76,7 +76,8 @@ public abstract class UsageAndBillingTests(ControlPlaneKind store) : IDisposable
         Assert.Equal(0m, recommendation.GetProperty("total").GetDecimal());
         Assert.Equal(199m, recommendation.GetProperty("savings").GetDecimal());
         Assert.Contains("would have cost", recommendation.GetProperty("reason").GetString(), StringComparison.Ordinal);
-        var byPlan = recommendation.GetProperty("by_plan").EnumerateArray().ToDictionary(p => p.GetProperty("plan").GetString()!, p => p.GetProperty("total").GetDecimal());
+        var byPlan = recommendation.GetProperty("by_plan").EnumerateArray().ToDictionary(p => p.GetProperty("plan").GetString()!,
+            p => p.GetProperty("total").GetDecimal());
         Assert.Equal(new Dictionary<string, decimal> { ["free"] = 0m, ["starter"] = 49m, ["pro"] = 199m, ["enterprise"] = 999m }, byPlan);
     }
 

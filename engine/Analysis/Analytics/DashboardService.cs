@@ -8,13 +8,15 @@ namespace PricingOptimizer.Analytics;
 public sealed record DashboardVariant(string VariantId, decimal Price, long Users, long Conversions, double? ConversionRate, double? RevenuePerUser);
 
 /// <summary>Whether the data can be trusted: a broken split (sample ratio p &lt; 0.001) or many users in two variants (over 1%).</summary>
-public sealed record DashboardHealth(double? SrmPValue, bool SampleRatioMismatch, long MultipleExposureUsers, double MultipleExposureShare, bool MultipleExposureHigh);
+public sealed record DashboardHealth(double? SrmPValue, bool SampleRatioMismatch, long MultipleExposureUsers, double MultipleExposureShare,
+    bool MultipleExposureHigh);
 
 /// <summary>
 /// One experiment on the dashboard. The leader and its chance to beat the control are on the experiment's
 /// <see cref="Goal"/>: revenue per user, profit per user, or conversion rate.
 /// </summary>
-public sealed record DashboardExperiment(string ExperimentId, string Name, Experiments.ExperimentStatus Status, string Currency, DateOnly? StartDate, int? DaysRunning, long Users,
+public sealed record DashboardExperiment(string ExperimentId, string Name, Experiments.ExperimentStatus Status, string Currency, DateOnly? StartDate,
+    int? DaysRunning, long Users,
     string? ControlVariantId, IReadOnlyList<DashboardVariant> Variants, string? LeadingVariantId, double? LeadingChanceToBeatControl, DashboardHealth Health,
     long? UsersStillNeeded, IReadOnlyList<string> Notes, Pricing.Goal Goal = Pricing.Goal.Revenue);
 
@@ -140,7 +142,8 @@ public sealed class DashboardService(IExperimentStore experiments, ReadoutServic
                 experiment.Currency, start is { } s ? DateOnly.FromDateTime(s.UtcDateTime) : null,
                 start is { } since ? (int)Math.Floor((now - since).TotalDays) : null, users, readout.ControlVariantId,
                 [.. readout.Variants.Select(v => new DashboardVariant(v.VariantId, v.Price, v.Users, v.Conversions, v.ConversionRate, v.RevenuePerUser))],
-                leading?.Variant ?? (best is null ? null : readout.ControlVariantId), leading?.Chance, health, StillNeeded(readout, experiment.Variants.Count, mde, notes),
+                leading?.Variant ?? (best is null ? null : readout.ControlVariantId), leading?.Chance, health, StillNeeded(readout,
+                    experiment.Variants.Count, mde, notes),
                 notes, experiment.Goal);
         }
     }

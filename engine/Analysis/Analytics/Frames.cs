@@ -86,7 +86,8 @@ public static class Frames
             .Frame();
 
     /// <summary>The recommendation's demand families: stacking weight, held-out log-loss, whether each fits the data.</summary>
-    public static DataFrame ModelsFrame(this Recommendation recommendation) => new Columns<Pricing.Demand.ModelScore>(recommendation.Models.OrderByDescending(m => m.Weight))
+    public static DataFrame ModelsFrame(this Recommendation recommendation)
+        => new Columns<Pricing.Demand.ModelScore>(recommendation.Models.OrderByDescending(m => m.Weight))
         .Text("name", m => m.Name)
         .Number("weight", m => m.Weight)
         .Number("held_out_log_loss", m => m.HeldOutLogLoss)

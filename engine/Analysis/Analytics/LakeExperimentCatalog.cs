@@ -53,7 +53,8 @@ public sealed class LakeExperimentCatalog(LakeQueries lake) : IExperimentStore
 
     public Task<bool> UpdateExperimentAsync(Experiment experiment, long expectedVersion, CancellationToken cancellationToken) => throw ReadOnly();
 
-    public Task<bool> DeleteExperimentAsync(string tenantId, string experimentId, long expectedVersion, CancellationToken cancellationToken) => throw ReadOnly();
+    public Task<bool> DeleteExperimentAsync(string tenantId, string experimentId, long expectedVersion,
+        CancellationToken cancellationToken) => throw ReadOnly();
 
     private static NotSupportedException ReadOnly() =>
         new("a lake read alone has no control plane to keep experiment definitions in; define experiments through the API or po");

@@ -5,7 +5,8 @@ using PricingOptimizer.Statistics;
 
 namespace PricingOptimizer.Analytics;
 
-/// <summary>One variant on one day: the cumulative metric, and against the control its lift with a 95% interval and the always-valid interval on the difference.</summary>
+/// <summary>One variant on one day: the cumulative metric, and against the control its lift with a 95% interval and the
+/// always-valid interval on the difference.</summary>
 public sealed record TimeseriesPoint(string VariantId, long Users, double? Value, double? Lift, double[]? LiftCi, double[]? DifferenceCs);
 
 /// <summary>Every variant as of the end of one UTC day.</summary>
@@ -55,13 +56,16 @@ public sealed class TimeseriesService(LakeQueries lake, IExperimentStore experim
             var present = totals.Where(t => t.Value.Users > 0).ToList();
             if (control is null || !present.Any(t => t.Key == control))
             {
-                days.Add(new TimeseriesDay(day.Key, [.. present.Select(t => new TimeseriesPoint(t.Key, t.Value.Users, Value(metric, t.Value), null, null, null))]));
+                days.Add(new TimeseriesDay(day.Key,
+                    [.. present.Select(t => new TimeseriesPoint(t.Key, t.Value.Users, Value(metric, t.Value), null, null, null))]));
                 continue;
             }
 
-            var asOf = present.Select(t => new VariantStats(t.Key, prices[t.Key], t.Value.Users, t.Value.Buyers, (decimal)t.Value.Revenue, t.Value.Squares)).ToList();
+            var asOf = present.Select(t => new VariantStats(t.Key, prices[t.Key], t.Value.Users, t.Value.Buyers, (decimal)t.Value.Revenue,
+                t.Value.Squares)).ToList();
             var moments = new RevenueMoments(null, [.. present.Select(t => new VariantMoments(t.Key, t.Value.Users, t.Value.Revenue / t.Value.Users,
-                t.Value.Users < 2 ? 0 : Math.Max(0, (t.Value.Squares - (t.Value.Revenue * t.Value.Revenue / t.Value.Users)) / (t.Value.Users - 1)), 0, 0, 0, 0))]);
+                t.Value.Users < 2 ? 0 : Math.Max(0,
+                    (t.Value.Squares - (t.Value.Revenue * t.Value.Revenue / t.Value.Users)) / (t.Value.Users - 1)), 0, 0, 0, 0))]);
             var readout = ReadoutCalculator.Compute(tenantId, experimentId, asOf, 0, control, null, moments, new ReadoutOptions(Cuped: false));
             days.Add(new TimeseriesDay(day.Key, [.. readout.Variants.Select(v => metric == "conversion_rate"
                 ? new TimeseriesPoint(v.VariantId, v.Users, v.ConversionRate, v.Lift, v.LiftCi, v.DifferenceCs)

@@ -15,7 +15,8 @@ public sealed class CharmBand
     public List<int> WholeEndings { get; set; } = [];
 }
 
-/// <summary>Configuration section <c>Pricing:Charm</c>. Defaults: under 10 → x.99; under 100 → x.99 or x.95; from 100 → whole amounts ending in 9 or 5.</summary>
+/// <summary>Configuration section <c>Pricing:Charm</c>. Defaults: under 10 → x.99; under 100 → x.99 or x.95; from 100 →
+/// whole amounts ending in 9 or 5.</summary>
 public sealed class CharmOptions : IValidatableObject
 {
     public const string Section = "Pricing:Charm";

@@ -9,7 +9,8 @@ namespace PricingOptimizer.Pricing;
 /// of day and day of week of the first assign (UTC, by whole hour) as points on a circle (sine and cosine, so 23:00 sits next to
 /// 00:00), and the event properties the tenant marked as features — numeric ones standardised, the others one-hot
 /// against their most frequent value (up to <see cref="MaxLevels"/> levels; rarer values and missing ones count as the
-/// reference). Hour and weekday stay only when they improve the fit significantly. Built from training data and saved with the model, so scoring later encodes exactly the same way.
+/// reference). Hour and weekday stay only when they improve the fit significantly. Built from training data and saved
+/// with the model, so scoring later encodes exactly the same way.
 /// </summary>
 public sealed class DemandFeatureSpec
 {
@@ -74,7 +75,8 @@ public sealed class DemandFeatureSpec
                 continue;
             }
 
-            var numbers = values.Select(v => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) ? d : (double?)null).ToList();
+            var numbers = values.Select(v => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture,
+                out var d) && double.IsFinite(d) ? d : (double?)null).ToList();
             if (numbers.All(n => n is not null) && values.Distinct(StringComparer.Ordinal).Count() > 2)
             {
                 var mean = numbers.Average(n => n!.Value);
@@ -108,7 +110,8 @@ public sealed class DemandFeatureSpec
             row.Properties?.TryGetValue(property, out value);
             if (Numeric.TryGetValue(property, out var moments))
             {
-                features[index++] = value is not null && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d)
+                features[index++] = value is not null && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture,
+                    out var d) && double.IsFinite(d)
                     ? (float)((d - moments[0]) / moments[1])
                     : 0f;
             }

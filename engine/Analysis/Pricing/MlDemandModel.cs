@@ -106,7 +106,8 @@ public sealed class MlDemandModel
             return [];
         }
 
-        var scored = transformer.Transform(Load(ml, Spec, [.. rows.Select(r => new TrainingRow { Label = r.Converted, Features = Spec.Vector(r), Weight = 1 })]));
+        var scored = transformer.Transform(Load(ml, Spec,
+            [.. rows.Select(r => new TrainingRow { Label = r.Converted, Features = Spec.Vector(r), Weight = 1 })]));
         return [.. scored.GetColumn<float>("Probability").Select(p => (double)p)];
     }
 
@@ -121,7 +122,8 @@ public sealed class MlDemandModel
         var metadata = new SavedMetadata
         {
             Spec = Spec,
-            Covariance = [.. Enumerable.Range(0, Coefficients.Length).Select(i => Enumerable.Range(0, Coefficients.Length).Select(j => Covariance[i, j]).ToArray())],
+            Covariance = [.. Enumerable.Range(0,
+                Coefficients.Length).Select(i => Enumerable.Range(0, Coefficients.Length).Select(j => Covariance[i, j]).ToArray())],
             Report = report,
         };
         var json = Path.Combine(directory, MetadataFile + ".tmp");

@@ -37,7 +37,8 @@ internal sealed class PriceSearch(DemandPosterior posterior, RecommendationReque
     public double Mean(decimal price) => Values(price).Average();
 
     /// <summary>The expected revenue per assigned user at a price (rate × revenue per buyer), for the revenue floor.</summary>
-    public double RevenuePerUser(decimal price) => revenue is null ? (double)price * posterior.MeanRate((double)price) : Values(revenue, (double)price).Average();
+    public double RevenuePerUser(decimal price) => revenue is null ? (double)price * posterior.MeanRate((double)price) : Values(revenue,
+        (double)price).Average();
 
     /// <summary>
     /// Per-user variance of the goal value at a price under the mean curves: a buyer brings a value with the mean the
@@ -68,7 +69,8 @@ internal sealed class PriceSearch(DemandPosterior posterior, RecommendationReque
     /// <summary>Whether the price keeps the expected revenue per user at or above the revenue floor (always, without one).</summary>
     public bool Feasible(decimal price) => request.RevenueFloor is not { } floor || RevenuePerUser(price) >= (double)floor;
 
-    /// <summary>The feasible whole-cent price in [<paramref name="low"/>, <paramref name="high"/>] with the highest mean value; null when none is feasible.</summary>
+    /// <summary>The feasible whole-cent price in [<paramref name="low"/>, <paramref name="high"/>] with the highest
+    /// mean value; null when none is feasible.</summary>
     public decimal? Optimum(decimal low, decimal high)
     {
         var cents = (long)Math.Round((high - low) * 100);

@@ -51,7 +51,8 @@ public sealed class PricingService(LakeQueries lake, IExperimentStore store, Dem
         var currency = definition?.Currency ?? await lake.ExperimentCurrencyAsync(tenantId, experimentId, cancellationToken);
         var cap = request.CapPercentile ?? statistics.Value.RevenueCapPercentile;
         var buyers = await lake.ExperimentBuyersAsync(tenantId, experimentId, cap, cancellationToken, request.Window);
-        var recommendation = new Recommender(Options, charm).Recommend(tenantId, experimentId, variants, control, request with { CapPercentile = cap }, currency, buyers);
+        var recommendation = new Recommender(Options, charm).Recommend(tenantId, experimentId, variants, control, request with { CapPercentile = cap },
+            currency, buyers);
         var quarantined = Statistics.ReadoutService.QuarantineNotes(lake.QuarantinedFiles(tenantId)).ToList();
         return quarantined.Count == 0 ? recommendation : recommendation with { Reasoning = [.. recommendation.Reasoning, .. quarantined] };
     }

@@ -194,7 +194,8 @@ internal sealed class RecommendationText(RecommendationRequest request, string? 
 
     private string CharmLossText() => F($"{charmMaxLoss * 100:0.##}%");
 
-    private string Show(double value) => request.Goal == Goal.Conversions ? (value * 100).ToString("0.00", Invariant) + "%" : value.ToString("0.000", Invariant);
+    private string Show(double value) => request.Goal == Goal.Conversions ? (value * 100).ToString("0.00", Invariant) + "%" : value.ToString("0.000",
+        Invariant);
 
     private static string F(FormattableString text) => text.ToString(Invariant);
 }

@@ -43,7 +43,8 @@ public sealed record BacktestSettings(DemandShape Curve, IReadOnlyList<decimal> 
 public sealed record BacktestRun(int Seed, string Status, decimal? Recommended, decimal? BestTested, double? Regret, double? BestTestedRegret,
     double? OracleRegret, bool? Covered, double? Confidence, double? TrulyBeats);
 
-/// <summary>The table a backtest prints: mean and worst regret of the advice, the naive rule and the correctly specified model; coverage; calibration.</summary>
+/// <summary>The table a backtest prints: mean and worst regret of the advice, the naive rule and the correctly
+/// specified model; coverage; calibration.</summary>
 public sealed record BacktestSummary(int Runs, int Answered, double TrueOptimalPrice, double TrueOptimalValue, double MeanRegret, double WorstRegret,
     double MeanBestTestedRegret, double WorstBestTestedRegret, double? MeanOracleRegret, double Coverage, double MeanConfidence, double ShareTrulyBeating,
     int ConfidentLosses, IReadOnlyList<(decimal Price, int Times)> Recommended);
@@ -101,7 +102,8 @@ public static class Backtest
         return [.. Enumerable.Range(settings.Seed, settings.Runs).Select(seed =>
         {
             var (variants, buyers) = Draw(settings, seed);
-            var recommendation = recommender.Recommend("backtest", "backtest", variants, BacktestSettings.VariantId(settings.ControlIndex), settings.Request, null,
+            var recommendation = recommender.Recommend("backtest", "backtest", variants, BacktestSettings.VariantId(settings.ControlIndex),
+                settings.Request, null,
                 buyers);
             return Score(settings, optimum, recommendation, variants, buyers, seed);
         })];
@@ -112,7 +114,8 @@ public static class Backtest
     /// the correctly specified model refits the curve's own family by maximum likelihood and the buyers' own kind by
     /// weighted least squares.
     /// </summary>
-    public static BacktestRun Score(BacktestSettings settings, (double Price, double Value) optimum, Recommendation recommendation, IReadOnlyList<VariantStats> variants,
+    public static BacktestRun Score(BacktestSettings settings, (double Price, double Value) optimum, Recommendation recommendation,
+        IReadOnlyList<VariantStats> variants,
         IReadOnlyList<BuyerSums> buyers, int seed)
     {
         var request = settings.Request;
@@ -133,7 +136,8 @@ public static class Backtest
 
         if (recommendation.Status != "ok")
         {
-            return new BacktestRun(seed, recommendation.Status, null, bestTested?.Price, null, bestTested is { } b ? Regret(b.Price) : null, oracle, null, null, null);
+            return new BacktestRun(seed, recommendation.Status, null, bestTested?.Price, null, bestTested is { } b ? Regret(b.Price) : null, oracle,
+                null, null, null);
         }
 
         var recommended = recommendation.RecommendedPrice!.Value;
@@ -185,15 +189,20 @@ public static class Backtest
     {
         var text = new StringBuilder();
         string P(double v) => double.IsNaN(v) ? "—" : (v * 100).ToString("0.00", CultureInfo.InvariantCulture) + "%";
-        text.AppendLine(CultureInfo.InvariantCulture, $"curve {settings.Curve}{(settings.Buyers.Kind == "one" ? "" : "; units " + settings.Buyers)}; prices {string.Join(", ", settings.Prices.Select(p => p.ToString("0.00", CultureInfo.InvariantCulture)))} × {settings.UsersPerPrice:N0} users; goal {Json.Wire.Name(settings.Request.Goal)}{(settings.Request.UnitCost is { } c ? string.Create(CultureInfo.InvariantCulture, $" (unit cost {c:0.00})") : "")}; control {settings.Prices[settings.ControlIndex]:0.00}; {s.Runs} runs from seed {settings.Seed}");
-        text.AppendLine(CultureInfo.InvariantCulture, $"true optimum over the tested range: {s.TrueOptimalPrice:0.00} (value {s.TrueOptimalValue:0.0000} per user)");
+        text.AppendLine(CultureInfo.InvariantCulture,
+            $"curve {settings.Curve}{(settings.Buyers.Kind == "one" ? "" : "; units " + settings.Buyers)}; prices {string.Join(", ", settings.Prices.Select(p => p.ToString("0.00", CultureInfo.InvariantCulture)))} × {settings.UsersPerPrice:N0} users; goal {Json.Wire.Name(settings.Request.Goal)}{(settings.Request.UnitCost is { } c ? string.Create(CultureInfo.InvariantCulture, $" (unit cost {c:0.00})") : "")}; control {settings.Prices[settings.ControlIndex]:0.00}; {s.Runs} runs from seed {settings.Seed}");
+        text.AppendLine(CultureInfo.InvariantCulture,
+            $"true optimum over the tested range: {s.TrueOptimalPrice:0.00} (value {s.TrueOptimalValue:0.0000} per user)");
         text.AppendLine(CultureInfo.InvariantCulture, $"answered                 {s.Answered} of {s.Runs} runs (the rest: insufficient_data)");
         text.AppendLine(CultureInfo.InvariantCulture, $"regret, recommendation   mean {P(s.MeanRegret)}, worst {P(s.WorstRegret)}");
         text.AppendLine(CultureInfo.InvariantCulture, $"regret, best tested      mean {P(s.MeanBestTestedRegret)}, worst {P(s.WorstBestTestedRegret)}");
-        text.AppendLine(CultureInfo.InvariantCulture, $"regret, true family ML   {(s.MeanOracleRegret is { } o ? "mean " + P(o) : "— (a table has no family to refit)")}");
+        text.AppendLine(CultureInfo.InvariantCulture,
+            $"regret, true family ML   {(s.MeanOracleRegret is { } o ? "mean " + P(o) : "— (a table has no family to refit)")}");
         text.AppendLine(CultureInfo.InvariantCulture, $"95% interval coverage    {P(s.Coverage)}");
-        text.AppendLine(CultureInfo.InvariantCulture, $"calibration              mean confidence {P(s.MeanConfidence)}, truly beats the control {P(s.ShareTrulyBeating)}; confidence ≥ 90% yet losing: {s.ConfidentLosses}");
-        text.AppendLine("recommended prices       " + string.Join(", ", s.Recommended.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Price:0.00} ×{r.Times}"))));
+        text.AppendLine(CultureInfo.InvariantCulture,
+            $"calibration              mean confidence {P(s.MeanConfidence)}, truly beats the control {P(s.ShareTrulyBeating)}; confidence ≥ 90% yet losing: {s.ConfidentLosses}");
+        text.AppendLine("recommended prices       " + string.Join(", ",
+            s.Recommended.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Price:0.00} ×{r.Times}"))));
         return text.ToString();
     }
 }

@@ -55,7 +55,8 @@ public static class BacktestSuite
         {
             foreach (var (curve, units, prices, control) in BasketShapes)
             {
-                yield return new BacktestSettings(DemandShape.Parse(curve), prices, UsersPerPrice, Request(goal, prices), runs, seed, control, BuyerShape.Parse(units));
+                yield return new BacktestSettings(DemandShape.Parse(curve), prices, UsersPerPrice, Request(goal, prices), runs, seed, control,
+                    BuyerShape.Parse(units));
             }
         }
     }

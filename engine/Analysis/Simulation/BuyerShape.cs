@@ -71,13 +71,15 @@ public sealed class BuyerShape
         foreach (var pair in (colon < 0 ? "" : text[(colon + 1)..]).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var equals = pair.IndexOf('=', StringComparison.Ordinal);
-            if (equals < 0 || !double.TryParse(pair[(equals + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
+            if (equals < 0 || !double.TryParse(pair[(equals + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture,
+                out var value) || !double.IsFinite(value))
             {
                 throw new FormatException($"units '{kind}': '{pair}' is not name=number");
             }
 
             var name = pair[..equals].Trim();
-            given[name] = names.Contains(name) ? value : throw new FormatException($"units '{kind}' has no parameter '{name}'; it takes {string.Join(", ", names)}");
+            given[name] = names.Contains(name) ? value
+                : throw new FormatException($"units '{kind}' has no parameter '{name}'; it takes {string.Join(", ", names)}");
         }
 
         var missing = names.Where(n => !given.ContainsKey(n)).ToList();

@@ -17,7 +17,8 @@ public sealed class SimulationSettings
     [JsonPropertyName("days")] public int Days { get; set; } = 14;
     [JsonPropertyName("seed")] public int Seed { get; set; } = 42;
 
-    /// <summary>Optional: another true curve, as <c>kind:name=value,…</c> (<see cref="DemandShape.Parse"/>); default the logit curve of intercept and slope.</summary>
+    /// <summary>Optional: another true curve, as <c>kind:name=value,…</c> (<see cref="DemandShape.Parse"/>); default
+    /// the logit curve of intercept and slope.</summary>
     [JsonPropertyName("curve")] public string? Curve { get; set; }
 
     /// <summary>The true demand curve the users are drawn from.</summary>
@@ -78,18 +79,22 @@ public static class DemandSimulator
 
     /// <summary>The simulated users as the demand model sees them (the same draws as the events <c>Simulate</c> writes).</summary>
     public static List<DemandObservation> Users(SimulationSettings settings, DateTimeOffset end) =>
-        [.. Draw(settings, settings.Shape, end).Select(u => new DemandObservation(u.UserId, VariantId(u.Index), settings.Prices[u.Index], u.Seen, null, u.BoughtAfter is not null))];
+        [.. Draw(settings, settings.Shape,
+            end).Select(u => new DemandObservation(u.UserId, VariantId(u.Index), settings.Prices[u.Index], u.Seen, null, u.BoughtAfter is not null))];
 
     public static List<PricingEvent> Simulate(SimulationSettings settings, string experimentId, DateTimeOffset end) =>
         Simulate(settings, settings.Shape, experimentId, end);
 
-    /// <summary>The events of <paramref name="settings"/>'s users drawn from <paramref name="curve"/> (which may be a table, unlike a settings file's).</summary>
+    /// <summary>The events of <paramref name="settings"/>'s users drawn from <paramref name="curve"/> (which may be a
+    /// table, unlike a settings file's).</summary>
     /// <remarks>
     /// Each buyer's purchases come from <paramref name="buyers"/> (default: the settings' units): a basket of several units is one
-    /// convert with its revenue (and a <c>quantity</c> property when add-ons make revenue ÷ price differ from it); each renewal is another convert an hour after the one before.
+    /// convert with its revenue (and a <c>quantity</c> property when add-ons make revenue ÷ price differ from it); each
+    /// renewal is another convert an hour after the one before.
     /// What buyers pay is drawn from a stream of its own, so the same settings give the same users and buyers whatever they pay.
     /// </remarks>
-    public static List<PricingEvent> Simulate(SimulationSettings settings, DemandShape curve, string experimentId, DateTimeOffset end, BuyerShape? buyers = null)
+    public static List<PricingEvent> Simulate(SimulationSettings settings, DemandShape curve, string experimentId, DateTimeOffset end,
+        BuyerShape? buyers = null)
     {
         buyers ??= settings.Buyers;
         var baskets = new Random(unchecked((settings.Seed * 31) + 7));
@@ -97,7 +102,8 @@ public static class DemandSimulator
         foreach (var (userId, i, seen, boughtAfter) in Draw(settings, curve, end))
         {
             var price = settings.Prices[i];
-            events.Add(new PricingEvent($"{experimentId}-{userId}-a", EventType.Assign, experimentId, VariantId(i), userId, price, null, settings.Currency, seen));
+            events.Add(new PricingEvent($"{experimentId}-{userId}-a", EventType.Assign, experimentId, VariantId(i), userId, price, null,
+                settings.Currency, seen));
             if (boughtAfter is not { } delay)
             {
                 continue;
@@ -111,7 +117,8 @@ public static class DemandSimulator
                 IReadOnlyDictionary<string, string>? properties = purchase.Quantity is > 1 and var q && purchase.Revenue != price * q
                     ? new Dictionary<string, string> { ["quantity"] = q.ToString(CultureInfo.InvariantCulture) }
                     : null;
-                events.Add(new PricingEvent(id, EventType.Convert, experimentId, VariantId(i), userId, price, purchase.Revenue == price ? null : purchase.Revenue,
+                events.Add(new PricingEvent(id, EventType.Convert, experimentId, VariantId(i), userId, price,
+                    purchase.Revenue == price ? null : purchase.Revenue,
                     settings.Currency, seen + delay + TimeSpan.FromHours(k), properties));
                 k++;
             }

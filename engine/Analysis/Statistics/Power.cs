@@ -26,7 +26,8 @@ public static class Power
         var zAlpha = Normal.InvCDF(0, 1, 1 - (level / 2));
         var zBeta = Normal.InvCDF(0, 1, power);
         var mean = (baselineRate + targetRate) / 2;
-        var numerator = (zAlpha * Math.Sqrt(2 * mean * (1 - mean))) + (zBeta * Math.Sqrt((baselineRate * (1 - baselineRate)) + (targetRate * (1 - targetRate))));
+        var numerator = (zAlpha * Math.Sqrt(2 * mean * (1 - mean)))
+            + (zBeta * Math.Sqrt((baselineRate * (1 - baselineRate)) + (targetRate * (1 - targetRate))));
         return (long)Math.Ceiling(numerator * numerator / ((targetRate - baselineRate) * (targetRate - baselineRate)));
     }
 

@@ -41,7 +41,8 @@ public static class ReadoutCalculator
         }
 
         var comparisons = variants.Where(v => v != control)
-            .Select(v => v.Users < MinUsersPerVariant || control.Users < MinUsersPerVariant ? new Comparison(v.VariantId, null, null, null, null, null, null, null) : Compare(v, control))
+            .Select(v => v.Users < MinUsersPerVariant || control.Users < MinUsersPerVariant ? new Comparison(v.VariantId, null, null, null, null, null,
+                null, null) : Compare(v, control))
             .ToList();
         var adjusted = Holm(comparisons.Select(c => c.PValue).ToList());
         var adjustedBh = BenjaminiHochberg(comparisons.Select(c => c.PValue).ToList());
@@ -100,7 +101,8 @@ public static class ReadoutCalculator
             notes.Add($"the control '{control.VariantId}' has no conversions yet: lift is undefined");
         }
 
-        return new Readout(tenantId, experimentId, control.VariantId, Srm(variants, weights), multipleExposureUsers, readouts, Elasticity(variants, notes), notes)
+        return new Readout(tenantId, experimentId, control.VariantId, Srm(variants, weights), multipleExposureUsers, readouts,
+            Elasticity(variants, notes), notes)
         {
             RevenueCap = moments?.Cap,
             CupedTheta = revenue?.Theta,

@@ -4,7 +4,8 @@ using PricingOptimizer.Lake;
 
 namespace PricingOptimizer.Statistics;
 
-/// <summary>Readouts of experiments: sufficient statistics from the lake, the control and weights from the control plane when it knows the experiment.</summary>
+/// <summary>Readouts of experiments: sufficient statistics from the lake, the control and weights from the control
+/// plane when it knows the experiment.</summary>
 public sealed class ReadoutService(LakeQueries lake, IExperimentStore store, StatisticsOptions? defaults = null)
 {
     /// <summary>The readout with the configured defaults (<c>Statistics:*</c>).</summary>
@@ -25,7 +26,8 @@ public sealed class ReadoutService(LakeQueries lake, IExperimentStore store, Sta
         }
 
         var definition = await store.GetExperimentAsync(tenantId, experimentId, cancellationToken);
-        var (stats, multiple, moments) = await lake.ExperimentReadoutStatsAsync(tenantId, experimentId, options.CapPercentile, cancellationToken, options.Window);
+        var (stats, multiple, moments) = await lake.ExperimentReadoutStatsAsync(tenantId, experimentId, options.CapPercentile, cancellationToken,
+            options.Window);
         if (definition is null && stats.Count == 0 && multiple == 0)
         {
             throw new NotFoundException($"no experiment '{experimentId}' (neither defined nor in the lake)", "experiment_id");

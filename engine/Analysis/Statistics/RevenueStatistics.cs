@@ -48,7 +48,8 @@ internal static class RevenueStatistics
                 ? null
                 : ConfidenceSequence.Interval(v.MeanY - control.MeanY, v.VarianceY, v.Users, control.VarianceY, control.Users, options.SequentialTuning);
             var posterior = NormalComparison.Compare(v.MeanY, v.VarianceY, v.Users, control.MeanY, control.VarianceY, control.Users);
-            result[v.VariantId] = new VariantRevenue(adjusted, lift.Lift, lift.Ci, liftCuped.Lift, liftCuped.Ci, cupedP, cs, posterior?.Chance, posterior?.ExpectedLoss);
+            result[v.VariantId] = new VariantRevenue(adjusted, lift.Lift, lift.Ci, liftCuped.Lift, liftCuped.Ci, cupedP, cs, posterior?.Chance,
+                posterior?.ExpectedLoss);
         }
 
         if (control is { MeanY: 0 } && variants.Count > 1)

@@ -72,15 +72,18 @@ public sealed class ExperimentAssignments(ExperimentDefinitions definitions, Con
         var experiment = cached.Experiment;
         if (experiment is null)
         {
-            return new EventError("experiment_id", "is not an experiment of this tenant; create it with POST /v1/experiments (late or foreign data: po import)");
+            return new EventError("experiment_id",
+                "is not an experiment of this tenant; create it with POST /v1/experiments (late or foreign data: po import)");
         }
 
         if (experiment.FindVariant(e.VariantId) is null)
         {
-            return new EventError("variant_id", $"is not a variant of '{experiment.ExperimentId}' ({string.Join(", ", experiment.Variants.Select(v => v.VariantId))})");
+            return new EventError("variant_id",
+                $"is not a variant of '{experiment.ExperimentId}' ({string.Join(", ", experiment.Variants.Select(v => v.VariantId))})");
         }
 
-        return e.Currency != experiment.Currency ? new EventError("currency", $"must be {experiment.Currency}, the currency of '{experiment.ExperimentId}'") : null;
+        return e.Currency != experiment.Currency ? new EventError("currency",
+            $"must be {experiment.Currency}, the currency of '{experiment.ExperimentId}'") : null;
     }
 
     private async Task<(Experiment, VariantAssigner)> ResolveAsync(string tenantId, string? experimentId, string? userId, CancellationToken cancellationToken)

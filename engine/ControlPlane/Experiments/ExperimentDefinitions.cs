@@ -24,7 +24,8 @@ public sealed class ExperimentDefinitions
     /// <summary>Whether the control plane knows a tenant (development tokens name tenants it does not).</summary>
     private readonly TimedCache<string, bool> knownTenants;
 
-    public ExperimentDefinitions(IExperimentStore store, ITenantStore tenants, TimeProvider time, ControlPlaneStatus status, ControlPlaneChanges? changes = null)
+    public ExperimentDefinitions(IExperimentStore store, ITenantStore tenants, TimeProvider time, ControlPlaneStatus status,
+        ControlPlaneChanges? changes = null)
     {
         this.store = store;
         this.tenants = tenants;
@@ -130,7 +131,8 @@ public sealed class ExperimentDefinitions
             return cached;
         }
 
-        cached = new Cached(experiment, experiment is null ? null : new VariantAssigner(experiment.ExperimentId, experiment.Variants.Select(v => v.Weight).ToList()));
+        cached = new Cached(experiment, experiment is null ? null : new VariantAssigner(experiment.ExperimentId,
+            experiment.Variants.Select(v => v.Weight).ToList()));
         cache.Set((tenantId, experimentId), cached, CacheTime);
         return cached;
     }

@@ -6,7 +6,8 @@ using PricingOptimizer.Tenancy;
 
 namespace PricingOptimizer.Experiments;
 
-/// <summary>Experiments as the API changes them: create, replace, delete and move through the lifecycle, each a conditional write on the stored version.</summary>
+/// <summary>Experiments as the API changes them: create, replace, delete and move through the lifecycle, each a
+/// conditional write on the stored version.</summary>
 public sealed class ExperimentService(IExperimentStore store, ITenantStore tenants, ExperimentDefinitions definitions, TimeProvider time)
 {
     public Task<IReadOnlyList<Experiment>> ListAsync(string tenantId, CancellationToken cancellationToken) =>
@@ -28,7 +29,8 @@ public sealed class ExperimentService(IExperimentStore store, ITenantStore tenan
 
         var now = time.GetUtcNow();
         var (goal, unitCost) = ExperimentRules.CheckGoal(request.Goal, request.UnitCost, null);
-        var experiment = new Experiment(tenantId, id, ExperimentRules.CheckName(request.Name), ExperimentRules.CheckCurrency(request.Currency), ExperimentStatus.Draft,
+        var experiment = new Experiment(tenantId, id, ExperimentRules.CheckName(request.Name), ExperimentRules.CheckCurrency(request.Currency),
+            ExperimentStatus.Draft,
             ExperimentRules.CheckVariants(request.Variants), now, now) { Goal = goal, UnitCost = unitCost };
         if (!await store.InsertExperimentAsync(experiment, cancellationToken))
         {

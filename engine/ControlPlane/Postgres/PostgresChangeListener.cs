@@ -10,7 +10,8 @@ namespace PricingOptimizer.ControlPlane.Postgres;
 /// in milliseconds. After a lost connection it reconnects and publishes "everything changed", since notifications
 /// sent meanwhile are gone.
 /// </summary>
-public sealed class PostgresChangeListener(IControlPlaneStore controlPlane, ControlPlaneChanges changes, TimeProvider time, ILogger<PostgresChangeListener> logger)
+public sealed class PostgresChangeListener(IControlPlaneStore controlPlane, ControlPlaneChanges changes, TimeProvider time,
+    ILogger<PostgresChangeListener> logger)
     : BackgroundService
 {
     private readonly TaskCompletionSource listening = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -129,7 +129,8 @@ internal static class PostgresMigrations
                 await apply.ExecuteNonQueryAsync(cancellationToken);
             }
 
-            await using (var record = new NpgsqlCommand("INSERT INTO schema_migrations (version, name, applied_at) VALUES (@v, @n, @t)", connection, transaction))
+            await using (var record = new NpgsqlCommand("INSERT INTO schema_migrations (version, name, applied_at) VALUES (@v, @n, @t)", connection,
+                transaction))
             {
                 record.Parameters.AddWithValue("v", version);
                 record.Parameters.AddWithValue("n", name);

@@ -57,7 +57,8 @@ public sealed class KeyManagerOptions : IValidatableObject
     /// <summary>Every master key by version, the current one included.</summary>
     public IReadOnlyDictionary<int, byte[]> Keys()
     {
-        var keys = PreviousMasterKeys.ToDictionary(kv => int.Parse(kv.Key, System.Globalization.CultureInfo.InvariantCulture), kv => Convert.FromBase64String(kv.Value));
+        var keys = PreviousMasterKeys.ToDictionary(kv => int.Parse(kv.Key, System.Globalization.CultureInfo.InvariantCulture),
+            kv => Convert.FromBase64String(kv.Value));
         if (Enabled)
         {
             keys[MasterKeyVersion] = Convert.FromBase64String(MasterKey!);

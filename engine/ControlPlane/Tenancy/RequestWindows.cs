@@ -8,7 +8,8 @@ namespace PricingOptimizer.Tenancy;
 /// </summary>
 public interface IRequestWindows
 {
-    /// <summary>Counts one request of <paramref name="partition"/> in the window that starts at <paramref name="windowStart"/>; returns the window's count including it.</summary>
+    /// <summary>Counts one request of <paramref name="partition"/> in the window that starts at <paramref
+    /// name="windowStart"/>; returns the window's count including it.</summary>
     ValueTask<long> IncrementAsync(string partition, DateTimeOffset windowStart, CancellationToken cancellationToken);
 }
 

@@ -127,6 +127,7 @@ public sealed partial class ApiCallFlusher(ApiCallCounter counter, TimeProvider 
         }
     }
 
-    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning, Message = "Flushing API-call counts failed; they stay pending")]
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning,
+        Message = "Flushing API-call counts failed; they stay pending")]
     private static partial void FlushFailed(Microsoft.Extensions.Logging.ILogger logger, Exception exception);
 }

@@ -9,7 +9,8 @@ using PricingOptimizer.Tenancy;
 namespace PricingOptimizer.Usage;
 
 /// <summary>Usage from the lake (events, each event_id once) and the control plane (API calls).</summary>
-public sealed class UsageService(IUsageStore store, ITenantStore tenants, LakeQueries lake, ApiCallCounter calls, IOptions<PlanOptions> plans, TimeProvider time)
+public sealed class UsageService(IUsageStore store, ITenantStore tenants, LakeQueries lake, ApiCallCounter calls, IOptions<PlanOptions> plans,
+    TimeProvider time)
 {
     private static readonly TimeSpan PercentCacheTime = TimeSpan.FromSeconds(60);
     private readonly TimedCache<string, double> percentCache = new(time, maxEntries: 100_000);
@@ -33,7 +34,8 @@ public sealed class UsageService(IUsageStore store, ITenantStore tenants, LakeQu
         }
 
         var days = events.Keys.Union(apiCalls.Keys).Order()
-            .Select(d => new UsageDay(d, events.GetValueOrDefault(d), apiCalls.GetValueOrDefault(d)?.Calls ?? 0, apiCalls.GetValueOrDefault(d)?.PeakPerMinute ?? 0))
+            .Select(d => new UsageDay(d, events.GetValueOrDefault(d), apiCalls.GetValueOrDefault(d)?.Calls ?? 0,
+                apiCalls.GetValueOrDefault(d)?.PeakPerMinute ?? 0))
             .ToList();
         var total = days.Sum(d => d.Events);
         var percent = plan.IncludedEventsPerMonth == 0 ? (total > 0 ? 100.0 : 0.0) : 100.0 * total / plan.IncludedEventsPerMonth;

@@ -43,7 +43,8 @@ public sealed record BillingItem(
 }
 
 /// <summary>Usage a provider reports for a customer over a date range.</summary>
-public sealed record UsageMetrics(BillingProvider Provider, string Customer, DateOnly From, DateOnly To, long UsageEvents, long Conversions, decimal ConversionAmount);
+public sealed record UsageMetrics(BillingProvider Provider, string Customer, DateOnly From, DateOnly To, long UsageEvents, long Conversions,
+    decimal ConversionAmount);
 
 /// <summary>A tenant's choice of billing adapter.</summary>
 public sealed record BillingSettings(string TenantId, BillingProvider Provider, BillingMode Mode, DateTimeOffset UpdatedAt);

@@ -51,7 +51,8 @@ public static class EventCodec
             if (name.SequenceEqual("tenant_id"u8)) tenant = pool.Get(ref r);
             else if (name.SequenceEqual("ingested_at_us"u8)) ingested = r.GetInt64();
             else if (name.SequenceEqual("event_id"u8)) eventId = r.GetString();
-            else if (name.SequenceEqual("type"u8)) eventType = r.ValueTextEquals("assign"u8) ? EventType.Assign : r.ValueTextEquals("convert"u8) ? EventType.Convert : eventType;
+            else if (name.SequenceEqual("type"u8)) eventType = r.ValueTextEquals("assign"u8) ? EventType.Assign : r.ValueTextEquals("convert"u8)
+                ? EventType.Convert : eventType;
             else if (name.SequenceEqual("experiment_id"u8)) experiment = pool.Get(ref r);
             else if (name.SequenceEqual("variant_id"u8)) variant = pool.Get(ref r);
             else if (name.SequenceEqual("user_id"u8)) user = r.GetString();

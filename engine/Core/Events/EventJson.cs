@@ -105,7 +105,8 @@ public static class EventJson
 
     private static Dictionary<string, string>? Map(JsonProperty property, RawEvent raw) => ReadProperties(property.Value, raw);
 
-    /// <summary>An event's <c>properties</c>: a JSON object of strings (numbers and booleans kept as their text); other shapes are type errors on <paramref name="raw"/>.</summary>
+    /// <summary>An event's <c>properties</c>: a JSON object of strings (numbers and booleans kept as their text); other
+    /// shapes are type errors on <paramref name="raw"/>.</summary>
     public static Dictionary<string, string>? ReadProperties(JsonElement value, RawEvent raw)
     {
         if (value.ValueKind == JsonValueKind.Null)

@@ -25,7 +25,8 @@ public static class ExperimentLifecycle
     /// <summary>The actions allowed from <paramref name="status"/>.</summary>
     public static IReadOnlyList<string> Allowed(ExperimentStatus status) => [.. Moves.Where(m => m.Value.From.Contains(status)).Select(m => m.Key)];
 
-    /// <summary>Where <paramref name="action"/> takes an experiment in <paramref name="status"/>; an illegal move is a conflict naming the allowed ones.</summary>
+    /// <summary>Where <paramref name="action"/> takes an experiment in <paramref name="status"/>; an illegal move is a
+    /// conflict naming the allowed ones.</summary>
     public static ExperimentStatus Next(string action, ExperimentStatus status)
     {
         EnsureAction(action);

@@ -20,7 +20,8 @@ public sealed class PoMetrics
         EventsAccepted = Meter.CreateCounter<long>("po.events.accepted", "{event}", "Events accepted into the event log");
         EventsRejected = Meter.CreateCounter<long>("po.events.rejected", "{event}", "Events rejected, by the field whose rule they broke");
         LogAppend = Meter.CreateHistogram("po.event_log.append.duration", "s", "Time until an append to the event log is durable", tags: null,
-            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+                2.5, 5, 10] });
         RateLimited = Meter.CreateCounter<long>("po.requests.rate_limited", "{request}", "Requests refused with 429 by a plan's or the token endpoint's limit");
         Compactions = Meter.CreateCounter<long>("po.lake.compactions", "{merge}", "Merges of small lake files into one");
         CompactedFiles = Meter.CreateCounter<long>("po.lake.compacted_files", "{file}", "Small lake files merged away");

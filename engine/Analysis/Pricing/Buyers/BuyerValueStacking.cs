@@ -209,7 +209,8 @@ public static class BuyerValueStacking
     private static UnitsPoint Units(double price, double mean, double unitValue, long buyers, double variance) =>
         new(price, mean / unitValue, buyers * unitValue * unitValue / BuyerVariances.Floored(variance, mean));
 
-    /// <summary>Whether the curve agrees with the observed mean at every tested price: Σ w (h − ĥ)² against χ² with (prices − parameters) degrees of freedom.</summary>
+    /// <summary>Whether the curve agrees with the observed mean at every tested price: Σ w (h − ĥ)² against χ² with
+    /// (prices − parameters) degrees of freedom.</summary>
     private static bool FitsData(ReadOnlySpan<UnitsPoint> points, IUnitsCurve curve, double fitLevel)
     {
         var dof = points.Length - curve.Parameters;
@@ -284,7 +285,8 @@ public static class BuyerValueStacking
         return loss;
     }
 
-    /// <summary>The weights over <paramref name="members"/> summing to 1 that minimise the loss, or null when some comes out negative or the system is singular.</summary>
+    /// <summary>The weights over <paramref name="members"/> summing to 1 that minimise the loss, or null when some
+    /// comes out negative or the system is singular.</summary>
     private static double[]? Solve(int[] members, double[][] predictions, double[] target, double[] omega)
     {
         var s = members.Length;

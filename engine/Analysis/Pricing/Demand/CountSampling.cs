@@ -22,7 +22,8 @@ public static class CountSampling
         return Math.Clamp((long)Math.Round((trials * p) + (Math.Sqrt(variance) * Normal.Sample(random, 0, 1))), 0, trials);
     }
 
-    /// <summary>Successes among <paramref name="draws"/> taken without replacement from <paramref name="population"/> holding <paramref name="successes"/>.</summary>
+    /// <summary>Successes among <paramref name="draws"/> taken without replacement from <paramref name="population"/>
+    /// holding <paramref name="successes"/>.</summary>
     public static long Hypergeometric(Random random, long population, long successes, long draws)
     {
         if (draws <= 0 || successes <= 0)

@@ -3,7 +3,8 @@ using PricingOptimizer.Statistics;
 namespace PricingOptimizer.Pricing.Demand;
 
 /// <summary>
-/// The stacking of the observed data (its weights and checks, as reported) and draws that carry both parameter and model uncertainty: each draw resamples the users
+/// The stacking of the observed data (its weights and checks, as reported) and draws that carry both parameter and
+/// model uncertainty: each draw resamples the users
 /// within every tested price (a bootstrap: the buyers among n resampled users are Binomial(n, observed rate)), refits
 /// the whole stack — the fold split, every family, the fit checks and the weights — and takes one of its families with
 /// its weight. The same points, settings and seed give the same draws.
