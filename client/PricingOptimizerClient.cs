@@ -33,7 +33,8 @@ public sealed class PricingOptimizerClient : IAsyncDisposable
         if (options.MaxAttempts < 1 || options.MaxSendTime <= TimeSpan.Zero || options.AttemptTimeout <= TimeSpan.Zero || options.RetryDelay < TimeSpan.Zero
             || options.MaxRetryDelay < options.RetryDelay || options.BatchSize < 1 || options.ExperimentCacheTime < TimeSpan.Zero)
         {
-            throw new ArgumentException("MaxAttempts and BatchSize must be at least 1, MaxSendTime and AttemptTimeout positive, 0 <= RetryDelay <= MaxRetryDelay",
+            throw new ArgumentException("MaxAttempts and BatchSize must be at least 1, MaxSendTime and AttemptTimeout positive, 0 <= RetryDelay <= " +
+                "MaxRetryDelay",
                 nameof(options));
         }
 

@@ -12,7 +12,8 @@ public static class AnalyticsApi
             .RequireAuthorization(IngestApiExtensions.TenantPolicy)
             .Produces<Dashboard>()
             .WithName("AnalyticsExperiments")
-            .WithSummary("Every experiment: status, days running, users and metrics per variant, the leading variant, health flags, users still needed for 80% power (?mde=0.05).")
+            .WithSummary("Every experiment: status, days running, users and metrics per variant, the leading variant, health flags, users still " +
+                "needed for 80% power (?mde=0.05).")
             .WithTags("analytics");
 
         app.MapGet("/v1/analytics/experiments/{experimentId}/timeseries", async (string experimentId, string? metric, HttpContext context,
@@ -21,7 +22,8 @@ public static class AnalyticsApi
             .RequireAuthorization(IngestApiExtensions.TenantPolicy)
             .Produces<Timeseries>()
             .WithName("AnalyticsTimeseries")
-            .WithSummary("Day by day: the cumulative metric per variant (?metric=conversion_rate|revenue_per_user; default: the experiment's goal), the lift with its interval and the always-valid interval on the difference.")
+            .WithSummary("Day by day: the cumulative metric per variant (?metric=conversion_rate|revenue_per_user; default: the experiment's " +
+                "goal), the lift with its interval and the always-valid interval on the difference.")
             .WithTags("analytics");
 
         app.MapGet("/v1/analytics/compare", async (string? experiments, HttpContext context, DashboardService dashboard, CancellationToken ct) =>
@@ -33,7 +35,8 @@ public static class AnalyticsApi
             .RequireAuthorization(IngestApiExtensions.TenantPolicy)
             .Produces<ExperimentComparison>()
             .WithName("AnalyticsCompare")
-            .WithSummary("Experiments side by side (?experiments=a,b,…): the dashboard's figures, their prices and recommendations (?goal=revenue by default, &unit_cost= for profit).")
+            .WithSummary("Experiments side by side (?experiments=a,b,…): the dashboard's figures, their prices and recommendations (?goal=revenue " +
+                "by default, &unit_cost= for profit).")
             .WithTags("analytics");
         return app;
     }

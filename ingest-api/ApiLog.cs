@@ -7,7 +7,8 @@ internal static partial class ApiLog
     public static partial void Starting(ILogger logger, string kind, string lake);
 
     [LoggerMessage(Level = LogLevel.Warning,
-        Message = "!!! Auth:SigningKey is not set: tokens are signed with the PUBLIC DEVELOPMENT KEY. Anyone can mint tokens. Set Auth:SigningKey (base64, >= 32 bytes) before exposing this service. !!!")]
+        Message = "!!! Auth:SigningKey is not set: tokens are signed with the PUBLIC DEVELOPMENT KEY. Anyone can mint tokens. Set Auth:SigningKey " +
+            "(base64, >= 32 bytes) before exposing this service. !!!")]
     public static partial void DevelopmentKey(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Answered 503 to {Path}: {Reason}")]

@@ -68,14 +68,16 @@ public static class ExperimentsApi
                         ReadoutQuery(context.Request.Query, readouts.Defaults), ct)))
             .Produces<Statistics.Readout>()
             .WithName("Readout")
-            .WithSummary("The statistics contract's readout (v1 and v2): per variant, against the control. ?control=&cap_percentile=&sequential_tuning=&cuped=&attribution_days=&mature_only=");
+            .WithSummary("The statistics contract's readout (v1 and v2): per variant, against the control. " +
+                "?control=&cap_percentile=&sequential_tuning=&cuped=&attribution_days=&mature_only=");
 
         experiments.MapGet("/{experimentId}/recommendation",
             async (string experimentId, HttpContext context, Pricing.PricingService pricing, CancellationToken ct) =>
                 Results.Ok(await pricing.RecommendAsync(context.TenantId(), experimentId, RecommendationQuery(context.Request.Query), ct)))
             .Produces<Pricing.Recommendation>()
             .WithName("Recommendation")
-            .WithSummary("The recommendation contract (v3): ?goal=revenue|profit|conversions[&unit_cost=][&control=][&price_floor=][&revenue_floor=][&extrapolation_margin=][&cap_percentile=][&attribution_days=][&mature_only=].");
+            .WithSummary("The recommendation contract (v3): " +
+                "?goal=revenue|profit|conversions[&unit_cost=][&control=][&price_floor=][&revenue_floor=][&extrapolation_margin=][&cap_percentile=][&attribution_days=][&mature_only=].");
 
         experiments.MapPost("/{experimentId}/{action:regex(^(start|pause|complete)$)}",
                 async (string experimentId, string action, HttpContext context, ExperimentService service, CancellationToken ct) =>

@@ -43,7 +43,8 @@ public static class HealthApi
             return context.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, string>(checks) { ["status"] = "ready" }));
         }
 
-        var down = report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy).Select(e => $"{e.Key.Replace('_', ' ')}: {e.Value.Description ?? "no answer"}");
+        var down = report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy).Select(e => $"{e.Key.Replace('_', ' ')}: " +
+            $"{e.Value.Description ?? "no answer"}");
         context.Response.ContentType = "application/problem+json";
         return context.Response.WriteAsync(JsonSerializer.Serialize(new Dictionary<string, object>
         {

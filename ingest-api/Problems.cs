@@ -100,7 +100,8 @@ internal sealed class Problems(IProblemDetailsService problemDetails, ILogger<Pr
         BadHttpRequestException { InnerException: JsonException json } when JsonField(json) == "body" =>
             "the body is not valid JSON: " + json.Message,
         BadHttpRequestException { InnerException: JsonException json } =>
-            $"{JsonField(json)} has the wrong JSON type{(json.Message.Contains("could not be converted to", StringComparison.Ordinal) ? " for " + TargetType(json.Message) : "")}",
+            $"{JsonField(json)} has the wrong JSON " +
+                $"type{(json.Message.Contains("could not be converted to", StringComparison.Ordinal) ? " for " + TargetType(json.Message) : "")}",
         BadHttpRequestException e when ParameterName(e.Message) is { } parameter => $"{parameter} is not valid here: {e.Message}",
         BadHttpRequestException { StatusCode: 413 } => "the body is larger than this endpoint takes",
         BadHttpRequestException { StatusCode: 408 } => "the body did not arrive in time",

@@ -21,7 +21,8 @@ public static class UsageApi
             .RequireAuthorization(IngestApiExtensions.TenantPolicy)
             .Produces<UsageTrend>()
             .WithName("UsageTrend")
-            .WithSummary("This month's events and API calls per day, the month-end projection at the last 7 days' rate, when the included events run out, the projected bill.")
+            .WithSummary("This month's events and API calls per day, the month-end projection at the last 7 days' rate, when the included events " +
+                "run out, the projected bill.")
             .WithTags("usage");
 
         app.MapGet("/v1/billing/{month}", async (string month, HttpContext context, BillingService billing, CancellationToken ct) =>

@@ -59,12 +59,14 @@ public static class AssignBenchmark
 
             await ClosedLoopAsync(http, Body, concurrency, TimeSpan.FromSeconds(3), cancellationToken); // warm-up
             var (requests, elapsed) = await ClosedLoopAsync(http, Body, concurrency, TimeSpan.FromSeconds(seconds), cancellationToken);
-            Console.WriteLine($"throughput: {requests:N0} assigns in {elapsed.TotalSeconds:F1} s = {requests / elapsed.TotalSeconds:N0} req/s with {concurrency} in flight (target >= 10,000 req/s)");
+            Console.WriteLine($"throughput: {requests:N0} assigns in {elapsed.TotalSeconds:F1} s = {requests / elapsed.TotalSeconds:N0} req/s with " +
+                $"{concurrency} in flight (target >= 10,000 req/s)");
 
             var latencies = await OpenLoopAsync(http, Body, rate, TimeSpan.FromSeconds(seconds), cancellationToken);
             latencies.Sort();
             double Percentile(double q) => latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))];
-            Console.WriteLine($"latency at {rate:N0} req/s for {seconds} s ({latencies.Count:N0} requests): p50 {Percentile(0.50):F2} ms, p90 {Percentile(0.90):F2} ms, p99 {Percentile(0.99):F2} ms, max {latencies[^1]:F2} ms (target p99 <= 10 ms)");
+            Console.WriteLine($"latency at {rate:N0} req/s for {seconds} s ({latencies.Count:N0} requests): p50 {Percentile(0.50):F2} ms, p90 " +
+                $"{Percentile(0.90):F2} ms, p99 {Percentile(0.99):F2} ms, max {latencies[^1]:F2} ms (target p99 <= 10 ms)");
             return 0;
         }
         finally

@@ -51,7 +51,8 @@ public static class CompactBenchmark
             var watch = Stopwatch.StartNew();
             var passes = await compactor.CompactAsync(cancellationToken: cancellationToken);
             watch.Stop();
-            Console.WriteLine($"compaction: {passes.Sum(p => p.FilesBefore):N0} files → {passes.Sum(p => p.FilesAfter):N0} in {watch.Elapsed.TotalSeconds:F1} s");
+            Console.WriteLine($"compaction: {passes.Sum(p => p.FilesBefore):N0} files → {passes.Sum(p => p.FilesAfter):N0} in " +
+                $"{watch.Elapsed.TotalSeconds:F1} s");
             var after = await MeasureAsync(trickle, runs, cancellationToken);
             Report("after compaction", after, reference);
             Console.WriteLine("target: reads after compaction within 1.5× of one file per partition");
@@ -80,5 +81,6 @@ public static class CompactBenchmark
 
     private static void Report(string name, Reads reads, Reads reference) =>
         Console.WriteLine($"{name,-24} readout (raw aggregate) {reads.Readout.TotalMilliseconds,7:F0} ms ({reads.Readout / reference.Readout:F2}×), " +
-                          $"export read {reads.Export.TotalMilliseconds,7:F0} ms ({reads.Export / reference.Export:F2}×); {reads.Users:N0} users, {reads.Events:N0} events");
+                          $"export read {reads.Export.TotalMilliseconds,7:F0} ms ({reads.Export / reference.Export:F2}×); {reads.Users:N0} users, " +
+                              $"{reads.Events:N0} events");
 }

@@ -52,7 +52,8 @@ public static class IngestBenchmark
         try
         {
             Console.WriteLine($"machine: {BenchData.Machine()}");
-            Console.WriteLine($"Kafka mock at {mock.BootstrapServers}, {partitions} partitions; {count:N0} events each way, {batchSize} per request, {concurrency} in flight");
+            Console.WriteLine($"Kafka mock at {mock.BootstrapServers}, {partitions} partitions; {count:N0} events each way, {batchSize} per " +
+                $"request, {concurrency} in flight");
             var configuration = CommonOptions.Configuration(data.FullName, null, new Dictionary<string, string?>
             {
                 ["Kafka:BootstrapServers"] = mock.BootstrapServers,
@@ -82,7 +83,8 @@ public static class IngestBenchmark
             var watch = Stopwatch.StartNew();
             await SendAllAsync(http, bodies, concurrency, cancellationToken);
             var httpRate = count / watch.Elapsed.TotalSeconds;
-            Console.WriteLine($"HTTP POST /v1/events -> Kafka : {count:N0} events in {watch.Elapsed.TotalSeconds:F2} s = {httpRate,10:N0} events/s ({bodies.Length / watch.Elapsed.TotalSeconds:N0} req/s)");
+            Console.WriteLine($"HTTP POST /v1/events -> Kafka : {count:N0} events in {watch.Elapsed.TotalSeconds:F2} s = {httpRate,10:N0} events/s " +
+                $"({bodies.Length / watch.Elapsed.TotalSeconds:N0} req/s)");
 
             var bareRate = BareProducer(mock.BootstrapServers, bareTopic, all, now);
             Console.WriteLine($"bare Confluent.Kafka producer   : {count:N0} events                 = {bareRate,10:N0} events/s");

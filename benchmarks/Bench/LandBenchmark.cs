@@ -109,8 +109,10 @@ public static class LandBenchmark
                 using var queries = new LakeQueries(lake);
                 var inLake = (await queries.CountByTenantAsync(cancellationToken)).Sum(c => c.Events);
                 var files = Directory.EnumerateFiles(lake.EventsRoot, "*.parquet", SearchOption.AllDirectories).Count();
-                Console.WriteLine($"lander ({kind} log -> Parquet): {landed:N0} events in {watch.Elapsed.TotalSeconds:F2} s = {landed / watch.Elapsed.TotalSeconds:N0} events/s (target >= 300,000), {files} files, batch {batchSize:N0}");
-                Console.WriteLine($"memory: working set {before / 1048576.0:F0} MB before landing, peak {peak / 1048576.0:F0} MB while landing (target <= 512 MB)");
+                Console.WriteLine($"lander ({kind} log -> Parquet): {landed:N0} events in {watch.Elapsed.TotalSeconds:F2} s = " +
+                    $"{landed / watch.Elapsed.TotalSeconds:N0} events/s (target >= 300,000), {files} files, batch {batchSize:N0}");
+                Console.WriteLine($"memory: working set {before / 1048576.0:F0} MB before landing, peak {peak / 1048576.0:F0} MB while landing " +
+                    $"(target <= 512 MB)");
                 Console.WriteLine($"check: DuckDB counts {inLake:N0} distinct events in the lake ({(inLake == count ? "= backlog" : "!= backlog")})");
                 return inLake == count ? 0 : 1;
             }

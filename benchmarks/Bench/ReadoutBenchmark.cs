@@ -40,7 +40,9 @@ public static class ReadoutBenchmark
             Generate(lake, count);
             var prior = GeneratePrior(lake, count);
             var files = Directory.EnumerateFiles(lake.EventsRoot, "*.parquet", SearchOption.AllDirectories).ToList();
-            Console.WriteLine($"lake: {count:N0} events of the experiment and {prior:N0} earlier purchases (another experiment, 1-20 days before the first assign: CUPED's pre-period) in {files.Count} files ({files.Sum(f => new FileInfo(f).Length) / 1048576.0:F0} MB) generated in {generate.Elapsed.TotalSeconds:F1} s");
+            Console.WriteLine($"lake: {count:N0} events of the experiment and {prior:N0} earlier purchases (another experiment, 1-20 days before " +
+                $"the first assign: CUPED's pre-period) in {files.Count} files ({files.Sum(f => new FileInfo(f).Length) / 1048576.0:F0} MB) " +
+                $"generated in {generate.Elapsed.TotalSeconds:F1} s");
 
             using var queries = new LakeQueries(lake);
             var store = new SqliteControlPlaneStore("Data Source=" + Path.Combine(data.FullName, "controlplane.db"));
@@ -81,10 +83,14 @@ public static class ReadoutBenchmark
                 return Task.CompletedTask;
             });
 
-            Console.WriteLine($"readout (DuckDB + statistics, contract v2 with CUPED: theta {readout!.CupedTheta:F3}, variance removed {readout.CupedVarianceReduction:P1}), warm median of {runs}: {full.TotalMilliseconds:F0} ms for {readout.Variants.Sum(v => v.Users):N0} counted users in {readout.Variants.Count} variants (target <= 1,000 ms)");
+            Console.WriteLine($"readout (DuckDB + statistics, contract v2 with CUPED: theta {readout!.CupedTheta:F3}, variance removed " +
+                $"{readout.CupedVarianceReduction:P1}), warm median of {runs}: {full.TotalMilliseconds:F0} ms for " +
+                $"{readout.Variants.Sum(v => v.Users):N0} counted users in {readout.Variants.Count} variants (target <= 1,000 ms)");
             var cappedRuns = await TimeAsync(runs, () => service.GetAsync("bench", "exp-1", "v0", new ReadoutOptions(0.99), cancellationToken));
-            Console.WriteLine($"  the same with revenue capped at the 0.99 quantile (a new cap computes its moments once, then is kept): warm median {cappedRuns.TotalMilliseconds:F0} ms");
-            Console.WriteLine($"  first (cold) readout, building the experiment's user summary: {cold.Elapsed.TotalMilliseconds:F0} ms; after 10,000 more events landed: {incremental.Elapsed.TotalMilliseconds:F0} ms");
+            Console.WriteLine($"  the same with revenue capped at the 0.99 quantile (a new cap computes its moments once, then is kept): warm " +
+                $"median {cappedRuns.TotalMilliseconds:F0} ms");
+            Console.WriteLine($"  first (cold) readout, building the experiment's user summary: {cold.Elapsed.TotalMilliseconds:F0} ms; after " +
+                $"10,000 more events landed: {incremental.Elapsed.TotalMilliseconds:F0} ms");
             Console.WriteLine($"bare DuckDB SQL of the same aggregate, warm median of {runs}: {sqlOnly.TotalMilliseconds:F0} ms ({rows} rows)");
             Console.WriteLine($"ratio readout / bare SQL: {full.TotalMilliseconds / sqlOnly.TotalMilliseconds:F2} (target <= 1.25)");
             return 0;
@@ -161,7 +167,8 @@ public static class ReadoutBenchmark
         {
             var target = folder is null
                 ? string.Create(CultureInfo.InvariantCulture,
-                    $"'{lake.EventsRoot}' (FORMAT parquet, PARTITION_BY (tenant_id, event_date), OVERWRITE_OR_IGNORE true, FILENAME_PATTERN 'slice{slice}_{{i}}')")
+                    $"'{lake.EventsRoot}' (FORMAT parquet, PARTITION_BY (tenant_id, event_date), OVERWRITE_OR_IGNORE true, FILENAME_PATTERN " +
+                        $"'slice{slice}_{{i}}')")
                 : $"'{Path.Combine(lake.EventsRoot, folder, "late-0.parquet")}' (FORMAT parquet)";
             var where = slices > 1 ? string.Create(CultureInfo.InvariantCulture, $"WHERE i % {slices} = {slice}") : "";
             Copy(connection, count, offset, folder, target, where, experiments);

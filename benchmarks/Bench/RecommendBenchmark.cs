@@ -83,9 +83,12 @@ public static class RecommendBenchmark
             var warm = await ReadoutBenchmark.TimeAsync(runs,
                 async () => recommendation = await pricing.RecommendAsync("bench", "exp-1", request, cancellationToken));
             var peak = (resetPeak ? PeakResidentSinceReset() : Process.GetCurrentProcess().PeakWorkingSet64) / 1048576.0;
-            Console.WriteLine($"recommendation, warm median of {runs}: {warm.TotalMilliseconds:F0} ms for {recommendation.Users:N0} users, status {recommendation.Status}, {recommendation.Draws} bootstrap draws (target <= 1,000 ms)");
-            Console.WriteLine($"cold recommendation (fresh DuckDB, builds the user summary): {cold.Elapsed.TotalMilliseconds:F0} ms; cold readout: {coldReadout.TotalMilliseconds:F0} ms; ratio {cold.Elapsed.TotalMilliseconds / coldReadout.TotalMilliseconds:F2} (target <= 2)");
-            Console.WriteLine($"peak working set {(resetPeak ? "from the cold readout on (the lake generation excluded)" : "of the process")}: {peak:F0} MB (target <= 512 MB)");
+            Console.WriteLine($"recommendation, warm median of {runs}: {warm.TotalMilliseconds:F0} ms for {recommendation.Users:N0} users, status " +
+                $"{recommendation.Status}, {recommendation.Draws} bootstrap draws (target <= 1,000 ms)");
+            Console.WriteLine($"cold recommendation (fresh DuckDB, builds the user summary): {cold.Elapsed.TotalMilliseconds:F0} ms; cold readout: " +
+                $"{coldReadout.TotalMilliseconds:F0} ms; ratio {cold.Elapsed.TotalMilliseconds / coldReadout.TotalMilliseconds:F2} (target <= 2)");
+            Console.WriteLine($"peak working set {(resetPeak ? "from the cold readout on (the lake generation excluded)" : "of the process")}: " +
+                $"{peak:F0} MB (target <= 512 MB)");
             return 0;
         }
         finally

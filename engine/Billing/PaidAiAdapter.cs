@@ -26,7 +26,8 @@ public sealed class PaidAiAdapter(HttpClient http, Uri bulkUrl, string apiKey, B
 
     /// <summary>This adapter has no usage read endpoint of Paid.ai to call; usage of our own records is <c>GET /v1/usage</c>.</summary>
     public Task<UsageMetrics> GetUsageAsync(string customer, DateOnly from, DateOnly to, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("paid_ai: reading usage back is not available through this adapter; GET /v1/usage reports the tenant's usage from the lake");
+        throw new NotSupportedException("paid_ai: reading usage back is not available through this adapter; GET /v1/usage reports the tenant's " +
+            "usage from the lake");
 
     public static JsonObject Signal(BillingItem item) => new()
     {

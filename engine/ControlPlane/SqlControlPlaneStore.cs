@@ -173,7 +173,8 @@ public abstract class SqlControlPlaneStore : IControlPlaneStore
     }
 
     public async Task<IReadOnlyList<ApiCallDay>> GetApiCallsAsync(string tenantId, DateOnly from, DateOnly to, CancellationToken cancellationToken) =>
-        [.. (await QueryAsync<ApiCallRow>("SELECT day, calls, peak_per_minute FROM api_calls WHERE tenant_id = @tenantId AND day BETWEEN @from AND @to ORDER BY day",
+        [.. (await QueryAsync<ApiCallRow>("SELECT day, calls, peak_per_minute FROM api_calls WHERE tenant_id = @tenantId AND day BETWEEN @from AND " +
+            "@to ORDER BY day",
             new { tenantId, from = Day(from), to = Day(to) }, cancellationToken))
             .Select(r => new ApiCallDay(DateOnly.ParseExact(r.Day, "yyyy-MM-dd", CultureInfo.InvariantCulture), r.Calls, r.PeakPerMinute))];
 

@@ -26,7 +26,8 @@ public static class LakeQuarantine
             connection.Open();
             using var command = connection.CreateCommand();
             // Reads every column of every row group: a damaged page fails here as it would in a query.
-            command.CommandText = $"SELECT count(*) FROM (SELECT * FROM read_parquet('{path.Replace("'", "''", StringComparison.Ordinal)}', hive_partitioning = false))";
+            command.CommandText = $"SELECT count(*) FROM (SELECT * FROM read_parquet('{path.Replace("'", "''", StringComparison.Ordinal)}', " +
+                $"hive_partitioning = false))";
             command.ExecuteScalar();
             return null;
         }

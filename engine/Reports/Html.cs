@@ -35,5 +35,6 @@ public static class Html
 
     /// <summary>A PNG embedded as a data URI, with a caption.</summary>
     public static string Image(byte[] png, string caption) =>
-        $"<figure><img alt=\"{Encode(caption)}\" src=\"data:image/png;base64,{Convert.ToBase64String(png)}\"/><figcaption>{Encode(caption)}</figcaption></figure>\n";
+        $"<figure><img alt=\"{Encode(caption)}\" " +
+            $"src=\"data:image/png;base64,{Convert.ToBase64String(png)}\"/><figcaption>{Encode(caption)}</figcaption></figure>\n";
 }

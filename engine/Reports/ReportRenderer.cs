@@ -20,7 +20,8 @@ public static class ReportRenderer
         var page = new Page(data.TenantName);
         page.Heading(1, $"Pricing report — {data.TenantName} — {data.Month}");
         page.Paragraph($"Tenant {data.TenantId}{(data.Plan is null ? "" : ", plan " + data.Plan)}. Generated {data.GeneratedAt:yyyy-MM-dd HH:mm} UTC. " +
-                       $"Usage and bill cover {data.From:yyyy-MM-dd} to {data.To:yyyy-MM-dd}; readouts and recommendations use every event of each experiment up to now. " +
+                       $"Usage and bill cover {data.From:yyyy-MM-dd} to {data.To:yyyy-MM-dd}; readouts and recommendations use every event of each " +
+                           $"experiment up to now. " +
                        $"Every number here is also in {MonthlyReport.CsvFile}.");
         UsageSection(page, data);
         page.Heading(2, "Experiments");
@@ -42,7 +43,8 @@ public static class ReportRenderer
         page.Heading(2, "Usage and bill");
         if (data.Usage is not { Usage: var monthly, Bill: var bill })
         {
-            page.Paragraph($"The control plane does not know this tenant (its data was imported, or the lake is read alone), so there is no plan to measure against and no bill. " +
+            page.Paragraph($"The control plane does not know this tenant (its data was imported, or the lake is read alone), so there is no plan " +
+                $"to measure against and no bill. " +
                            $"Events this month: {page.Number("usage", data.TenantId, "events", data.LakeEvents, "N0")}.");
             return;
         }
@@ -104,11 +106,14 @@ public static class ReportRenderer
             })]);
         // Statistics contract v2: revenue, the figures a price test is decided on.
         page.Paragraph("Revenue per user" +
-                       (readout.RevenueCap is { } cap ? $", each user's revenue capped at {page.Number(s, "all", "revenue_cap", cap, "0.00")} {currency}" : "") +
+                       (readout.RevenueCap is { } cap ? $", each user's revenue capped at {page.Number(s, "all", "revenue_cap", cap, "0.00")} " +
+                           $"{currency}" : "") +
                        (readout.CupedTheta is not null
-                           ? $"; CUPED (each user's revenue before the test) removes {page.Percent(s, "all", "cuped_variance_reduction", readout.CupedVarianceReduction)} of its variance, narrowing the intervals"
+                           ? $"; CUPED (each user's revenue before the test) removes " +
+                               $"{page.Percent(s, "all", "cuped_variance_reduction", readout.CupedVarianceReduction)} of its variance, narrowing the intervals"
                            : "; CUPED off (no revenue before the test)") +
-                       ". The always-valid intervals hold however often the results are looked at; revenue p (BH) controls the false discovery rate across variants.");
+                       ". The always-valid intervals hold however often the results are looked at; revenue p (BH) controls the false discovery " +
+                           "rate across variants.");
         page.Table(["variant", "revenue lift", "95% interval", "revenue lift, CUPED", "95% interval", "p, CUPED", "revenue p (BH)",
             "conversion difference, always valid", "revenue per user difference, always valid"],
             [.. readout.Variants.OrderBy(v => v.Price).Select(v => new[]
@@ -141,7 +146,8 @@ public static class ReportRenderer
         {
             page.Image("Price response", Charts.PriceResponseCurve(fit, experiment.Stats, experiment.ExperimentId, currency));
             page.Paragraph($"Elasticity (log-log fit): {page.Number(s, "all", "elasticity", fit.Slope, "0.000")}, 95% interval " +
-                           $"{page.Number(s, "all", "elasticity_low", fit.SlopeCi[0], "0.000")} to {page.Number(s, "all", "elasticity_high", fit.SlopeCi[1], "0.000")}.");
+                           $"{page.Number(s, "all", "elasticity_low", fit.SlopeCi[0], "0.000")} to " +
+                               $"{page.Number(s, "all", "elasticity_high", fit.SlopeCi[1], "0.000")}.");
         }
         else
         {
@@ -183,7 +189,8 @@ public static class ReportRenderer
                            $"Searched {page.Number(r, goal, "searched_low", recommendation.AllowedPriceRange![0], "0.00")} to " +
                            $"{page.Number(r, goal, "searched_high", recommendation.AllowedPriceRange[1], "0.00")}" +
                            (recommendation.Extrapolated
-                               ? $"; the recommended price lies outside the tested prices (extrapolation margin {page.Percent(r, goal, "extrapolation_margin", recommendation.ExtrapolationMargin)})."
+                               ? $"; the recommended price lies outside the tested prices (extrapolation margin " +
+                                   $"{page.Percent(r, goal, "extrapolation_margin", recommendation.ExtrapolationMargin)})."
                                : "; no extrapolation beyond the tested prices."));
             // What buyers actually paid at each tested price, as the readout counts it (the recommendation's own observed values).
             var observed = recommendation.ValueCurve.Where(p => p.ObservedValue is not null).Select(p => (p.Price, p.ObservedValue!.Value)).ToList();

@@ -96,7 +96,8 @@ public sealed class ReportScheduler(IOptions<ReportScheduleOptions> options, Mon
         try
         {
             var result = await reports.WriteAsync(job.Tenant, month, job.Out, job.Settings(), cancellationToken);
-            var line = $"report {job.Tenant} {month}: written to {Path.GetFullPath(result.HtmlPath)} ({result.Experiments} experiments, {result.Charts} charts, {result.Numbers} numbers)";
+            var line = $"report {job.Tenant} {month}: written to {Path.GetFullPath(result.HtmlPath)} ({result.Experiments} experiments, " +
+                $"{result.Charts} charts, {result.Numbers} numbers)";
             if (result.Unrecommended.Count > 0)
             {
                 line += $"; no recommendation for {string.Join("; ", result.Unrecommended)}";

@@ -38,15 +38,20 @@ public static class NotebookHtml
         Frame(readout.ToDataFrame(), $"Readout of {readout.ExperimentId} ({readout.TenantId}), control {readout.ControlVariantId ?? "—"}") +
         Paragraph($"Sample ratio check p = {Cell(readout.SrmPValue)}; users in more than one variant (left out): {readout.MultipleExposureUsers:N0}" +
                   (readout.RevenueCap is { } cap ? $"; revenue capped at {Cell(cap)}" : "") +
-                  (readout.CupedTheta is null ? "; CUPED off" : $"; CUPED removes {Cell(readout.CupedVarianceReduction * 100)}% of the revenue variance") + ".") +
+                  (readout.CupedTheta is null ? "; CUPED off" : $"; CUPED removes {Cell(readout.CupedVarianceReduction * 100)}% of the revenue " +
+                      $"variance") + ".") +
         List("Notes", readout.Notes);
 
     public static string Recommendation(Recommendation recommendation) =>
         Paragraph(recommendation.Status == "ok"
-            ? $"{recommendation.ExperimentId}, goal {Json.Wire.Name(recommendation.Goal)}: recommended {Cell(recommendation.RecommendedPrice)} {recommendation.Currency} " +
-              $"(optimum {Cell(recommendation.OptimalPrice)}{(recommendation.Extrapolated ? ", extrapolated" : "")}), expected {Cell(recommendation.ExpectedValue)} per user " +
-              $"(95% {Cell(recommendation.ExpectedValueCi?[0])} to {Cell(recommendation.ExpectedValueCi?[1])}) against {Cell(recommendation.ControlExpectedValue)} at the control " +
-              $"{Cell(recommendation.ControlPrice)}; best tested price {Cell(recommendation.BestTestedPrice)}; confidence {Cell(recommendation.Confidence * 100)}%."
+            ? $"{recommendation.ExperimentId}, goal {Json.Wire.Name(recommendation.Goal)}: recommended {Cell(recommendation.RecommendedPrice)} " +
+                $"{recommendation.Currency} " +
+              $"(optimum {Cell(recommendation.OptimalPrice)}{(recommendation.Extrapolated ? ", extrapolated" : "")}), expected " +
+                  $"{Cell(recommendation.ExpectedValue)} per user " +
+              $"(95% {Cell(recommendation.ExpectedValueCi?[0])} to {Cell(recommendation.ExpectedValueCi?[1])}) against " +
+                  $"{Cell(recommendation.ControlExpectedValue)} at the control " +
+              $"{Cell(recommendation.ControlPrice)}; best tested price {Cell(recommendation.BestTestedPrice)}; confidence " +
+                  $"{Cell(recommendation.Confidence * 100)}%."
             : $"{recommendation.ExperimentId}, goal {Json.Wire.Name(recommendation.Goal)}: {recommendation.Status}.") +
         (recommendation.Models.Count == 0 ? "" : Frame(recommendation.ModelsFrame(), "Demand families")) +
         List("Reasoning", recommendation.Reasoning) +

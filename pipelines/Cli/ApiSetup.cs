@@ -13,7 +13,8 @@ public static class ApiSetup
         var text = await response.Content.ReadAsStringAsync(cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
-            throw new CliException($"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri?.AbsolutePath} answered {(int)response.StatusCode}: {text}");
+            throw new CliException($"{response.RequestMessage?.Method} {response.RequestMessage?.RequestUri?.AbsolutePath} answered " +
+                $"{(int)response.StatusCode}: {text}");
         }
 
         return JsonDocument.Parse(text.Length == 0 ? "{}" : text);

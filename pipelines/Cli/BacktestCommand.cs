@@ -26,13 +26,16 @@ public static class BacktestCommand
         var suite = new Option<bool>("--suite") { Description = "Run the project's simulation suite (eight shapes × revenue and profit) instead of one curve" };
         var randomCurves = new Option<int?>("--random-curves")
         {
-            Description = "Run N random curves of the seven shapes (seeded by --seed), each tested at five prices around a random current price, for revenue and profit",
+            Description = "Run N random curves of the seven shapes (seeded by --seed), each tested at five prices around a random current price, " +
+                "for revenue and profit",
         };
         var units = new Option<string?>("--units")
         {
-            Description = $"What a buyer pays, kind:name=value,… — kinds: {string.Join(", ", BuyerShape.Kinds)} (e.g. extra:mean=0.8,elasticity=-1,ref=12,spread=0.5; default one unit at the price)",
+            Description = $"What a buyer pays, kind:name=value,… — kinds: {string.Join(", ", BuyerShape.Kinds)} (e.g. " +
+                $"extra:mean=0.8,elasticity=-1,ref=12,spread=0.5; default one unit at the price)",
         };
-        var randomUnits = new Option<bool>("--random-units") { Description = "With --random-curves: each curve's buyers pay a random basket (units, renewals, heavy tails)" };
+        var randomUnits = new Option<bool>("--random-units") { Description = "With --random-curves: each curve's buyers pay a random basket " +
+            "(units, renewals, heavy tails)" };
         var prices = new Option<string?>("--prices") { Description = "The prices to test, comma-separated (e.g. 9.99,11.99,13.99,15.99,17.99)" };
         var users = new Option<int>("--users") { Description = "Users per price", DefaultValueFactory = _ => BacktestSuite.UsersPerPrice };
         var goal = new Option<string>("--goal") { Description = "revenue | profit | conversions", DefaultValueFactory = _ => "revenue" };
@@ -43,7 +46,8 @@ public static class BacktestCommand
         var control = new Option<decimal?>("--control") { Description = "The control's price, one of --prices (default: the lowest)" };
         var runs = new Option<int>("--runs") { Description = "Seeded experiments to run", DefaultValueFactory = _ => 20 };
         var seed = new Option<int>("--seed") { Description = "First seed", DefaultValueFactory = _ => 1 };
-        var inMemory = new Option<bool>("--in-memory") { Description = "Hand the simulated counts straight to the recommender (no CSV, no lake): faster, for sizing a test" };
+        var inMemory = new Option<bool>("--in-memory") { Description = "Hand the simulated counts straight to the recommender (no CSV, no lake): " +
+            "faster, for sizing a test" };
         var command = new Command("backtest",
             "Check the recommendation against a demand curve you believe in: N seeded simulated experiments, scored against the curve's true optimum.")
         {
@@ -81,7 +85,8 @@ public static class BacktestCommand
                     : [prices, goal, unitCost, priceFloor, revenueFloor, control, units];
                 if (oneCurve.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } given)
                 {
-                    throw new CliException($"{given.Name}: applies to one curve, not to {mode} (which sets its own prices, goals and controls{(isSuite ? ", and 5,000 users a price" : "")})");
+                    throw new CliException($"{given.Name}: applies to one curve, not to {mode} (which sets its own prices, goals and " +
+                        $"controls{(isSuite ? ", and 5,000 users a price" : "")})");
                 }
             }
 

@@ -14,7 +14,8 @@ public static class CommonOptions
 
     /// <summary>--attribution-days and --mature-only: the attribution window of a readout or a recommendation.</summary>
     public static (Option<int?> Days, Option<bool> MatureOnly) Attribution() =>
-        (new("--attribution-days") { Description = "Count only converts within this many days of a user's first assign (default: every convert at or after it)" },
+        (new("--attribution-days") { Description = "Count only converts within this many days of a user's first assign (default: every convert at " +
+            "or after it)" },
          new("--mature-only") { Description = "With --attribution-days: count only users whose window has closed by the experiment's last event" });
 
     /// <summary>The engine's services on <paramref name="configuration"/>, for commands that run without the API.</summary>

@@ -14,7 +14,8 @@ public static class CompactCommand
         var data = CommonOptions.Data();
         var lake = CommonOptions.Lake();
         var tenant = new Option<string?>("--tenant") { Description = "Only this tenant's partitions" };
-        var minFiles = new Option<int?>("--min-files") { Description = "Compact a partition once it has this many small files (default: Compaction:MinFiles, 8)" };
+        var minFiles = new Option<int?>("--min-files") { Description = "Compact a partition once it has this many small files (default: " +
+            "Compaction:MinFiles, 8)" };
         var minAge = new Option<int?>("--min-age-seconds") { Description = "Leave files younger than this (default: Compaction:MinFileAgeSeconds, 60)" };
         var repair = new Option<bool>("--repair")
         {
@@ -77,7 +78,8 @@ public static class CompactCommand
                 var moved = LakeQuarantine.SetAside(layout, all, TimeProvider.System.GetUtcNow());
                 foreach (var q in moved)
                 {
-                    Console.WriteLine($"quarantined {Path.GetRelativePath(layout.EventsRoot, q.OriginalPath)} → {Path.GetRelativePath(layout.Root, q.QuarantinePath)}: {q.Reason}");
+                    Console.WriteLine($"quarantined {Path.GetRelativePath(layout.EventsRoot, q.OriginalPath)} → " +
+                        $"{Path.GetRelativePath(layout.Root, q.QuarantinePath)}: {q.Reason}");
                 }
 
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -90,7 +92,9 @@ public static class CompactCommand
             foreach (var r in results.Where(r => r.Merges > 0))
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{Path.GetRelativePath(layout.EventsRoot, r.Folder)}: {r.FilesBefore:N0} files → {inventory(r.Folder):N0} ({r.Rows:N0} rows, {r.BytesBefore / 1048576.0:F1} MB → {r.BytesAfter / 1048576.0:F1} MB{(r.DuplicatesDropped > 0 ? string.Create(CultureInfo.InvariantCulture, $", {r.DuplicatesDropped:N0} duplicate event_ids dropped") : "")})"));
+                    $"{Path.GetRelativePath(layout.EventsRoot, r.Folder)}: {r.FilesBefore:N0} files → {inventory(r.Folder):N0} ({r.Rows:N0} rows, " +
+                        $"{r.BytesBefore / 1048576.0:F1} MB → {r.BytesAfter / 1048576.0:F1} " +
+                        $"MB{(r.DuplicatesDropped > 0 ? string.Create(CultureInfo.InvariantCulture, $", {r.DuplicatesDropped:N0} duplicate event_ids dropped") : "")})"));
             }
 
             foreach (var r in results)
@@ -114,7 +118,8 @@ public static class CompactCommand
             if (young > 0)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"left {young:N0} small files younger than {compactor.MinFileAgeSeconds} s (a replay may still rewrite them): a later pass, or --min-age-seconds 0, merges them"));
+                    $"left {young:N0} small files younger than {compactor.MinFileAgeSeconds} s (a replay may still rewrite them): a later pass, or " +
+                        $"--min-age-seconds 0, merges them"));
             }
 
             if (stillKept > 0)

@@ -57,10 +57,13 @@ public static class ImportExportCommands
             var badRows = result.Errors.Select(e => e.Line).Distinct().Count();
             if (result.ExtraColumns.Count > 0)
             {
-                await Console.Error.WriteLineAsync($"{file.Name}: column(s) {string.Join(", ", result.ExtraColumns)} are no event field: kept as properties of each event");
+                await Console.Error.WriteLineAsync($"{file.Name}: column(s) {string.Join(", ", result.ExtraColumns)} are no event field: kept as " +
+                    $"properties of each event");
             }
 
-            Console.WriteLine($"imported {result.New:N0} new events for {tenantId} ({result.AlreadyPresent:N0} already in the lake, {result.RepeatedInFile:N0} rows repeating an earlier row's event_id, {badRows:N0} rows rejected) into {result.Files} files under {services.GetRequiredService<LakeLayout>().EventsRoot}");
+            Console.WriteLine($"imported {result.New:N0} new events for {tenantId} ({result.AlreadyPresent:N0} already in the lake, " +
+                $"{result.RepeatedInFile:N0} rows repeating an earlier row's event_id, {badRows:N0} rows rejected) into {result.Files} files under " +
+                $"{services.GetRequiredService<LakeLayout>().EventsRoot}");
             return badRows == 0 ? 0 : SomeRowsRejected;
         });
         return command;
@@ -160,7 +163,8 @@ public static class ImportExportCommands
             await WriteCsvAsync(output.FullName, events, ct);
             var optimum = loaded.Shape.Optimum((double)loaded.Prices.Min(), (double)loaded.Prices.Max(), (price, rate) => price * rate);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"wrote {events.Count:N0} events ({loaded.Prices.Count} prices × {loaded.UsersPerPrice:N0} users, seed {loaded.Seed}) from {loaded.Shape} to {output.FullName}; true revenue optimum {optimum.Price:0.00} in the tested range"));
+                $"wrote {events.Count:N0} events ({loaded.Prices.Count} prices × {loaded.UsersPerPrice:N0} users, seed {loaded.Seed}) from " +
+                    $"{loaded.Shape} to {output.FullName}; true revenue optimum {optimum.Price:0.00} in the tested range"));
             return 0;
         });
         return command;

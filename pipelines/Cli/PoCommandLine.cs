@@ -18,7 +18,8 @@ public static class PoCommandLine
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            await Console.Error.WriteLineAsync($"{program}: {OneLine(parse.Errors[0].Message)} (see '{program} {string.Join(' ', CommandPath(parse))} --help')");
+            await Console.Error.WriteLineAsync($"{program}: {OneLine(parse.Errors[0].Message)} (see '{program} " +
+                $"{string.Join(' ', CommandPath(parse))} --help')");
             return 2;
         }
 

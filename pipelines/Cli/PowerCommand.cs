@@ -15,9 +15,12 @@ public static class PowerCommand
         metric.AcceptOnlyFromAmong("conversion_rate", "revenue_per_user");
         var baseline = new Option<double?>("--baseline-rate") { Description = "Control conversion rate, e.g. 0.1 (conversion_rate)" };
         var mean = new Option<double?>("--baseline-mean") { Description = "Control revenue per user (revenue_per_user)" };
-        var sd = new Option<double?>("--baseline-sd") { Description = "Standard deviation of revenue per user, zeros for non-buyers included (revenue_per_user)" };
-        var reduction = new Option<double?>("--cuped-reduction") { Description = "Share of the variance CUPED removes, e.g. 0.3 (the readout's cuped_variance_reduction)" };
-        var tenant = new Option<string?>("--tenant") { Description = "With --experiment: read the baseline mean, SD and CUPED reduction from a running experiment's control" };
+        var sd = new Option<double?>("--baseline-sd") { Description = "Standard deviation of revenue per user, zeros for non-buyers included " +
+            "(revenue_per_user)" };
+        var reduction = new Option<double?>("--cuped-reduction") { Description = "Share of the variance CUPED removes, e.g. 0.3 (the readout's " +
+            "cuped_variance_reduction)" };
+        var tenant = new Option<string?>("--tenant") { Description = "With --experiment: read the baseline mean, SD and CUPED reduction from a " +
+            "running experiment's control" };
         var experiment = new Option<string?>("--experiment") { Description = "The experiment to read the baseline from" };
         var control = new Option<string?>("--control") { Description = "Its control variant (default: the configured one)" };
         var cap = new Option<double?>("--cap-percentile") { Description = "Cap revenue as the readout would, e.g. 0.99" };
@@ -29,7 +32,8 @@ public static class PowerCommand
         var data = CommonOptions.Data();
         var lake = CommonOptions.Lake();
         var command = new Command("power",
-            "Users per variant to detect a relative change in conversion rate (two-proportion test) or in revenue per user (test of means, with and without CUPED).")
+            "Users per variant to detect a relative change in conversion rate (two-proportion test) or in revenue per user (test of means, with " +
+                "and without CUPED).")
         {
             metric, baseline, mean, sd, reduction, tenant, experiment, control, cap, mde, alpha, power, variants, data, lake,
         };
@@ -56,7 +60,8 @@ public static class PowerCommand
                                       ?? throw new CliException($"--experiment {e} has no counted users in its control yet");
                 (m, variance, r) = (baselineMoments.MeanY, baselineMoments.VarianceY, parse.GetValue(reduction) ?? readout.CupedVarianceReduction ?? 0);
                 source = string.Create(CultureInfo.InvariantCulture,
-                    $"control '{readout.ControlVariantId}' of {e}: {baselineMoments.Users:N0} users{(options.CapPercentile is { } q ? $", revenue capped at the {q:0.###} quantile" : "")}");
+                    $"control '{readout.ControlVariantId}' of {e}: {baselineMoments.Users:N0} " +
+                        $"users{(options.CapPercentile is { } q ? $", revenue capped at the {q:0.###} quantile" : "")}");
             }
             else
             {
@@ -81,11 +86,13 @@ public static class PowerCommand
         }
         catch (ArgumentOutOfRangeException)
         {
-            throw new CliException($"need 0 < --baseline-rate < 1, --mde != 0 with 0 < rate × (1 + mde) < 1 (here {p2:0.####}), 0 < --alpha, --power < 1, --variants >= 2");
+            throw new CliException($"need 0 < --baseline-rate < 1, --mde != 0 with 0 < rate × (1 + mde) < 1 (here {p2:0.####}), 0 < --alpha, " +
+                $"--power < 1, --variants >= 2");
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{users:N0} users per variant ({users * k:N0} in all for {k} variants) to detect {p1:0.####} → {p2:0.####} ({change:+0.#%;-0.#%}) at alpha {alpha} with power {power}"));
+            $"{users:N0} users per variant ({users * k:N0} in all for {k} variants) to detect {p1:0.####} → {p2:0.####} ({change:+0.#%;-0.#%}) at " +
+                $"alpha {alpha} with power {power}"));
     }
 
     private static void Revenue(double mean, double variance, double reduction, string source, double change, double alpha, double power, int k)
@@ -98,7 +105,8 @@ public static class PowerCommand
         }
         catch (ArgumentOutOfRangeException)
         {
-            throw new CliException("need --baseline-mean > 0, --baseline-sd > 0, --mde != 0, 0 <= --cuped-reduction < 1, 0 < --alpha, --power < 1, --variants >= 2");
+            throw new CliException("need --baseline-mean > 0, --baseline-sd > 0, --mde != 0, 0 <= --cuped-reduction < 1, 0 < --alpha, --power < 1, " +
+                "--variants >= 2");
         }
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

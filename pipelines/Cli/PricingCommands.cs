@@ -27,7 +27,8 @@ public static class PricingCommands
         };
         var cap = new Option<double?>("--cap-percentile")
         {
-            Description = "Cap each buyer's revenue at this quantile of buyers' revenues, as the readout does, e.g. 0.99 (default: Statistics:RevenueCapPercentile, none)",
+            Description = "Cap each buyer's revenue at this quantile of buyers' revenues, as the readout does, e.g. 0.99 (default: " +
+                "Statistics:RevenueCapPercentile, none)",
         };
         var (days, mature) = CommonOptions.Attribution();
         var json = new Option<bool>("--json") { Description = "Print the recommendation contract's JSON" };
@@ -141,16 +142,19 @@ public static class PricingCommands
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"  recommended price  {r.RecommendedPrice:0.00}{unit}{(r.CharmApplied ? "  (charm ending)" : "")}");
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"  optimal price      {r.OptimalPrice:0.00}{unit}  (the model's optimum before charm endings; expects {V(goal, r.OptimalExpectedValue!.Value)})");
+                $"  optimal price      {r.OptimalPrice:0.00}{unit}  (the model's optimum before charm endings; expects " +
+                    $"{V(goal, r.OptimalExpectedValue!.Value)})");
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"  expected {goal,-9} {V(goal, r.ExpectedValue!.Value)} per assigned user, 95% interval [{V(goal, r.ExpectedValueCi![0])}, {V(goal, r.ExpectedValueCi[1])}]");
+                $"  expected {goal,-9} {V(goal, r.ExpectedValue!.Value)} per assigned user, 95% interval [{V(goal, r.ExpectedValueCi![0])}, " +
+                    $"{V(goal, r.ExpectedValueCi[1])}]");
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"  control            {r.ControlVariantId} at {r.ControlPrice:0.00}{unit}: {V(goal, r.ControlExpectedValue!.Value)}");
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"  best tested price  {r.BestTestedPrice:0.00}{unit}: observed {(r.BestTestedExpectedValue is { } b ? V(goal, b) : "—")} (the naive rule)");
             text.AppendLine(CultureInfo.InvariantCulture, $"  confidence         {r.Confidence * 100:0.0}% that the recommended price beats the control");
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"  searched           {r.AllowedPriceRange![0]:0.00}–{r.AllowedPriceRange[1]:0.00} (tested {r.TestedPriceRange![0]:0.00}–{r.TestedPriceRange[1]:0.00}){(r.Extrapolated ? $"; EXTRAPOLATED beyond the tested prices (margin {r.ExtrapolationMargin * 100:0.#}%)" : "")}");
+                $"  searched           {r.AllowedPriceRange![0]:0.00}–{r.AllowedPriceRange[1]:0.00} (tested " +
+                    $"{r.TestedPriceRange![0]:0.00}–{r.TestedPriceRange[1]:0.00}){(r.Extrapolated ? $"; EXTRAPOLATED beyond the tested prices (margin {r.ExtrapolationMargin * 100:0.#}%)" : "")}");
         }
 
         if (r.Models.Count > 0)
@@ -159,7 +163,9 @@ public static class PricingCommands
             foreach (var m in r.Models.OrderByDescending(m => m.Weight))
             {
                 text.AppendLine(CultureInfo.InvariantCulture,
-                    $"    {m.Name,-22} {m.Weight * 100,5:0.0}%   {(m.HeldOutLogLoss is { } l ? l.ToString("0.000000", CultureInfo.InvariantCulture) : "—"),-17}   {(m.FitsData ? "yes" : "no (dropped)")}");
+                    $"    {m.Name,-22} {m.Weight * 100,5:0.0}%   " +
+                        $"{(m.HeldOutLogLoss is { } l ? l.ToString("0.000000", CultureInfo.InvariantCulture) : "—"),-17}   " +
+                        $"{(m.FitsData ? "yes" : "no (dropped)")}");
             }
         }
 
@@ -169,7 +175,9 @@ public static class PricingCommands
             foreach (var m in r.RevenueModels.OrderByDescending(m => m.Weight))
             {
                 text.AppendLine(CultureInfo.InvariantCulture,
-                    $"    {m.Name,-22} {m.Weight * 100,5:0.0}%   {(m.HeldOutError is { } e ? e.ToString("0.0000", CultureInfo.InvariantCulture) + unit : "—"),-17}   {(m.FitsData ? "yes" : "no (dropped)")}");
+                    $"    {m.Name,-22} {m.Weight * 100,5:0.0}%   " +
+                        $"{(m.HeldOutError is { } e ? e.ToString("0.0000", CultureInfo.InvariantCulture) + unit : "—"),-17}   " +
+                        $"{(m.FitsData ? "yes" : "no (dropped)")}");
             }
         }
 
@@ -180,7 +188,8 @@ public static class PricingCommands
             foreach (var p in tested)
             {
                 text.AppendLine(CultureInfo.InvariantCulture,
-                    $"    {p.Price,8:0.00}{unit}   observed {V(goal, p.ObservedValue!.Value)}   fitted {V(goal, p.ExpectedValue)} [{V(goal, p.Lower)}, {V(goal, p.Upper)}]");
+                    $"    {p.Price,8:0.00}{unit}   observed {V(goal, p.ObservedValue!.Value)}   fitted {V(goal, p.ExpectedValue)} " +
+                        $"[{V(goal, p.Lower)}, {V(goal, p.Upper)}]");
             }
         }
 
@@ -211,7 +220,8 @@ public static class PricingCommands
         foreach (var e in report.HeldOut)
         {
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"  held-out {e.Model,-8} log-loss {e.LogLoss:0.00000}  AUC {e.Auc:0.0000}  calibration error {e.CalibrationError:0.0000}  ({e.Users:N0} users, {e.Conversions:N0} bought)");
+                $"  held-out {e.Model,-8} log-loss {e.LogLoss:0.00000}  AUC {e.Auc:0.0000}  calibration error {e.CalibrationError:0.0000}  " +
+                    $"({e.Users:N0} users, {e.Conversions:N0} bought)");
         }
 
         text.AppendLine(CultureInfo.InvariantCulture, $"  better on held-out log-loss: {report.BetterModel}");
@@ -222,7 +232,8 @@ public static class PricingCommands
             foreach (var bin in ml.Calibration)
             {
                 text.AppendLine(CultureInfo.InvariantCulture,
-                    $"    {bin.PredictedLow * 100,6:0.00}%–{bin.PredictedHigh * 100,6:0.00}%  mean {bin.MeanPredicted * 100,6:0.00}% → {bin.ObservedRate * 100,6:0.00}%  ({bin.Users:N0} users)");
+                    $"    {bin.PredictedLow * 100,6:0.00}%–{bin.PredictedHigh * 100,6:0.00}%  mean {bin.MeanPredicted * 100,6:0.00}% → " +
+                        $"{bin.ObservedRate * 100,6:0.00}%  ({bin.Users:N0} users)");
             }
         }
 

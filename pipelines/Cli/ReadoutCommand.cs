@@ -18,8 +18,10 @@ public static class ReadoutCommand
         var experiment = new Option<string>("--experiment") { Description = "Experiment id", Required = true };
         var control = new Option<string?>("--control") { Description = "Control variant (default: the configured one, else 'control', else the first)" };
         var json = new Option<bool>("--json") { Description = "Print the contract's JSON" };
-        var cap = new Option<double?>("--cap-percentile") { Description = "Cap each user's revenue at this quantile of positive per-user revenues, e.g. 0.99 (default: Statistics:RevenueCapPercentile, none)" };
-        var tuning = new Option<double?>("--sequential-tuning") { Description = "N* of the always-valid confidence sequences (default: Statistics:SequentialTuning, 5000)" };
+        var cap = new Option<double?>("--cap-percentile") { Description = "Cap each user's revenue at this quantile of positive per-user revenues, " +
+            "e.g. 0.99 (default: Statistics:RevenueCapPercentile, none)" };
+        var tuning = new Option<double?>("--sequential-tuning") { Description = "N* of the always-valid confidence sequences (default: " +
+            "Statistics:SequentialTuning, 5000)" };
         var cuped = new Option<bool?>("--cuped") { Description = "true or false: force CUPED on or off (default: on when any user has pre-period revenue)" };
         var (days, mature) = CommonOptions.Attribution();
         var data = CommonOptions.Data();
@@ -61,22 +63,36 @@ public static class ReadoutCommand
             $"Sample ratio p = {F(r.SrmPValue, "0.0000")}{(r.SrmPValue < 0.001 ? "  (!) users are not split as configured: check the assignment" : "")}; users in more than one variant (excluded): {r.MultipleExposureUsers:N0}");
         text.AppendLine();
         text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-            $"{"variant",-12} {"price",9} {"users",8} {"buyers",7} {"conv.rate",9} {"95% CI",19} {"revenue",11} {"rev/user",9} {"lift",8} {"lift 95% CI",19} {"p",7} {"p (Holm)",8} {"p (BH)",7} {"seq. p",7} {"rev p",7} {"P(beat)",7} {"exp.loss",9} {"arc el.",7}"));
+            $"{"variant",-12} {"price",9} {"users",8} {"buyers",7} {"conv.rate",9} {"95% CI",19} {"revenue",11} {"rev/user",9} {"lift",8} " +
+                $"{"lift 95% CI",19} {"p",7} {"p (Holm)",8} {"p (BH)",7} {"seq. p",7} {"rev p",7} {"P(beat)",7} {"exp.loss",9} {"arc el.",7}"));
         foreach (var v in r.Variants)
         {
             text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"{v.VariantId,-12} {v.Price,9:0.00} {v.Users,8:N0} {v.Conversions,7:N0} {F(v.ConversionRate * 100, "0.00") + "%",9} {Ci(v.ConversionRateCi?.Select(x => x * 100).ToArray(), "0.00"),19} {v.Revenue,11:N2} {F(v.RevenuePerUser, "0.000"),9} {F(v.Lift * 100, "+0.0;-0.0;0.0") + (v.Lift is null ? "" : "%"),8} {Ci(v.LiftCi?.Select(x => x * 100).ToArray(), "+0.0;-0.0;0.0"),19} {F(v.PValue, "0.0000"),7} {F(v.PValueAdjusted, "0.0000"),8} {F(v.PValueAdjustedBh, "0.0000"),7} {F(v.SequentialPValue, "0.0000"),7} {F(v.RevenuePerUserPValue, "0.0000"),7} {F(v.ChanceToBeatControl * 100, "0.0") + (v.ChanceToBeatControl is null ? "" : "%"),7} {F(v.ExpectedLoss, "0.00000"),9} {F(v.ArcElasticity, "0.00"),7}"));
+                $"{v.VariantId,-12} {v.Price,9:0.00} {v.Users,8:N0} {v.Conversions,7:N0} {F(v.ConversionRate * 100, "0.00") + "%",9} " +
+                    $"{Ci(v.ConversionRateCi?.Select(x => x * 100).ToArray(), "0.00"),19} {v.Revenue,11:N2} {F(v.RevenuePerUser, "0.000"),9} " +
+                    $"{F(v.Lift * 100, "+0.0;-0.0;0.0") + (v.Lift is null ? "" : "%"),8} " +
+                    $"{Ci(v.LiftCi?.Select(x => x * 100).ToArray(), "+0.0;-0.0;0.0"),19} {F(v.PValue, "0.0000"),7} " +
+                    $"{F(v.PValueAdjusted, "0.0000"),8} {F(v.PValueAdjustedBh, "0.0000"),7} {F(v.SequentialPValue, "0.0000"),7} " +
+                    $"{F(v.RevenuePerUserPValue, "0.0000"),7} " +
+                    $"{F(v.ChanceToBeatControl * 100, "0.0") + (v.ChanceToBeatControl is null ? "" : "%"),7} {F(v.ExpectedLoss, "0.00000"),9} " +
+                    $"{F(v.ArcElasticity, "0.00"),7}"));
         }
 
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture,
             $"Revenue per user{(r.RevenueCap is { } capped ? string.Create(CultureInfo.InvariantCulture, $", each user capped at {capped:0.00}") : "")}{(r.CupedTheta is { } th ? string.Create(CultureInfo.InvariantCulture, $"; CUPED θ = {th:0.0000}, variance removed {r.CupedVarianceReduction * 100:0.0}%") : "; CUPED off")}:");
         text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-            $"{"variant",-12} {"rev lift",9} {"95% CI",19} {"CUPED rpu",10} {"CUPED lift",10} {"95% CI",19} {"CUPED p",8} {"rev p (BH)",10} {"rate diff, always valid",25} {"rpu diff, always valid",25}"));
+            $"{"variant",-12} {"rev lift",9} {"95% CI",19} {"CUPED rpu",10} {"CUPED lift",10} {"95% CI",19} {"CUPED p",8} {"rev p (BH)",10} " +
+                $"{"rate diff, always valid",25} {"rpu diff, always valid",25}"));
         foreach (var v in r.Variants)
         {
             text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"{v.VariantId,-12} {F(v.RevenueLift * 100, "+0.0;-0.0;0.0") + (v.RevenueLift is null ? "" : "%"),9} {Ci(v.RevenueLiftCi?.Select(x => x * 100).ToArray(), "+0.0;-0.0;0.0"),19} {F(v.RevenuePerUserCuped, "0.000"),10} {F(v.RevenueLiftCuped * 100, "+0.0;-0.0;0.0") + (v.RevenueLiftCuped is null ? "" : "%"),10} {Ci(v.RevenueLiftCupedCi?.Select(x => x * 100).ToArray(), "+0.0;-0.0;0.0"),19} {F(v.RevenuePerUserCupedPValue, "0.0000"),8} {F(v.RevenuePValueAdjustedBh, "0.0000"),10} {Ci(v.DifferenceCs, "+0.0000;-0.0000;0.0000"),25} {Ci(v.RevenueDifferenceCs, "+0.000;-0.000;0.000"),25}"));
+                $"{v.VariantId,-12} {F(v.RevenueLift * 100, "+0.0;-0.0;0.0") + (v.RevenueLift is null ? "" : "%"),9} " +
+                    $"{Ci(v.RevenueLiftCi?.Select(x => x * 100).ToArray(), "+0.0;-0.0;0.0"),19} {F(v.RevenuePerUserCuped, "0.000"),10} " +
+                    $"{F(v.RevenueLiftCuped * 100, "+0.0;-0.0;0.0") + (v.RevenueLiftCuped is null ? "" : "%"),10} " +
+                    $"{Ci(v.RevenueLiftCupedCi?.Select(x => x * 100).ToArray(), "+0.0;-0.0;0.0"),19} {F(v.RevenuePerUserCupedPValue, "0.0000"),8} " +
+                    $"{F(v.RevenuePValueAdjustedBh, "0.0000"),10} {Ci(v.DifferenceCs, "+0.0000;-0.0000;0.0000"),25} " +
+                    $"{Ci(v.RevenueDifferenceCs, "+0.000;-0.000;0.000"),25}"));
         }
 
         if (r.Elasticity is { } e)

@@ -28,7 +28,8 @@ public static class ReportCommands
         var data = CommonOptions.Data();
         var lake = CommonOptions.Lake();
         var command = new Command("report",
-            "Write a tenant's monthly report: self-contained HTML with charts, plus numbers.csv of every number in it. Exits 3 when an experiment's recommendation could not be made.")
+            "Write a tenant's monthly report: self-contained HTML with charts, plus numbers.csv of every number in it. Exits 3 when an " +
+                "experiment's recommendation could not be made.")
         {
             tenant, month, output, goal, unitCost, priceFloor, revenueFloor, data, lake,
         };
@@ -54,7 +55,8 @@ public static class ReportCommands
             }
 
             Console.WriteLine($"report written: {Path.GetFullPath(result.HtmlPath)}");
-            Console.WriteLine($"numbers:        {Path.GetFullPath(result.CsvPath)} ({result.Numbers:N0} numbers, {result.Charts} charts, {result.Experiments} experiments)");
+            Console.WriteLine($"numbers:        {Path.GetFullPath(result.CsvPath)} ({result.Numbers:N0} numbers, {result.Charts} charts, " +
+                $"{result.Experiments} experiments)");
             foreach (var reason in result.Unrecommended)
             {
                 await Console.Error.WriteLineAsync($"po: no recommendation for experiment {reason}");
@@ -70,7 +72,8 @@ public static class ReportCommands
         var data = CommonOptions.Data();
         var lake = CommonOptions.Lake();
         var command = new Command("schedule",
-            "Run the report jobs of Reports:Jobs:{i} (Tenant, Cron in UTC, Out, Goal, UnitCost, PriceFloor, RevenueFloor) until stopped; a month already reported is skipped.")
+            "Run the report jobs of Reports:Jobs:{i} (Tenant, Cron in UTC, Out, Goal, UnitCost, PriceFloor, RevenueFloor) until stopped; a month " +
+                "already reported is skipped.")
         {
             data, lake,
         };
@@ -91,7 +94,8 @@ public static class ReportCommands
             {
                 if (host.Services.GetRequiredService<IOptions<ReportScheduleOptions>>().Value.Jobs.Count == 0)
                 {
-                    throw new CliException("no report jobs configured: add Reports:Jobs:0:Tenant, Reports:Jobs:0:Cron and Reports:Jobs:0:Out to appsettings.json (see README)");
+                    throw new CliException("no report jobs configured: add Reports:Jobs:0:Tenant, Reports:Jobs:0:Cron and Reports:Jobs:0:Out to " +
+                        "appsettings.json (see README)");
                 }
             }
             catch (OptionsValidationException e)

@@ -29,7 +29,8 @@ public static class DemoCommand
         var data = CommonOptions.Data();
         var seed = new Option<int>("--seed") { Description = "Seed of the simulated traffic", DefaultValueFactory = _ => 42 };
         var command = new Command("demo",
-            "The whole story on embedded defaults: tenants, a four-price experiment, simulated shoppers through the HTTP API, landing, readout, recommendation, usage, bill and report.")
+            "The whole story on embedded defaults: tenants, a four-price experiment, simulated shoppers through the HTTP API, landing, readout, " +
+                "recommendation, usage, bill and report.")
         {
             data, seed,
         };
@@ -90,10 +91,12 @@ public static class DemoCommand
         Step(3, "experiments created and started with POST /v1/experiments and /start (equal weights):");
         foreach (var run in runs)
         {
-            Console.WriteLine($"        {run.Tenant.Name,-12} {run.Tenant.ExperimentId}: {string.Join(", ", run.Tenant.Variants.Select(v => $"{v.Price} {run.Tenant.Currency}{(v.Variant == ControlOf(run.Tenant) ? " (control)" : "")}"))}");
+            Console.WriteLine($"        {run.Tenant.Name,-12} {run.Tenant.ExperimentId}: " +
+                $"{string.Join(", ", run.Tenant.Variants.Select(v => $"{v.Price} {run.Tenant.Currency}{(v.Variant == ControlOf(run.Tenant) ? " (control)" : "")}"))}");
         }
 
-        Step(4, $"shoppers from the seeded demand generator ({source}) through PricingOptimizer.Client: the variant computed locally with the server's hash, the assign and, when the curve says so, the purchase sent in batches to POST /v1/events:");
+        Step(4, $"shoppers from the seeded demand generator ({source}) through PricingOptimizer.Client: the variant computed locally with the " +
+            $"server's hash, the assign and, when the curve says so, the purchase sent in batches to POST /v1/events:");
         for (var i = 0; i < runs.Count; i++)
         {
             runs[i] = await SimulateAsync(runs[i], seed + i, cancellationToken);
@@ -125,7 +128,8 @@ public static class DemoCommand
             var c = counts.FirstOrDefault(x => x.TenantId == run.TenantId);
             var match = c is not null && c.Assigns == run.Assigns && c.Converts == run.Converts;
             ok &= match;
-            Console.WriteLine($"        {run.Tenant.Name,-12} {c?.Events ?? 0,7:N0} {c?.Assigns ?? 0,8:N0} {c?.Converts ?? 0,6:N0} {100.0 * (c?.Converts ?? 0) / Math.Max(1, c?.Assigns ?? 0),8:0.0}%  {(match ? "= sent" : "!= sent")}");
+            Console.WriteLine($"        {run.Tenant.Name,-12} {c?.Events ?? 0,7:N0} {c?.Assigns ?? 0,8:N0} {c?.Converts ?? 0,6:N0} " +
+                $"{100.0 * (c?.Converts ?? 0) / Math.Max(1, c?.Assigns ?? 0),8:0.0}%  {(match ? "= sent" : "!= sent")}");
         }
 
         var acme = runs[0];
@@ -135,17 +139,24 @@ public static class DemoCommand
         Console.WriteLine($"        {"price",7} {"users",6} {"buys",5} {"conv.rate",9} {"rev/user",8} {"lift",7} {"seq. p",7}");
         foreach (var v in readout.Variants.OrderBy(v => v.Price))
         {
-            Console.WriteLine($"        {v.Price,7:0.00} {v.Users,6:N0} {v.Conversions,5:N0} {Figure(v.ConversionRate, "0.0", 100) + "%",9} {Figure(v.RevenuePerUser, "0.000"),8} {Figure(v.Lift, "+0.0;-0.0", 100) + (v.Lift is null ? "" : "%"),7} {Figure(v.SequentialPValue, "0.000"),7}");
+            Console.WriteLine($"        {v.Price,7:0.00} {v.Users,6:N0} {v.Conversions,5:N0} {Figure(v.ConversionRate, "0.0", 100) + "%",9} " +
+                $"{Figure(v.RevenuePerUser, "0.000"),8} {Figure(v.Lift, "+0.0;-0.0", 100) + (v.Lift is null ? "" : "%"),7} " +
+                $"{Figure(v.SequentialPValue, "0.000"),7}");
         }
 
         var low = (double)acme.Tenant.Variants.Min(v => v.Price);
         var high = (double)acme.Tenant.Variants.Max(v => v.Price);
-        Step(7, $"recommendation from GET /v1/experiments/{acme.Tenant.ExperimentId}/recommendation?goal=revenue (the simulated shop's true revenue optimum in the tested range, shoppers buying {acme.Tenant.Buyers}, is {acme.Tenant.Demand.Optimum(low, high, (price, rate) => price * rate * acme.Tenant.Buyers.MeanUnits(price)).Price:0.00}):");
+        Step(7, $"recommendation from GET /v1/experiments/{acme.Tenant.ExperimentId}/recommendation?goal=revenue (the simulated shop's true " +
+            $"revenue optimum in the tested range, shoppers buying {acme.Tenant.Buyers}, is " +
+            $"{acme.Tenant.Demand.Optimum(low, high, (price, rate) => price * rate * acme.Tenant.Buyers.MeanUnits(price)).Price:0.00}):");
         var r = await acmeSdk.GetRecommendationAsync(acme.Tenant.ExperimentId, "revenue", cancellationToken: cancellationToken);
         if (r.Status == "ok")
         {
-            Console.WriteLine($"        charge {r.RecommendedPrice:0.00} USD{(r.CharmApplied ? " (charm ending)" : "")}; optimum {r.OptimalPrice:0.00}; expected revenue {r.ExpectedValue:0.000} per user (95% {r.ExpectedValueCi![0]:0.000}–{r.ExpectedValueCi[1]:0.000}) vs control {r.ControlExpectedValue:0.000}; confidence {r.Confidence * 100:0.0}%");
-            Console.WriteLine($"        naive rule (best tested price): {r.BestTestedPrice:0.00} USD, observed {r.BestTestedExpectedValue:0.000} per user; extrapolated: {(r.Extrapolated ? "yes" : "no")}");
+            Console.WriteLine($"        charge {r.RecommendedPrice:0.00} USD{(r.CharmApplied ? " (charm ending)" : "")}; optimum " +
+                $"{r.OptimalPrice:0.00}; expected revenue {r.ExpectedValue:0.000} per user (95% " +
+                $"{r.ExpectedValueCi![0]:0.000}–{r.ExpectedValueCi[1]:0.000}) vs control {r.ControlExpectedValue:0.000}; confidence {r.Confidence * 100:0.0}%");
+            Console.WriteLine($"        naive rule (best tested price): {r.BestTestedPrice:0.00} USD, observed {r.BestTestedExpectedValue:0.000} " +
+                $"per user; extrapolated: {(r.Extrapolated ? "yes" : "no")}");
             Console.WriteLine("        demand families (stacking weight, fits the data): " + string.Join(", ", r.Models.OrderByDescending(m => m.Weight)
                 .Select(m => $"{m.Name} {m.Weight * 100:0}%{(m.FitsData ? "" : " (dropped)")}")));
         }
@@ -162,7 +173,8 @@ public static class DemoCommand
             await using var sdk = Reader(run);
             var u = await sdk.GetUsageAsync(month, cancellationToken);
             var b = await sdk.GetBillAsync(month, cancellationToken);
-            Console.WriteLine($"        {run.Tenant.Name,-12} {u.Events:N0} of {u.IncludedEvents:N0} included events, {u.ApiCalls:N0} API calls; bill {b.Total:0.00} {b.Currency} on {b.Plan}");
+            Console.WriteLine($"        {run.Tenant.Name,-12} {u.Events:N0} of {u.IncludedEvents:N0} included events, {u.ApiCalls:N0} API calls; " +
+                $"bill {b.Total:0.00} {b.Currency} on {b.Plan}");
             Console.WriteLine($"        {"",-12} {b.Recommendation.Reason}");
         }
 
@@ -186,7 +198,10 @@ public static class DemoCommand
                 var leader = e.LeadingChanceToBeatControl is null
                     ? "the control: every challenger more likely loses"
                     : $"chance to beat control {Figure(e.LeadingChanceToBeatControl, "0.0", 100)}%";
-                Console.WriteLine($"        {run.Tenant.Name,-12} {e.ExperimentId} ({e.Status}, day {e.DaysRunning?.ToString(CultureInfo.InvariantCulture) ?? "—"}): {e.Users:N0} users; leading on {e.Goal} {e.LeadingVariantId ?? "—"} ({leader}); health {(flags.Count == 0 ? "ok" : string.Join(", ", flags))}; users still needed for 80% power at ±5%: {e.UsersStillNeeded?.ToString("N0", CultureInfo.InvariantCulture) ?? "—"}");
+                Console.WriteLine($"        {run.Tenant.Name,-12} {e.ExperimentId} ({e.Status}, day " +
+                    $"{e.DaysRunning?.ToString(CultureInfo.InvariantCulture) ?? "—"}): {e.Users:N0} users; leading on {e.Goal} " +
+                    $"{e.LeadingVariantId ?? "—"} ({leader}); health {(flags.Count == 0 ? "ok" : string.Join(", ", flags))}; users still needed " +
+                    $"for 80% power at ±5%: {e.UsersStillNeeded?.ToString("N0", CultureInfo.InvariantCulture) ?? "—"}");
             }
 
             run.Client.Dispose();

@@ -53,7 +53,8 @@ public sealed class PostgresServer : IDisposable
     public static PostgresServer StartPrivate() => new();
 
     private string PgCtl(string action) =>
-        $"-D {root}/data -l {root}/server.log -w -o \"-p {Port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400\" {action}";
+        $"-D {root}/data -l {root}/server.log -w -o \"-p {Port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c " +
+            $"full_page_writes=off -c max_connections=400\" {action}";
 
     /// <summary>Stops the server as an operator's fast shutdown does (connections are closed).</summary>
     public void Stop() => Run(Path.Combine(bin, "pg_ctl"), $"-D {root}/data -m fast -w stop", asPostgresUser);

@@ -74,7 +74,8 @@ public sealed class BasketRecommendationTests
             var variance = (squares / v.Users) - (observed * observed);
             var standardError = Math.Sqrt(variance / v.Users);
             Assert.True(Math.Abs(point.ExpectedValue - observed) <= 3.5 * standardError,
-                $"{units} at {v.Price}: fitted {point.ExpectedValue:0.0000}, observed {observed:0.0000} (se {standardError:0.0000}, {perBuyer:0.00} per buyer)");
+                $"{units} at {v.Price}: fitted {point.ExpectedValue:0.0000}, observed {observed:0.0000} (se {standardError:0.0000}, " +
+                    $"{perBuyer:0.00} per buyer)");
         }
 
         Assert.Contains(result.RevenueModels, m => m.Weight > 0 && m.FitsData);

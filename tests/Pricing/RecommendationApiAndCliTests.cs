@@ -170,7 +170,8 @@ public sealed class RecommendationApiAndCliTests : IDisposable
 
         var bad = await PoProcess.RunAsync(folder.Path, null, "backtest", "--curve", "lognormal:median=20", "--prices", "10,14,18");
         Assert.Equal(1, bad.ExitCode);
-        Assert.Equal("po: --curve: curve 'lognormal' needs sigma, reach (it takes median, sigma, reach: reach · P(willingness to pay ≥ p), willingness to pay lognormal with that median and sigma of its log)", bad.Stderr.Trim());
+        Assert.Equal("po: --curve: curve 'lognormal' needs sigma, reach (it takes median, sigma, reach: reach · P(willingness to pay ≥ p), " +
+            "willingness to pay lognormal with that median and sigma of its log)", bad.Stderr.Trim());
         var noControl = await PoProcess.RunAsync(folder.Path, null, "backtest", "--curve", "logit:a=0.2,b=-0.12", "--prices", "10,14,18", "--control", "12");
         Assert.Equal("po: --control: 12 is not one of --prices", noControl.Stderr.Trim());
     }

@@ -24,7 +24,8 @@ public sealed class RecommendationSimulationTests(ITestOutputHelper output)
         foreach (var (settings, runs) in Suite.Value)
         {
             var s = Backtest.Summarize(settings, runs);
-            output.WriteLine($"{settings.Request.Goal,-7} {settings.Curve}: regret {s.MeanRegret:P2} (worst {s.WorstRegret:P2}), best tested {s.MeanBestTestedRegret:P2}, coverage {s.Coverage:P0}, confidence {s.MeanConfidence:P0} vs {s.ShareTrulyBeating:P0}");
+            output.WriteLine($"{settings.Request.Goal,-7} {settings.Curve}: regret {s.MeanRegret:P2} (worst {s.WorstRegret:P2}), best tested " +
+                $"{s.MeanBestTestedRegret:P2}, coverage {s.Coverage:P0}, confidence {s.MeanConfidence:P0} vs {s.ShareTrulyBeating:P0}");
         }
 
         return [.. Suite.Value.SelectMany(s => s.Runs)];
@@ -43,7 +44,8 @@ public sealed class RecommendationSimulationTests(ITestOutputHelper output)
         // (The true family refitted by maximum likelihood loses over 2% less often still: README, "Pricing science".)
         var oursOver = runs.Count(r => r.Regret > 0.02);
         var naiveOver = runs.Count(r => r.BestTestedRegret > 0.02);
-        output.WriteLine($"runs losing over 2%: {oursOver} following the advice, {naiveOver} charging the best tested price, {runs.Count(r => r.OracleRegret > 0.02)} the true family");
+        output.WriteLine($"runs losing over 2%: {oursOver} following the advice, {naiveOver} charging the best tested price, " +
+            $"{runs.Count(r => r.OracleRegret > 0.02)} the true family");
         Assert.True(oursOver <= naiveOver, $"{oursOver} runs lose over 2% following the advice, {naiveOver} charging the best tested price");
     }
 

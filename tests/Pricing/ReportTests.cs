@@ -70,7 +70,8 @@ public sealed partial class ReportTests : IDisposable
         var noFloor = await PoProcess.RunAsync(folder.Path, null, "report", "--tenant", "shop", "--month", "2026-10", "--out", "reports", "--goal",
             "conversions", "--data", data);
         Assert.Equal(1, noFloor.ExitCode);
-        Assert.Equal("po: --price-floor: the conversions goal needs a price floor or a revenue floor (conversions alone always favour the lowest price)", noFloor.Stderr.Trim());
+        Assert.Equal("po: --price-floor: the conversions goal needs a price floor or a revenue floor (conversions alone always favour the lowest " +
+            "price)", noFloor.Stderr.Trim());
 
         var floor = await PoProcess.RunAsync(folder.Path, null, "report", "--tenant", "shop", "--month", "2026-10", "--out", "reports", "--goal", "conversions",
             "--price-floor", "9.50", "--data", data);

@@ -191,7 +191,8 @@ public sealed class RevenueReadoutTests(Xunit.Abstractions.ITestOutputHelper out
         }
 
         var coverage = (double)covered / runs;
-        output.WriteLine($"variance removed {1 - promised.Average(p => p * p):P1}; CUPED interval width / plain {widthRatios.Average():F3} (promised {promised.Average():F3}); coverage CUPED {coverage:P1}, plain {(double)coveredPlain / runs:P1}");
+        output.WriteLine($"variance removed {1 - promised.Average(p => p * p):P1}; CUPED interval width / plain {widthRatios.Average():F3} " +
+            $"(promised {promised.Average():F3}); coverage CUPED {coverage:P1}, plain {(double)coveredPlain / runs:P1}");
         // The interval narrows by sqrt(1 − reduction), as the reported reduction promises (within 3%), and substantially.
         Assert.InRange(widthRatios.Average() / promised.Average(), 0.97, 1.03);
         Assert.True(widthRatios.Average() < 0.9, $"CUPED width ratio {widthRatios.Average():F3}");
@@ -238,7 +239,8 @@ public sealed class RevenueReadoutTests(Xunit.Abstractions.ITestOutputHelper out
             fixedFalse += fixedHit ? 1 : 0;
         }
 
-        output.WriteLine($"A/A, {days} daily peeks: false positives rate CS {rateFalse}, revenue CS {revenueFalse}, fixed-horizon revenue interval {fixedFalse} of {experiments}");
+        output.WriteLine($"A/A, {days} daily peeks: false positives rate CS {rateFalse}, revenue CS {revenueFalse}, fixed-horizon revenue interval " +
+            $"{fixedFalse} of {experiments}");
         Assert.True(rateFalse <= experiments * 0.05, $"rate CS false positives {rateFalse} of {experiments}");
         Assert.True(revenueFalse <= experiments * 0.05, $"revenue CS false positives {revenueFalse} of {experiments}");
         Assert.True(fixedFalse > experiments * 0.05, $"the fixed-horizon interval peeked daily: {fixedFalse} of {experiments}");

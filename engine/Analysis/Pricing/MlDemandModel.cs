@@ -148,7 +148,8 @@ public sealed class MlDemandModel
         var coefficients = CoefficientsOf(transformer);
         if (coefficients.Length != metadata.Spec.Length + 1 || metadata.Covariance.Length != coefficients.Length)
         {
-            throw new InvalidDataException($"{directory}: the saved model has {coefficients.Length - 1} weights but its encoding describes {metadata.Spec.Length} features");
+            throw new InvalidDataException($"{directory}: the saved model has {coefficients.Length - 1} weights but its encoding describes " +
+                $"{metadata.Spec.Length} features");
         }
 
         var covariance = new double[coefficients.Length, coefficients.Length];

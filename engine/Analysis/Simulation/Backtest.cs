@@ -181,7 +181,15 @@ public static class Backtest
             values.Count == 0 ? "—" : (of(values) * 100).ToString("0.00", CultureInfo.InvariantCulture) + "%";
         var ours = answered.Select(r => r.Regret!.Value).ToList();
         return string.Create(CultureInfo.InvariantCulture,
-            $"{label}: {backtests.Count} backtests, {runs.Count} runs ({answered.Count} answered); regret mean / worst: recommendation {P(ours, v => v.Average())} / {P(ours, v => v.Max())}, best tested {P(naive, v => v.Average())} / {P(naive, v => v.Max())}, true family {P(oracle, v => v.Average())} / {P(oracle, v => v.Max())}; runs losing over 2%: {ours.Count(v => v > 0.02)}, {naive.Count(v => v > 0.02)}, {oracle.Count(v => v > 0.02)}; backtests where the recommendation's mean regret is at most half the best tested price's: {halved} of {backtests.Count}; coverage {P([.. answered.Select(r => r.Covered == true ? 1.0 : 0.0)], v => v.Average())}; mean confidence {P([.. answered.Select(r => r.Confidence!.Value)], v => v.Average())}, truly beats the control {P([.. answered.Select(r => r.TrulyBeats!.Value)], v => v.Average())}; confidence ≥ 90% yet losing: {answered.Count(r => r.Confidence >= 0.9 && r.TrulyBeats == 0)}");
+            $"{label}: {backtests.Count} backtests, {runs.Count} runs ({answered.Count} answered); regret mean / worst: recommendation " +
+                $"{P(ours, v => v.Average())} / {P(ours, v => v.Max())}, best tested {P(naive, v => v.Average())} / {P(naive, v => v.Max())}, true " +
+                $"family {P(oracle, v => v.Average())} / {P(oracle, v => v.Max())}; runs losing over 2%: {ours.Count(v => v > 0.02)}, " +
+                $"{naive.Count(v => v > 0.02)}, {oracle.Count(v => v > 0.02)}; backtests where the recommendation's mean regret is at most half " +
+                $"the best tested price's: {halved} of {backtests.Count}; coverage " +
+                $"{P([.. answered.Select(r => r.Covered == true ? 1.0 : 0.0)], v => v.Average())}; mean confidence " +
+                $"{P([.. answered.Select(r => r.Confidence!.Value)], v => v.Average())}, truly beats the control " +
+                $"{P([.. answered.Select(r => r.TrulyBeats!.Value)], v => v.Average())}; confidence ≥ 90% yet losing: " +
+                $"{answered.Count(r => r.Confidence >= 0.9 && r.TrulyBeats == 0)}");
     }
 
     /// <summary>The summary as the plain-text table <c>po backtest</c> prints.</summary>
@@ -190,7 +198,9 @@ public static class Backtest
         var text = new StringBuilder();
         string P(double v) => double.IsNaN(v) ? "—" : (v * 100).ToString("0.00", CultureInfo.InvariantCulture) + "%";
         text.AppendLine(CultureInfo.InvariantCulture,
-            $"curve {settings.Curve}{(settings.Buyers.Kind == "one" ? "" : "; units " + settings.Buyers)}; prices {string.Join(", ", settings.Prices.Select(p => p.ToString("0.00", CultureInfo.InvariantCulture)))} × {settings.UsersPerPrice:N0} users; goal {Json.Wire.Name(settings.Request.Goal)}{(settings.Request.UnitCost is { } c ? string.Create(CultureInfo.InvariantCulture, $" (unit cost {c:0.00})") : "")}; control {settings.Prices[settings.ControlIndex]:0.00}; {s.Runs} runs from seed {settings.Seed}");
+            $"curve {settings.Curve}{(settings.Buyers.Kind == "one" ? "" : "; units " + settings.Buyers)}; prices " +
+                $"{string.Join(", ", settings.Prices.Select(p => p.ToString("0.00", CultureInfo.InvariantCulture)))} × {settings.UsersPerPrice:N0} " +
+                $"users; goal {Json.Wire.Name(settings.Request.Goal)}{(settings.Request.UnitCost is { } c ? string.Create(CultureInfo.InvariantCulture, $" (unit cost {c:0.00})") : "")}; control {settings.Prices[settings.ControlIndex]:0.00}; {s.Runs} runs from seed {settings.Seed}");
         text.AppendLine(CultureInfo.InvariantCulture,
             $"true optimum over the tested range: {s.TrueOptimalPrice:0.00} (value {s.TrueOptimalValue:0.0000} per user)");
         text.AppendLine(CultureInfo.InvariantCulture, $"answered                 {s.Answered} of {s.Runs} runs (the rest: insufficient_data)");
@@ -200,7 +210,8 @@ public static class Backtest
             $"regret, true family ML   {(s.MeanOracleRegret is { } o ? "mean " + P(o) : "— (a table has no family to refit)")}");
         text.AppendLine(CultureInfo.InvariantCulture, $"95% interval coverage    {P(s.Coverage)}");
         text.AppendLine(CultureInfo.InvariantCulture,
-            $"calibration              mean confidence {P(s.MeanConfidence)}, truly beats the control {P(s.ShareTrulyBeating)}; confidence ≥ 90% yet losing: {s.ConfidentLosses}");
+            $"calibration              mean confidence {P(s.MeanConfidence)}, truly beats the control {P(s.ShareTrulyBeating)}; confidence ≥ 90% " +
+                $"yet losing: {s.ConfidentLosses}");
         text.AppendLine("recommended prices       " + string.Join(", ",
             s.Recommended.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Price:0.00} ×{r.Times}"))));
         return text.ToString();

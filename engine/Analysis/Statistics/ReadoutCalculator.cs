@@ -33,7 +33,8 @@ public static class ReadoutCalculator
         var control = controlVariantId is null
             ? variants.FirstOrDefault(v => v.VariantId == "control") ?? variants[0]
             : variants.FirstOrDefault(v => v.VariantId == controlVariantId)
-              ?? throw new ArgumentException($"control variant '{controlVariantId}' has no users; variants: {string.Join(", ", variants.Select(v => v.VariantId))}",
+              ?? throw new ArgumentException($"control variant '{controlVariantId}' has no users; variants: " +
+                  $"{string.Join(", ", variants.Select(v => v.VariantId))}",
                   nameof(controlVariantId));
         if (variants.Count == 1)
         {

@@ -33,7 +33,8 @@ public sealed class ExperimentAssignments(ExperimentDefinitions definitions, Con
         if (experiment.Status is not (ExperimentStatus.Active or ExperimentStatus.Paused))
         {
             throw new ConflictException(
-                $"conversions are recorded for active or paused experiments; '{experiment.ExperimentId}' is {ExperimentLifecycle.Name(experiment.Status)}", "experiment_id");
+                $"conversions are recorded for active or paused experiments; '{experiment.ExperimentId}' is " +
+                    $"{ExperimentLifecycle.Name(experiment.Status)}", "experiment_id");
         }
 
         return (experiment, experiment.Variants[assigner.Assign(userId!)]);

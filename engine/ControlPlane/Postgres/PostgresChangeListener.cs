@@ -63,7 +63,8 @@ public sealed class PostgresChangeListener(IControlPlaneStore controlPlane, Cont
             }
             catch (Exception e) when (e is NpgsqlException or TimeoutException or System.IO.IOException)
             {
-                logger.LogWarning("control-plane change listener lost its connection ({Message}); caches fall back to their time bounds until it is back", e.Message);
+                logger.LogWarning("control-plane change listener lost its connection ({Message}); caches fall back to their time bounds until it " +
+                    "is back", e.Message);
                 changes.Publish(new ControlPlaneChange(ControlPlaneChangeKind.Everything));
                 await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
             }

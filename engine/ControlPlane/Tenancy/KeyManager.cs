@@ -107,7 +107,8 @@ public sealed class KeyManager(IProviderKeyStore store, IOptions<KeyManagerOptio
         {
             var versions = string.Join(", ", unreadable.Select(k => k.KeyVersion).Distinct().Order());
             throw new ConflictException(
-                $"re-sealed {count} keys; {unreadable.Count} cannot be opened (sealed under master key version {versions}, not configured here, or tampered with): " +
+                $"re-sealed {count} keys; {unreadable.Count} cannot be opened (sealed under master key version {versions}, not configured here, or " +
+                    $"tampered with): " +
                 $"add KeyManager:PreviousMasterKeys:{{version}} and rotate again, or have those tenants store their keys anew", "KeyManager:PreviousMasterKeys");
         }
 
@@ -143,7 +144,8 @@ public sealed class KeyManager(IProviderKeyStore store, IOptions<KeyManagerOptio
         catch (AuthenticationTagMismatchException e)
         {
             throw new CryptographicException(
-                $"The {sealedKey.Provider} key of tenant {sealedKey.TenantId} failed authentication: it was tampered with, or the master key of version {sealedKey.KeyVersion} is wrong.", e);
+                $"The {sealedKey.Provider} key of tenant {sealedKey.TenantId} failed authentication: it was tampered with, or the master key of " +
+                    $"version {sealedKey.KeyVersion} is wrong.", e);
         }
         finally
         {
@@ -154,7 +156,8 @@ public sealed class KeyManager(IProviderKeyStore store, IOptions<KeyManagerOptio
     private byte[] MasterKey(int version) =>
         options.Value.Keys().TryGetValue(version, out var key)
             ? key
-            : throw new CryptographicException($"No master key of version {version} is configured (KeyManager:MasterKeyVersion or KeyManager:PreviousMasterKeys).");
+            : throw new CryptographicException($"No master key of version {version} is configured (KeyManager:MasterKeyVersion or " +
+                $"KeyManager:PreviousMasterKeys).");
 
     private static byte[] AssociatedData(string tenantId, string provider, int version) =>
         Encoding.UTF8.GetBytes($"{tenantId}/{provider}/{version}");

@@ -35,7 +35,8 @@ public static class ExperimentLifecycle
         {
             var allowed = Allowed(status);
             throw new ConflictException(
-                $"cannot {action} {Article(Name(status))} {Name(status)} experiment; allowed: {(allowed.Count == 0 ? "none (it is final)" : string.Join(", ", allowed))}",
+                $"cannot {action} {Article(Name(status))} {Name(status)} experiment; allowed: " +
+                    $"{(allowed.Count == 0 ? "none (it is final)" : string.Join(", ", allowed))}",
                 "status", allowed);
         }
 
