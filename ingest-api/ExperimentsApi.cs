@@ -10,11 +10,12 @@ public static class ExperimentsApi
     public sealed record VariantResponse(string VariantId, decimal Price, double Weight, bool Control);
 
     public sealed record ExperimentResponse(string ExperimentId, string Name, string Currency, ExperimentStatus Status,
-        IReadOnlyList<VariantResponse> Variants, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, Pricing.Goal Goal, decimal? UnitCost);
+        IReadOnlyList<VariantResponse> Variants, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, Pricing.Goal Goal, decimal? UnitCost,
+        AllocationView Allocation);
 
     public static ExperimentResponse ToResponse(Experiment e) => new(e.ExperimentId, e.Name, e.Currency, e.Status,
         e.Variants.Select(v => new VariantResponse(v.VariantId, v.Price, v.Weight, v.Control)).ToList(), e.CreatedAt, e.UpdatedAt,
-        e.Goal, e.UnitCost);
+        e.Goal, e.UnitCost, AllocationView.From(e.Allocation));
 
     public static IEndpointRouteBuilder MapExperimentsApi(this IEndpointRouteBuilder app)
     {

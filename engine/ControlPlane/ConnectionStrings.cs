@@ -69,6 +69,17 @@ internal static class ExperimentColumnsText
 
     public static List<Experiments.Variant> Variants(string json) => System.Text.Json.JsonSerializer.Deserialize<List<Experiments.Variant>>(json)!;
 
+    /// <summary>The allocation as JSON (null for the default fixed one, so rows written before allocations read the same).</summary>
+    public static string? Allocation(Experiments.Allocation allocation) =>
+        allocation == Experiments.Allocation.Fixed with { Goal = allocation.Goal, UnitCost = allocation.UnitCost }
+        ? null
+        : System.Text.Json.JsonSerializer.Serialize(Experiments.AllocationView.From(allocation), Json.Wire.Options);
+
+    public static Experiments.Allocation Allocation(string? json, Pricing.Goal goal, decimal? unitCost) => json is null
+        ? Experiments.Allocation.Fixed with { Goal = goal, UnitCost = unitCost }
+        : (System.Text.Json.JsonSerializer.Deserialize<Experiments.AllocationView>(json, Json.Wire.Options)
+           ?? throw new InvalidDataException("an empty allocation in the store")).ToAllocation();
+
     public static Pricing.Goal Goal(string text) => Json.Wire.TryParse<PricingOptimizer.Pricing.Goal>(text,
         out var goal) ? goal : throw new InvalidDataException($"unknown goal '{text}' in the store");
 

@@ -15,7 +15,8 @@ public abstract class SqlControlPlaneStore : IControlPlaneStore
     private const string TenantColumns = "tenant_id, name, plan, created_at";
     private const string KeyColumns = "prefix, tenant_id, created_at, revoked_at";
     private const string SealedColumns = "tenant_id, provider, key_version, nonce, ciphertext, tag, last4, updated_at";
-    private const string ExperimentColumns = "tenant_id, experiment_id, name, currency, status, variants, created_at, updated_at, version, goal, unit_cost";
+    private const string ExperimentColumns =
+        "tenant_id, experiment_id, name, currency, status, variants, created_at, updated_at, version, goal, unit_cost, allocation";
     private const string DeadLetterColumns = "id, tenant_id, provider, event_id, kind, event, error, attempts, created_at";
 
     static SqlControlPlaneStore() => DefaultTypeMap.MatchNamesWithUnderscores = true;
@@ -100,7 +101,7 @@ public abstract class SqlControlPlaneStore : IControlPlaneStore
     public async Task<bool> InsertExperimentAsync(Experiments.Experiment experiment, CancellationToken cancellationToken) => await ExecuteAsync(
         $"""
         INSERT INTO experiments ({ExperimentColumns})
-        VALUES (@TenantId, @ExperimentId, @Name, @Currency, @Status, @Variants, @CreatedAt, @UpdatedAt, @Version, @Goal, @UnitCost)
+        VALUES (@TenantId, @ExperimentId, @Name, @Currency, @Status, @Variants, @CreatedAt, @UpdatedAt, @Version, @Goal, @UnitCost, @Allocation)
         ON CONFLICT (tenant_id, experiment_id) DO NOTHING
         """,
         ExperimentRow.From(experiment), cancellationToken) == 1;
@@ -111,13 +112,13 @@ public abstract class SqlControlPlaneStore : IControlPlaneStore
         var changed = await ExecuteAsync(
             """
             UPDATE experiments SET name = @Name, currency = @Currency, status = @Status, variants = @Variants, updated_at = @UpdatedAt, version = @Version,
-                goal = @Goal, unit_cost = @UnitCost
+                goal = @Goal, unit_cost = @UnitCost, allocation = @Allocation
             WHERE tenant_id = @TenantId AND experiment_id = @ExperimentId AND created_at = @CreatedAt AND version = @Expected
             """,
             new
             {
                 row.TenantId, row.ExperimentId, row.Name, row.Currency, row.Status, row.Variants, row.CreatedAt, row.UpdatedAt, row.Version, row.Goal,
-                row.UnitCost, Expected = expectedVersion,
+                row.UnitCost, row.Allocation, Expected = expectedVersion,
             }, cancellationToken) == 1;
         if (changed)
         {
@@ -293,21 +294,26 @@ public abstract class SqlControlPlaneStore : IControlPlaneStore
         public long Version { get; init; }
         public string Goal { get; init; } = "";
         public string? UnitCost { get; init; }
+        public string? Allocation { get; init; }
 
         public static ExperimentRow From(Experiments.Experiment e) => new()
         {
             TenantId = e.TenantId, ExperimentId = e.ExperimentId, Name = e.Name, Currency = e.Currency, Status = ExperimentColumnsText.Status(e.Status),
             Variants = ExperimentColumnsText.Variants(e.Variants), CreatedAt = Ms(e.CreatedAt), UpdatedAt = Ms(e.UpdatedAt), Version = e.Version,
             Goal = Json.Wire.Name(e.Goal), UnitCost = e.UnitCost is { } cost ? ExperimentColumnsText.Money(cost) : null,
+            Allocation = ExperimentColumnsText.Allocation(e.Allocation),
         };
 
-        public Experiments.Experiment ToExperiment() => new(TenantId, ExperimentId, Name, Currency, ExperimentColumnsText.Status(Status),
-            ExperimentColumnsText.Variants(Variants), Time(CreatedAt), Time(UpdatedAt))
+        public Experiments.Experiment ToExperiment()
         {
-            Version = Version,
-            Goal = ExperimentColumnsText.Goal(Goal),
-            UnitCost = UnitCost is null ? null : ExperimentColumnsText.Money(UnitCost),
-        };
+            var goal = ExperimentColumnsText.Goal(Goal);
+            var unitCost = UnitCost is null ? (decimal?)null : ExperimentColumnsText.Money(UnitCost);
+            return new(TenantId, ExperimentId, Name, Currency, ExperimentColumnsText.Status(Status), ExperimentColumnsText.Variants(Variants), Time(CreatedAt),
+                Time(UpdatedAt))
+            {
+                Version = Version, Goal = goal, UnitCost = unitCost, Allocation = ExperimentColumnsText.Allocation(Allocation, goal, unitCost),
+            };
+        }
     }
 
     private sealed class ApiCallRow

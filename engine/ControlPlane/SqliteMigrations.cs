@@ -84,6 +84,9 @@ internal static class SqliteMigrations
             ALTER TABLE experiments ADD COLUMN goal TEXT NOT NULL DEFAULT 'revenue';
             ALTER TABLE experiments ADD COLUMN unit_cost TEXT;
             """),
+        (10, "how an experiment splits its users (null: fixed weights)", """
+            ALTER TABLE experiments ADD COLUMN allocation TEXT;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

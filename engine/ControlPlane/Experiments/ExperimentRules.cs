@@ -97,6 +97,111 @@ public static partial class ExperimentRules
         return variants;
     }
 
+    /// <summary>
+    /// The allocation a request sets over <paramref name="current"/> (absent fields keep its values; a first adaptive
+    /// allocation takes the experiment's goal and unit cost). Each refusal names its field, e.g. <c>allocation.floor</c>.
+    /// </summary>
+    public static Allocation CheckAllocation(AllocationRequest? request, Allocation current, int variants, Pricing.Goal goal, decimal? unitCost)
+    {
+        if (request is null)
+        {
+            return current;
+        }
+
+        var result = current;
+        if (request.Mode is { } modeText)
+        {
+            if (!Json.Wire.TryParse<AllocationMode>(modeText, out var mode))
+            {
+                throw new InvalidInputException($"mode '{modeText}' is not one of {Json.Wire.Names<AllocationMode>()}", "allocation.mode");
+            }
+
+            if (mode == AllocationMode.Adaptive && current.Mode == AllocationMode.Fixed && request.Goal is null)
+            {
+                result = result with { Goal = goal, UnitCost = request.UnitCost ?? unitCost };
+            }
+
+            result = result with { Mode = mode };
+        }
+
+        if (request.Goal is { } goalText)
+        {
+            if (!Json.Wire.TryParse<Pricing.Goal>(goalText, out var allocationGoal))
+            {
+                throw new InvalidInputException($"goal '{goalText}' is not one of {Json.Wire.Names<Pricing.Goal>()}", "allocation.goal");
+            }
+
+            result = result with { Goal = allocationGoal };
+        }
+
+        if (request.UnitCost is { } cost)
+        {
+            result = cost < 0 || decimal.Round(cost, EventRules.MoneyScale) != cost || cost > EventRules.MaxMoney
+                ? throw new InvalidInputException($"unit_cost must be >= 0 with at most {EventRules.MoneyScale} decimal places", "allocation.unit_cost")
+                : result with { UnitCost = cost };
+        }
+
+        if (result.Mode == AllocationMode.Adaptive && result.Goal == Pricing.Goal.Profit && result.UnitCost is null)
+        {
+            throw new InvalidInputException("adapting on profit needs a unit_cost", "allocation.unit_cost");
+        }
+
+        if (request.Floor is { } floor)
+        {
+            result = floor >= 0 && floor * variants < 1
+                ? result with { Floor = floor }
+                : throw new InvalidInputException(
+                    $"floor is the least weight of each variant: from 0 to below 1/{variants} for {variants} variants (the floors must leave room to adapt)",
+                    "allocation.floor");
+        }
+        else if (result.Floor * variants >= 1)
+        {
+            throw new InvalidInputException(
+                $"the floor {result.Floor} leaves nothing to adapt with {variants} variants; send a floor below 1/{variants}", "allocation.floor");
+        }
+
+        if (request.Cadence is { } cadenceText)
+        {
+            if (!Allocation.TryParseDuration(cadenceText, out var cadence))
+            {
+                throw new InvalidInputException($"cadence '{cadenceText}' is not a duration such as 15m, 6h or 1d", "allocation.cadence");
+            }
+
+            result = cadence >= Allocation.MinCadence && cadence <= Allocation.MaxCadence
+                ? result with { Cadence = cadence }
+                : throw new InvalidInputException("cadence is from 15m to 30d", "allocation.cadence");
+        }
+
+        if (request.BurnIn is { } burnIn)
+        {
+            if (burnIn.Users is { } users)
+            {
+                result = users is >= 0 and <= 10_000_000 ? result with { BurnInUsers = users }
+                    : throw new InvalidInputException("burn_in.users is from 0 to 10,000,000 users per variant", "allocation.burn_in.users");
+            }
+
+            if (burnIn.Conversions is { } conversions)
+            {
+                result = conversions is >= 0 and <= 10_000_000 ? result with { BurnInConversions = conversions }
+                    : throw new InvalidInputException("burn_in.conversions is from 0 to 10,000,000 per variant", "allocation.burn_in.conversions");
+            }
+        }
+
+        if (request.MaxStep is { } step)
+        {
+            result = step > 0 && step <= 1 ? result with { MaxStep = step }
+                : throw new InvalidInputException("max_step is the most a weight moves per update: above 0, at most 1", "allocation.max_step");
+        }
+
+        if (request.Holdout is { } holdout)
+        {
+            result = holdout is >= 0 and <= 0.5 ? result with { Holdout = holdout }
+                : throw new InvalidInputException("holdout is the share of users kept on the configured weights: from 0 to 0.5", "allocation.holdout");
+        }
+
+        return result;
+    }
+
     [GeneratedRegex(@"^[A-Za-z0-9._-]{1,128}$")]
     private static partial Regex IdPattern();
 }

@@ -29,9 +29,11 @@ public sealed class ExperimentService(IExperimentStore store, ITenantStore tenan
 
         var now = time.GetUtcNow();
         var (goal, unitCost) = ExperimentRules.CheckGoal(request.Goal, request.UnitCost, null);
+        var variants = ExperimentRules.CheckVariants(request.Variants);
+        var allocation = ExperimentRules.CheckAllocation(request.Allocation, Allocation.Fixed with { Goal = goal, UnitCost = unitCost }, variants.Count, goal,
+            unitCost);
         var experiment = new Experiment(tenantId, id, ExperimentRules.CheckName(request.Name), ExperimentRules.CheckCurrency(request.Currency),
-            ExperimentStatus.Draft,
-            ExperimentRules.CheckVariants(request.Variants), now, now) { Goal = goal, UnitCost = unitCost };
+            ExperimentStatus.Draft, variants, now, now) { Goal = goal, UnitCost = unitCost, Allocation = allocation };
         if (!await store.InsertExperimentAsync(experiment, cancellationToken))
         {
             throw new ConflictException($"an experiment '{id}' exists already", "experiment_id");
@@ -41,7 +43,7 @@ public sealed class ExperimentService(IExperimentStore store, ITenantStore tenan
     }
 
     /// <summary>
-    /// Changes the name anytime, variants and currency only in draft. <paramref name="ifMatch"/> is the request's
+    /// Changes the name and goal anytime, variants, currency and allocation only in draft. <paramref name="ifMatch"/> is the request's
     /// <c>If-Match</c>: when given, the change is made only to that version (else 412).
     /// </summary>
     public Task<Experiment> ReplaceAsync(string tenantId, string experimentId, ExperimentRequest request, string? ifMatch, CancellationToken cancellationToken)
@@ -67,7 +69,17 @@ public sealed class ExperimentService(IExperimentStore store, ITenantStore tenan
             var (goal, unitCost) = request.Goal is null && request.UnitCost is null
                 ? (current.Goal, current.UnitCost)
                 : ExperimentRules.CheckGoal(request.Goal, request.UnitCost, current);
-            return current with { Name = name ?? current.Name, Currency = newCurrency, Variants = newVariants, Goal = goal, UnitCost = unitCost };
+            var allocation = ExperimentRules.CheckAllocation(request.Allocation, current.Allocation, newVariants.Count, goal, unitCost);
+            if (current.Status != ExperimentStatus.Draft && allocation != current.Allocation)
+            {
+                throw new ConflictException(
+                    $"the allocation can change only in draft; this experiment is {Name(current.Status)}", "allocation");
+            }
+
+            return current with
+            {
+                Name = name ?? current.Name, Currency = newCurrency, Variants = newVariants, Goal = goal, UnitCost = unitCost, Allocation = allocation,
+            };
         }, cancellationToken);
     }
 

@@ -82,6 +82,9 @@ internal static class PostgresMigrations
             ALTER TABLE experiments ADD COLUMN goal TEXT NOT NULL DEFAULT 'revenue';
             ALTER TABLE experiments ADD COLUMN unit_cost TEXT;
             """),
+        (4, "how an experiment splits its users (null: fixed weights)", """
+            ALTER TABLE experiments ADD COLUMN allocation TEXT;
+            """),
     ];
 
     public static int Latest => All[^1].Version;

@@ -38,6 +38,9 @@ public sealed record Experiment(
     /// <summary>The cost of one unit, for the profit goal (null otherwise).</summary>
     public decimal? UnitCost { get; init; }
 
+    /// <summary>How users are split: fixed weights (the default) or adaptive ones.</summary>
+    public Allocation Allocation { get; init; } = Allocation.Fixed;
+
     public Variant ControlVariant => Variants.Single(v => v.Control);
 
     public Variant? FindVariant(string variantId) => Variants.FirstOrDefault(v => v.VariantId == variantId);

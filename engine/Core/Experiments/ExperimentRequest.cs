@@ -13,6 +13,9 @@ public sealed class ExperimentRequest
 
     /// <summary>The cost of one unit: required with the profit goal.</summary>
     public decimal? UnitCost { get; set; }
+
+    /// <summary>How users are split: <c>{mode: fixed | adaptive, …}</c>; fixed when absent. Changes only in draft.</summary>
+    public AllocationRequest? Allocation { get; set; }
 }
 
 public sealed class VariantRequest
