@@ -94,11 +94,12 @@ public static class EventsApi
             var rejected = new List<Rejection>();
             var errors = new List<EventError>();
             var index = 0;
+            var checks = experiments.ChecksFor(tenantId);
             foreach (var element in array.EnumerateArray())
             {
                 errors.Clear();
                 var e = validator.Validate(EventJson.ReadRaw(element), EventSource.Http, errors);
-                if (e is not null && await experiments.CheckEventAsync(tenantId, e, cancellationToken) is { } broken)
+                if (e is not null && await checks.CheckAsync(e, cancellationToken) is { } broken)
                 {
                     errors.Add(broken);
                     e = null;

@@ -29,10 +29,15 @@ public sealed class EdgeReliabilityTests : IDisposable
         }
     }
 
-    /// <summary>Cuts a Parquet file short, as a full disk or a bad copy does.</summary>
+    /// <summary>
+    /// Cuts a Parquet file short, as a full disk or a bad copy does: the first file of the tenant's fullest partition, so
+    /// that compaction has others to merge it with whatever the time of day (early in a UTC day some events fall on the day before).
+    /// </summary>
     private static string Damage(LakeLayout lake, string tenant)
     {
-        var victim = Directory.EnumerateFiles(Path.Combine(lake.EventsRoot, "tenant_id=" + tenant), "*.parquet", SearchOption.AllDirectories).Order().First();
+        var victim = Directory.GetDirectories(Path.Combine(lake.EventsRoot, "tenant_id=" + tenant))
+            .Select(folder => Directory.GetFiles(folder, "*.parquet").Order(StringComparer.Ordinal).ToList())
+            .OrderByDescending(files => files.Count).ThenBy(files => files[0], StringComparer.Ordinal).First()[0];
         var bytes = File.ReadAllBytes(victim);
         File.WriteAllBytes(victim, bytes[..(bytes.Length / 2)]);
         return victim;

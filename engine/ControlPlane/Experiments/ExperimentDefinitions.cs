@@ -54,13 +54,13 @@ public sealed class ExperimentDefinitions
     /// </summary>
     public async Task<bool?> TenantKnownAsync(string tenantId, CancellationToken cancellationToken)
     {
-        var known = knownTenants.TryGetLastKnown(tenantId, out var tenantKnown);
+        var known = knownTenants.TryGet(tenantId, out var tenantKnown, out var fresh);
         if (!known && status.RecentlyDown)
         {
             return null;
         }
 
-        if (!knownTenants.TryGetFresh(tenantId, out _) && !status.RecentlyDown)
+        if (!fresh && !status.RecentlyDown)
         {
             try
             {
@@ -110,12 +110,12 @@ public sealed class ExperimentDefinitions
     /// </summary>
     public async Task<Cached> GetAsync(string tenantId, string experimentId, CancellationToken cancellationToken, bool allowStale = false)
     {
-        if (cache.TryGetFresh((tenantId, experimentId), out var cached))
+        var had = cache.TryGet((tenantId, experimentId), out var cached, out var fresh);
+        if (had && fresh)
         {
             return cached;
         }
 
-        var had = cache.TryGetLastKnown((tenantId, experimentId), out cached);
         if (had && allowStale && status.RecentlyDown)
         {
             return cached;

@@ -43,6 +43,20 @@ public
         return false;
     }
 
+    /// <summary>The copy, fresh or not, in one lookup; <paramref name="fresh"/> says which.</summary>
+    public bool TryGet(TKey key, out TValue value, out bool fresh)
+    {
+        if (cache.TryGetValue(key, out Entry? entry))
+        {
+            value = entry!.Value;
+            fresh = entry.Generation == Volatile.Read(ref generation) && entry.FreshUntil > time.GetUtcNow();
+            return true;
+        }
+
+        (value, fresh) = (default!, false);
+        return false;
+    }
+
     /// <summary>The copy, fresh or not (for degraded mode).</summary>
     public bool TryGetLastKnown(TKey key, out TValue value)
     {
