@@ -24,18 +24,11 @@ public abstract class AllocationSettingsTests(ControlPlaneKind store) : IDisposa
         ["allocation"] = allocation,
     };
 
-    private static async Task<JsonElement> ReadAsync(HttpResponseMessage response, HttpStatusCode expected)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(expected == response.StatusCode, $"{(int)response.StatusCode}: {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
-
     [Fact]
     public async Task Without_an_allocation_an_experiment_is_fixed_with_the_documented_defaults()
     {
         var (_, _, client) = await api.CreateTenantAsync(AdminKey, "Shop", "pro");
-        var created = await ReadAsync(await client.PostAsJsonAsync("/v1/experiments", Experiment("plain", null)), HttpStatusCode.Created);
+        var created = await IngestApiFactory.ReadJsonAsync(await client.PostAsJsonAsync("/v1/experiments", Experiment("plain", null)), HttpStatusCode.Created);
         var a = created.GetProperty("allocation");
         Assert.Equal(("fixed", "revenue", 0.05, "1d", 0.25, 0.0), (a.GetProperty("mode").GetString(), a.GetProperty("goal").GetString(),
             a.GetProperty("floor").GetDouble(), a.GetProperty("cadence").GetString(), a.GetProperty("max_step").GetDouble(), a.GetProperty("holdout").GetDouble()));
@@ -47,8 +40,8 @@ public abstract class AllocationSettingsTests(ControlPlaneKind store) : IDisposa
     {
         var (_, _, client) = await api.CreateTenantAsync(AdminKey, "Shop", "pro");
         var sent = new { mode = "adaptive", floor = 0.1, cadence = "6h", burn_in = new { users = 250, conversions = 60 }, max_step = 0.1, holdout = 0.2 };
-        var created = await ReadAsync(await client.PostAsJsonAsync("/v1/experiments", Experiment("adaptive", sent, goal: "profit")), HttpStatusCode.Created);
-        var read = await ReadAsync(await client.GetAsync("/v1/experiments/adaptive"), HttpStatusCode.OK);
+        var created = await IngestApiFactory.ReadJsonAsync(await client.PostAsJsonAsync("/v1/experiments", Experiment("adaptive", sent, goal: "profit")), HttpStatusCode.Created);
+        var read = await IngestApiFactory.ReadJsonAsync(await client.GetAsync("/v1/experiments/adaptive"), HttpStatusCode.OK);
         foreach (var a in new[] { created.GetProperty("allocation"), read.GetProperty("allocation") })
         {
             Assert.Equal(("adaptive", "profit", 2.5m), (a.GetProperty("mode").GetString(), a.GetProperty("goal").GetString(), a.GetProperty("unit_cost").GetDecimal()));
@@ -58,14 +51,14 @@ public abstract class AllocationSettingsTests(ControlPlaneKind store) : IDisposa
         }
 
         // In draft the allocation changes; once started it does not.
-        var changed = await ReadAsync(await client.PutAsJsonAsync("/v1/experiments/adaptive", new { allocation = new { cadence = "1d", goal = "revenue" } }),
+        var changed = await IngestApiFactory.ReadJsonAsync(await client.PutAsJsonAsync("/v1/experiments/adaptive", new { allocation = new { cadence = "1d", goal = "revenue" } }),
             HttpStatusCode.OK);
         Assert.Equal(("1d", "revenue", 0.1), (changed.GetProperty("allocation").GetProperty("cadence").GetString(),
             changed.GetProperty("allocation").GetProperty("goal").GetString(), changed.GetProperty("allocation").GetProperty("floor").GetDouble()));
-        await ReadAsync(await client.PostAsync("/v1/experiments/adaptive/start", null), HttpStatusCode.OK);
-        var refused = await ReadAsync(await client.PutAsJsonAsync("/v1/experiments/adaptive", new { allocation = new { mode = "fixed" } }), HttpStatusCode.Conflict);
+        await IngestApiFactory.ReadJsonAsync(await client.PostAsync("/v1/experiments/adaptive/start", null), HttpStatusCode.OK);
+        var refused = await IngestApiFactory.ReadJsonAsync(await client.PutAsJsonAsync("/v1/experiments/adaptive", new { allocation = new { mode = "fixed" } }), HttpStatusCode.Conflict);
         Assert.Equal("allocation", refused.GetProperty("field").GetString());
-        Assert.Equal("adaptive", (await ReadAsync(await client.GetAsync("/v1/experiments/adaptive"), HttpStatusCode.OK))
+        Assert.Equal("adaptive", (await IngestApiFactory.ReadJsonAsync(await client.GetAsync("/v1/experiments/adaptive"), HttpStatusCode.OK))
             .GetProperty("allocation").GetProperty("mode").GetString());
     }
 

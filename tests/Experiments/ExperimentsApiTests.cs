@@ -24,46 +24,39 @@ public abstract class ExperimentsApiTests(ControlPlaneKind store) : IDisposable
         },
     };
 
-    private static async Task<JsonElement> ReadAsync(HttpResponseMessage response, HttpStatusCode expected)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(expected == response.StatusCode, $"{(int)response.StatusCode}: {text}");
-        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
-    }
-
     [Fact]
     public async Task An_experiment_goes_draft_active_paused_active_completed_and_illegal_moves_name_the_allowed_ones()
     {
         var (_, _, client) = await api.CreateTenantAsync(AdminKey, "Acme", "pro");
-        var created = await ReadAsync(await client.PostAsJsonAsync("/v1/experiments", Checkout()), HttpStatusCode.Created);
+        var created = await IngestApiFactory.ReadJsonAsync(await client.PostAsJsonAsync("/v1/experiments", Checkout()), HttpStatusCode.Created);
         Assert.Equal("draft", created.GetProperty("status").GetString());
         Assert.Equal(2, created.GetProperty("variants").GetArrayLength());
 
-        var illegal = await ReadAsync(await client.PostAsync("/v1/experiments/checkout/pause", null), HttpStatusCode.Conflict);
+        var illegal = await IngestApiFactory.ReadJsonAsync(await client.PostAsync("/v1/experiments/checkout/pause", null), HttpStatusCode.Conflict);
         Assert.Equal(["start"], illegal.GetProperty("allowed").EnumerateArray().Select(a => a.GetString()!).ToArray());
 
-        Assert.Equal("active", (await ReadAsync(await client.PostAsync("/v1/experiments/checkout/start", null),
+        Assert.Equal("active", (await IngestApiFactory.ReadJsonAsync(await client.PostAsync("/v1/experiments/checkout/start", null),
             HttpStatusCode.OK)).GetProperty("status").GetString());
-        Assert.Equal("paused", (await ReadAsync(await client.PostAsync("/v1/experiments/checkout/pause", null),
+        Assert.Equal("paused", (await IngestApiFactory.ReadJsonAsync(await client.PostAsync("/v1/experiments/checkout/pause", null),
             HttpStatusCode.OK)).GetProperty("status").GetString());
-        Assert.Equal("active", (await ReadAsync(await client.PostAsync("/v1/experiments/checkout/start", null),
+        Assert.Equal("active", (await IngestApiFactory.ReadJsonAsync(await client.PostAsync("/v1/experiments/checkout/start", null),
             HttpStatusCode.OK)).GetProperty("status").GetString());
 
         var editVariants = await client.PutAsJsonAsync("/v1/experiments/checkout", new
         {
             variants = new object[] { new { variant_id = "control", price = 19.99m, control = true }, new { variant_id = "b", price = 1m } },
         });
-        Assert.Contains("only in draft", (await ReadAsync(editVariants, HttpStatusCode.Conflict)).GetProperty("detail").GetString(), StringComparison.Ordinal);
-        Assert.Equal("Checkout v2", (await ReadAsync(await client.PutAsJsonAsync("/v1/experiments/checkout", new { name = "Checkout v2" }), HttpStatusCode.OK))
+        Assert.Contains("only in draft", (await IngestApiFactory.ReadJsonAsync(editVariants, HttpStatusCode.Conflict)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal("Checkout v2", (await IngestApiFactory.ReadJsonAsync(await client.PutAsJsonAsync("/v1/experiments/checkout", new { name = "Checkout v2" }), HttpStatusCode.OK))
             .GetProperty("name").GetString());
-        await ReadAsync(await client.DeleteAsync("/v1/experiments/checkout"), HttpStatusCode.Conflict);
+        await IngestApiFactory.ReadJsonAsync(await client.DeleteAsync("/v1/experiments/checkout"), HttpStatusCode.Conflict);
 
-        Assert.Equal("completed", (await ReadAsync(await client.PostAsync("/v1/experiments/checkout/complete", null),
+        Assert.Equal("completed", (await IngestApiFactory.ReadJsonAsync(await client.PostAsync("/v1/experiments/checkout/complete", null),
             HttpStatusCode.OK)).GetProperty("status").GetString());
-        var final = await ReadAsync(await client.PostAsync("/v1/experiments/checkout/start", null), HttpStatusCode.Conflict);
+        var final = await IngestApiFactory.ReadJsonAsync(await client.PostAsync("/v1/experiments/checkout/start", null), HttpStatusCode.Conflict);
         Assert.Equal(0, final.GetProperty("allowed").GetArrayLength());
-        await ReadAsync(await client.DeleteAsync("/v1/experiments/checkout"), HttpStatusCode.NoContent);
-        await ReadAsync(await client.GetAsync("/v1/experiments/checkout"), HttpStatusCode.NotFound);
+        await IngestApiFactory.ReadJsonAsync(await client.DeleteAsync("/v1/experiments/checkout"), HttpStatusCode.NoContent);
+        await IngestApiFactory.ReadJsonAsync(await client.GetAsync("/v1/experiments/checkout"), HttpStatusCode.NotFound);
     }
 
     public static TheoryData<string, string> BadExperiments => new()
@@ -85,7 +78,7 @@ public abstract class ExperimentsApiTests(ControlPlaneKind store) : IDisposable
     public async Task A_bad_experiment_is_400_naming_the_field(string body, string field)
     {
         var (_, _, client) = await api.CreateTenantAsync(AdminKey, "Acme", "pro");
-        var problem = await ReadAsync(await client.PostAsync("/v1/experiments", IngestApiFactory.Json(body)), HttpStatusCode.BadRequest);
+        var problem = await IngestApiFactory.ReadJsonAsync(await client.PostAsync("/v1/experiments", IngestApiFactory.Json(body)), HttpStatusCode.BadRequest);
         Assert.Equal(field, problem.GetProperty("field").GetString());
     }
 
@@ -93,17 +86,17 @@ public abstract class ExperimentsApiTests(ControlPlaneKind store) : IDisposable
     public async Task Only_active_experiments_assign_and_the_assign_and_convert_land_in_the_lake()
     {
         var (tenantId, _, client) = await api.CreateTenantAsync(AdminKey, "Shop", "pro");
-        await ReadAsync(await client.PostAsJsonAsync("/v1/experiments", Checkout()), HttpStatusCode.Created);
-        var draft = await ReadAsync(await client.PostAsJsonAsync("/v1/assign", new { experiment_id = "checkout", user_id = "u1" }), HttpStatusCode.Conflict);
+        await IngestApiFactory.ReadJsonAsync(await client.PostAsJsonAsync("/v1/experiments", Checkout()), HttpStatusCode.Created);
+        var draft = await IngestApiFactory.ReadJsonAsync(await client.PostAsJsonAsync("/v1/assign", new { experiment_id = "checkout", user_id = "u1" }), HttpStatusCode.Conflict);
         Assert.Equal(["start"], draft.GetProperty("allowed").EnumerateArray().Select(a => a.GetString()!).ToArray());
-        await ReadAsync(await client.PostAsJsonAsync("/v1/assign", new { experiment_id = "nope", user_id = "u1" }), HttpStatusCode.NotFound);
+        await IngestApiFactory.ReadJsonAsync(await client.PostAsJsonAsync("/v1/assign", new { experiment_id = "nope", user_id = "u1" }), HttpStatusCode.NotFound);
 
-        await ReadAsync(await client.PostAsync("/v1/experiments/checkout/start", null), HttpStatusCode.OK);
-        var assigned = await ReadAsync(await client.PostAsJsonAsync("/v1/assign", new { experiment_id = "checkout", user_id = "u1" }), HttpStatusCode.OK);
+        await IngestApiFactory.ReadJsonAsync(await client.PostAsync("/v1/experiments/checkout/start", null), HttpStatusCode.OK);
+        var assigned = await IngestApiFactory.ReadJsonAsync(await client.PostAsJsonAsync("/v1/assign", new { experiment_id = "checkout", user_id = "u1" }), HttpStatusCode.OK);
         var variant = assigned.GetProperty("variant_id").GetString();
         for (var i = 0; i < 5; i++)
         {
-            var again = await ReadAsync(await client.PostAsJsonAsync("/v1/assign", new { experiment_id = "checkout", user_id = "u1" }), HttpStatusCode.OK);
+            var again = await IngestApiFactory.ReadJsonAsync(await client.PostAsJsonAsync("/v1/assign", new { experiment_id = "checkout", user_id = "u1" }), HttpStatusCode.OK);
             Assert.Equal(variant, again.GetProperty("variant_id").GetString());
         }
 
@@ -111,10 +104,10 @@ public abstract class ExperimentsApiTests(ControlPlaneKind store) : IDisposable
         Assert.Equal(variant == "control" ? 9.99m : 8.99m, price);
         Assert.Equal("USD", assigned.GetProperty("currency").GetString());
 
-        var converted = await ReadAsync(await client.PostAsJsonAsync("/v1/convert",
+        var converted = await IngestApiFactory.ReadJsonAsync(await client.PostAsJsonAsync("/v1/convert",
             new { experiment_id = "checkout", user_id = "u1", event_id = "order-1", revenue = 17.98m }), HttpStatusCode.Accepted);
         Assert.Equal(variant, converted.GetProperty("variant_id").GetString());
-        await ReadAsync(await client.PostAsJsonAsync("/v1/convert", new { experiment_id = "checkout", user_id = "u1" }), HttpStatusCode.BadRequest);
+        await IngestApiFactory.ReadJsonAsync(await client.PostAsJsonAsync("/v1/convert", new { experiment_id = "checkout", user_id = "u1" }), HttpStatusCode.BadRequest);
 
         Assert.Equal(2, await api.LandUntilAsync(tenantId, 2));
         var events = await api.Services.GetRequiredService<LakeQueries>().ReadEventsAsync(tenantId, "checkout", CancellationToken.None);
@@ -138,7 +131,7 @@ public abstract class ExperimentsApiTests(ControlPlaneKind store) : IDisposable
             good with { EventId = "x2", VariantId = "platinum" },
             good with { EventId = "x3", Currency = "EUR" },
         };
-        var response = await ReadAsync(await client.PostAsync("/v1/events", IngestApiFactory.Json(events)), HttpStatusCode.Accepted);
+        var response = await IngestApiFactory.ReadJsonAsync(await client.PostAsync("/v1/events", IngestApiFactory.Json(events)), HttpStatusCode.Accepted);
         Assert.Equal(1, response.GetProperty("accepted").GetInt32());
         var rejected = response.GetProperty("rejected").EnumerateArray().ToDictionary(r => r.GetProperty("index").GetInt32(),
             r => r.GetProperty("field").GetString());
@@ -149,7 +142,7 @@ public abstract class ExperimentsApiTests(ControlPlaneKind store) : IDisposable
     public async Task A_tenant_unknown_to_the_control_plane_cannot_create_experiments()
     {
         using var client = api.ClientFor("dev-only-tenant");
-        var problem = await ReadAsync(await client.PostAsJsonAsync("/v1/experiments", Checkout()), HttpStatusCode.NotFound);
+        var problem = await IngestApiFactory.ReadJsonAsync(await client.PostAsJsonAsync("/v1/experiments", Checkout()), HttpStatusCode.NotFound);
         Assert.Contains("/v1/admin/tenants", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 

@@ -114,6 +114,14 @@ public sealed class IngestApiFactory : WebApplicationFactory<Program>
 
     public static HttpContent Json(string body) => Json(System.Text.Encoding.UTF8.GetBytes(body));
 
+    /// <summary>The answer's JSON, after checking its status (the body is in the failure message); default for an empty body.</summary>
+    public static async Task<System.Text.Json.JsonElement> ReadJsonAsync(HttpResponseMessage response, System.Net.HttpStatusCode expected = System.Net.HttpStatusCode.OK)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(expected == response.StatusCode, $"{(int)response.StatusCode}: {text}");
+        return text.Length == 0 ? default : System.Text.Json.JsonDocument.Parse(text).RootElement.Clone();
+    }
+
     /// <summary>Runs the lander until <paramref name="tenantId"/> has <paramref name="expected"/> distinct events in the lake, or 60 s pass.</summary>
     public async Task<long> LandUntilAsync(string tenantId, long expected)
     {

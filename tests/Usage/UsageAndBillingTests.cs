@@ -13,13 +13,6 @@ public abstract class UsageAndBillingTests(ControlPlaneKind store) : IDisposable
         ["Plans:free:IncludedEventsPerMonth"] = "100",
     }));
 
-    private static async Task<JsonElement> ReadAsync(HttpResponseMessage response, HttpStatusCode expected = HttpStatusCode.OK)
-    {
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(expected == response.StatusCode, $"{(int)response.StatusCode}: {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
-
     [Fact]
     public async Task Usage_counts_events_from_the_lake_and_api_calls_and_warns_at_80_and_100_percent()
     {
@@ -31,7 +24,7 @@ public abstract class UsageAndBillingTests(ControlPlaneKind store) : IDisposable
         Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync("/v1/events", IngestApiFactory.Json(events))).StatusCode);
         Assert.Equal(85, await api.LandUntilAsync(tenantId, 85));
 
-        var usage = await ReadAsync(await client.GetAsync($"/v1/usage?month={month}"));
+        var usage = await IngestApiFactory.ReadJsonAsync(await client.GetAsync($"/v1/usage?month={month}"));
         Assert.Equal(85, usage.GetProperty("events").GetInt64());
         Assert.Equal(100, usage.GetProperty("included_events").GetInt64());
         Assert.Equal(85.0, usage.GetProperty("percent_of_included_events").GetDouble());
@@ -46,10 +39,10 @@ public abstract class UsageAndBillingTests(ControlPlaneKind store) : IDisposable
         var more = Enumerable.Range(100, 30).Select(i => TestEvents.Assign(i, now) with { OccurredAt = now.AddSeconds(-i) }).ToList();
         Assert.Equal(HttpStatusCode.Accepted, (await client.PostAsync("/v1/events", IngestApiFactory.Json(more))).StatusCode);
         Assert.Equal(115, await api.LandUntilAsync(tenantId, 115));
-        var over = await ReadAsync(await client.GetAsync($"/v1/usage?month={month}"));
+        var over = await IngestApiFactory.ReadJsonAsync(await client.GetAsync($"/v1/usage?month={month}"));
         Assert.Contains("over the 100 included", over.GetProperty("warnings")[0].GetString(), StringComparison.Ordinal);
 
-        var bill = await ReadAsync(await client.GetAsync($"/v1/billing/{month}"));
+        var bill = await IngestApiFactory.ReadJsonAsync(await client.GetAsync($"/v1/billing/{month}"));
         Assert.Equal(115, bill.GetProperty("events").GetInt64());
         Assert.Equal(15, bill.GetProperty("overage_events").GetInt64());
         Assert.Equal(0.50m, bill.GetProperty("overage_charge").GetDecimal()); // one started 1,000 at 0.50
@@ -69,7 +62,7 @@ public abstract class UsageAndBillingTests(ControlPlaneKind store) : IDisposable
         await client.PostAsync("/v1/events", IngestApiFactory.Json(events));
         Assert.Equal(40, await api.LandUntilAsync(tenantId, 40));
 
-        var bill = await ReadAsync(await client.GetAsync($"/v1/billing/{month}"));
+        var bill = await IngestApiFactory.ReadJsonAsync(await client.GetAsync($"/v1/billing/{month}"));
         Assert.Equal(199m, bill.GetProperty("total").GetDecimal());
         var recommendation = bill.GetProperty("recommendation");
         Assert.Equal("free", recommendation.GetProperty("plan").GetString());
@@ -91,9 +84,9 @@ public abstract class UsageAndBillingTests(ControlPlaneKind store) : IDisposable
         }
 
         var month = DateTimeOffset.UtcNow.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
-        var usage = await ReadAsync(await client.GetAsync($"/v1/usage?month={month}"));
+        var usage = await IngestApiFactory.ReadJsonAsync(await client.GetAsync($"/v1/usage?month={month}"));
         Assert.InRange(usage.GetProperty("peak_requests_per_minute").GetInt64(), 36, 72); // the 70 may straddle a minute boundary
-        var bill = await ReadAsync(await client.GetAsync($"/v1/billing/{month}"));
+        var bill = await IngestApiFactory.ReadJsonAsync(await client.GetAsync($"/v1/billing/{month}"));
         var recommendation = bill.GetProperty("recommendation");
         var expected = usage.GetProperty("peak_requests_per_minute").GetInt64() > 60 ? "starter" : "free";
         Assert.Equal(expected, recommendation.GetProperty("plan").GetString());
@@ -104,7 +97,7 @@ public abstract class UsageAndBillingTests(ControlPlaneKind store) : IDisposable
     public async Task A_bad_month_is_400()
     {
         var (_, _, client) = await api.CreateTenantAsync(AdminKey, "Typo", "free");
-        var problem = await ReadAsync(await client.GetAsync("/v1/billing/2026-13"), HttpStatusCode.BadRequest);
+        var problem = await IngestApiFactory.ReadJsonAsync(await client.GetAsync("/v1/billing/2026-13"), HttpStatusCode.BadRequest);
         Assert.Equal("month", problem.GetProperty("field").GetString());
     }
 
