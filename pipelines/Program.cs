@@ -24,6 +24,7 @@ public static class PoProgram
             PowerCommand.Create(),
             PricingCommands.Recommend(),
             PricingCommands.Model(),
+            AllocateCommand.Create(),
             BacktestCommand.Create(),
             ReportCommands.Report(),
             ReportCommands.Schedule(),

@@ -176,6 +176,32 @@ public sealed class Recommender(RecommendationOptions options, CharmPricing char
         return (accepted ? best!.Value.Item1 : optimum, best);
     }
 
+    /// <summary>
+    /// Per variant (in the order of <paramref name="variants"/>), the posterior draws of its goal value per assigned user
+    /// at its tested price — the same stacked curves and draws a recommendation stands on, draw d of every variant from
+    /// the same refit — or null when a recommendation would say the data are too few (too few well-tested prices or
+    /// conversions, no buyers to value).
+    /// </summary>
+    public double[][]? ValueDraws(IReadOnlyList<VariantStats> variants, RecommendationRequest request, IReadOnlyList<BuyerSums>? buyers = null)
+    {
+        var points = PricePoint.From(variants);
+        if (points.Count(p => p.Users >= options.MinUsersPerPrice) < options.MinPrices || variants.Sum(v => v.Conversions) < options.MinConversions)
+        {
+            return null;
+        }
+
+        var sums = buyers ?? [.. variants.Select(BuyerSums.From)];
+        var posterior = DemandPosterior.Build(points, families, options.Folds, options.Draws, options.FitLevel, options.Seed);
+        var goalBuyers = request.Goal == Goal.Conversions ? null : BuyerPosterior(sums, request.Goal, request.UnitCost);
+        if (request.Goal != Goal.Conversions && goalBuyers is null)
+        {
+            return null;
+        }
+
+        var search = new PriceSearch(posterior, request, goalBuyers, null);
+        return [.. variants.Select(v => search.Values(v.Price))];
+    }
+
     private BuyerValuePosterior? BuyerPosterior(IReadOnlyList<BuyerSums> sums, Goal goal, decimal? unitCost)
     {
         var points = BuyerPoint.For(sums, goal, unitCost);

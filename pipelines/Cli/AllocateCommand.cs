@@ -1,0 +1,52 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using PricingOptimizer.Adaptive;
+
+namespace PricingOptimizer.Pipelines.Cli;
+
+/// <summary><c>po allocate</c>: what an adaptive update would do for an experiment now, and why.</summary>
+public static class AllocateCommand
+{
+    public static Command Create()
+    {
+        var tenant = CommonOptions.Tenant();
+        var experiment = new Option<string>("--experiment") { Description = "Experiment id", Required = true };
+        var json = new Option<bool>("--json") { Description = "Print the proposal as JSON" };
+        var data = CommonOptions.Data();
+        var lake = CommonOptions.Lake();
+        var command = new Command("allocate",
+            "Propose the next weights of an adaptive experiment from its counted users (burn-in, or top-two Thompson sampling on the demand model).")
+        {
+            tenant, experiment, json, data, lake,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var tenantId = CommonOptions.CheckTenant(parse.GetValue(tenant)!);
+            await using var services = CommonOptions.Services(CommonOptions.Configuration(parse.GetValue(data), parse.GetValue(lake)));
+            var proposal = await services.GetRequiredService<AllocationService>().ProposeAsync(tenantId, parse.GetValue(experiment)!, ct);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(proposal, Json.Wire.Indented));
+                return 0;
+            }
+
+            Console.WriteLine($"allocation of {parse.GetValue(experiment)}: {proposal.State}");
+            foreach (var (variant, weight) in proposal.Weights)
+            {
+                var detail = proposal.Details.FirstOrDefault(d => d.VariantId == variant);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {variant,-16} {weight,7:P1}") + (detail is null ? "" : string.Create(
+                    CultureInfo.InvariantCulture, $"   best or second in {detail.TopTwoShare:P1} of draws, worse than the best with {detail.ChanceWorseThanBest:P1}")));
+            }
+
+            foreach (var reason in proposal.Reasons)
+            {
+                Console.WriteLine("  - " + reason);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,147 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using PricingOptimizer.Adaptive;
+using PricingOptimizer.EventLog;
+using PricingOptimizer.Events;
+using PricingOptimizer.Experiments;
+using PricingOptimizer.Lake;
+using PricingOptimizer.Tests.Fixtures;
+using ExperimentAllocation = PricingOptimizer.Experiments.Allocation;
+
+namespace PricingOptimizer.Tests.Adaptive;
+
+/// <summary>An adaptive update's decision: fixed, burn-in, too few data, or weights from the demand model's draws.</summary>
+public sealed class AllocationPlannerTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 12, 3, 12, 0, 0, TimeSpan.Zero);
+
+    private static Experiment Definition(ExperimentAllocation allocation, params double[] weights) => new("t", "e", "n", "EUR", ExperimentStatus.Active,
+        [.. weights.Select((w, i) => new Variant("p" + i, 5m * (i + 1), w, i == 0))], Now.AddDays(-10), Now.AddDays(-10)) { Allocation = allocation };
+
+    private static readonly ExperimentAllocation Adaptive = new() { Mode = AllocationMode.Adaptive };
+
+    private static VariantStats[] Stats(params (long Users, long Conversions)[] counts) =>
+        [.. counts.Select((c, i) => new VariantStats("p" + i, 5m * (i + 1), c.Users, c.Conversions, c.Conversions * 5m * (i + 1), 0))];
+
+    private static double[][] Clear() => [[1.0, 1.1, 0.9, 1.05], [2.0, 2.1, 1.9, 2.2], [0.1, 0.2, 0.1, 0.15]];
+
+    [Fact]
+    public void A_fixed_allocation_proposes_the_configured_weights_and_never_asks_for_draws()
+    {
+        var proposal = AllocationPlanner.Plan(Definition(ExperimentAllocation.Fixed, 2, 1, 1), Stats((10, 1), (10, 1), (10, 1)), Now.AddDays(-3), Now, null,
+            () => throw new InvalidOperationException("a fixed allocation needs no draws"));
+        Assert.Equal("fixed", proposal.State);
+        Assert.Equal([0.5, 0.25, 0.25], proposal.Weights.Values);
+    }
+
+    [Fact]
+    public void The_split_stays_equal_until_one_cadence_has_passed_and_names_what_it_waits_for()
+    {
+        var enough = Stats((500, 100), (500, 90), (500, 80));
+        var early = AllocationPlanner.Plan(Definition(Adaptive, 1, 1, 1), enough, Now.AddHours(-10), Now, null, Clear);
+        Assert.Equal("burn_in", early.State);
+        Assert.All(early.Weights.Values, w => Assert.Equal(1.0 / 3, w, 12));
+        Assert.Contains(early.Reasons, r => r.Contains("10 hours since the first assign", StringComparison.Ordinal) && r.Contains("1d", StringComparison.Ordinal));
+
+        var later = AllocationPlanner.Plan(Definition(Adaptive, 1, 1, 1), enough, Now.AddHours(-24), Now, null, Clear);
+        Assert.Equal("update", later.State);
+    }
+
+    [Fact]
+    public void A_variant_short_of_the_burn_in_counts_holds_the_equal_split_and_is_named()
+    {
+        var proposal = AllocationPlanner.Plan(Definition(Adaptive with { BurnInConversions = 40 }, 1, 1, 1), Stats((500, 100), (500, 39), (99, 80)),
+            Now.AddDays(-3), Now, null, Clear);
+        Assert.Equal("burn_in", proposal.State);
+        Assert.Contains(proposal.Reasons, r => r.StartsWith("Burn-in: p1 has 500 users and 39 conversions", StringComparison.Ordinal));
+        Assert.Contains(proposal.Reasons, r => r.StartsWith("Burn-in: p2 has 99 users", StringComparison.Ordinal));
+        Assert.DoesNotContain(proposal.Reasons, r => r.Contains("p0", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void After_the_burn_in_the_weights_follow_the_draws_and_too_few_data_keep_them()
+    {
+        var stats = Stats((500, 100), (500, 90), (500, 80));
+        var update = AllocationPlanner.Plan(Definition(Adaptive, 1, 1, 1), stats, Now.AddDays(-3), Now, null, Clear);
+        Assert.Equal("update", update.State);
+        Assert.Equal(1.0, update.Weights.Values.Sum(), 12);
+        Assert.True(update.Weights["p1"] > update.Weights["p2"], string.Join(", ", update.Weights));
+        Assert.Contains(update.Reasons, r => r.StartsWith("Top-two Thompson sampling over 4 draws", StringComparison.Ordinal));
+
+        var current = new Dictionary<string, double> { ["p0"] = 0.2, ["p1"] = 0.6, ["p2"] = 0.2 };
+        var none = AllocationPlanner.Plan(Definition(Adaptive, 1, 1, 1), stats, Now.AddDays(-3), Now, current, () => null);
+        Assert.Equal("insufficient_data", none.State);
+        Assert.Equal(current, none.Weights);
+    }
+}
+
+/// <summary><c>AllocationService</c> over a lake where one price clearly earns most and one clearly least.</summary>
+public sealed class AllocationServiceTests : IDisposable
+{
+    private const string AdminKey = "allocate-admin";
+    private readonly IngestApiFactory api = new(new Dictionary<string, string?> { ["Auth:AdminKey"] = AdminKey });
+
+    public void Dispose() => api.Dispose();
+
+    [Fact]
+    public async Task An_adaptive_experiment_moves_traffic_toward_the_best_price_and_no_weight_below_the_floor_or_beyond_max_step()
+    {
+        var (tenantId, _, client) = await api.CreateTenantAsync(AdminKey, "Adaptive shop", "pro");
+        var body = new
+        {
+            experiment_id = "plans", name = "Plans", currency = "USD",
+            variants = new object[]
+            {
+                new { variant_id = "p5", price = 5m, control = true }, new { variant_id = "p10", price = 10m }, new { variant_id = "p20", price = 20m },
+            },
+            allocation = new { mode = "adaptive", floor = 0.05, max_step = 0.2 },
+        };
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync("/v1/experiments", body)).StatusCode);
+        (await client.PostAsync("/v1/experiments/plans/start", null)).EnsureSuccessStatusCode();
+
+        // Revenue per user: 5 × 50% = 2.5, 10 × 40% = 4.0, 20 × 5% = 1.0; 1,200 users a price, first seen 3 days ago.
+        var lake = api.Services.GetRequiredService<LakeLayout>();
+        var start = DateTimeOffset.UtcNow.AddDays(-3);
+        var random = new Random(11);
+        var records = new List<LogRecord>();
+        foreach (var (variant, price, rate) in new[] { ("p5", 5m, 0.5), ("p10", 10m, 0.4), ("p20", 20m, 0.05) })
+        {
+            for (var u = 0; u < 1200; u++)
+            {
+                var user = $"{variant}-{u}";
+                var at = EventValidator.TruncateToMicroseconds(start.AddSeconds(u));
+                records.Add(new LogRecord("t", records.Count, new TenantEvent(tenantId, at, new PricingEvent("a-" + user, EventType.Assign, "plans", variant,
+                    user, price, null, "USD", at))));
+                if (random.NextDouble() < rate)
+                {
+                    records.Add(new LogRecord("t", records.Count, new TenantEvent(tenantId, at, new PricingEvent("c-" + user, EventType.Convert, "plans",
+                        variant, user, price, null, "USD", at.AddMinutes(5)))));
+                }
+            }
+        }
+
+        foreach (var day in records.GroupBy(r => DateOnly.FromDateTime(r.Item.Event.OccurredAt.UtcDateTime)))
+        {
+            var chunk = day.ToList();
+            await ParquetEventWriter.WriteAsync(lake.FilePath(tenantId, day.Key, "t", chunk[0].Position), chunk, CancellationToken.None);
+        }
+
+        var proposal = await api.Services.GetRequiredService<AllocationService>().ProposeAsync(tenantId, "plans", CancellationToken.None);
+        Assert.True(proposal.State == "update", string.Join(" ", proposal.Reasons));
+        Assert.Equal(1.0, proposal.Weights.Values.Sum(), 9);
+        Assert.All(proposal.Weights.Values, w => Assert.InRange(w, 0.05 - 1e-12, (1.0 / 3) + 0.2 + 1e-12));
+        Assert.All(proposal.Weights.Values, w => Assert.InRange(w, (1.0 / 3) - 0.2 - 1e-12, 1));
+        Assert.True(proposal.Weights["p10"] > 1.0 / 3 && proposal.Weights["p20"] < 1.0 / 3, string.Join(", ", proposal.Weights));
+        Assert.True(proposal.Details.Single(d => d.VariantId == "p20").Sunk, string.Join(" ", proposal.Reasons));
+    }
+
+    [Fact]
+    public async Task An_unknown_experiment_is_not_found()
+    {
+        var (tenantId, _, _) = await api.CreateTenantAsync(AdminKey, "Shop", "pro");
+        var refused = await Assert.ThrowsAsync<Errors.NotFoundException>(() =>
+            api.Services.GetRequiredService<AllocationService>().ProposeAsync(tenantId, "nope", CancellationToken.None));
+        Assert.Equal("experiment_id", refused.Field);
+    }
+}
