@@ -13,6 +13,11 @@ public static class ExperimentsApi
         IReadOnlyList<VariantResponse> Variants, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, Pricing.Goal Goal, decimal? UnitCost,
         AllocationView Allocation);
 
+    /// <summary>An adaptive experiment's weights over time: the settings, the version in force and every stored version.</summary>
+    public sealed record AllocationResponse(AllocationView Allocation, int InForceVersion, IReadOnlyList<WeightVersionResponse> Versions);
+
+    public sealed record WeightVersionResponse(int Version, DateTimeOffset StartsAt, IReadOnlyDictionary<string, double> Weights, IReadOnlyList<string> Reasons);
+
     public static ExperimentResponse ToResponse(Experiment e) => new(e.ExperimentId, e.Name, e.Currency, e.Status,
         e.Variants.Select(v => new VariantResponse(v.VariantId, v.Price, v.Weight, v.Control)).ToList(), e.CreatedAt, e.UpdatedAt,
         e.Goal, e.UnitCost, AllocationView.From(e.Allocation));
@@ -48,6 +53,20 @@ public static class ExperimentsApi
                 })
             .Produces<ExperimentResponse>()
             .WithName("GetExperiment").WithSummary("One experiment; Cache-Control max-age is how long a copy may be trusted.");
+
+        experiments.MapGet("/{experimentId}/allocation", async (string experimentId, HttpContext context, ExperimentService service,
+                Adaptive.AllocationService allocations, TimeProvider time, CancellationToken ct) =>
+                {
+                    var experiment = await service.GetAsync(context.TenantId(), experimentId, ct);
+                    var versions = await allocations.VersionsAsync(context.TenantId(), experimentId, ct);
+                    var now = time.GetUtcNow();
+                    return Results.Ok(new AllocationResponse(AllocationView.From(experiment.Allocation),
+                        versions.LastOrDefault(v => v.StartsAt <= now)?.Version ?? 0,
+                        [.. versions.Select(v => new WeightVersionResponse(v.Version, v.StartsAt, v.Weights, v.Reasons))]));
+                })
+            .Produces<AllocationResponse>()
+            .WithName("GetAllocation")
+            .WithSummary("The experiment's allocation and its weight versions with why; version 0, before any, is the burn-in's equal split.");
 
         experiments.MapPut("/{experimentId}",
             async (string experimentId, ExperimentRequest? body, HttpContext context, ExperimentService service, CancellationToken ct) =>

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Globalization;
+using System.Text.Json;
 using Dapper;
 
 namespace PricingOptimizer.ControlPlane;
@@ -24,11 +25,23 @@ public abstract class SqlControlPlaneStore : IControlPlaneStore
     /// <summary>An open connection to the store.</summary>
     protected abstract ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken);
 
+    /// <summary>Where this process hears of its own changes when the store cannot announce them to every process (SQLite).</summary>
+    public ControlPlaneChanges? LocalChanges { get; set; }
+
     /// <summary>
     /// Called after a write other processes cache (<c>tenant {id}</c>, <c>experiment {tenant} {id}</c>), with the
-    /// change committed. Nothing by default.
+    /// change committed. By default it tells this process (<see cref="LocalChanges"/>); other processes see it when
+    /// their copies expire.
     /// </summary>
-    protected virtual Task ChangedAsync(string payload, CancellationToken cancellationToken) => Task.CompletedTask;
+    protected virtual Task ChangedAsync(string payload, CancellationToken cancellationToken)
+    {
+        if (ControlPlaneChanges.Parse(payload) is { } change)
+        {
+            LocalChanges?.Publish(change);
+        }
+
+        return Task.CompletedTask;
+    }
 
     public abstract Task<bool> IsReachableAsync(CancellationToken cancellationToken);
 
@@ -147,6 +160,53 @@ public abstract class SqlControlPlaneStore : IControlPlaneStore
         }
 
         return deleted;
+    }
+
+    // Adaptive allocation: weight versions (insert-only, so two updaters cannot both write one version) and first assignments.
+
+    public async Task<bool> AddWeightVersionAsync(Experiments.WeightVersion version, CancellationToken cancellationToken)
+    {
+        var added = await ExecuteAsync(
+            """
+            INSERT INTO weight_versions (tenant_id, experiment_id, version, starts_at, weights, reasons)
+            VALUES (@TenantId, @ExperimentId, @Version, @StartsAt, @Weights, @Reasons)
+            ON CONFLICT (tenant_id, experiment_id, version) DO NOTHING
+            """,
+            new
+            {
+                version.TenantId, version.ExperimentId, version.Version, StartsAt = Ms(version.StartsAt),
+                Weights = JsonSerializer.Serialize(version.Weights, Json.Wire.Options), Reasons = JsonSerializer.Serialize(version.Reasons, Json.Wire.Options),
+            }, cancellationToken) == 1;
+        if (added)
+        {
+            await ChangedAsync($"experiment {version.TenantId} {version.ExperimentId}", cancellationToken);
+        }
+
+        return added;
+    }
+
+    public async Task<IReadOnlyList<Experiments.WeightVersion>> ListWeightVersionsAsync(string tenantId, string experimentId, CancellationToken cancellationToken) =>
+        [.. (await QueryAsync<WeightVersionRow>(
+            """
+            SELECT tenant_id, experiment_id, version, starts_at, weights, reasons FROM weight_versions
+            WHERE tenant_id = @tenantId AND experiment_id = @experimentId ORDER BY version
+            """, new { tenantId, experimentId }, cancellationToken)).Select(r => r.ToVersion())];
+
+    public async Task<Experiments.FirstAssignment> FirstAssignmentAsync(string tenantId, string experimentId, string userId, Experiments.FirstAssignment ifNew,
+        CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        var key = new { tenantId, experimentId, userId };
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            INSERT INTO first_assignments (tenant_id, experiment_id, user_id, variant_id, version, assigned_at)
+            VALUES (@tenantId, @experimentId, @userId, @VariantId, @Version, @At)
+            ON CONFLICT (tenant_id, experiment_id, user_id) DO NOTHING
+            """, new { tenantId, experimentId, userId, ifNew.VariantId, ifNew.Version, At = Ms(ifNew.At) }, cancellationToken: cancellationToken));
+        var row = await connection.QuerySingleAsync<FirstAssignmentRow>(new CommandDefinition(
+            "SELECT variant_id, version, assigned_at FROM first_assignments WHERE tenant_id = @tenantId AND experiment_id = @experimentId AND user_id = @userId",
+            key, cancellationToken: cancellationToken));
+        return new Experiments.FirstAssignment(row.VariantId, checked((int)row.Version), Time(row.AssignedAt));
     }
 
     // Usage: additive per-day counters, so several processes can flush.
@@ -314,6 +374,27 @@ public abstract class SqlControlPlaneStore : IControlPlaneStore
                 Version = Version, Goal = goal, UnitCost = unitCost, Allocation = ExperimentColumnsText.Allocation(Allocation, goal, unitCost),
             };
         }
+    }
+
+    private sealed class WeightVersionRow
+    {
+        public string TenantId { get; init; } = "";
+        public string ExperimentId { get; init; } = "";
+        public long Version { get; init; }
+        public long StartsAt { get; init; }
+        public string Weights { get; init; } = "{}";
+        public string Reasons { get; init; } = "[]";
+
+        public Experiments.WeightVersion ToVersion() => new(TenantId, ExperimentId, checked((int)Version), Time(StartsAt),
+            JsonSerializer.Deserialize<Dictionary<string, double>>(Weights, Json.Wire.Options) ?? [],
+            JsonSerializer.Deserialize<List<string>>(Reasons, Json.Wire.Options) ?? []);
+    }
+
+    private sealed class FirstAssignmentRow
+    {
+        public string VariantId { get; init; } = "";
+        public long Version { get; init; }
+        public long AssignedAt { get; init; }
     }
 
     private sealed class ApiCallRow

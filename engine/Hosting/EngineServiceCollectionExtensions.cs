@@ -98,13 +98,23 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton<Reports.ReportScheduler>();
         services.AddSingleton(sp => new Lander(sp.GetRequiredService<IEventLog>(), sp.GetRequiredService<LakeLayout>(),
             sp.GetRequiredService<IOptions<LanderOptions>>().Value, sp.GetRequiredService<ILogger<Lander>>(), sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<IControlPlaneStore>(sp => CreateControlPlane(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+        services.AddSingleton<IControlPlaneStore>(sp =>
+        {
+            var store = CreateControlPlane(sp.GetRequiredService<IOptions<StorageOptions>>().Value);
+            if (store is SqliteControlPlaneStore sqlite)
+            {
+                sqlite.LocalChanges = sp.GetRequiredService<ControlPlaneChanges>();
+            }
+
+            return store;
+        });
         // One store, seen by each service through the aggregate it uses.
         services.AddSingleton<ITenantStore>(sp => sp.GetRequiredService<IControlPlaneStore>());
         services.AddSingleton<IProviderKeyStore>(sp => sp.GetRequiredService<IControlPlaneStore>());
         services.AddSingleton<IExperimentStore>(sp => sp.GetRequiredService<IControlPlaneStore>());
         services.AddSingleton<IUsageStore>(sp => sp.GetRequiredService<IControlPlaneStore>());
         services.AddSingleton<IBillingStore>(sp => sp.GetRequiredService<IControlPlaneStore>());
+        services.AddSingleton<IAllocationStore>(sp => sp.GetRequiredService<IControlPlaneStore>());
         services.AddSingleton<ControlPlaneChanges>();
         services.AddSingleton<ControlPlane.Postgres.PostgresChangeListener>();
         services.AddHostedService(sp => sp.GetRequiredService<ControlPlane.Postgres.PostgresChangeListener>());

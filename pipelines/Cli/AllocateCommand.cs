@@ -14,21 +14,35 @@ public static class AllocateCommand
         var tenant = CommonOptions.Tenant();
         var experiment = new Option<string>("--experiment") { Description = "Experiment id", Required = true };
         var json = new Option<bool>("--json") { Description = "Print the proposal as JSON" };
+        var apply = new Option<bool>("--apply")
+        {
+            Description = "Store the update as the next weight version (users seen from then on are assigned by it); not before one cadence after the last",
+        };
+        var force = new Option<bool>("--force") { Description = "With --apply: store it even if the last version is younger than one cadence" };
         var data = CommonOptions.Data();
         var lake = CommonOptions.Lake();
         var command = new Command("allocate",
             "Propose the next weights of an adaptive experiment from its counted users (burn-in, or top-two Thompson sampling on the demand model).")
         {
-            tenant, experiment, json, data, lake,
+            tenant, experiment, json, apply, force, data, lake,
         };
         command.SetAction(async (parse, ct) =>
         {
             var tenantId = CommonOptions.CheckTenant(parse.GetValue(tenant)!);
             await using var services = CommonOptions.Services(CommonOptions.Configuration(parse.GetValue(data), parse.GetValue(lake)));
-            var proposal = await services.GetRequiredService<AllocationService>().ProposeAsync(tenantId, parse.GetValue(experiment)!, ct);
+            if (parse.GetValue(force) && !parse.GetValue(apply))
+            {
+                throw new CliException("--force: only with --apply");
+            }
+
+            var allocator = services.GetRequiredService<AllocationService>();
+            AllocationService.UpdateResult? update = null;
+            var proposal = parse.GetValue(apply)
+                ? (update = await allocator.UpdateAsync(tenantId, parse.GetValue(experiment)!, parse.GetValue(force), ct)).Proposal
+                : await allocator.ProposeAsync(tenantId, parse.GetValue(experiment)!, ct);
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(proposal, Json.Wire.Indented));
+                Console.WriteLine(update is null ? JsonSerializer.Serialize(proposal, Json.Wire.Indented) : JsonSerializer.Serialize(update, Json.Wire.Indented));
                 return 0;
             }
 
@@ -43,6 +57,11 @@ public static class AllocateCommand
             foreach (var reason in proposal.Reasons)
             {
                 Console.WriteLine("  - " + reason);
+            }
+
+            if (update is not null)
+            {
+                Console.WriteLine(update.Outcome);
             }
 
             return 0;

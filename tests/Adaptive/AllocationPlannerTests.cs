@@ -134,6 +134,28 @@ public sealed class AllocationServiceTests : IDisposable
         Assert.All(proposal.Weights.Values, w => Assert.InRange(w, (1.0 / 3) - 0.2 - 1e-12, 1));
         Assert.True(proposal.Weights["p10"] > 1.0 / 3 && proposal.Weights["p20"] < 1.0 / 3, string.Join(", ", proposal.Weights));
         Assert.True(proposal.Details.Single(d => d.VariantId == "p20").Sunk, string.Join(" ", proposal.Reasons));
+
+        // One update stores version 1; the next waits a cadence unless forced; each starts from the weights in force.
+        var allocator = api.Services.GetRequiredService<AllocationService>();
+        var first = await allocator.UpdateAsync(tenantId, "plans", force: false, CancellationToken.None);
+        Assert.Equal((1, "stored version 1"), (first.Stored?.Version, first.Outcome));
+        Assert.Equal(proposal.Weights, first.Stored!.Weights);
+        var early = await allocator.UpdateAsync(tenantId, "plans", force: false, CancellationToken.None);
+        Assert.Null(early.Stored);
+        Assert.StartsWith("nothing stored: version 1 is in force until", early.Outcome, StringComparison.Ordinal);
+        var forced = await allocator.UpdateAsync(tenantId, "plans", force: true, CancellationToken.None);
+        Assert.Equal(2, forced.Stored?.Version);
+        Assert.True(forced.Stored!.Weights["p20"] <= first.Stored.Weights["p20"] + 1e-12, "a sunk price keeps sinking toward the floor");
+
+        // New users follow version 2: the sunk price gets few of them.
+        var assigned = new List<string>();
+        for (var u = 0; u < 600; u++)
+        {
+            var answer = await IngestApiFactory.ReadJsonAsync(await client.PostAsJsonAsync("/v1/assign", new { experiment_id = "plans", user_id = $"later-{u}" }));
+            assigned.Add(answer.GetProperty("variant_id").GetString()!);
+        }
+
+        Assert.InRange(assigned.Count(v => v == "p20") / 600.0, 0, forced.Stored.Weights["p20"] + 0.06);
     }
 
     [Fact]

@@ -152,6 +152,25 @@ public abstract class ControlPlaneStoreContract : IDisposable
         Assert.Equal(("again", 3), letters.Where(l => l.EventId == "e1").Select(l => (l.Error, l.Attempts)).Single());
         Assert.Single(await Store.ListDeadLettersAsync("tn_a", 1, CancellationToken.None));
     }
+
+    [Fact]
+    public async Task A_weight_version_is_stored_once_and_a_users_first_assignment_is_kept_whatever_comes_later()
+    {
+        var v1 = new PricingOptimizer.Experiments.WeightVersion("tn_a", "exp", 1, At, new Dictionary<string, double> { ["a"] = 0.7, ["b"] = 0.3 }, ["why"]);
+        Assert.True(await Store.AddWeightVersionAsync(v1, CancellationToken.None));
+        Assert.False(await Store.AddWeightVersionAsync(v1 with { Weights = new Dictionary<string, double> { ["a"] = 0.1, ["b"] = 0.9 } }, CancellationToken.None));
+        Assert.True(await Store.AddWeightVersionAsync(v1 with { Version = 2, StartsAt = At.AddDays(1) }, CancellationToken.None));
+        var versions = await Store.ListWeightVersionsAsync("tn_a", "exp", CancellationToken.None);
+        Assert.Equal([1, 2], versions.Select(v => v.Version));
+        Assert.Equal((0.7, 0.3, "why", At), (versions[0].Weights["a"], versions[0].Weights["b"], versions[0].Reasons.Single(), versions[0].StartsAt));
+        Assert.Empty(await Store.ListWeightVersionsAsync("tn_a", "other", CancellationToken.None));
+
+        var first = await Store.FirstAssignmentAsync("tn_a", "exp", "u1", new("a", 1, At), CancellationToken.None);
+        var again = await Store.FirstAssignmentAsync("tn_a", "exp", "u1", new("b", 2, At.AddDays(2)), CancellationToken.None);
+        Assert.Equal(new PricingOptimizer.Experiments.FirstAssignment("a", 1, At), first);
+        Assert.Equal(first, again);
+        Assert.Equal("b", (await Store.FirstAssignmentAsync("tn_a", "exp2", "u1", new("b", 0, At), CancellationToken.None)).VariantId);
+    }
 }
 
 public sealed class SqliteControlPlaneStoreContract : ControlPlaneStoreContract

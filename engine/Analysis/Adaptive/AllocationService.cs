@@ -9,14 +9,59 @@ namespace PricingOptimizer.Adaptive;
 
 /// <summary>
 /// What an adaptive update would do for an experiment now, from its definition and its counted users in the lake
-/// (<c>po allocate</c>): the burn-in, or the weights the recommendation's posterior asks for. It proposes; the weights in
-/// force are the configured ones until adaptive assignment is switched on.
+/// (<c>po allocate</c>): the burn-in, or the weights the recommendation's posterior asks for; <see cref="UpdateAsync"/>
+/// stores them as the next weight version, which assignment uses for users seen from then on.
 /// </summary>
-public sealed class AllocationService(LakeQueries lake, IExperimentStore store, IOptions<RecommendationOptions> recommendation,
+public sealed class AllocationService(LakeQueries lake, IExperimentStore store, IAllocationStore allocations, IOptions<RecommendationOptions> recommendation,
     IOptions<Statistics.StatisticsOptions> statistics, CharmPricing charm, TimeProvider time)
 {
+    /// <summary>The outcome of <see cref="UpdateAsync"/>: the proposal, and the version stored (null when nothing was stored, with why).</summary>
+    public sealed record UpdateResult(AllocationProposal Proposal, WeightVersion? Stored, string Outcome);
+
+    /// <summary>The experiment's weight versions, oldest first.</summary>
+    public Task<IReadOnlyList<WeightVersion>> VersionsAsync(string tenantId, string experimentId, CancellationToken cancellationToken) =>
+        allocations.ListWeightVersionsAsync(tenantId, experimentId, cancellationToken);
+
+    /// <summary>
+    /// One update: the proposal from the weights in force, stored as the next version when it is an update and the
+    /// cadence since the last version has passed (or <paramref name="force"/>). Two processes updating at once store
+    /// one version: the second finds the number taken and stores nothing.
+    /// </summary>
+    /// <exception cref="ProblemException">No such experiment, or not an active one.</exception>
+    public async Task<UpdateResult> UpdateAsync(string tenantId, string experimentId, bool force, CancellationToken cancellationToken)
+    {
+        var experiment = await store.GetExperimentAsync(tenantId, experimentId, cancellationToken)
+                         ?? throw new NotFoundException($"no experiment '{experimentId}'", "experiment_id");
+        if (experiment.Status != ExperimentStatus.Active)
+        {
+            throw new ConflictException($"only an active experiment's weights are updated; '{experimentId}' is {ExperimentLifecycle.Name(experiment.Status)}",
+                "experiment_id");
+        }
+
+        var versions = await allocations.ListWeightVersionsAsync(tenantId, experimentId, cancellationToken);
+        var latest = versions.Count == 0 ? null : versions[^1];
+        var proposal = await ProposeAsync(tenantId, experimentId, cancellationToken, latest?.Weights);
+        if (proposal.State != "update")
+        {
+            return new UpdateResult(proposal, null, $"nothing stored: {proposal.State.Replace('_', ' ')}");
+        }
+
+        var now = time.GetUtcNow();
+        if (!force && latest is not null && now < latest.StartsAt + experiment.Allocation.Cadence)
+        {
+            return new UpdateResult(proposal, null, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"nothing stored: version {latest.Version} is in force until {latest.StartsAt + experiment.Allocation.Cadence:u} (one cadence)"));
+        }
+
+        var next = new WeightVersion(tenantId, experimentId, (latest?.Version ?? 0) + 1, now, proposal.Weights, proposal.Reasons);
+        return await allocations.AddWeightVersionAsync(next, cancellationToken)
+            ? new UpdateResult(proposal, next, $"stored version {next.Version}")
+            : new UpdateResult(proposal, null, $"nothing stored: another process stored version {next.Version} first");
+    }
+
     /// <exception cref="ProblemException">No such experiment in the control plane.</exception>
-    public async Task<AllocationProposal> ProposeAsync(string tenantId, string experimentId, CancellationToken cancellationToken)
+    public async Task<AllocationProposal> ProposeAsync(string tenantId, string experimentId, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, double>? current = null)
     {
         var experiment = await store.GetExperimentAsync(tenantId, experimentId, cancellationToken)
                          ?? throw new NotFoundException($"no experiment '{experimentId}'", "experiment_id");
@@ -33,7 +78,13 @@ public sealed class AllocationService(LakeQueries lake, IExperimentStore store, 
             buyers = [.. counted.Select(v => all.FirstOrDefault(b => b.VariantId == v.VariantId) ?? BuyerSums.From(v))];
         }
 
-        return AllocationPlanner.Plan(experiment, counted, start, time.GetUtcNow(), null,
+        if (current is null && allocation.Mode == AllocationMode.Adaptive)
+        {
+            var versions = await allocations.ListWeightVersionsAsync(tenantId, experimentId, cancellationToken);
+            current = versions.Count == 0 ? null : versions[^1].Weights;
+        }
+
+        return AllocationPlanner.Plan(experiment, counted, start, time.GetUtcNow(), current,
             () => counted.Count == experiment.Variants.Count ? new Recommender(recommendation.Value, charm).ValueDraws(counted, request, buyers) : null);
     }
 }

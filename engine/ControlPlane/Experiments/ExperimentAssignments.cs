@@ -8,13 +8,25 @@ namespace PricingOptimizer.Experiments;
 /// Assignment and event checks on the cached definitions: the user's variant by the deterministic hash, the variant
 /// a conversion belongs to, and whether an event fits its experiment.
 /// </summary>
-public sealed class ExperimentAssignments(ExperimentDefinitions definitions, ControlPlaneStatus status)
+public sealed class ExperimentAssignments(ExperimentDefinitions definitions, ControlPlaneStatus status, IAllocationStore? allocations = null,
+    TimeProvider? clock = null)
 {
+    /// <summary>The most first assignments of adaptive experiments a process remembers; beyond it they are read from the store again.</summary>
+    private const int MaxRememberedUsers = 1_000_000;
+
+    private static readonly TimeSpan RememberFor = TimeSpan.FromHours(1);
+
+    private readonly TimeProvider time = clock ?? TimeProvider.System;
+
+    private readonly Caching.TimedCache<(string Tenant, string Experiment, string User), string> firstVariants =
+        new(clock ?? TimeProvider.System, MaxRememberedUsers);
+
     /// <summary>The user's variant of an active experiment.</summary>
     public async Task<(Experiment Experiment, Variant Variant)> AssignAsync(string tenantId, string? experimentId, string? userId,
         CancellationToken cancellationToken)
     {
-        var (experiment, assigner) = await ResolveAsync(tenantId, experimentId, userId, cancellationToken);
+        var cached = await ResolveAsync(tenantId, experimentId, userId, cancellationToken);
+        var experiment = cached.Experiment!;
         if (experiment.Status != ExperimentStatus.Active)
         {
             throw new ConflictException(
@@ -22,14 +34,15 @@ public sealed class ExperimentAssignments(ExperimentDefinitions definitions, Con
                 experiment.Status is ExperimentStatus.Draft or ExperimentStatus.Paused ? ["start"] : []);
         }
 
-        return (experiment, experiment.Variants[assigner.Assign(userId!)]);
+        return (experiment, await VariantOfAsync(tenantId, cached, userId!, cancellationToken));
     }
 
     /// <summary>The user's variant for a conversion: the experiment may be active or paused (late buyers still count).</summary>
     public async Task<(Experiment Experiment, Variant Variant)> VariantForConversionAsync(string tenantId, string? experimentId, string? userId,
         CancellationToken cancellationToken)
     {
-        var (experiment, assigner) = await ResolveAsync(tenantId, experimentId, userId, cancellationToken);
+        var cached = await ResolveAsync(tenantId, experimentId, userId, cancellationToken);
+        var experiment = cached.Experiment!;
         if (experiment.Status is not (ExperimentStatus.Active or ExperimentStatus.Paused))
         {
             throw new ConflictException(
@@ -37,8 +50,59 @@ public sealed class ExperimentAssignments(ExperimentDefinitions definitions, Con
                     $"{ExperimentLifecycle.Name(experiment.Status)}", "experiment_id");
         }
 
-        return (experiment, experiment.Variants[assigner.Assign(userId!)]);
+        return (experiment, await VariantOfAsync(tenantId, cached, userId!, cancellationToken));
     }
+
+    /// <summary>
+    /// The user's variant: by the hash over the configured weights for a fixed experiment (and for an adaptive one's
+    /// holdout); for an adaptive one the variant of the user's first assignment, which the hash over the weight version
+    /// then in force chose and the store keeps, so a user keeps their price when the weights change. With the store
+    /// down, a new user gets the variant the version in force gives, unrecorded (degraded mode).
+    /// </summary>
+    private async ValueTask<Variant> VariantOfAsync(string tenantId, ExperimentDefinitions.Cached cached, string userId, CancellationToken cancellationToken)
+    {
+        var experiment = cached.Experiment!;
+        var allocation = experiment.Allocation;
+        if (allocation.Mode != AllocationMode.Adaptive || allocations is null || cached.VersionAssigners.Count == 0
+            || (allocation.Holdout > 0 && InHoldout(experiment, userId)))
+        {
+            return experiment.Variants[cached.Assigner!.Assign(userId)];
+        }
+
+        var key = (tenantId, experiment.ExperimentId, userId);
+        if (firstVariants.TryGetFresh(key, out var known) && experiment.FindVariant(known) is { } remembered)
+        {
+            return remembered;
+        }
+
+        var now = time.GetUtcNow();
+        var index = cached.Versions.Count;
+        while (index > 0 && cached.Versions[index - 1].StartsAt > now)
+        {
+            index--;
+        }
+
+        var version = index == 0 ? 0 : cached.Versions[index - 1].Version;
+        var proposed = experiment.Variants[cached.VersionAssigners[index].Assign(userId)];
+        FirstAssignment first;
+        try
+        {
+            first = await allocations.FirstAssignmentAsync(tenantId, experiment.ExperimentId, userId, new FirstAssignment(proposed.VariantId, version, now),
+                cancellationToken);
+        }
+        catch (Exception fault) when (status.Failed(fault))
+        {
+            return proposed;
+        }
+
+        var variant = experiment.FindVariant(first.VariantId) ?? proposed;
+        firstVariants.Set(key, variant.VariantId, RememberFor);
+        return variant;
+    }
+
+    /// <summary>Whether the user is in the holdout: a hash of its own (not the assignment's), so the holdout is a fixed share of users.</summary>
+    private static bool InHoldout(Experiment experiment, string userId) =>
+        new VariantAssigner(experiment.ExperimentId + "#holdout", [experiment.Allocation.Holdout, 1 - experiment.Allocation.Holdout]).Assign(userId) == 0;
 
     /// <summary>
     /// Checks an event against the tenant's experiment definitions (README "Events (contract v1)": the experiment must exist when the
@@ -114,7 +178,7 @@ public sealed class ExperimentAssignments(ExperimentDefinitions definitions, Con
         }
     }
 
-    private async Task<(Experiment, VariantAssigner)> ResolveAsync(string tenantId, string? experimentId, string? userId, CancellationToken cancellationToken)
+    private async Task<ExperimentDefinitions.Cached> ResolveAsync(string tenantId, string? experimentId, string? userId, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(experimentId))
         {
@@ -129,6 +193,6 @@ public sealed class ExperimentAssignments(ExperimentDefinitions definitions, Con
         var cached = await definitions.GetAsync(tenantId, experimentId, cancellationToken, allowStale: true);
         return cached.Experiment is null
             ? throw new NotFoundException($"no experiment '{experimentId}'", "experiment_id")
-            : (cached.Experiment, cached.Assigner!);
+            : cached;
     }
 }

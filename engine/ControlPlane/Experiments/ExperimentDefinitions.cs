@@ -17,6 +17,7 @@ public sealed class ExperimentDefinitions
     private static readonly TimeSpan TenantCacheTime = TimeSpan.FromSeconds(30);
 
     private readonly IExperimentStore store;
+    private readonly IAllocationStore? allocations;
     private readonly ITenantStore tenants;
     private readonly ControlPlaneStatus status;
     private readonly TimedCache<(string Tenant, string Experiment), Cached> cache;
@@ -25,9 +26,10 @@ public sealed class ExperimentDefinitions
     private readonly TimedCache<string, bool> knownTenants;
 
     public ExperimentDefinitions(IExperimentStore store, ITenantStore tenants, TimeProvider time, ControlPlaneStatus status,
-        ControlPlaneChanges? changes = null)
+        ControlPlaneChanges? changes = null, IAllocationStore? allocations = null)
     {
         this.store = store;
+        this.allocations = allocations;
         this.tenants = tenants;
         this.status = status;
         cache = new(time, MaxCached, keepLastKnown: true);
@@ -45,8 +47,16 @@ public sealed class ExperimentDefinitions
     /// </summary>
     public static readonly TimeSpan CacheTime = TimeSpan.FromSeconds(5);
 
-    /// <summary>An experiment (null: none by that id) with the assignment hash over its weights.</summary>
-    public sealed record Cached(Experiment? Experiment, VariantAssigner? Assigner);
+    /// <summary>
+    /// An experiment (null: none by that id) with the assignment hash over its weights and, when it is adaptive, its
+    /// weight versions (oldest first) with a hash over each; the first hash is version 0, the burn-in's equal split.
+    /// </summary>
+    public sealed record Cached(Experiment? Experiment, VariantAssigner? Assigner)
+    {
+        public IReadOnlyList<WeightVersion> Versions { get; init; } = [];
+
+        public IReadOnlyList<VariantAssigner> VersionAssigners { get; init; } = [];
+    }
 
     /// <summary>
     /// Whether the control plane knows the tenant: from the copy when fresh, else from the store; with the store down, the
@@ -111,6 +121,7 @@ public sealed class ExperimentDefinitions
     public async Task<Cached> GetAsync(string tenantId, string experimentId, CancellationToken cancellationToken, bool allowStale = false)
     {
         var had = cache.TryGet((tenantId, experimentId), out var cached, out var fresh);
+        var lastKnown = cached;
         if (had && fresh)
         {
             return cached;
@@ -133,6 +144,30 @@ public sealed class ExperimentDefinitions
 
         cached = new Cached(experiment, experiment is null ? null : new VariantAssigner(experiment.ExperimentId,
             experiment.Variants.Select(v => v.Weight).ToList()));
+        if (experiment is { Allocation.Mode: AllocationMode.Adaptive } && allocations is not null)
+        {
+            IReadOnlyList<WeightVersion> versions;
+            try
+            {
+                versions = await allocations.ListWeightVersionsAsync(tenantId, experimentId, cancellationToken);
+            }
+            catch (Exception fault) when (status.Failed(fault) && had && allowStale)
+            {
+                return lastKnown;
+            }
+
+            cached = cached with
+            {
+                Versions = versions,
+                VersionAssigners =
+                [
+                    new VariantAssigner(experiment.ExperimentId, [.. experiment.Variants.Select(_ => 1.0)]),
+                    .. versions.Select(v => new VariantAssigner(experiment.ExperimentId,
+                        [.. experiment.Variants.Select(x => Math.Max(v.Weights.GetValueOrDefault(x.VariantId), ExperimentRules.MinWeight))])),
+                ],
+            };
+        }
+
         cache.Set((tenantId, experimentId), cached, CacheTime);
         return cached;
     }

@@ -85,6 +85,24 @@ internal static class PostgresMigrations
         (4, "how an experiment splits its users (null: fixed weights)", """
             ALTER TABLE experiments ADD COLUMN allocation TEXT;
             """),
+        (5, "adaptive weight versions and each user's first assignment", """
+            CREATE TABLE weight_versions (
+                tenant_id     TEXT NOT NULL,
+                experiment_id TEXT NOT NULL,
+                version       INTEGER NOT NULL,
+                starts_at     BIGINT NOT NULL,
+                weights       TEXT NOT NULL,
+                reasons       TEXT NOT NULL,
+                PRIMARY KEY (tenant_id, experiment_id, version));
+            CREATE TABLE first_assignments (
+                tenant_id     TEXT NOT NULL,
+                experiment_id TEXT NOT NULL,
+                user_id       TEXT NOT NULL,
+                variant_id    TEXT NOT NULL,
+                version       INTEGER NOT NULL,
+                assigned_at   BIGINT NOT NULL,
+                PRIMARY KEY (tenant_id, experiment_id, user_id));
+            """),
     ];
 
     public static int Latest => All[^1].Version;

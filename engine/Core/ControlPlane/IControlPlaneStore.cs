@@ -6,7 +6,7 @@ namespace PricingOptimizer.ControlPlane;
 /// default, PostgreSQL when configured: each implementation keeps one aggregate's SQL in a file of its own, and one
 /// contract suite runs against both.
 /// </summary>
-public interface IControlPlaneStore : ITenantStore, IProviderKeyStore, IExperimentStore, IUsageStore, IBillingStore
+public interface IControlPlaneStore : ITenantStore, IProviderKeyStore, IExperimentStore, IUsageStore, IBillingStore, IAllocationStore
 {
     /// <summary>One round trip to the store: false (or an exception) when it cannot answer now.</summary>
     Task<bool> IsReachableAsync(CancellationToken cancellationToken);
@@ -67,6 +67,20 @@ public interface IExperimentStore
 
     /// <summary>Deletes the experiment only if its stored version is still <paramref name="expectedVersion"/>.</summary>
     Task<bool> DeleteExperimentAsync(string tenantId, string experimentId, long expectedVersion, CancellationToken cancellationToken);
+}
+
+/// <summary>Adaptive experiments: their weight versions, and each user's first assignment, which the user keeps.</summary>
+public interface IAllocationStore
+{
+    /// <summary>Adds a weight version; false when the experiment has that version number already (another process updated first).</summary>
+    Task<bool> AddWeightVersionAsync(Experiments.WeightVersion version, CancellationToken cancellationToken);
+
+    /// <summary>The experiment's weight versions, oldest first.</summary>
+    Task<IReadOnlyList<Experiments.WeightVersion>> ListWeightVersionsAsync(string tenantId, string experimentId, CancellationToken cancellationToken);
+
+    /// <summary>The user's first assignment: <paramref name="ifNew"/> is recorded when the user has none, and the recorded one is returned.</summary>
+    Task<Experiments.FirstAssignment> FirstAssignmentAsync(string tenantId, string experimentId, string userId, Experiments.FirstAssignment ifNew,
+        CancellationToken cancellationToken);
 }
 
 /// <summary>API calls per tenant and day.</summary>

@@ -114,3 +114,13 @@ public sealed record AllocationView(
 
 /// <summary>The burn-in as the API shows it: users and conversions per variant.</summary>
 public sealed record BurnInView(int Users, int Conversions);
+
+/// <summary>
+/// One version of an adaptive experiment's weights, in force from <see cref="StartsAt"/> until the next version.
+/// Version 0 is implicit: the equal split of the burn-in.
+/// </summary>
+public sealed record WeightVersion(string TenantId, string ExperimentId, int Version, DateTimeOffset StartsAt,
+    IReadOnlyDictionary<string, double> Weights, IReadOnlyList<string> Reasons);
+
+/// <summary>A user's first assignment in an adaptive experiment: the variant they keep, and the weight version that chose it.</summary>
+public sealed record FirstAssignment(string VariantId, int Version, DateTimeOffset At);

@@ -1,0 +1,112 @@
+using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using PricingOptimizer.ControlPlane;
+using PricingOptimizer.Experiments;
+using PricingOptimizer.Tests.Fixtures;
+
+namespace PricingOptimizer.Tests.Adaptive;
+
+/// <summary>In an adaptive experiment a user keeps the price of their first assignment when the weights change; new users follow the new weights.</summary>
+public sealed class StickyAssignmentTests : IDisposable
+{
+    private const string AdminKey = "sticky-admin";
+    private readonly IngestApiFactory api = new(new Dictionary<string, string?> { ["Auth:AdminKey"] = AdminKey });
+
+    public void Dispose() => api.Dispose();
+
+    private static async Task<string> AssignAsync(HttpClient client, string experiment, string user, string path = "/v1/assign")
+    {
+        object body = path == "/v1/convert"
+            ? new { experiment_id = experiment, user_id = user, event_id = "order-" + user }
+            : new { experiment_id = experiment, user_id = user };
+        var answer = await IngestApiFactory.ReadJsonAsync(await client.PostAsJsonAsync(path, body),
+            path == "/v1/convert" ? System.Net.HttpStatusCode.Accepted : System.Net.HttpStatusCode.OK);
+        return answer.GetProperty("variant_id").GetString()!;
+    }
+
+    private static async Task CreateAsync(HttpClient client, string id, object allocation)
+    {
+        var body = new
+        {
+            experiment_id = id, name = id, currency = "USD",
+            variants = new object[]
+            {
+                new { variant_id = "p0", price = 5m, control = true }, new { variant_id = "p1", price = 10m }, new { variant_id = "p2", price = 15m },
+            },
+            allocation,
+        };
+        await IngestApiFactory.ReadJsonAsync(await client.PostAsJsonAsync("/v1/experiments", body), System.Net.HttpStatusCode.Created);
+        await IngestApiFactory.ReadJsonAsync(await client.PostAsync($"/v1/experiments/{id}/start", null));
+    }
+
+    [Fact]
+    public async Task Users_keep_their_first_variant_across_a_weight_change_and_new_users_follow_the_new_weights()
+    {
+        var (tenantId, _, client) = await api.CreateTenantAsync(AdminKey, "Sticky", "enterprise");
+        await CreateAsync(client, "adaptive", new { mode = "adaptive" });
+
+        // Burn-in, version 0: the equal split, whatever the configured weights.
+        var first = new Dictionary<string, string>();
+        for (var u = 0; u < 600; u++)
+        {
+            first[$"old-{u}"] = await AssignAsync(client, "adaptive", $"old-{u}");
+        }
+
+        Assert.All(first.Values.GroupBy(v => v), g => Assert.InRange(g.Count(), 150, 250));
+
+        var store = api.Services.GetRequiredService<IAllocationStore>();
+        Assert.True(await store.AddWeightVersionAsync(new WeightVersion(tenantId, "adaptive", 1, DateTimeOffset.UtcNow.AddSeconds(-1),
+            new Dictionary<string, double> { ["p0"] = 0.9, ["p1"] = 0.05, ["p2"] = 0.05 }, ["test"]), CancellationToken.None));
+
+        foreach (var (user, variant) in first)
+        {
+            Assert.Equal(variant, await AssignAsync(client, "adaptive", user));
+        }
+
+        // A conversion is attributed to the variant the user was first given.
+        foreach (var user in first.Keys.Take(50))
+        {
+            Assert.Equal(first[user], await AssignAsync(client, "adaptive", user, "/v1/convert"));
+        }
+
+        var fresh = new List<string>();
+        for (var u = 0; u < 2000; u++)
+        {
+            fresh.Add(await AssignAsync(client, "adaptive", $"new-{u}"));
+        }
+
+        Assert.InRange(fresh.Count(v => v == "p0") / 2000.0, 0.86, 0.94);
+
+        var allocation = await IngestApiFactory.ReadJsonAsync(await client.GetAsync("/v1/experiments/adaptive/allocation"));
+        Assert.Equal(1, allocation.GetProperty("in_force_version").GetInt32());
+        Assert.Equal(0.9, allocation.GetProperty("versions")[0].GetProperty("weights").GetProperty("p0").GetDouble());
+        Assert.Equal("adaptive", allocation.GetProperty("allocation").GetProperty("mode").GetString());
+    }
+
+    [Fact]
+    public async Task A_holdout_share_is_split_by_the_configured_weights_and_a_fixed_experiment_is_assigned_as_always()
+    {
+        var (tenantId, _, client) = await api.CreateTenantAsync(AdminKey, "Holdout", "enterprise");
+        await CreateAsync(client, "held", new { mode = "adaptive", holdout = 0.5 });
+        await CreateAsync(client, "fixed", new { mode = "fixed" });
+        var store = api.Services.GetRequiredService<IAllocationStore>();
+        await store.AddWeightVersionAsync(new WeightVersion(tenantId, "held", 1, DateTimeOffset.UtcNow.AddSeconds(-1),
+            new Dictionary<string, double> { ["p0"] = 0.998, ["p1"] = 0.001, ["p2"] = 0.001 }, []), CancellationToken.None);
+
+        var held = new List<string>();
+        for (var u = 0; u < 1500; u++)
+        {
+            held.Add(await AssignAsync(client, "held", $"u-{u}"));
+        }
+
+        // Half the users follow the 99.8% version, the other half the configured equal split: p1 and p2 keep about a sixth each.
+        Assert.InRange(held.Count(v => v == "p1") / 1500.0, 0.12, 0.21);
+        Assert.InRange(held.Count(v => v == "p0") / 1500.0, 0.60, 0.73);
+
+        var assigner = new VariantAssigner("fixed", [1.0, 1.0, 1.0]);
+        for (var u = 0; u < 200; u++)
+        {
+            Assert.Equal("p" + assigner.Assign($"u-{u}"), await AssignAsync(client, "fixed", $"u-{u}"));
+        }
+    }
+}
