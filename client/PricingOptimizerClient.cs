@@ -75,6 +75,13 @@ public sealed class PricingOptimizerClient : IAsyncDisposable
             throw new InvalidOperationException($"experiment '{experimentId}' is {experiment.Status}, not active: nothing to assign");
         }
 
+        if (experiment.Adaptive)
+        {
+            // The API assigns (the user's first variant, kept across weight versions) and records the assign itself.
+            var answer = await ServerAssignAsync(experimentId, userId, cancellationToken);
+            return new Assignment(experimentId, userId, answer.VariantId, answer.Price, answer.Currency);
+        }
+
         var variant = experiment.Variants[assigner.Assign(userId)];
         events.Enqueue(new EventDto(VariantAssigner.AssignEventId(experimentId, userId), "assign", experimentId, variant.VariantId, userId, variant.Price,
             null, experiment.Currency, Rfc3339(time.GetUtcNow())));
@@ -91,6 +98,14 @@ public sealed class PricingOptimizerClient : IAsyncDisposable
     {
         var (experiment, assigner) = await definitions.GetAsync(experimentId, cancellationToken);
         var variant = experiment.Variants[assigner.Assign(userId)];
+        if (experiment.Adaptive)
+        {
+            // The user's first variant, kept by the API across weight versions.
+            var assigned = (await ServerAssignAsync(experimentId, userId, cancellationToken)).VariantId;
+            variant = experiment.Variants.Find(v => v.VariantId == assigned)
+                      ?? throw new HttpRequestException($"the API assigned {userId} a variant its definition of '{experimentId}' does not have");
+        }
+
         var id = eventId ?? "c-" + Guid.NewGuid().ToString("N");
         events.Enqueue(new EventDto(id, "convert", experimentId, variant.VariantId, userId, variant.Price, revenue, experiment.Currency,
             Rfc3339(occurredAt ?? time.GetUtcNow())));
@@ -151,6 +166,31 @@ public sealed class PricingOptimizerClient : IAsyncDisposable
         definitions.Dispose();
         api.Dispose();
     }
+
+    /// <summary>The user's variant of an adaptive experiment, from <c>POST /v1/assign</c> within the same bounds.</summary>
+    private async Task<AssignAnswer> ServerAssignAsync(string experimentId, string userId, CancellationToken cancellationToken)
+    {
+        var outcome = await api.SendAsync(() => new HttpRequestMessage(HttpMethod.Post, "v1/assign")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { experiment_id = experimentId, user_id = userId }, options: ApiConnection.Json),
+        }, cancellationToken);
+        if (outcome.Exception is { } failed)
+        {
+            throw failed as HttpRequestException ?? new HttpRequestException($"POST /v1/assign: {failed.Message}", failed);
+        }
+
+        using var response = outcome.Result!;
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException($"POST /v1/assign answered {(int)response.StatusCode}: {await ApiConnection.ProblemDetailAsync(response)}", null,
+                response.StatusCode);
+        }
+
+        return await System.Net.Http.Json.HttpContentJsonExtensions.ReadFromJsonAsync<AssignAnswer>(response.Content, ApiConnection.Json, cancellationToken)
+               ?? throw new HttpRequestException("POST /v1/assign answered nothing");
+    }
+
+    private sealed record AssignAnswer(string ExperimentId, string VariantId, decimal Price, string Currency);
 
     private async Task<T> ReadAsync<T>(string path, CancellationToken cancellationToken)
     {

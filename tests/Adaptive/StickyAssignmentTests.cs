@@ -84,6 +84,45 @@ public sealed class StickyAssignmentTests : IDisposable
     }
 
     [Fact]
+    public async Task The_sdk_asks_the_api_for_an_adaptive_experiments_variant_and_a_conversion_counts_for_the_users_first_variant()
+    {
+        var (tenantId, apiKey, client) = await api.CreateTenantAsync(AdminKey, "Sdk", "enterprise");
+        await CreateAsync(client, "adaptive", new { mode = "adaptive" });
+        var before = new Dictionary<string, string>();
+        await using (var sdk = new PricingOptimizer.Client.PricingOptimizerClient(
+                         new PricingOptimizer.Client.PricingOptimizerClientOptions { ApiKey = apiKey, FlushInterval = TimeSpan.FromMilliseconds(50) },
+                         api.CreateDefaultClient()))
+        {
+            for (var u = 0; u < 200; u++)
+            {
+                before[$"u-{u}"] = (await sdk.AssignAsync("adaptive", $"u-{u}")).VariantId;
+            }
+
+            await api.Services.GetRequiredService<IAllocationStore>().AddWeightVersionAsync(new WeightVersion(tenantId, "adaptive", 1,
+                DateTimeOffset.UtcNow.AddSeconds(-1), new Dictionary<string, double> { ["p0"] = 0.01, ["p1"] = 0.01, ["p2"] = 0.98 }, []), CancellationToken.None);
+            foreach (var (user, variant) in before)
+            {
+                Assert.Equal(variant, (await sdk.AssignAsync("adaptive", user)).VariantId);
+                Assert.Equal(variant, await AssignAsync(client, "adaptive", user));
+            }
+
+            for (var u = 0; u < 40; u++)
+            {
+                await sdk.TrackConversionAsync("adaptive", $"u-{u}", $"order-{u}");
+            }
+
+            await sdk.FlushAsync();
+            Assert.Equal(40, sdk.Sent);
+        }
+
+        // 200 assigns (recorded by the API) and 40 conversions, each on the user's first variant.
+        await api.LandUntilAsync(tenantId, 240);
+        var events = await api.Services.GetRequiredService<PricingOptimizer.Lake.LakeQueries>().ReadEventsAsync(tenantId, "adaptive", CancellationToken.None);
+        Assert.All(events.Where(e => e.Event.Type == PricingOptimizer.Events.EventType.Convert), e => Assert.Equal(before[e.Event.UserId], e.Event.VariantId));
+        Assert.Equal(200, events.Count(e => e.Event.Type == PricingOptimizer.Events.EventType.Assign));
+    }
+
+    [Fact]
     public async Task A_holdout_share_is_split_by_the_configured_weights_and_a_fixed_experiment_is_assigned_as_always()
     {
         var (tenantId, _, client) = await api.CreateTenantAsync(AdminKey, "Holdout", "enterprise");
