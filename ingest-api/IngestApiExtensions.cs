@@ -57,6 +57,9 @@ public static class IngestApiExtensions
             services.AddHostedService<PricingOptimizer.Hosting.CompactorService>();
         }
 
+        // Adaptive experiments' weights: every API process may run the updater; with PostgreSQL one at a time updates.
+        services.AddHostedService(sp => sp.GetRequiredService<PricingOptimizer.Hosting.AllocationUpdater>());
+
         var billing = builder.Configuration.GetSection(Billing.BillingOptions.Section).Get<Billing.BillingOptions>() ?? new Billing.BillingOptions();
         if (!kafka.Enabled && billing.HostInApi)
         {

@@ -21,16 +21,29 @@ public static class AssignBenchmark
         var seconds = new Option<int>("--seconds") { Description = "Length of each phase", DefaultValueFactory = _ => 10 };
         var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight in the throughput phase", DefaultValueFactory = _ => 64 };
         var rate = new Option<int>("--rate") { Description = "Requests per second in the latency phase", DefaultValueFactory = _ => 2000 };
-        var command = new Command("assign", "HTTP POST /v1/assign: requests/s, then p50/p99 latency at a fixed rate.") { seconds, concurrency, rate };
-        command.SetAction((parse, ct) => RunAsync(parse.GetValue(seconds), parse.GetValue(concurrency), parse.GetValue(rate), ct));
+        var adaptive = new Option<bool>("--adaptive")
+        {
+            Description = "An adaptive experiment: each assign reads (and for a new user records) the user's first assignment",
+        };
+        var recorded = new Option<int>("--recorded")
+        {
+            Description = "With --adaptive: users already recorded before the run (the requests draw from them and 10% new ones)",
+            DefaultValueFactory = _ => 2_000_000,
+        };
+        var command = new Command("assign", "HTTP POST /v1/assign: requests/s, then p50/p99 latency at a fixed rate.")
+        {
+            seconds, concurrency, rate, adaptive, recorded,
+        };
+        command.SetAction((parse, ct) => RunAsync(parse.GetValue(seconds), parse.GetValue(concurrency), parse.GetValue(rate), parse.GetValue(adaptive),
+            parse.GetValue(recorded), ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(int seconds, int concurrency, int rate, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(int seconds, int concurrency, int rate, bool adaptive, int recorded, CancellationToken cancellationToken)
     {
-        if (seconds < 1 || concurrency < 1 || rate < 1)
+        if (seconds < 1 || concurrency < 1 || rate < 1 || recorded < 0)
         {
-            throw new CliException("--seconds, --concurrency and --rate must be positive");
+            throw new CliException("--seconds, --concurrency and --rate must be positive, --recorded not negative");
         }
 
         var data = Directory.CreateTempSubdirectory("po-bench-assign-");
@@ -48,9 +61,19 @@ public static class AssignBenchmark
             });
             await using var api = await LocalIngestApi.StartAsync(configuration, LogLevel.Warning, cancellationToken);
             using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 512 }) { BaseAddress = api.Address };
-            await SetUpAsync(http, adminKey, cancellationToken);
+            var tenantId = await SetUpAsync(http, adminKey, adaptive, cancellationToken);
+            var users = Enumerable.Range(0, 100_000);
+            if (adaptive)
+            {
+                var watch = Stopwatch.StartNew();
+                RecordFirstAssignments(Path.Combine(data.FullName, "controlplane.db"), tenantId, recorded);
+                Console.WriteLine($"adaptive experiment; {recorded:N0} users' first assignments recorded in {watch.Elapsed.TotalSeconds:F1} s; " +
+                    "requests draw 90% recorded users, 10% new ones");
+                var random = new Random(5);
+                users = Enumerable.Range(0, 200_000).Select(i => i % 10 == 0 || recorded == 0 ? recorded + i : random.Next(recorded));
+            }
 
-            var bodies = Enumerable.Range(0, 100_000)
+            var bodies = users
                 .Select(i => JsonSerializer.SerializeToUtf8Bytes(new { ExperimentId = "bench",
                     UserId = "user-" + i.ToString(CultureInfo.InvariantCulture) }, PricingOptimizer.Json.Wire.Options))
                 .ToArray();
@@ -75,11 +98,40 @@ public static class AssignBenchmark
         }
     }
 
-    private static async Task SetUpAsync(HttpClient http, string adminKey, CancellationToken cancellationToken)
+    private static async Task<string> SetUpAsync(HttpClient http, string adminKey, bool adaptive, CancellationToken cancellationToken)
     {
-        var (_, token, _) = await ApiSetup.CreateTenantAsync(http.BaseAddress!, adminKey, "bench", "bench", cancellationToken);
+        var (tenantId, token, _) = await ApiSetup.CreateTenantAsync(http.BaseAddress!, adminKey, "bench", "bench", cancellationToken);
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        await ApiSetup.CreateStartedExperimentAsync(http, "bench", "USD", [("a", 9.99m), ("b", 8.99m)], cancellationToken);
+        await ApiSetup.CreateStartedExperimentAsync(http, "bench", "USD", [("a", 9.99m), ("b", 8.99m)], cancellationToken,
+            allocation: adaptive ? new { Mode = "adaptive" } : null);
+        return tenantId;
+    }
+
+    /// <summary>Writes <paramref name="count"/> users' first assignments straight into the control plane's table, as a long-running test leaves them.</summary>
+    private static void RecordFirstAssignments(string database, string tenantId, int count)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=" + database);
+        connection.Open();
+        using var transaction = connection.BeginTransaction();
+        using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = """
+            INSERT INTO first_assignments (tenant_id, experiment_id, user_id, variant_id, version, assigned_at)
+            VALUES ($tenant, 'bench', $user, $variant, 0, $at)
+            """;
+        insert.Parameters.AddWithValue("$tenant", tenantId);
+        var user = insert.Parameters.Add("$user", Microsoft.Data.Sqlite.SqliteType.Text);
+        var variant = insert.Parameters.Add("$variant", Microsoft.Data.Sqlite.SqliteType.Text);
+        insert.Parameters.AddWithValue("$at", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        insert.Prepare();
+        for (var i = 0; i < count; i++)
+        {
+            user.Value = "user-" + i.ToString(CultureInfo.InvariantCulture);
+            variant.Value = i % 2 == 0 ? "a" : "b";
+            insert.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
     }
 
     private static async Task SendAsync(HttpClient http, byte[] body, CancellationToken cancellationToken)

@@ -126,6 +126,7 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton<Experiments.ExperimentService>();
         services.AddSingleton<Experiments.ExperimentAssignments>();
         services.AddSingleton<Adaptive.AllocationService>();
+        services.AddSingleton<AllocationUpdater>();
         services.AddSingleton<Usage.ApiCallCounter>();
         services.AddSingleton<Usage.UsageService>();
         services.AddSingleton<Usage.BillingService>();

@@ -36,7 +36,7 @@ public static class ApiSetup
 
     /// <summary>Creates and starts an experiment with equal weights; variant <paramref name="controlIndex"/> is the control.</summary>
     public static async Task CreateStartedExperimentAsync(HttpClient client, string experimentId, string currency,
-        IReadOnlyList<(string Variant, decimal Price)> variants, CancellationToken cancellationToken, int controlIndex = 0)
+        IReadOnlyList<(string Variant, decimal Price)> variants, CancellationToken cancellationToken, int controlIndex = 0, object? allocation = null)
     {
         var experiment = new
         {
@@ -44,6 +44,7 @@ public static class ApiSetup
             Name = experimentId.Replace('-', ' '),
             Currency = currency,
             Variants = variants.Select((v, i) => new { VariantId = v.Variant, v.Price, Weight = 1.0, Control = i == controlIndex }).ToList(),
+            Allocation = allocation,
         };
         (await ReadAsync(await client.PostAsJsonAsync("/v1/experiments", experiment, PricingOptimizer.Json.Wire.Options, cancellationToken),
             cancellationToken)).Dispose();

@@ -77,15 +77,15 @@ public sealed class AllocationPlannerTests
 }
 
 /// <summary><c>AllocationService</c> over a lake where one price clearly earns most and one clearly least.</summary>
-public sealed class AllocationServiceTests : IDisposable
+public abstract class AllocationServiceTests(ControlPlaneKind kind) : IDisposable
 {
     private const string AdminKey = "allocate-admin";
-    private readonly IngestApiFactory api = new(new Dictionary<string, string?> { ["Auth:AdminKey"] = AdminKey });
+    private readonly IngestApiFactory api = new(ControlPlaneStores.With(kind, new Dictionary<string, string?> { ["Auth:AdminKey"] = AdminKey }));
 
     public void Dispose() => api.Dispose();
 
-    [Fact]
-    public async Task An_adaptive_experiment_moves_traffic_toward_the_best_price_and_no_weight_below_the_floor_or_beyond_max_step()
+    /// <summary>An adaptive experiment "plans" at 5, 10 and 20 whose lake holds 1,200 users a price seen three days ago.</summary>
+    private async Task<(string TenantId, HttpClient Client)> ShopAsync()
     {
         var (tenantId, _, client) = await api.CreateTenantAsync(AdminKey, "Adaptive shop", "pro");
         var body = new
@@ -127,6 +127,24 @@ public sealed class AllocationServiceTests : IDisposable
             await ParquetEventWriter.WriteAsync(lake.FilePath(tenantId, day.Key, "t", chunk[0].Position), chunk, CancellationToken.None);
         }
 
+        return (tenantId, client);
+    }
+
+    [Fact]
+    public async Task The_updater_stores_one_version_per_cadence_for_each_active_adaptive_experiment()
+    {
+        var (tenantId, _) = await ShopAsync();
+        var updater = api.Services.GetRequiredService<PricingOptimizer.Hosting.AllocationUpdater>();
+        var stored = Assert.Single(await updater.RunOnceAsync(CancellationToken.None));
+        Assert.Equal((tenantId, "plans", 1), (stored.TenantId, stored.ExperimentId, stored.Version));
+        Assert.Empty(await updater.RunOnceAsync(CancellationToken.None)); // within the cadence
+        Assert.Single(await api.Services.GetRequiredService<PricingOptimizer.ControlPlane.IAllocationStore>().ListWeightVersionsAsync(tenantId, "plans", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task An_adaptive_experiment_moves_traffic_toward_the_best_price_and_no_weight_below_the_floor_or_beyond_max_step()
+    {
+        var (tenantId, client) = await ShopAsync();
         var proposal = await api.Services.GetRequiredService<AllocationService>().ProposeAsync(tenantId, "plans", CancellationToken.None);
         Assert.True(proposal.State == "update", string.Join(" ", proposal.Reasons));
         Assert.Equal(1.0, proposal.Weights.Values.Sum(), 9);
@@ -167,3 +185,7 @@ public sealed class AllocationServiceTests : IDisposable
         Assert.Equal("experiment_id", refused.Field);
     }
 }
+
+public sealed class AllocationServiceTestsOnSqlite() : AllocationServiceTests(ControlPlaneKind.Sqlite);
+
+public sealed class AllocationServiceTestsOnPostgres() : AllocationServiceTests(ControlPlaneKind.Postgres);
