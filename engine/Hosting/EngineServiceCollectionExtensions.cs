@@ -66,7 +66,7 @@ public static class EngineServiceCollectionExtensions
         services.AddSingleton<CsvImporter>();
         services.AddOptions<Statistics.StatisticsOptions>().BindConfiguration(Statistics.StatisticsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton(sp => new Statistics.ReadoutService(sp.GetRequiredService<LakeQueries>(), sp.GetRequiredService<IExperimentStore>(),
-            sp.GetRequiredService<IOptions<Statistics.StatisticsOptions>>().Value));
+            sp.GetRequiredService<IOptions<Statistics.StatisticsOptions>>().Value, sp.GetService<IAllocationStore>()));
         // Configured bands replace the default bands (binding a list would append to them).
         services.AddOptions<Pricing.CharmOptions>().Configure<IConfiguration>((o, configuration) =>
         {

@@ -409,6 +409,52 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         }
     }
 
+    /// <summary>
+    /// Per allocation period and variant, the counted users' figures (<see cref="PeriodStats"/>): a user belongs to
+    /// period i when i of the <paramref name="boundaries"/> (ascending) are at or before their first assign. Revenue is
+    /// capped like the readout's for <paramref name="capPercentile"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<PeriodStats>> PeriodsAsync(string tenantId, string experimentId, IReadOnlyList<LakeFile> files,
+        IReadOnlyList<DateTimeOffset> boundaries, double? capPercentile, CancellationToken cancellationToken, Attribution? attribution = null)
+    {
+        await StatsAsync(tenantId, experimentId, files, false, null, cancellationToken);
+        var summary = summaries[(tenantId, experimentId)];
+        await summary.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var connection = connect();
+            using var command = connection.CreateCommand();
+            var source = Source(summary, attribution);
+            command.CommandText = Sql("periods", ("cap", CapUnits(source, capPercentile)), ("source", source), ("period", PeriodOf(boundaries)));
+            var result = new List<PeriodStats>();
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                result.Add(new PeriodStats(reader.GetInt32(0), reader.GetString(1), reader.GetDecimal(2), reader.GetInt64(3), reader.GetInt64(4),
+                    reader.IsDBNull(5) ? 0 : reader.GetDouble(5), reader.IsDBNull(6) ? 0 : reader.GetDouble(6)));
+            }
+
+            return result;
+        }
+        finally
+        {
+            summary.Gate.Release();
+        }
+    }
+
+    /// <summary>SQL mapping <c>first_at</c> to its period: the number of boundaries at or before it (instants the engine formats, never input).</summary>
+    private static string PeriodOf(IReadOnlyList<DateTimeOffset> boundaries)
+    {
+        if (boundaries.Count == 0)
+        {
+            return "CAST(0 AS INTEGER)";
+        }
+
+        var cases = boundaries.Select((b, i) => (At: b.UtcDateTime, Period: i + 1)).OrderByDescending(x => x.At)
+            .Select(x => string.Create(CultureInfo.InvariantCulture, $"WHEN first_at >= TIMESTAMPTZ '{x.At:yyyy-MM-dd HH:mm:ss.ffffff}+00' THEN {x.Period} "));
+        return $"CAST(CASE {string.Concat(cases)}ELSE 0 END AS INTEGER)";
+    }
+
     private static (IReadOnlyList<VariantStats> Variants, long Multiple, DateTimeOffset? FirstAssignAt) Read(DuckDBConnection connection, Summary s,
         string users)
     {

@@ -276,6 +276,12 @@ public sealed class LakeQueries : IDisposable
             files => summaries.BuyersAsync(tenantId, experimentId, files, capPercentile, cancellationToken, attribution), [], cancellationToken);
     }
 
+    /// <summary>Per allocation period (split at <paramref name="boundaries"/>, by first assign) and variant: users, buyers, revenue and its squares.</summary>
+    public async Task<IReadOnlyList<PeriodStats>> ExperimentPeriodsAsync(string tenantId, string experimentId, IReadOnlyList<DateTimeOffset> boundaries,
+        double? capPercentile, CancellationToken cancellationToken, Attribution? attribution = null) =>
+        await OverFilesAsync<IReadOnlyList<PeriodStats>>(tenantId,
+            files => summaries.PeriodsAsync(tenantId, experimentId, files, boundaries, capPercentile, cancellationToken, attribution), [], cancellationToken);
+
     /// <summary>Per variant and UTC day: new counted users, new buyers, revenue and the growth of the sum of squared per-user revenue.</summary>
     public async Task<IReadOnlyList<(string VariantId, DateOnly Day, long Users, long Buyers, double Revenue, double Squares)>> ExperimentDailyAsync(
         string tenantId, string experimentId, CancellationToken cancellationToken)

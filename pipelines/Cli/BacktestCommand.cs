@@ -48,10 +48,17 @@ public static class BacktestCommand
         var seed = new Option<int>("--seed") { Description = "First seed", DefaultValueFactory = _ => 1 };
         var inMemory = new Option<bool>("--in-memory") { Description = "Hand the simulated counts straight to the recommender (no CSV, no lake): " +
             "faster, for sizing a test" };
+        var adaptive = new Option<bool>("--adaptive")
+        {
+            Description = "Simulate adaptive allocation day by day against an equal split on the same customers, over the adaptive suite " +
+                "(3, 5 and 8 prices; logistic, willingness-to-pay and step demand; weekly cycles and drift)",
+        };
+        var scenario = new Option<string?>("--scenario") { Description = "With --adaptive: only the scenarios whose name contains this text" };
         var command = new Command("backtest",
             "Check the recommendation against a demand curve you believe in: N seeded simulated experiments, scored against the curve's true optimum.")
         {
             curve, curveCsv, units, suite, randomCurves, randomUnits, prices, users, goal, unitCost, priceFloor, revenueFloor, control, runs, seed, inMemory,
+            adaptive, scenario,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -59,6 +66,22 @@ public static class BacktestCommand
             if (count < 1)
             {
                 throw new CliException("--runs must be at least 1");
+            }
+
+            if (parse.GetValue(adaptive))
+            {
+                if (parse.GetValue(suite) || parse.GetValue(randomCurves) is not null || parse.GetValue(curve) is not null || parse.GetValue(curveCsv) is not null)
+                {
+                    throw new CliException("--adaptive runs its own suite of scenarios: leave out --suite, --random-curves and --curve (narrow it with --scenario)");
+                }
+
+                AdaptiveBacktestTable.Run(count, parse.GetValue(seed), parse.GetValue(scenario), Console.Out, ct);
+                return 0;
+            }
+
+            if (parse.GetValue(scenario) is not null)
+            {
+                throw new CliException("--scenario: applies to --adaptive only");
             }
 
             var isSuite = parse.GetValue(suite);

@@ -65,17 +65,25 @@ public sealed class AllocationService(LakeQueries lake, IExperimentStore store, 
     {
         var experiment = await store.GetExperimentAsync(tenantId, experimentId, cancellationToken)
                          ?? throw new NotFoundException($"no experiment '{experimentId}'", "experiment_id");
-        var (variants, _) = await lake.ExperimentStatsAsync(tenantId, experimentId, null, cancellationToken);
-        var start = variants.Count == 0 ? null : await lake.ExperimentStartAsync(tenantId, experimentId, cancellationToken);
         var allocation = experiment.Allocation;
+        // Only users whose window has closed feed an update: their conversions are all in.
+        var window = allocation.AttributionDays is { } days ? new Attribution(days, MatureOnly: true) : null;
+        var (variants, _) = await lake.ExperimentStatsAsync(tenantId, experimentId, window, cancellationToken);
+        var start = variants.Count == 0 ? null : await lake.ExperimentStartAsync(tenantId, experimentId, cancellationToken);
         var request = new RecommendationRequest(allocation.Goal, allocation.UnitCost, experiment.ControlVariant.VariantId,
             CapPercentile: statistics.Value.RevenueCapPercentile);
         var counted = experiment.Variants.Select(v => variants.FirstOrDefault(s => s.VariantId == v.VariantId)).OfType<VariantStats>().ToList();
         IReadOnlyList<BuyerSums>? buyers = null;
-        if (allocation.Mode == AllocationMode.Adaptive && allocation.Goal != Goal.Conversions && counted.Count > 0)
+        Statistics.PeriodSplit? split = null;
+        if (allocation.Mode == AllocationMode.Adaptive && counted.Count > 0)
         {
-            var all = await lake.ExperimentBuyersAsync(tenantId, experimentId, request.CapPercentile, cancellationToken, null);
-            buyers = [.. counted.Select(v => all.FirstOrDefault(b => b.VariantId == v.VariantId) ?? BuyerSums.From(v))];
+            if (allocation.Goal != Goal.Conversions)
+            {
+                var all = await lake.ExperimentBuyersAsync(tenantId, experimentId, request.CapPercentile, cancellationToken, window);
+                buyers = [.. counted.Select(v => all.FirstOrDefault(b => b.VariantId == v.VariantId) ?? BuyerSums.From(v))];
+            }
+
+            split = await Statistics.PeriodSplit.LoadAsync(lake, allocations, experiment, request.CapPercentile, window, cancellationToken);
         }
 
         if (current is null && allocation.Mode == AllocationMode.Adaptive)
@@ -84,7 +92,13 @@ public sealed class AllocationService(LakeQueries lake, IExperimentStore store, 
             current = versions.Count == 0 ? null : versions[^1].Weights;
         }
 
+        // Under changing weights the demand fit takes each price's stratified counts (README "Adaptive allocation").
+        var fitted = split is { Stratify: true } ? Statistics.Stratified.Effective(split.Estimates) : counted;
+        var safeguards = split is null ? null
+            : new Safeguards(split.SampleRatioPValue, Statistics.Stratified.Drift(split.Cells, [.. experiment.Variants.Select(v => v.VariantId)]));
         return AllocationPlanner.Plan(experiment, counted, start, time.GetUtcNow(), current,
-            () => counted.Count == experiment.Variants.Count ? new Recommender(recommendation.Value, charm).ValueDraws(counted, request, buyers) : null);
+            () => counted.Count == experiment.Variants.Count && fitted.Count == counted.Count
+                ? new Recommender(recommendation.Value, charm).ValueDraws(fitted, request, buyers) : null,
+            safeguards, experiment.Currency);
     }
 }

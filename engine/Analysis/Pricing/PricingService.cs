@@ -51,10 +51,50 @@ public sealed class PricingService(LakeQueries lake, IExperimentStore store, Dem
         var currency = definition?.Currency ?? await lake.ExperimentCurrencyAsync(tenantId, experimentId, cancellationToken);
         var cap = request.CapPercentile ?? statistics.Value.RevenueCapPercentile;
         var buyers = await lake.ExperimentBuyersAsync(tenantId, experimentId, cap, cancellationToken, request.Window);
+        var split = await Statistics.PeriodSplit.LoadAsync(lake, store as IAllocationStore, definition, cap, request.Window, cancellationToken);
+        if (split is { Stratify: true })
+        {
+            // Weights changed while users arrived: each price's counts are its stratified estimate (README "Adaptive allocation").
+            variants = Statistics.Stratified.Effective(split.Estimates);
+        }
+
         var recommendation = new Recommender(Options, charm).Recommend(tenantId, experimentId, variants, control, request with { CapPercentile = cap },
             currency, buyers);
+        if (split is not null && definition is not null)
+        {
+            var start = await lake.ExperimentStartAsync(tenantId, experimentId, cancellationToken);
+            var days = start is { } at ? (time.GetUtcNow() - at).TotalDays : 0;
+            recommendation = recommendation with
+            {
+                AllocationPeriods = split.Periods, Stopping = Stop(definition, variants, buyers, request with { CapPercentile = cap }, days, currency),
+            };
+            if (split.Stratify)
+            {
+                recommendation = recommendation with
+                {
+                    Reasoning = [.. recommendation.Reasoning, $"The weights changed over {split.Periods.Count} allocation periods: each price's conversion is "
+                        + "estimated per period and combined with each period's share of users, so no price gains from the periods it was favoured in."],
+                };
+            }
+
+            if (recommendation.Stopping is { } stop)
+            {
+                recommendation = recommendation with { NextSteps = [char.ToUpperInvariant(stop.Message[0]) + stop.Message[1..] + ".", .. recommendation.NextSteps] };
+            }
+        }
         var quarantined = Statistics.ReadoutService.QuarantineNotes(lake.QuarantinedFiles(tenantId)).ToList();
         return quarantined.Count == 0 ? recommendation : recommendation with { Reasoning = [.. recommendation.Reasoning, .. quarantined] };
+    }
+
+    /// <summary>The stopping rule over the tested prices' posterior value draws; null when the curves cannot be fitted.</summary>
+    private StopVerdict? Stop(Experiments.Experiment definition, IReadOnlyList<VariantStats> variants, IReadOnlyList<BuyerSums> buyers,
+        RecommendationRequest request, double days, string? currency)
+    {
+        var tested = definition.Variants.Select(v => variants.FirstOrDefault(s => s.VariantId == v.VariantId)).OfType<VariantStats>().ToList();
+        var sums = request.Goal == Goal.Conversions ? null : tested.Select(v => buyers.FirstOrDefault(b => b.VariantId == v.VariantId) ?? BuyerSums.From(v)).ToList();
+        return tested.Count < 2 || new Recommender(Options, charm).ValueDraws(tested, request, sums) is not { } draws
+            ? null
+            : StoppingRule.Decide([.. tested.Select(v => (v.VariantId, v.Price))], draws, days, definition.Allocation.MinDays, currency);
     }
 
     /// <summary>

@@ -166,6 +166,15 @@ public sealed record Recommendation
     /// </summary>
     [JsonPropertyName("value_curve")] public IReadOnlyList<ValuePoint> ValueCurve { get; init; } = [];
 
+    /// <summary>
+    /// For an adaptive experiment, the stopping rule on the recommendation's goal: whether one tested price is best with
+    /// ≥ 95% probability, choosing it costs &lt; 0.5% in expectation and the minimum days have run (null for a fixed split).
+    /// </summary>
+    [JsonPropertyName("stopping")] public StopVerdict? Stopping { get; init; }
+
+    /// <summary>An adaptive experiment's allocation periods behind the figures (null for a fixed split).</summary>
+    [JsonPropertyName("allocation_periods")] public IReadOnlyList<Statistics.AllocationPeriod>? AllocationPeriods { get; init; }
+
     [JsonPropertyName("reasoning")] public IReadOnlyList<string> Reasoning { get; init; } = [];
     [JsonPropertyName("next_steps")] public IReadOnlyList<string> NextSteps { get; init; } = [];
 }

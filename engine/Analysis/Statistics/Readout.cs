@@ -27,6 +27,13 @@ public sealed record Readout(
 
     /// <summary>Only users whose attribution window had closed by the experiment's last event were counted.</summary>
     [JsonPropertyName("mature_only")] public bool MatureOnly { get; init; }
+
+    /// <summary>
+    /// An adaptive experiment's allocation periods (one per weight version users arrived under); when there are two or
+    /// more, every rate, revenue per user and comparison is stratified by period (README "Adaptive allocation"). Null for
+    /// a fixed split.
+    /// </summary>
+    [JsonPropertyName("allocation_periods")] public IReadOnlyList<AllocationPeriod>? AllocationPeriods { get; init; }
 }
 
 /// <summary>

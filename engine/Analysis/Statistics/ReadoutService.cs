@@ -5,9 +5,12 @@ using PricingOptimizer.Lake;
 namespace PricingOptimizer.Statistics;
 
 /// <summary>Readouts of experiments: sufficient statistics from the lake, the control and weights from the control
-/// plane when it knows the experiment.</summary>
-public sealed class ReadoutService(LakeQueries lake, IExperimentStore store, StatisticsOptions? defaults = null)
+/// plane when it knows the experiment; an adaptive experiment's figures stratified by allocation period (its weight
+/// versions from <paramref name="allocations"/>, else from the store when it keeps them too).</summary>
+public sealed class ReadoutService(LakeQueries lake, IExperimentStore store, StatisticsOptions? defaults = null, IAllocationStore? allocations = null)
 {
+    private readonly IAllocationStore? allocations = allocations ?? store as IAllocationStore;
+
     /// <summary>The readout with the configured defaults (<c>Statistics:*</c>).</summary>
     public Task<Readout> GetAsync(string tenantId, string experimentId, string? controlVariantId, CancellationToken cancellationToken) =>
         GetAsync(tenantId, experimentId, controlVariantId, null, cancellationToken);
@@ -42,6 +45,13 @@ public sealed class ReadoutService(LakeQueries lake, IExperimentStore store, Sta
 
         var weights = definition?.Variants.ToDictionary(v => v.VariantId, v => v.Weight);
         var readout = ReadoutCalculator.Compute(tenantId, experimentId, stats, multiple, control, weights, moments, options);
+        if (await PeriodSplit.LoadAsync(lake, allocations, definition, options.CapPercentile, options.Window, cancellationToken) is { } split)
+        {
+            readout = split.Stratify
+                ? Stratified.Apply(readout, split.Estimates, split.SampleRatioPValue, split.Periods)
+                : readout with { SrmPValue = split.SampleRatioPValue, AllocationPeriods = split.Periods };
+        }
+
         return readout with
         {
             AttributionDays = options.AttributionDays,

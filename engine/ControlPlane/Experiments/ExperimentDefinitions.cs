@@ -161,9 +161,8 @@ public sealed class ExperimentDefinitions
                 Versions = versions,
                 VersionAssigners =
                 [
-                    new VariantAssigner(experiment.ExperimentId, [.. experiment.Variants.Select(_ => 1.0)]),
-                    .. versions.Select(v => new VariantAssigner(experiment.ExperimentId,
-                        [.. experiment.Variants.Select(x => Math.Max(v.Weights.GetValueOrDefault(x.VariantId), ExperimentRules.MinWeight))])),
+                    new VariantAssigner(experiment.ExperimentId, WeightVersion.AssignmentWeights(experiment, null)),
+                    .. versions.Select(v => new VariantAssigner(experiment.ExperimentId, WeightVersion.AssignmentWeights(experiment, v))),
                 ],
             };
         }

@@ -193,6 +193,20 @@ public static partial class ExperimentRules
                 : throw new InvalidInputException("max_step is the most a weight moves per update: above 0, at most 1", "allocation.max_step");
         }
 
+        if (request.AttributionDays is { } days)
+        {
+            result = days is >= 1 and <= Lake.Attribution.MaxDays ? result with { AttributionDays = days }
+                : throw new InvalidInputException(
+                    $"attribution_days is the window after a user's first assign whose close lets the user feed an update: from 1 to {Lake.Attribution.MaxDays} days",
+                    "allocation.attribution_days");
+        }
+
+        if (request.MinDays is { } minDays)
+        {
+            result = minDays is >= 0 and <= 365 ? result with { MinDays = minDays }
+                : throw new InvalidInputException("min_days is the least number of days before the test may stop: from 0 to 365", "allocation.min_days");
+        }
+
         if (request.Holdout is { } holdout)
         {
             result = holdout is >= 0 and <= 0.5 ? result with { Holdout = holdout }

@@ -44,6 +44,15 @@ public sealed record Allocation
     /// <summary>Share of users kept on the configured weights whatever the adaptation does (0: none).</summary>
     public double Holdout { get; init; }
 
+    /// <summary>
+    /// With a window, only converts within this many days of a user's first assign count, and only users whose window
+    /// has closed feed an update (null: every counted user and every convert at or after the first assign).
+    /// </summary>
+    public int? AttributionDays { get; init; }
+
+    /// <summary>The least number of days an adaptive test runs before the stopping rule may say stop (weekly cycles need a week).</summary>
+    public int MinDays { get; init; } = 7;
+
     /// <summary>The shortest cadence: an update needs a period's users to have arrived.</summary>
     public static readonly TimeSpan MinCadence = TimeSpan.FromMinutes(15);
 
@@ -87,6 +96,8 @@ public sealed class AllocationRequest
     public BurnInRequest? BurnIn { get; set; }
     public double? MaxStep { get; set; }
     public double? Holdout { get; set; }
+    public int? AttributionDays { get; set; }
+    public int? MinDays { get; set; }
 }
 
 /// <summary>The burn-in: users and conversions every variant needs before the weights may move.</summary>
@@ -98,17 +109,18 @@ public sealed class BurnInRequest
 
 /// <summary>An allocation as the API shows it and the control plane keeps it (snake_case JSON, the cadence as <c>1d</c>).</summary>
 public sealed record AllocationView(
-    AllocationMode Mode, Pricing.Goal Goal, decimal? UnitCost, double Floor, string Cadence, BurnInView BurnIn, double MaxStep, double Holdout)
+    AllocationMode Mode, Pricing.Goal Goal, decimal? UnitCost, double Floor, string Cadence, BurnInView BurnIn, double MaxStep, double Holdout,
+    int? AttributionDays = null, int MinDays = 7)
 {
     public static AllocationView From(Allocation a) => new(a.Mode, a.Goal, a.UnitCost, a.Floor, Allocation.FormatDuration(a.Cadence),
-        new BurnInView(a.BurnInUsers, a.BurnInConversions), a.MaxStep, a.Holdout);
+        new BurnInView(a.BurnInUsers, a.BurnInConversions), a.MaxStep, a.Holdout, a.AttributionDays, a.MinDays);
 
     /// <exception cref="InvalidDataException">The cadence is not a duration (a damaged row).</exception>
     public Allocation ToAllocation() => new()
     {
         Mode = Mode, Goal = Goal, UnitCost = UnitCost, Floor = Floor,
         Cadence = Allocation.TryParseDuration(Cadence, out var cadence) ? cadence : throw new InvalidDataException($"cadence '{Cadence}' is not a duration"),
-        BurnInUsers = BurnIn.Users, BurnInConversions = BurnIn.Conversions, MaxStep = MaxStep, Holdout = Holdout,
+        BurnInUsers = BurnIn.Users, BurnInConversions = BurnIn.Conversions, MaxStep = MaxStep, Holdout = Holdout, AttributionDays = AttributionDays, MinDays = MinDays,
     };
 }
 
@@ -120,7 +132,35 @@ public sealed record BurnInView(int Users, int Conversions);
 /// Version 0 is implicit: the equal split of the burn-in.
 /// </summary>
 public sealed record WeightVersion(string TenantId, string ExperimentId, int Version, DateTimeOffset StartsAt,
-    IReadOnlyDictionary<string, double> Weights, IReadOnlyList<string> Reasons);
+    IReadOnlyDictionary<string, double> Weights, IReadOnlyList<string> Reasons)
+{
+    /// <summary>The least weight assignment gives a variant, so a version that left one out still hashes over every variant.</summary>
+    public const double LeastWeight = 0.001;
+
+    /// <summary>
+    /// The weights assignment hashes over, in the experiment's variant order: version <paramref name="version"/>'s
+    /// (null: the burn-in's equal split), none below <see cref="LeastWeight"/>.
+    /// </summary>
+    public static double[] AssignmentWeights(Experiment experiment, WeightVersion? version) =>
+        [.. experiment.Variants.Select(v => version is null ? 1.0 : Math.Max(version.Weights.GetValueOrDefault(v.VariantId), LeastWeight))];
+
+    /// <summary>
+    /// The chance a new user got <paramref name="variantId"/> while <paramref name="version"/> was in force (null: the
+    /// burn-in): the holdout's share on the configured weights, the rest on the version's assignment weights.
+    /// </summary>
+    public static double Probability(Experiment experiment, WeightVersion? version, string variantId)
+    {
+        var index = experiment.Variants.ToList().FindIndex(v => v.VariantId == variantId);
+        if (index < 0)
+        {
+            return 0;
+        }
+
+        var adaptive = AssignmentWeights(experiment, version);
+        var holdout = experiment.Allocation.Holdout;
+        return (holdout * experiment.Variants[index].Weight / experiment.Variants.Sum(v => v.Weight)) + ((1 - holdout) * adaptive[index] / adaptive.Sum());
+    }
+}
 
 /// <summary>A user's first assignment in an adaptive experiment: the variant they keep, and the weight version that chose it.</summary>
 public sealed record FirstAssignment(string VariantId, int Version, DateTimeOffset At);

@@ -21,6 +21,18 @@ days AS (
 SELECT variant_id, day, CAST(sum(users) AS BIGINT), CAST(sum(buyers) AS BIGINT), CAST(sum(revenue) AS DOUBLE), CAST(sum(squares) AS DOUBLE)
 FROM days GROUP BY ALL ORDER BY day, variant_id
 
+-- name: periods
+-- Per allocation period (by each user's first assign, {period} maps first_at to 0, 1, …) and variant: users, buyers,
+-- and the sum and sum of squares of per-user revenue capped at {cap} (ten-thousandths; NULL: no cap).
+WITH cap AS (SELECT {cap} / 10000.0 AS cap),
+counted AS (
+    SELECT {period} AS period, variant_lo AS variant_id, price, converted,
+           least(CAST(revenue AS DOUBLE), coalesce(cap.cap, 'Infinity'::DOUBLE)) AS y
+    FROM {source}, cap WHERE NOT multiple
+)
+SELECT period, variant_id, min(price), count(*), count(*) FILTER (WHERE converted), sum(y), sum(y * y)
+FROM counted GROUP BY period, variant_id ORDER BY period, variant_id
+
 -- name: prior_build
 CREATE OR REPLACE TABLE {prior} AS SELECT * FROM tenant_converts($files)
 
