@@ -6,6 +6,7 @@ using PricingOptimizer.EventLog;
 using PricingOptimizer.Events;
 using PricingOptimizer.Experiments;
 using PricingOptimizer.Lake;
+using PricingOptimizer.Pricing;
 using PricingOptimizer.Tests.Fixtures;
 using ExperimentAllocation = PricingOptimizer.Experiments.Allocation;
 
@@ -73,6 +74,54 @@ public sealed class AllocationPlannerTests
         var none = AllocationPlanner.Plan(Definition(Adaptive, 1, 1, 1), stats, Now.AddDays(-3), Now, current, () => null);
         Assert.Equal("insufficient_data", none.State);
         Assert.Equal(current, none.Weights);
+    }
+
+    [Fact]
+    public void A_failed_sample_ratio_check_freezes_the_weights_and_a_failed_drift_check_pauses_them_each_saying_so()
+    {
+        var stats = Stats((500, 100), (500, 90), (500, 80));
+        var current = new Dictionary<string, double> { ["p0"] = 0.2, ["p1"] = 0.6, ["p2"] = 0.2 };
+        var frozen = AllocationPlanner.Plan(Definition(Adaptive, 1, 1, 1), stats, Now.AddDays(-3), Now, current, Clear, new Safeguards(1e-5, 0.5));
+        Assert.Equal("frozen", frozen.State);
+        Assert.Equal(current, frozen.Weights);
+        Assert.StartsWith("The sample-ratio check fails (p = 1E-05)", frozen.Reasons.Single(), StringComparison.Ordinal);
+        Assert.Equal(1e-5, frozen.SampleRatioPValue);
+
+        var paused = AllocationPlanner.Plan(Definition(Adaptive, 1, 1, 1), stats, Now.AddDays(-3), Now, current, Clear, new Safeguards(0.4, 2e-4));
+        Assert.Equal("paused", paused.State);
+        Assert.Equal(current, paused.Weights);
+        Assert.Contains("drift check fails", paused.Reasons.Single(), StringComparison.Ordinal);
+
+        // At the alarm level itself (p = 0.001) nothing is flagged.
+        Assert.Equal("update", AllocationPlanner.Plan(Definition(Adaptive, 1, 1, 1), stats, Now.AddDays(-3), Now, current, Clear,
+            new Safeguards(0.001, 0.001)).State);
+    }
+
+    [Fact]
+    public void The_stopping_rule_waits_for_the_minimum_days_a_clear_leader_and_a_small_cost()
+    {
+        // p1 is best in every draw by a wide margin; the test has run three days of the seven.
+        var clear = AllocationPlanner.Plan(Definition(Adaptive, 1, 1, 1), Stats((500, 100), (500, 90), (500, 80)), Now.AddDays(-3), Now, null, Clear);
+        Assert.False(clear.Stop!.Stop);
+        Assert.Equal("p1", clear.Stop.LeaderVariantId);
+        Assert.Equal(1.0, clear.Stop.ChanceBest, 12);
+        Assert.Equal(0, clear.Stop.ExpectedCost, 12);
+        Assert.Equal("not yet: 3 of the minimum 7 days have run", clear.Stop.Message);
+        Assert.Contains(clear.Reasons, r => r.StartsWith("Not yet: 3 of the minimum 7 days", StringComparison.Ordinal));
+
+        var after = StoppingRule.Decide([("p0", 5m), ("p1", 10m), ("p2", 15m)], Clear(), 8, 7, "EUR");
+        Assert.True(after.Stop);
+        Assert.Equal("stop: price 10 EUR is best with 100.0 % probability and choosing it costs 0.00 % in expectation (< 0.5 %)", after.Message);
+
+        // A near tie: the leader (by mean) is best in 3 of 5 draws and gives up 2% in expectation.
+        double[][] tie = [[1.00, 1.00, 1.00, 1.00, 1.00], [1.10, 1.05, 0.90, 1.05, 0.95]];
+        var open = StoppingRule.Decide([("a", 5m), ("b", 6m)], tie, 30, 7);
+        Assert.False(open.Stop);
+        Assert.Equal("b", open.LeaderVariantId);
+        Assert.Equal(0.6, open.ChanceBest, 12);
+        // E[max − leader] = (0.10 + 0.05) / 5 = 0.03 over E[max] = (1.10 + 1.05 + 1 + 1.05 + 1) / 5 = 1.04.
+        Assert.Equal(0.03 / 1.04, open.ExpectedCost, 12);
+        Assert.Equal("not yet: price 6 is best with 60.0 % probability (needs 95 %); choosing it costs 2.88 % in expectation (needs below 0.5 %)", open.Message);
     }
 }
 

@@ -33,13 +33,15 @@ public abstract class AllocationSettingsTests(ControlPlaneKind store) : IDisposa
         Assert.Equal(("fixed", "revenue", 0.05, "1d", 0.25, 0.0), (a.GetProperty("mode").GetString(), a.GetProperty("goal").GetString(),
             a.GetProperty("floor").GetDouble(), a.GetProperty("cadence").GetString(), a.GetProperty("max_step").GetDouble(), a.GetProperty("holdout").GetDouble()));
         Assert.Equal((100, 40), (a.GetProperty("burn_in").GetProperty("users").GetInt32(), a.GetProperty("burn_in").GetProperty("conversions").GetInt32()));
+        Assert.Equal((JsonValueKind.Null, 7), (a.GetProperty("attribution_days").ValueKind, a.GetProperty("min_days").GetInt32()));
     }
 
     [Fact]
     public async Task An_adaptive_allocation_is_kept_as_sent_takes_the_experiments_goal_and_reads_back_the_same()
     {
         var (_, _, client) = await api.CreateTenantAsync(AdminKey, "Shop", "pro");
-        var sent = new { mode = "adaptive", floor = 0.1, cadence = "6h", burn_in = new { users = 250, conversions = 60 }, max_step = 0.1, holdout = 0.2 };
+        var sent = new { mode = "adaptive", floor = 0.1, cadence = "6h", burn_in = new { users = 250, conversions = 60 }, max_step = 0.1, holdout = 0.2,
+            attribution_days = 3, min_days = 14 };
         var created = await IngestApiFactory.ReadJsonAsync(await client.PostAsJsonAsync("/v1/experiments", Experiment("adaptive", sent, goal: "profit")), HttpStatusCode.Created);
         var read = await IngestApiFactory.ReadJsonAsync(await client.GetAsync("/v1/experiments/adaptive"), HttpStatusCode.OK);
         foreach (var a in new[] { created.GetProperty("allocation"), read.GetProperty("allocation") })
@@ -48,6 +50,7 @@ public abstract class AllocationSettingsTests(ControlPlaneKind store) : IDisposa
             Assert.Equal((0.1, "6h", 0.1, 0.2), (a.GetProperty("floor").GetDouble(), a.GetProperty("cadence").GetString(), a.GetProperty("max_step").GetDouble(),
                 a.GetProperty("holdout").GetDouble()));
             Assert.Equal((250, 60), (a.GetProperty("burn_in").GetProperty("users").GetInt32(), a.GetProperty("burn_in").GetProperty("conversions").GetInt32()));
+            Assert.Equal((3, 14), (a.GetProperty("attribution_days").GetInt32(), a.GetProperty("min_days").GetInt32()));
         }
 
         // In draft the allocation changes; once started it does not.
@@ -82,6 +85,11 @@ public abstract class AllocationSettingsTests(ControlPlaneKind store) : IDisposa
         { """{"max_step":0}""", "allocation.max_step" },
         { """{"max_step":1.5}""", "allocation.max_step" },
         { """{"holdout":0.6}""", "allocation.holdout" },
+        { """{"attribution_days":0}""", "allocation.attribution_days" },
+        { """{"attribution_days":4000}""", "allocation.attribution_days" },
+        { """{"attribution_days":"a week"}""", "allocation.attribution_days" },
+        { """{"min_days":-1}""", "allocation.min_days" },
+        { """{"min_days":400}""", "allocation.min_days" },
         { "\"adaptive\"", "allocation" },
     };
 

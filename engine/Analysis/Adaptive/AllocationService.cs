@@ -94,6 +94,11 @@ public sealed class AllocationService(LakeQueries lake, IExperimentStore store, 
 
         // Under changing weights the demand fit takes each price's stratified counts (README "Adaptive allocation").
         var fitted = split is { Stratify: true } ? Statistics.Stratified.Effective(split.Estimates) : counted;
+        if (buyers is not null && split is { Stratify: true })
+        {
+            buyers = Statistics.Stratified.EffectiveBuyers(buyers, fitted);
+        }
+
         var safeguards = split is null ? null
             : new Safeguards(split.SampleRatioPValue, Statistics.Stratified.Drift(split.Cells, [.. experiment.Variants.Select(v => v.VariantId)]));
         return AllocationPlanner.Plan(experiment, counted, start, time.GetUtcNow(), current,

@@ -56,6 +56,7 @@ public sealed class PricingService(LakeQueries lake, IExperimentStore store, Dem
         {
             // Weights changed while users arrived: each price's counts are its stratified estimate (README "Adaptive allocation").
             variants = Statistics.Stratified.Effective(split.Estimates);
+            buyers = Statistics.Stratified.EffectiveBuyers(buyers, variants);
         }
 
         var recommendation = new Recommender(Options, charm).Recommend(tenantId, experimentId, variants, control, request with { CapPercentile = cap },

@@ -327,4 +327,27 @@ public static class Stratified
             return new VariantStats(e.VariantId, e.Price, users, conversions, (decimal)revenue, squares);
         }),
     ];
+
+    /// <summary>
+    /// The buyers' sums scaled to the effective counts: each variant's buyers become its effective conversions, every sum
+    /// scaled alike, so what a buyer pays on average (and its spread) is kept while revenue per user becomes the
+    /// stratified conversion times it.
+    /// </summary>
+    public static IReadOnlyList<BuyerSums> EffectiveBuyers(IReadOnlyList<BuyerSums> buyers, IReadOnlyList<VariantStats> effective) =>
+    [
+        .. buyers.Select(b =>
+        {
+            if (effective.FirstOrDefault(e => e.VariantId == b.VariantId) is not { } e || b.Buyers == 0)
+            {
+                return b;
+            }
+
+            var f = (double)e.Conversions / b.Buyers;
+            return b with
+            {
+                Buyers = e.Conversions, Revenue = b.Revenue * f, RevenueSquares = b.RevenueSquares * f, Units = b.Units * f, UnitsSquares = b.UnitsSquares * f,
+                RevenueUnits = b.RevenueUnits * f,
+            };
+        }),
+    ];
 }
