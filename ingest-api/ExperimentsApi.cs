@@ -14,7 +14,15 @@ public static class ExperimentsApi
         AllocationView Allocation);
 
     /// <summary>An adaptive experiment's weights over time: the settings, the version in force and every stored version.</summary>
-    public sealed record AllocationResponse(AllocationView Allocation, int InForceVersion, IReadOnlyList<WeightVersionResponse> Versions);
+    /// <summary>The allocation, the version in force, every version with why, and for an active adaptive experiment what the next update would do.</summary>
+    public sealed record AllocationResponse(AllocationView Allocation, int InForceVersion, IReadOnlyList<WeightVersionResponse> Versions, NextUpdateResponse? Next);
+
+    /// <summary>
+    /// What the next update would do now: <c>burn_in</c>, <c>insufficient_data</c>, <c>frozen</c> (sample-ratio check failed),
+    /// <c>paused</c> (drift check failed) or <c>update</c>, the weights it proposes, why, the checks' p-values and the stopping rule.
+    /// </summary>
+    public sealed record NextUpdateResponse(string State, IReadOnlyDictionary<string, double> Weights, IReadOnlyList<string> Reasons,
+        double? SampleRatioPValue, double? DriftPValue, Pricing.StopVerdict? Stopping);
 
     public sealed record WeightVersionResponse(int Version, DateTimeOffset StartsAt, IReadOnlyDictionary<string, double> Weights, IReadOnlyList<string> Reasons);
 
@@ -60,13 +68,20 @@ public static class ExperimentsApi
                     var experiment = await service.GetAsync(context.TenantId(), experimentId, ct);
                     var versions = await allocations.VersionsAsync(context.TenantId(), experimentId, ct);
                     var now = time.GetUtcNow();
+                    NextUpdateResponse? next = null;
+                    if (experiment is { Status: ExperimentStatus.Active, Allocation.Mode: AllocationMode.Adaptive })
+                    {
+                        var p = await allocations.ProposeAsync(context.TenantId(), experimentId, ct);
+                        next = new NextUpdateResponse(p.State, p.Weights, p.Reasons, p.SampleRatioPValue, p.DriftPValue, p.Stop);
+                    }
+
                     return Results.Ok(new AllocationResponse(AllocationView.From(experiment.Allocation),
                         versions.LastOrDefault(v => v.StartsAt <= now)?.Version ?? 0,
-                        [.. versions.Select(v => new WeightVersionResponse(v.Version, v.StartsAt, v.Weights, v.Reasons))]));
+                        [.. versions.Select(v => new WeightVersionResponse(v.Version, v.StartsAt, v.Weights, v.Reasons))], next));
                 })
             .Produces<AllocationResponse>()
             .WithName("GetAllocation")
-            .WithSummary("The experiment's allocation and its weight versions with why; version 0, before any, is the burn-in's equal split.");
+            .WithSummary("The experiment's allocation, its weight versions with why (version 0, before any, is the burn-in's equal split), and for an active adaptive experiment what the next update would do, the safeguards and the stopping rule.");
 
         experiments.MapPut("/{experimentId}",
             async (string experimentId, ExperimentRequest? body, HttpContext context, ExperimentService service, CancellationToken ct) =>

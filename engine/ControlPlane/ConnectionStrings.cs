@@ -71,12 +71,12 @@ internal static class ExperimentColumnsText
 
     /// <summary>The allocation as JSON (null for the default fixed one, so rows written before allocations read the same).</summary>
     public static string? Allocation(Experiments.Allocation allocation) =>
-        allocation == Experiments.Allocation.Fixed with { Goal = allocation.Goal, UnitCost = allocation.UnitCost }
+        allocation == Experiments.Allocation.FixedFor(allocation.Goal, allocation.UnitCost)
         ? null
         : System.Text.Json.JsonSerializer.Serialize(Experiments.AllocationView.From(allocation), Json.Wire.Options);
 
     public static Experiments.Allocation Allocation(string? json, Pricing.Goal goal, decimal? unitCost) => json is null
-        ? Experiments.Allocation.Fixed with { Goal = goal, UnitCost = unitCost }
+        ? Experiments.Allocation.FixedFor(goal, unitCost)
         : (System.Text.Json.JsonSerializer.Deserialize<Experiments.AllocationView>(json, Json.Wire.Options)
            ?? throw new InvalidDataException("an empty allocation in the store")).ToAllocation();
 

@@ -207,6 +207,32 @@ public static class Charts
         return Render(plot, $"Lift in conversion rate — {readout.ExperimentId}", PriceLabel(currency), "Lift over control (%)", Alignment.UpperRight);
     }
 
+    /// <summary>
+    /// An adaptive experiment's weights over time: each price's share of new users, a step per weight version, from the
+    /// first assign (<paramref name="start"/>: the burn-in's equal split) to <paramref name="end"/>.
+    /// </summary>
+    public static byte[] AllocationWeights(Readout readout, DateTimeOffset start, DateTimeOffset end, string currency)
+    {
+        var plot = new Plot();
+        var periods = readout.AllocationPeriods ?? [];
+        var starts = periods.Select((p, i) => (p.StartsAt ?? start) < start && i == 0 ? start : p.StartsAt ?? start).ToList();
+        var last = end > starts[^1] ? end : starts[^1].AddHours(1);
+        foreach (var variant in readout.Variants)
+        {
+            var xs = starts.Select(t => t.UtcDateTime.ToOADate()).Append(last.UtcDateTime.ToOADate()).ToArray();
+            var ys = periods.Select(p => p.Weights.GetValueOrDefault(variant.VariantId) * 100).ToList();
+            var line = plot.Add.Scatter(xs, [.. ys, ys[^1]]);
+            line.ConnectStyle = ConnectStyle.StepHorizontal;
+            line.LineWidth = 2;
+            line.MarkerSize = 0;
+            line.LegendText = string.Create(CultureInfo.InvariantCulture, $"{variant.VariantId} ({variant.Price:0.##}{(string.IsNullOrEmpty(currency) ? "" : " " + currency)})");
+        }
+
+        plot.Axes.DateTimeTicksBottom();
+        plot.Axes.SetLimitsY(0, 100);
+        return Render(plot, $"Share of new users by weight version — {readout.ExperimentId}", "Time (UTC)", "Share of new users (%)", Alignment.UpperRight);
+    }
+
     /// <summary>Reliability diagram: mean predicted against observed conversion rate per bin, for each model, with the diagonal.</summary>
     public static byte[] Calibration(IReadOnlyList<ModelEvaluation> evaluations, string experimentId)
     {

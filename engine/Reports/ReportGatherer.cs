@@ -25,6 +25,9 @@ public sealed record ExperimentReport(
     string? NoRecommendation,
     Goal Goal = Goal.Revenue)
 {
+    /// <summary>When its first counted assign happened; set for adaptive experiments, whose weights the report charts from then on.</summary>
+    public DateTimeOffset? FirstAssignAt { get; init; }
+
     /// <summary>Why this experiment has no usable recommendation; null when it has one.</summary>
     public string? Unrecommended =>
         Readout is null ? "no readout: " + NoReadout
@@ -122,6 +125,9 @@ public sealed class ReportGatherer(LakeQueries lake, IExperimentStore store, Rea
         // The recommendation also knows the currency of experiments the control plane does not.
         var currency = definition?.Currency ?? recommendation?.Currency ?? await lake.ExperimentCurrencyAsync(tenantId, experimentId, cancellationToken) ?? "";
         return new ExperimentReport(experimentId, currency, readout, noReadout, stats, fit, fit is null ? noFit : null, recommendation, noRecommendation,
-            definition?.Goal ?? Goal.Revenue);
+            definition?.Goal ?? Goal.Revenue)
+        {
+            FirstAssignAt = readout?.AllocationPeriods is null ? null : await lake.ExperimentStartAsync(tenantId, experimentId, cancellationToken),
+        };
     }
 }

@@ -32,7 +32,7 @@ public static class ReportRenderer
 
         foreach (var experiment in data.Experiments)
         {
-            ExperimentSection(page, experiment, data.Settings);
+            ExperimentSection(page, experiment, data.Settings, data.GeneratedAt);
         }
 
         return new RenderedReport(page.Html(), page.Csv(), page.ChartCount, page.NumberCount);
@@ -71,7 +71,7 @@ public static class ReportRenderer
             data.TenantName, monthly.Plan, data.From, data.To));
     }
 
-    private static void ExperimentSection(Page page, ExperimentReport experiment, ReportSettings settings)
+    private static void ExperimentSection(Page page, ExperimentReport experiment, ReportSettings settings, DateTimeOffset generatedAt)
     {
         page.Heading(3, "Experiment " + experiment.ExperimentId);
         if (experiment.Readout is not { } readout)
@@ -137,6 +137,14 @@ public static class ReportRenderer
         }
 
         page.Image("Conversion rate by price", Charts.ConversionRates(readout, currency));
+        if (readout.AllocationPeriods is { Count: > 0 } periods && experiment.FirstAssignAt is { } first)
+        {
+            page.Image("Adaptive weights over time", Charts.AllocationWeights(readout, first, generatedAt, currency));
+            page.Paragraph($"Adaptive allocation: {page.Number(s, "all", "weight_versions", periods.Count - 1, "N0")} weight version(s) after the burn-in; " +
+                           (periods.Count(p => p.Users > 0) >= 2
+                               ? "rates and comparisons are estimated per allocation period and combined with each period's share of users."
+                               : "users so far arrived under one split, so pooled figures are exact."));
+        }
         if (readout.Variants.Any(v => v.Lift is not null))
         {
             page.Image("Lift over the control", Charts.Lift(readout, currency));

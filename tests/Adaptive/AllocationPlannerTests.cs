@@ -226,6 +226,58 @@ public abstract class AllocationServiceTests(ControlPlaneKind kind) : IDisposabl
     }
 
     [Fact]
+    public async Task The_api_the_dashboard_and_the_timeseries_show_the_weights_and_the_next_update()
+    {
+        var (tenantId, client) = await ShopAsync();
+        var stored = (await api.Services.GetRequiredService<AllocationService>().UpdateAsync(tenantId, "plans", force: false, CancellationToken.None)).Stored!;
+
+        var allocation = await IngestApiFactory.ReadJsonAsync(await client.GetAsync("/v1/experiments/plans/allocation"));
+        Assert.Equal(1, allocation.GetProperty("in_force_version").GetInt32());
+        var version = allocation.GetProperty("versions")[0];
+        Assert.Equal(stored.Weights["p10"], version.GetProperty("weights").GetProperty("p10").GetDouble(), 12);
+        Assert.Contains(version.GetProperty("reasons").EnumerateArray(), r => r.GetString()!.StartsWith("Top-two Thompson", StringComparison.Ordinal));
+        var next = allocation.GetProperty("next");
+        Assert.Equal("update", next.GetProperty("state").GetString());
+        // Every user so far arrived under the burn-in's equal split (1,200 a price): no sign of a broken split.
+        Assert.True(next.GetProperty("sample_ratio_p_value").GetDouble() > 0.5);
+        var stopping = next.GetProperty("stopping");
+        Assert.False(stopping.GetProperty("stop").GetBoolean());
+        Assert.Equal("p10", stopping.GetProperty("leader_variant_id").GetString());
+        Assert.Contains("of the minimum 7 days have run", stopping.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        var dashboard = await IngestApiFactory.ReadJsonAsync(await client.GetAsync("/v1/analytics/experiments"));
+        var row = dashboard.GetProperty("experiments").EnumerateArray().Single(e => e.GetProperty("experiment_id").GetString() == "plans");
+        var split = row.GetProperty("allocation");
+        Assert.Equal(("adaptive", 1), (split.GetProperty("mode").GetString(), split.GetProperty("version").GetInt32()));
+        Assert.Equal(stored.Weights["p20"], split.GetProperty("weights").GetProperty("p20").GetDouble(), 12);
+        Assert.StartsWith("Not yet:", split.GetProperty("stopping").GetString(), StringComparison.Ordinal);
+
+        // The lake's days are before version 1 began: each shows the burn-in's equal split.
+        var series = await IngestApiFactory.ReadJsonAsync(await client.GetAsync("/v1/analytics/experiments/plans/timeseries"));
+        Assert.All(series.GetProperty("days").EnumerateArray(), d =>
+        {
+            Assert.Equal(0, d.GetProperty("weight_version").GetInt32());
+            Assert.Equal(1.0 / 3, d.GetProperty("weights").GetProperty("p5").GetDouble(), 12);
+        });
+
+        var readout = await IngestApiFactory.ReadJsonAsync(await client.GetAsync("/v1/experiments/plans/readout"));
+        Assert.Equal(2, readout.GetProperty("allocation_periods").GetArrayLength());
+        Assert.Equal(0, readout.GetProperty("allocation_periods")[1].GetProperty("users").GetInt64());
+
+        // The monthly report charts the weights of each version from the first assign on.
+        var report = await api.Services.GetRequiredService<PricingOptimizer.Reports.ReportGatherer>()
+            .ExperimentAsync(tenantId, "plans", new PricingOptimizer.Reports.ReportSettings(), CancellationToken.None);
+        Assert.NotNull(report.FirstAssignAt);
+        var now = DateTimeOffset.UtcNow;
+        var rendered = PricingOptimizer.Reports.ReportRenderer.Render(new PricingOptimizer.Reports.MonthlyReportData(tenantId, "Adaptive shop", "pro",
+            now.ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture), DateOnly.FromDateTime(now.UtcDateTime.AddDays(-5)),
+            DateOnly.FromDateTime(now.UtcDateTime), now, new PricingOptimizer.Reports.ReportSettings(), null, 0, [report]));
+        Assert.Contains("Adaptive weights over time", rendered.Html, StringComparison.Ordinal);
+        await File.WriteAllTextAsync(Path.Combine(AppContext.BaseDirectory, "adaptive-report.html"), rendered.Html);
+        Assert.Contains("weight_versions", rendered.Csv, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_unknown_experiment_is_not_found()
     {
         var (tenantId, _, _) = await api.CreateTenantAsync(AdminKey, "Shop", "pro");

@@ -18,7 +18,19 @@ public sealed record DashboardHealth(double? SrmPValue, bool SampleRatioMismatch
 public sealed record DashboardExperiment(string ExperimentId, string Name, Experiments.ExperimentStatus Status, string Currency, DateOnly? StartDate,
     int? DaysRunning, long Users,
     string? ControlVariantId, IReadOnlyList<DashboardVariant> Variants, string? LeadingVariantId, double? LeadingChanceToBeatControl, DashboardHealth Health,
-    long? UsersStillNeeded, IReadOnlyList<string> Notes, Pricing.Goal Goal = Pricing.Goal.Revenue);
+    long? UsersStillNeeded, IReadOnlyList<string> Notes, Pricing.Goal Goal = Pricing.Goal.Revenue)
+{
+    /// <summary>For an adaptive experiment, its weights now and whether it may stop; null for a fixed split.</summary>
+    public DashboardAllocation? Allocation { get; init; }
+}
+
+/// <summary>
+/// An adaptive experiment's split on the dashboard: the weight version in force (0: the burn-in's equal split), since
+/// when, each variant's share of new users, and the stopping rule's sentence at the last update ("stop: …" or "not
+/// yet: …"; null before the first).
+/// </summary>
+public sealed record DashboardAllocation(Experiments.AllocationMode Mode, int Version, DateTimeOffset? Since, IReadOnlyDictionary<string, double> Weights,
+    string? Stopping);
 
 /// <summary>A tested price of a compared experiment.</summary>
 public sealed record ComparedPrice(string VariantId, decimal Price, bool Control);
@@ -144,8 +156,24 @@ public sealed class DashboardService(IExperimentStore experiments, ReadoutServic
                 [.. readout.Variants.Select(v => new DashboardVariant(v.VariantId, v.Price, v.Users, v.Conversions, v.ConversionRate, v.RevenuePerUser))],
                 leading?.Variant ?? (best is null ? null : readout.ControlVariantId), leading?.Chance, health, StillNeeded(readout,
                     experiment.Variants.Count, mde, notes),
-                notes, experiment.Goal);
+                notes, experiment.Goal)
+            {
+                Allocation = await AllocationAsync(experiment, readout, cancellationToken),
+            };
         }
+    }
+
+    private async Task<DashboardAllocation?> AllocationAsync(Experiments.Experiment experiment, Readout readout, CancellationToken cancellationToken)
+    {
+        if (readout.AllocationPeriods is not { Count: > 0 } periods || experiments is not IAllocationStore store)
+        {
+            return null;
+        }
+
+        var versions = await store.ListWeightVersionsAsync(experiment.TenantId, experiment.ExperimentId, cancellationToken);
+        var stopping = versions.Count == 0 ? null
+            : versions[^1].Reasons.LastOrDefault(r => r.StartsWith("Stop:", StringComparison.Ordinal) || r.StartsWith("Not yet:", StringComparison.Ordinal));
+        return new DashboardAllocation(experiment.Allocation.Mode, periods[^1].Version, periods[^1].StartsAt, periods[^1].Weights, stopping);
     }
 
     /// <summary>

@@ -10,7 +10,14 @@ namespace PricingOptimizer.Analytics;
 public sealed record TimeseriesPoint(string VariantId, long Users, double? Value, double? Lift, double[]? LiftCi, double[]? DifferenceCs);
 
 /// <summary>Every variant as of the end of one UTC day.</summary>
-public sealed record TimeseriesDay(DateOnly Date, IReadOnlyList<TimeseriesPoint> Variants);
+public sealed record TimeseriesDay(DateOnly Date, IReadOnlyList<TimeseriesPoint> Variants)
+{
+    /// <summary>An adaptive experiment's split at the day's end: each variant's share of new users under the version then in force.</summary>
+    public IReadOnlyDictionary<string, double>? Weights { get; init; }
+
+    /// <summary>The weight version in force at the day's end (0: the burn-in); null for a fixed split.</summary>
+    public int? WeightVersion { get; init; }
+}
 
 /// <summary><c>GET /v1/analytics/experiments/{id}/timeseries</c>: is the effect stable?</summary>
 public sealed record Timeseries(string ExperimentId, string Metric, string? ControlVariantId, IReadOnlyList<TimeseriesDay> Days);
@@ -70,6 +77,22 @@ public sealed class TimeseriesService(LakeQueries lake, IExperimentStore experim
             days.Add(new TimeseriesDay(day.Key, [.. readout.Variants.Select(v => metric == "conversion_rate"
                 ? new TimeseriesPoint(v.VariantId, v.Users, v.ConversionRate, v.Lift, v.LiftCi, v.DifferenceCs)
                 : new TimeseriesPoint(v.VariantId, v.Users, v.RevenuePerUser, v.RevenueLift, v.RevenueLiftCi, v.RevenueDifferenceCs))]));
+        }
+
+        if (definition is { Allocation.Mode: Experiments.AllocationMode.Adaptive } && experiments is IAllocationStore allocations)
+        {
+            var versions = await allocations.ListWeightVersionsAsync(tenantId, experimentId, cancellationToken);
+            days = [.. days.Select(d =>
+            {
+                var end = new DateTimeOffset(d.Date.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).AddDays(1);
+                var inForce = versions.LastOrDefault(v => v.StartsAt < end);
+                return d with
+                {
+                    WeightVersion = inForce?.Version ?? 0,
+                    Weights = definition.Variants.ToDictionary(v => v.VariantId, v => Experiments.WeightVersion.Probability(definition, inForce, v.VariantId),
+                        StringComparer.Ordinal),
+                };
+            })];
         }
 
         return new Timeseries(experimentId, metric, control, days);

@@ -64,7 +64,7 @@ public sealed class ExperimentAssignments(ExperimentDefinitions definitions, Con
         var experiment = cached.Experiment!;
         var allocation = experiment.Allocation;
         if (allocation.Mode != AllocationMode.Adaptive || allocations is null || cached.VersionAssigners.Count == 0
-            || (allocation.Holdout > 0 && InHoldout(experiment, userId)))
+            || cached.HoldoutAssigner?.Assign(userId) == 0)
         {
             return experiment.Variants[cached.Assigner!.Assign(userId)];
         }
@@ -99,10 +99,6 @@ public sealed class ExperimentAssignments(ExperimentDefinitions definitions, Con
         firstVariants.Set(key, variant.VariantId, RememberFor);
         return variant;
     }
-
-    /// <summary>Whether the user is in the holdout: a hash of its own (not the assignment's), so the holdout is a fixed share of users.</summary>
-    private static bool InHoldout(Experiment experiment, string userId) =>
-        new VariantAssigner(experiment.ExperimentId + "#holdout", [experiment.Allocation.Holdout, 1 - experiment.Allocation.Holdout]).Assign(userId) == 0;
 
     /// <summary>
     /// Checks an event against the tenant's experiment definitions (README "Events (contract v1)": the experiment must exist when the

@@ -56,6 +56,9 @@ public sealed class ExperimentDefinitions
         public IReadOnlyList<WeightVersion> Versions { get; init; } = [];
 
         public IReadOnlyList<VariantAssigner> VersionAssigners { get; init; } = [];
+
+        /// <summary>The holdout's own hash (share, rest), so a fixed share of users stays on the configured weights; null without a holdout.</summary>
+        public VariantAssigner? HoldoutAssigner { get; init; }
     }
 
     /// <summary>
@@ -164,6 +167,9 @@ public sealed class ExperimentDefinitions
                     new VariantAssigner(experiment.ExperimentId, WeightVersion.AssignmentWeights(experiment, null)),
                     .. versions.Select(v => new VariantAssigner(experiment.ExperimentId, WeightVersion.AssignmentWeights(experiment, v))),
                 ],
+                HoldoutAssigner = experiment.Allocation.Holdout > 0
+                    ? new VariantAssigner(experiment.ExperimentId + "#holdout", [experiment.Allocation.Holdout, 1 - experiment.Allocation.Holdout])
+                    : null,
             };
         }
 

@@ -30,7 +30,7 @@ public sealed class ExperimentService(IExperimentStore store, ITenantStore tenan
         var now = time.GetUtcNow();
         var (goal, unitCost) = ExperimentRules.CheckGoal(request.Goal, request.UnitCost, null);
         var variants = ExperimentRules.CheckVariants(request.Variants);
-        var allocation = ExperimentRules.CheckAllocation(request.Allocation, Allocation.Fixed with { Goal = goal, UnitCost = unitCost }, variants.Count, goal,
+        var allocation = ExperimentRules.CheckAllocation(request.Allocation, Allocation.FixedFor(goal, unitCost), variants.Count, goal,
             unitCost);
         var experiment = new Experiment(tenantId, id, ExperimentRules.CheckName(request.Name), ExperimentRules.CheckCurrency(request.Currency),
             ExperimentStatus.Draft, variants, now, now) { Goal = goal, UnitCost = unitCost, Allocation = allocation };

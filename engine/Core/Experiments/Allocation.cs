@@ -21,6 +21,9 @@ public sealed record Allocation
 {
     public static readonly Allocation Fixed = new();
 
+    /// <summary>The default fixed allocation of an experiment decided on <paramref name="goal"/> (with its unit cost).</summary>
+    public static Allocation FixedFor(Pricing.Goal goal, decimal? unitCost) => Fixed with { Goal = goal, UnitCost = unitCost };
+
     public AllocationMode Mode { get; init; } = AllocationMode.Fixed;
 
     /// <summary>What adaptation optimises; the experiment's goal unless set.</summary>
