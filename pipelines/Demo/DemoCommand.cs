@@ -40,7 +40,7 @@ public static class DemoCommand
 
     private sealed record DemoRun(DemoTenant Tenant, string TenantId, string ApiKey, HttpClient Client, int Assigns, int Converts);
 
-    private const int Steps = 10;
+    private const int Steps = 11;
 
     private static void Step(int step, string text) => Console.WriteLine($"[{step}/{Steps}] {text}");
 
@@ -203,7 +203,11 @@ public static class DemoCommand
                     $"{e.LeadingVariantId ?? "—"} ({leader}); health {(flags.Count == 0 ? "ok" : string.Join(", ", flags))}; users still needed " +
                     $"for 80% power at ±5%: {e.UsersStillNeeded?.ToString("N0", CultureInfo.InvariantCulture) ?? "—"}");
             }
+        }
 
+        ok &= await AdaptiveAsync(api, acme, seed, cancellationToken);
+        foreach (var run in runs)
+        {
             run.Client.Dispose();
         }
 
@@ -212,6 +216,117 @@ public static class DemoCommand
             ? $"Every accepted event is in the lake exactly once. Done in {Stopwatch.GetElapsedTime(started).TotalSeconds:F1} s."
             : "The lake does not match what was sent: see the rows above.");
         return ok ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Step 11: an adaptive experiment on the same prices. The morning's shoppers (an hour ago, the burn-in's equal
+    /// split) are imported as events; one update (what the API's updater does every cadence) moves the weights toward
+    /// the better prices; the afternoon's shoppers come through the SDK, which asks the API for each user's price, kept
+    /// across weight versions. The readout then estimates per allocation period. True when every event landed once.
+    /// </summary>
+    private static async Task<bool> AdaptiveAsync(LocalIngestApi api, DemoRun acme, int seed, CancellationToken cancellationToken)
+    {
+        const string id = "checkout-adaptive";
+        const int cohort = 2400;
+        var tenant = acme.Tenant;
+        var control = tenant.Variants.Select(v => v.Variant).ToList().IndexOf(ControlOf(tenant));
+        await ApiSetup.CreateStartedExperimentAsync(acme.Client, id, tenant.Currency, tenant.Variants, cancellationToken, control,
+            new { mode = "adaptive", cadence = "15m" });
+        Step(11, $"an adaptive experiment ({id}: the same prices, weights moved by the demand model every 15 minutes after the burn-in):");
+        var draws = DemoTraffic.Draws(2 * cohort, seed + 100);
+        var equal = new Experiments.VariantAssigner(id, [.. tenant.Variants.Select(_ => 1.0)]);
+        var morning = new List<PricingEvent>();
+        var start = EventValidator.TruncateToMicroseconds(DateTimeOffset.UtcNow.AddHours(-1));
+        for (var u = 0; u < cohort; u++)
+        {
+            var (variant, price) = tenant.Variants[equal.Assign(DemoTraffic.UserId(u))];
+            var at = start.AddMilliseconds(u * 500);
+            morning.Add(new PricingEvent($"a-{id}-{u}", EventType.Assign, id, variant, DemoTraffic.UserId(u), price, null, tenant.Currency, at));
+            if (draws[u] < tenant.Demand.Rate((double)price))
+            {
+                morning.Add(new PricingEvent($"c-{id}-{u}", EventType.Convert, id, variant, DemoTraffic.UserId(u), price, null, tenant.Currency,
+                    at.AddMinutes(1)));
+            }
+        }
+
+        foreach (var batch in morning.Chunk(1000))
+        {
+            await PostEventsAsync(acme.Client, batch, cancellationToken);
+        }
+
+        var queries = api.Services.GetRequiredService<LakeQueries>();
+        var morningBuyers = morning.Count(e => e.Type == EventType.Convert);
+        var landed = await WaitForAsync(queries, acme.TenantId, id, cohort, morningBuyers, cancellationToken);
+        Console.WriteLine($"        morning: {cohort:N0} shoppers an hour ago on the burn-in's equal split, imported with POST /v1/events " +
+                          $"({landed.Conversions:N0} bought)");
+        var update = await api.Services.GetRequiredService<Adaptive.AllocationService>().UpdateAsync(acme.TenantId, id, force: false, cancellationToken);
+        Console.WriteLine($"        update (as the API's updater runs it each cadence; by hand: po allocate --apply): {update.Outcome}; weights " +
+                          string.Join(", ", tenant.Variants.Select(v => $"{v.Price} {update.Proposal.Weights.GetValueOrDefault(v.Variant) * 100:0}%")));
+        foreach (var reason in update.Proposal.Reasons)
+        {
+            Console.WriteLine("          - " + reason);
+        }
+
+        var shown = new Dictionary<decimal, int>();
+        var bought = 0;
+        await using (var sdk = new Client.PricingOptimizerClient(new Client.PricingOptimizerClientOptions { BaseAddress = acme.Client.BaseAddress,
+            ApiKey = acme.ApiKey }))
+        {
+            for (var u = cohort; u < 2 * cohort; u++)
+            {
+                var assigned = await sdk.AssignAsync(id, DemoTraffic.UserId(u), cancellationToken);
+                shown[assigned.Price] = shown.GetValueOrDefault(assigned.Price) + 1;
+                if (draws[u] < tenant.Demand.Rate((double)assigned.Price))
+                {
+                    bought++;
+                    await sdk.TrackConversionAsync(id, DemoTraffic.UserId(u), $"order-{id}-{u}", cancellationToken: cancellationToken);
+                }
+            }
+
+            await sdk.FlushAsync(cancellationToken);
+        }
+
+        Console.WriteLine($"        afternoon: {cohort:N0} new shoppers through the SDK (the API assigns from version 1 and keeps each user's price): " +
+                          string.Join(", ", shown.OrderBy(x => x.Key).Select(x => $"{x.Key} {x.Value:N0}")));
+        var all = await WaitForAsync(queries, acme.TenantId, id, 2 * cohort, morningBuyers + bought, cancellationToken);
+        await using var reader = Reader(acme);
+        var readout = await reader.GetReadoutAsync(id, cancellationToken);
+        Console.WriteLine($"        readout, per allocation period and combined with each period's share of users (sample ratio p " +
+                          $"{Figure(readout.SrmPValue, "0.000")} against the weights users arrived under):");
+        foreach (var v in readout.Variants.OrderBy(v => v.Price))
+        {
+            Console.WriteLine($"        {v.Price,7:0.00} {v.Users,6:N0} users  conv.rate {Figure(v.ConversionRate, "0.0", 100)}%  rev/user " +
+                              $"{Figure(v.RevenuePerUser, "0.000")}");
+        }
+
+        using var allocation = await ApiSetup.ReadAsync(await acme.Client.GetAsync($"/v1/experiments/{id}/allocation", cancellationToken), cancellationToken);
+        if (allocation.RootElement.TryGetProperty("next", out var next) && next.TryGetProperty("stopping", out var stopping)
+            && stopping.ValueKind == JsonValueKind.Object)
+        {
+            Console.WriteLine($"        GET /v1/experiments/{id}/allocation: {stopping.GetProperty("message").GetString()}");
+        }
+
+        var ok = all.Users == 2 * cohort && all.Conversions == morningBuyers + bought;
+        Console.WriteLine($"        {all.Users:N0} users and {all.Conversions:N0} buyers in the lake: {(ok ? "= sent" : "!= sent")}");
+        return ok;
+    }
+
+    /// <summary>Waits (up to a minute) until the lake counts the experiment's users and buyers; what it counts then.</summary>
+    private static async Task<(long Users, long Conversions)> WaitForAsync(LakeQueries queries, string tenantId, string experimentId, long users,
+        long conversions, CancellationToken cancellationToken)
+    {
+        var wait = Stopwatch.StartNew();
+        while (true)
+        {
+            var (variants, _) = await queries.ExperimentStatsAsync(tenantId, experimentId, cancellationToken);
+            var seen = (Users: variants.Sum(v => v.Users), Conversions: variants.Sum(v => v.Conversions));
+            if ((seen.Users >= users && seen.Conversions >= conversions) || wait.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                return seen;
+            }
+
+            await Task.Delay(200, cancellationToken);
+        }
     }
 
     private static async Task<DemoRun> SetUpTenantAsync(Uri address, string adminKey, DemoTenant tenant, CancellationToken cancellationToken)

@@ -61,8 +61,12 @@ public sealed class PoCommandLineTests : IDisposable
     {
         var result = await PoProcess.RunAsync(folder.Path, null, "demo", "--data", folder.Path);
         Assert.True(result.ExitCode == 0, result.Stdout + result.Stderr);
-        Assert.Contains("[9/10]", result.Stdout, StringComparison.Ordinal);
-        Assert.Contains("[10/10] the dashboard", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("[9/11]", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("[10/11] the dashboard", result.Stdout, StringComparison.Ordinal);
+        // The adaptive experiment: one update stored, new users on the new weights, every event landed once.
+        Assert.Contains("[11/11] an adaptive experiment", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("stored version 1", result.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"4,800 users and [\d,]+ buyers in the lake: = sent", result.Stdout);
         Assert.Contains("Every accepted event is in the lake exactly once.", result.Stdout, StringComparison.Ordinal);
         Assert.True(Directory.EnumerateFiles(Path.Combine(folder.Path, "demo", "lake", "events"), "*.parquet", SearchOption.AllDirectories).Any());
         Assert.Contains("8,000 / 8,000 users assigned", result.Stdout, StringComparison.Ordinal); // progress while it runs

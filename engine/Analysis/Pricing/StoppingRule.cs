@@ -60,7 +60,9 @@ public static class StoppingRule
 
         if (daysRunning < minDays)
         {
-            missing.Add(string.Create(CultureInfo.InvariantCulture, $"{daysRunning:0.#} of the minimum {minDays} days have run"));
+            missing.Add(daysRunning < 1
+                ? string.Create(CultureInfo.InvariantCulture, $"{daysRunning * 24:0.#} hours of the minimum {minDays} days have run")
+                : string.Create(CultureInfo.InvariantCulture, $"{daysRunning:0.#} of the minimum {minDays} days have run"));
         }
 
         var message = missing.Count == 0
