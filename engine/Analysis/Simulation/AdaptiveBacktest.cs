@@ -45,7 +45,14 @@ public sealed record AdaptiveScenario(string Name, decimal[] Prices, DemandShape
 /// <param name="Updates">Weight versions stored.</param>
 /// <param name="Stopped">The stopping rule said stop at the end of the test.</param>
 public sealed record PolicyOutcome(double Lost, int Chosen, double RegretPoints, bool[] Covered, bool? DifferenceCovered, bool[] NaiveCovered,
-    bool SampleRatioAlarm, int Updates, bool Stopped);
+    bool SampleRatioAlarm, int Updates, bool Stopped)
+{
+    /// <summary>
+    /// Whether the demand model's 95% interval of chosen − control (the 2.5% and 97.5% quantiles of the posterior draws'
+    /// differences, which pool every price through the curves) covered the truth; null when the control was chosen.
+    /// </summary>
+    public bool? ModelDifferenceCovered { get; init; }
+}
 
 /// <summary>One seeded run: the adaptive policy and the equal split on the same simulated customers.</summary>
 public sealed record AdaptiveRun(int Seed, PolicyOutcome Adaptive, PolicyOutcome Equal);
@@ -57,6 +64,9 @@ public sealed record AdaptiveSummary(AdaptiveScenario Scenario, int Runs, double
 {
     /// <summary>Runs whose chosen price was not the control (the chosen − control interval exists), adaptive and equal split.</summary>
     public (int Adaptive, int Equal) DifferenceRuns { get; init; }
+
+    /// <summary>Coverage of the demand model's chosen − control interval, adaptive and equal split.</summary>
+    public (double Adaptive, double Equal) ModelDifferenceCoverage { get; init; }
 
     public static AdaptiveSummary Of(AdaptiveScenario scenario, IReadOnlyList<AdaptiveRun> runs)
     {
@@ -75,6 +85,8 @@ public sealed record AdaptiveSummary(AdaptiveScenario Scenario, int Runs, double
             Share(runs.Select(r => r.Equal.SampleRatioAlarm)), runs.Average(r => r.Adaptive.Updates), Share(runs.Select(r => r.Adaptive.Stopped)))
         {
             DifferenceRuns = (runs.Count(r => r.Adaptive.DifferenceCovered is not null), runs.Count(r => r.Equal.DifferenceCovered is not null)),
+            ModelDifferenceCoverage = (Share(runs.Select(r => r.Adaptive.ModelDifferenceCovered).OfType<bool>()),
+                Share(runs.Select(r => r.Equal.ModelDifferenceCovered).OfType<bool>())),
         };
     }
 }
@@ -311,6 +323,14 @@ public static class AdaptiveBacktest
             : Enumerable.Range(0, k).MaxBy(a => draws[a].Average());
         var best = s.Value(s.Best);
         bool? difference = null;
+        bool? model = null;
+        if (chosen != s.Control && draws is not null)
+        {
+            var d = draws[chosen].Zip(draws[s.Control], (x, c) => x - c).Order().ToArray();
+            var truthDifference = truth[chosen] - truth[s.Control];
+            model = truthDifference >= d[(int)Math.Floor(0.025 * (d.Length - 1))] && truthDifference <= d[(int)Math.Ceiling(0.975 * (d.Length - 1))];
+        }
+
         if (chosen != s.Control)
         {
             var (c, x) = (estimates[ids[s.Control]], estimates[ids[chosen]]);
@@ -322,6 +342,6 @@ public static class AdaptiveBacktest
         var stopped = adaptive && draws is not null
                       && StoppingRule.Decide([.. experiment.Variants.Select(v => (v.VariantId, v.Price))], draws, s.Days, experiment.Allocation.MinDays).Stop;
         return new PolicyOutcome(lost, chosen, 100 * (best - s.Value(chosen)) / best, covered, difference, naive, srm is < Safeguards.Alarm, versions.Count,
-            stopped);
+            stopped) { ModelDifferenceCovered = model };
     }
 }
