@@ -215,7 +215,8 @@ public static class Charts
     {
         var plot = new Plot();
         var periods = readout.AllocationPeriods ?? [];
-        var starts = periods.Select((p, i) => (p.StartsAt ?? start) < start && i == 0 ? start : p.StartsAt ?? start).ToList();
+        // Period 0 (the burn-in) has no version start: it begins with the first assign.
+        var starts = periods.Select(p => p.StartsAt ?? start).ToList();
         var last = end > starts[^1] ? end : starts[^1].AddHours(1);
         foreach (var variant in readout.Variants)
         {
