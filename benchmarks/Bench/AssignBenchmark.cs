@@ -30,21 +30,28 @@ public static class AssignBenchmark
             Description = "With --adaptive: users already recorded before the run (the requests draw from them and 10% new ones)",
             DefaultValueFactory = _ => 2_000_000,
         };
+        var wrk = new Option<bool>("--wrk")
+        {
+            Description = "Then drive the same server with wrk (a separate, lighter client than this process's HttpClient; needs wrk on PATH)",
+        };
         var command = new Command("assign", "HTTP POST /v1/assign: requests/s, then p50/p99 latency at a fixed rate.")
         {
-            seconds, concurrency, rate, adaptive, recorded,
+            seconds, concurrency, rate, adaptive, recorded, wrk,
         };
         command.SetAction((parse, ct) => RunAsync(parse.GetValue(seconds), parse.GetValue(concurrency), parse.GetValue(rate), parse.GetValue(adaptive),
-            parse.GetValue(recorded), ct));
+            parse.GetValue(recorded), parse.GetValue(wrk), ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(int seconds, int concurrency, int rate, bool adaptive, int recorded, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(int seconds, int concurrency, int rate, bool adaptive, int recorded, bool wrk,
+        CancellationToken cancellationToken)
     {
         if (seconds < 1 || concurrency < 1 || rate < 1 || recorded < 0)
         {
             throw new CliException("--seconds, --concurrency and --rate must be positive, --recorded not negative");
         }
+
+        var wrkPath = wrk ? FindOnPath("wrk") ?? throw new CliException("--wrk: no wrk on PATH (Debian: apt-get install wrk)") : null;
 
         var data = Directory.CreateTempSubdirectory("po-bench-assign-");
         try
@@ -90,6 +97,11 @@ public static class AssignBenchmark
             double Percentile(double q) => latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))];
             Console.WriteLine($"latency at {rate:N0} req/s for {seconds} s ({latencies.Count:N0} requests): p50 {Percentile(0.50):F2} ms, p90 " +
                 $"{Percentile(0.90):F2} ms, p99 {Percentile(0.99):F2} ms, max {latencies[^1]:F2} ms (target p99 <= 10 ms)");
+            if (wrkPath is not null)
+            {
+                await RunWrkAsync(wrkPath, data.FullName, http, adaptive ? recorded : 0, concurrency, seconds, cancellationToken);
+            }
+
             return 0;
         }
         finally
@@ -97,6 +109,51 @@ public static class AssignBenchmark
             data.Delete(recursive: true);
         }
     }
+
+    /// <summary>
+    /// wrk, one thread, <paramref name="concurrency"/> connections, for <paramref name="seconds"/>: the same request mix (with recorded users,
+    /// 90% of them and 10% new ones never seen before), its requests/s and latency percentiles printed as wrk reports them.
+    /// </summary>
+    private static async Task RunWrkAsync(string wrk, string folder, HttpClient http, int recorded, int concurrency, int seconds,
+        CancellationToken cancellationToken)
+    {
+        var script = Path.Combine(folder, "assign.lua");
+        await File.WriteAllTextAsync(script, $$"""
+            wrk.method = "POST"
+            wrk.headers["Content-Type"] = "application/json"
+            wrk.headers["Authorization"] = "{{http.DefaultRequestHeaders.Authorization}}"
+            local recorded = {{recorded}}
+            local fresh = 10000000
+            request = function()
+              local user
+              if recorded > 0 and math.random() < 0.9 then
+                user = math.random(0, recorded - 1)
+              else
+                fresh = fresh + 1
+                user = fresh
+              end
+              return wrk.format(nil, "/v1/assign", nil, '{"experiment_id":"bench","user_id":"user-' .. user .. '"}')
+            end
+            done = function(summary, latency, requests)
+              io.write(string.format("wrk: %d requests, %d errors, %d non-2xx\n", summary.requests,
+                summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, summary.errors.status))
+            end
+            """, cancellationToken);
+        var start = new ProcessStartInfo(wrk, ["-t1", $"-c{concurrency}", $"-d{seconds}s", "--latency", "-s", script, http.BaseAddress!.ToString()])
+        {
+            RedirectStandardOutput = true,
+        };
+        using var process = Process.Start(start) ?? throw new CliException("wrk did not start");
+        var output = await process.StandardOutput.ReadToEndAsync(cancellationToken);
+        await process.WaitForExitAsync(cancellationToken);
+        var lines = output.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        string Line(string prefix) => lines.FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal)) ?? "?";
+        Console.WriteLine($"wrk -t1 -c{concurrency} -d{seconds}s (a separate client process): {Line("Requests/sec")} (target >= 10,000 req/s); " +
+            $"latency under that load: {Line("50%")}, {Line("99%")}; {Line("wrk:")}");
+    }
+
+    private static string? FindOnPath(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator).Select(d => Path.Combine(d, program)).FirstOrDefault(File.Exists);
 
     private static async Task<string> SetUpAsync(HttpClient http, string adminKey, bool adaptive, CancellationToken cancellationToken)
     {

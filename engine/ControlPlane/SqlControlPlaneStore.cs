@@ -45,6 +45,12 @@ public abstract class SqlControlPlaneStore : IControlPlaneStore
 
     public abstract Task<bool> IsReachableAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// "Is one of" a list parameter: <c>IN @list</c>, which Dapper expands into one parameter per item for SQLite;
+    /// PostgreSQL takes the list as one array parameter instead.
+    /// </summary>
+    protected virtual string InList(string parameter) => "IN " + parameter;
+
     // Tenants and API keys.
 
     public Task CreateTenantAsync(Tenant tenant, CancellationToken cancellationToken) => ExecuteAsync(
@@ -192,21 +198,55 @@ public abstract class SqlControlPlaneStore : IControlPlaneStore
             WHERE tenant_id = @tenantId AND experiment_id = @experimentId ORDER BY version
             """, new { tenantId, experimentId }, cancellationToken)).Select(r => r.ToVersion())];
 
-    public async Task<Experiments.FirstAssignment> FirstAssignmentAsync(string tenantId, string experimentId, string userId, Experiments.FirstAssignment ifNew,
+    public async Task<IReadOnlyList<Experiments.FirstAssignment?>> FirstAssignmentsAsync(IReadOnlyList<FirstAssignmentRequest> requests, bool recordNew,
         CancellationToken cancellationToken)
     {
+        var found = new Experiments.FirstAssignment?[requests.Count];
+        if (requests.Count == 0)
+        {
+            return found;
+        }
+
         await using var connection = await OpenAsync(cancellationToken);
-        var key = new { tenantId, experimentId, userId };
-        await connection.ExecuteAsync(new CommandDefinition(
-            """
-            INSERT INTO first_assignments (tenant_id, experiment_id, user_id, variant_id, version, assigned_at)
-            VALUES (@tenantId, @experimentId, @userId, @VariantId, @Version, @At)
-            ON CONFLICT (tenant_id, experiment_id, user_id) DO NOTHING
-            """, new { tenantId, experimentId, userId, ifNew.VariantId, ifNew.Version, At = Ms(ifNew.At) }, cancellationToken: cancellationToken));
-        var row = await connection.QuerySingleAsync<FirstAssignmentRow>(new CommandDefinition(
-            "SELECT variant_id, version, assigned_at FROM first_assignments WHERE tenant_id = @tenantId AND experiment_id = @experimentId AND user_id = @userId",
-            key, cancellationToken: cancellationToken));
-        return new Experiments.FirstAssignment(row.VariantId, checked((int)row.Version), Time(row.AssignedAt));
+
+        // Recorded users are only read (no write lock, no commit), one query per experiment in the batch.
+        await ReadAsync(null);
+        var missing = Enumerable.Range(0, requests.Count).Where(i => found[i] is null).ToList();
+        if (recordNew && missing.Count > 0)
+        {
+            // The new ones in one transaction: a conflict (another process, or the same user twice) keeps the first.
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                INSERT INTO first_assignments (tenant_id, experiment_id, user_id, variant_id, version, assigned_at)
+                VALUES (@TenantId, @ExperimentId, @UserId, @VariantId, @Version, @At)
+                ON CONFLICT (tenant_id, experiment_id, user_id) DO NOTHING
+                """, missing.Select(i => requests[i]).Select(r => new { r.TenantId, r.ExperimentId, r.UserId, r.IfNew.VariantId, r.IfNew.Version,
+                    At = Ms(r.IfNew.At) }), transaction, cancellationToken: cancellationToken));
+            await ReadAsync(transaction);
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        return found;
+
+        async Task ReadAsync(DbTransaction? transaction)
+        {
+            foreach (var group in Enumerable.Range(0, requests.Count).Where(i => found[i] is null)
+                .GroupBy(i => (requests[i].TenantId, requests[i].ExperimentId)))
+            {
+                var rows = (await connection.QueryAsync<FirstAssignmentRow>(new CommandDefinition(
+                        "SELECT user_id, variant_id, version, assigned_at FROM first_assignments " +
+                        $"WHERE tenant_id = @TenantId AND experiment_id = @ExperimentId AND user_id {InList("@Users")}",
+                        new { group.Key.TenantId, group.Key.ExperimentId, Users = group.Select(i => requests[i].UserId).Distinct().ToArray() }, transaction,
+                        cancellationToken: cancellationToken)))
+                    .ToDictionary(r => r.UserId, r => new Experiments.FirstAssignment(r.VariantId, checked((int)r.Version), Time(r.AssignedAt)),
+                        StringComparer.Ordinal);
+                foreach (var i in group)
+                {
+                    found[i] = rows.GetValueOrDefault(requests[i].UserId);
+                }
+            }
+        }
     }
 
     // Usage: additive per-day counters, so several processes can flush.
@@ -392,6 +432,7 @@ public abstract class SqlControlPlaneStore : IControlPlaneStore
 
     private sealed class FirstAssignmentRow
     {
+        public string UserId { get; init; } = "";
         public string VariantId { get; init; } = "";
         public long Version { get; init; }
         public long AssignedAt { get; init; }

@@ -38,7 +38,7 @@ public sealed class StratifiedReadoutTests
         public Task<IReadOnlyList<WeightVersion>> ListWeightVersionsAsync(string tenantId, string experimentId, CancellationToken cancellationToken) =>
             Task.FromResult<IReadOnlyList<WeightVersion>>(versions);
 
-        public Task<FirstAssignment> FirstAssignmentAsync(string tenantId, string experimentId, string userId, FirstAssignment ifNew,
+        public Task<IReadOnlyList<FirstAssignment?>> FirstAssignmentsAsync(IReadOnlyList<FirstAssignmentRequest> requests, bool recordNew,
             CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 

@@ -165,11 +165,29 @@ public abstract class ControlPlaneStoreContract : IDisposable
         Assert.Equal((0.7, 0.3, "why", At), (versions[0].Weights["a"], versions[0].Weights["b"], versions[0].Reasons.Single(), versions[0].StartsAt));
         Assert.Empty(await Store.ListWeightVersionsAsync("tn_a", "other", CancellationToken.None));
 
-        var first = await Store.FirstAssignmentAsync("tn_a", "exp", "u1", new("a", 1, At), CancellationToken.None);
-        var again = await Store.FirstAssignmentAsync("tn_a", "exp", "u1", new("b", 2, At.AddDays(2)), CancellationToken.None);
+        var first = (await Store.FirstAssignmentsAsync([new("tn_a", "exp", "u1", new("a", 1, At))], recordNew: true, CancellationToken.None)).Single();
+        var again = (await Store.FirstAssignmentsAsync([new("tn_a", "exp", "u1", new("b", 2, At.AddDays(2)))], recordNew: true, CancellationToken.None)).Single();
         Assert.Equal(new PricingOptimizer.Experiments.FirstAssignment("a", 1, At), first);
         Assert.Equal(first, again);
-        Assert.Equal("b", (await Store.FirstAssignmentAsync("tn_a", "exp2", "u1", new("b", 0, At), CancellationToken.None)).VariantId);
+
+        // Only reading: a recorded user's answer, and null (nothing written) for one with none.
+        var read = await Store.FirstAssignmentsAsync([new("tn_a", "exp", "u1", new("b", 2, At)), new("tn_a", "exp", "u2", new("b", 2, At))], recordNew: false,
+            CancellationToken.None);
+        Assert.Equal([first, null], read);
+
+        // One batch: a recorded user, a new one asked twice (the first ask wins), the same user id in another experiment.
+        var batch = await Store.FirstAssignmentsAsync(
+        [
+            new("tn_a", "exp", "u2", new("b", 2, At.AddDays(2))),
+            new("tn_a", "exp", "u1", new("b", 2, At.AddDays(2))),
+            new("tn_a", "exp", "u2", new("a", 3, At.AddDays(3))),
+            new("tn_a", "exp2", "u1", new("b", 0, At)),
+        ], recordNew: true, CancellationToken.None);
+        Assert.Equal(["b", "a", "b", "b"], batch.Select(f => f!.VariantId));
+        Assert.Equal([2, 1, 2, 0], batch.Select(f => f!.Version));
+        Assert.Equal(batch[0], (await Store.FirstAssignmentsAsync([new("tn_a", "exp", "u2", new("a", 9, At))], recordNew: false, CancellationToken.None))
+            .Single());
+        Assert.Empty(await Store.FirstAssignmentsAsync([], recordNew: true, CancellationToken.None));
     }
 }
 

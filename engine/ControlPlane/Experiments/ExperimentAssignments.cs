@@ -11,15 +11,19 @@ namespace PricingOptimizer.Experiments;
 public sealed class ExperimentAssignments(ExperimentDefinitions definitions, ControlPlaneStatus status, IAllocationStore? allocations = null,
     TimeProvider? clock = null)
 {
-    /// <summary>The most first assignments of adaptive experiments a process remembers; beyond it they are read from the store again.</summary>
-    private const int MaxRememberedUsers = 1_000_000;
+    /// <summary>
+    /// A process remembers first assignments of adaptive experiments in 2^20 slots (about a million users, 24 MB); the
+    /// users it forgets are read from the store again.
+    /// </summary>
+    private const int RememberedSlotsLog2 = 20;
 
     private static readonly TimeSpan RememberFor = TimeSpan.FromHours(1);
 
     private readonly TimeProvider time = clock ?? TimeProvider.System;
 
-    private readonly Caching.TimedCache<(string Tenant, string Experiment, string User), string> firstVariants =
-        new(clock ?? TimeProvider.System, MaxRememberedUsers);
+    private readonly FirstAssignmentBatcher? firstAssignments = allocations is null ? null : new(allocations);
+
+    private readonly RememberedVariants firstVariants = new(clock ?? TimeProvider.System, RememberedSlotsLog2, RememberFor);
 
     /// <summary>The user's variant of an active experiment.</summary>
     public async Task<(Experiment Experiment, Variant Variant)> AssignAsync(string tenantId, string? experimentId, string? userId,
@@ -69,26 +73,26 @@ public sealed class ExperimentAssignments(ExperimentDefinitions definitions, Con
             return experiment.Variants[cached.Assigner!.Assign(userId)];
         }
 
-        var key = (tenantId, experiment.ExperimentId, userId);
-        if (firstVariants.TryGetFresh(key, out var known) && experiment.FindVariant(known) is { } remembered)
+        if (firstVariants.TryGet(tenantId, experiment, userId, out var known) && known < experiment.Variants.Count)
         {
-            return remembered;
+            return experiment.Variants[known];
         }
 
         var now = time.GetUtcNow();
-        var index = cached.Versions.Count;
-        while (index > 0 && cached.Versions[index - 1].StartsAt > now)
+        var inForce = cached.Versions.Count;
+        while (inForce > 0 && cached.Versions[inForce - 1].StartsAt > now)
         {
-            index--;
+            inForce--;
         }
 
-        var version = index == 0 ? 0 : cached.Versions[index - 1].Version;
-        var proposed = experiment.Variants[cached.VersionAssigners[index].Assign(userId)];
+        var version = inForce == 0 ? 0 : cached.Versions[inForce - 1].Version;
+        var proposed = experiment.Variants[cached.VersionAssigners[inForce].Assign(userId)];
         FirstAssignment first;
         try
         {
-            first = await allocations.FirstAssignmentAsync(tenantId, experiment.ExperimentId, userId, new FirstAssignment(proposed.VariantId, version, now),
-                cancellationToken);
+            first = await firstAssignments!.FirstAssignmentAsync(
+                new ControlPlane.FirstAssignmentRequest(tenantId, experiment.ExperimentId, userId, new FirstAssignment(proposed.VariantId, version, now)))
+                .WaitAsync(cancellationToken);
         }
         catch (Exception fault) when (status.Failed(fault))
         {
@@ -96,7 +100,13 @@ public sealed class ExperimentAssignments(ExperimentDefinitions definitions, Con
         }
 
         var variant = experiment.FindVariant(first.VariantId) ?? proposed;
-        firstVariants.Set(key, variant.VariantId, RememberFor);
+        var index = 0;
+        while (!ReferenceEquals(experiment.Variants[index], variant))
+        {
+            index++;
+        }
+
+        firstVariants.Set(tenantId, experiment, userId, index);
         return variant;
     }
 

@@ -83,6 +83,8 @@ public sealed class PostgresControlPlaneStore : SqlControlPlaneStore, IAsyncDisp
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    protected override string InList(string parameter) => $"= ANY({parameter})";
+
     public override async Task<bool> IsReachableAsync(CancellationToken cancellationToken)
     {
         await using var command = source.CreateCommand("SELECT 1");

@@ -78,10 +78,18 @@ public interface IAllocationStore
     /// <summary>The experiment's weight versions, oldest first.</summary>
     Task<IReadOnlyList<Experiments.WeightVersion>> ListWeightVersionsAsync(string tenantId, string experimentId, CancellationToken cancellationToken);
 
-    /// <summary>The user's first assignment: <paramref name="ifNew"/> is recorded when the user has none, and the recorded one is returned.</summary>
-    Task<Experiments.FirstAssignment> FirstAssignmentAsync(string tenantId, string experimentId, string userId, Experiments.FirstAssignment ifNew,
+    /// <summary>
+    /// Each user's first assignment, in the order asked. With <paramref name="recordNew"/> a request's
+    /// <see cref="FirstAssignmentRequest.IfNew"/> is recorded when its user has none (the first request wins when one
+    /// user is asked twice) and every answer is the recorded one; users already recorded are only read, the new ones
+    /// written in one transaction. Without it nothing is written and a user with none gets null.
+    /// </summary>
+    Task<IReadOnlyList<Experiments.FirstAssignment?>> FirstAssignmentsAsync(IReadOnlyList<FirstAssignmentRequest> requests, bool recordNew,
         CancellationToken cancellationToken);
 }
+
+/// <summary>One user's first assignment asked of <see cref="IAllocationStore.FirstAssignmentsAsync"/>.</summary>
+public sealed record FirstAssignmentRequest(string TenantId, string ExperimentId, string UserId, Experiments.FirstAssignment IfNew);
 
 /// <summary>API calls per tenant and day.</summary>
 public interface IUsageStore
