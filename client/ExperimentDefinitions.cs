@@ -39,7 +39,8 @@ internal sealed class ExperimentDefinitions(ApiConnection api, PricingOptimizerC
 
     internal sealed record VariantDto(string VariantId, decimal Price, double Weight, bool Control);
 
-    internal sealed record ExperimentDto(string ExperimentId, string Currency, string Status, List<VariantDto> Variants, AllocationDto? Allocation = null)
+    internal sealed record ExperimentDto(string ExperimentId, string Currency, string Status, List<VariantDto> Variants, AllocationDto? Allocation = null,
+        DateTimeOffset? CreatedAt = null)
     {
         /// <summary>Adaptive weights change over time and each user keeps their first variant: only the API can say which.</summary>
         public bool Adaptive => Allocation?.Mode == "adaptive";

@@ -21,6 +21,9 @@ public sealed class PricingOptimizerClient : IAsyncDisposable
     private readonly ApiConnection api;
     private readonly ExperimentDefinitions definitions;
     private readonly EventSender events;
+    private readonly int rememberedLimit;
+    private readonly Dictionary<(string Experiment, DateTimeOffset? Created, string User), AssignAnswer> remembered = [];
+    private readonly Queue<(string Experiment, DateTimeOffset? Created, string User)> rememberedOrder = new();
 
     /// <exception cref="ArgumentException">A missing address or key, or a bound out of range.</exception>
     public PricingOptimizerClient(PricingOptimizerClientOptions options, HttpClient? http = null)
@@ -31,12 +34,15 @@ public sealed class PricingOptimizerClient : IAsyncDisposable
         }
 
         if (options.MaxAttempts < 1 || options.MaxSendTime <= TimeSpan.Zero || options.AttemptTimeout <= TimeSpan.Zero || options.RetryDelay < TimeSpan.Zero
-            || options.MaxRetryDelay < options.RetryDelay || options.BatchSize < 1 || options.ExperimentCacheTime < TimeSpan.Zero)
+            || options.MaxRetryDelay < options.RetryDelay || options.BatchSize < 1 || options.ExperimentCacheTime < TimeSpan.Zero
+            || options.RememberedAssignments < 0)
         {
             throw new ArgumentException("MaxAttempts and BatchSize must be at least 1, MaxSendTime and AttemptTimeout positive, 0 <= RetryDelay <= " +
-                "MaxRetryDelay",
+                "MaxRetryDelay, RememberedAssignments not negative",
                 nameof(options));
         }
+
+        rememberedLimit = options.RememberedAssignments;
 
         time = options.Time;
         api = new ApiConnection(options, http);
@@ -64,7 +70,10 @@ public sealed class PricingOptimizerClient : IAsyncDisposable
     /// <summary>Tries that failed and were made again.</summary>
     public long Retries => api.Retries;
 
-    /// <summary>The user's variant, computed locally; the assign is queued (one assign event per user and experiment).</summary>
+    /// <summary>
+    /// The user's variant, computed locally; the assign is queued (one assign event per user and experiment). For an
+    /// adaptive experiment the API's answer (one <c>POST /v1/assign</c>, which records the assign), remembered after.
+    /// </summary>
     /// <exception cref="InvalidOperationException">The experiment is not active.</exception>
     /// <exception cref="HttpRequestException">The experiment could not be fetched (unknown id, no access, the API unreachable).</exception>
     public async Task<Assignment> AssignAsync(string experimentId, string userId, CancellationToken cancellationToken = default)
@@ -78,7 +87,7 @@ public sealed class PricingOptimizerClient : IAsyncDisposable
         if (experiment.Adaptive)
         {
             // The API assigns (the user's first variant, kept across weight versions) and records the assign itself.
-            var answer = await ServerAssignAsync(experimentId, userId, cancellationToken);
+            var answer = await AdaptiveVariantAsync(experiment, userId, cancellationToken);
             return new Assignment(experimentId, userId, answer.VariantId, answer.Price, answer.Currency);
         }
 
@@ -101,7 +110,7 @@ public sealed class PricingOptimizerClient : IAsyncDisposable
         if (experiment.Adaptive)
         {
             // The user's first variant, kept by the API across weight versions.
-            var assigned = (await ServerAssignAsync(experimentId, userId, cancellationToken)).VariantId;
+            var assigned = (await AdaptiveVariantAsync(experiment, userId, cancellationToken)).VariantId;
             variant = experiment.Variants.Find(v => v.VariantId == assigned)
                       ?? throw new HttpRequestException($"the API assigned {userId} a variant its definition of '{experimentId}' does not have");
         }
@@ -168,6 +177,40 @@ public sealed class PricingOptimizerClient : IAsyncDisposable
     }
 
     /// <summary>The user's variant of an adaptive experiment, from <c>POST /v1/assign</c> within the same bounds.</summary>
+    /// <summary>
+    /// The user's variant of an adaptive experiment: remembered, or asked of the API (which records the assign). A
+    /// remembered answer is used only while the experiment is the same one (its creation time) and has that variant.
+    /// </summary>
+    private async Task<AssignAnswer> AdaptiveVariantAsync(ExperimentDefinitions.ExperimentDto experiment, string userId, CancellationToken cancellationToken)
+    {
+        var key = (experiment.ExperimentId, experiment.CreatedAt, userId);
+        lock (remembered)
+        {
+            if (remembered.TryGetValue(key, out var known) && experiment.Variants.Exists(v => v.VariantId == known.VariantId))
+            {
+                return known;
+            }
+        }
+
+        var answer = await ServerAssignAsync(experiment.ExperimentId, userId, cancellationToken);
+        if (rememberedLimit > 0)
+        {
+            lock (remembered)
+            {
+                if (remembered.TryAdd(key, answer))
+                {
+                    rememberedOrder.Enqueue(key);
+                    while (remembered.Count > rememberedLimit)
+                    {
+                        remembered.Remove(rememberedOrder.Dequeue());
+                    }
+                }
+            }
+        }
+
+        return answer;
+    }
+
     private async Task<AssignAnswer> ServerAssignAsync(string experimentId, string userId, CancellationToken cancellationToken)
     {
         var outcome = await api.SendAsync(() => new HttpRequestMessage(HttpMethod.Post, "v1/assign")

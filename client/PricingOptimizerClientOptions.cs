@@ -22,6 +22,13 @@ public sealed class PricingOptimizerClientOptions
     /// </summary>
     public TimeSpan ExperimentCacheTime { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Most users of adaptive experiments whose variant the client remembers (0: none). Such a user's variant comes
+    /// from the API (one <c>POST /v1/assign</c>, counted against the plan's requests a minute) and never changes, so
+    /// later assigns and conversions of a remembered user make no round trip; the oldest is forgotten first.
+    /// </summary>
+    public int RememberedAssignments { get; set; } = 100_000;
+
     /// <summary>Most tries of one request (the first send and its retries); at least 1.</summary>
     public int MaxAttempts { get; set; } = 6;
 

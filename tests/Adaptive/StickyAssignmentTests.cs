@@ -122,6 +122,65 @@ public sealed class StickyAssignmentTests : IDisposable
         Assert.Equal(200, events.Count(e => e.Event.Type == PricingOptimizer.Events.EventType.Assign));
     }
 
+    /// <summary>Counts the requests to one path.</summary>
+    private sealed class Counting(string path) : DelegatingHandler
+    {
+        public int Calls;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.RequestUri!.AbsolutePath == path)
+            {
+                Interlocked.Increment(ref Calls);
+            }
+
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    [Theory]
+    [InlineData(100_000, 100, 100)]
+    [InlineData(30, 100, 140)]
+    [InlineData(0, 100, 180)]
+    public async Task The_sdk_remembers_adaptive_answers_up_to_its_bound_so_a_remembered_user_costs_no_more_api_calls(int remember, int first,
+        int total)
+    {
+        var (_, apiKey, client) = await api.CreateTenantAsync(AdminKey, "Remember", "enterprise");
+        await CreateAsync(client, "adaptive", new { mode = "adaptive" });
+        var counting = new Counting("/v1/assign");
+        var answers = new Dictionary<string, string>();
+        await using (var sdk = new PricingOptimizer.Client.PricingOptimizerClient(new PricingOptimizer.Client.PricingOptimizerClientOptions
+                     {
+                         ApiKey = apiKey, FlushInterval = TimeSpan.FromMilliseconds(50), RememberedAssignments = remember,
+                     }, api.CreateDefaultClient(counting)))
+        {
+            for (var u = 0; u < 100; u++)
+            {
+                answers[$"u-{u}"] = (await sdk.AssignAsync("adaptive", $"u-{u}")).VariantId;
+            }
+
+            Assert.Equal(first, counting.Calls);
+
+            // Users 60..99 again, then a purchase by each of them: the answers stay the API's.
+            for (var u = 60; u < 100; u++)
+            {
+                Assert.Equal(answers[$"u-{u}"], (await sdk.AssignAsync("adaptive", $"u-{u}")).VariantId);
+                await sdk.TrackConversionAsync("adaptive", $"u-{u}", $"order-{u}");
+            }
+
+            await sdk.FlushAsync();
+            Assert.Equal(40, sdk.Sent);
+        }
+
+        // Remembering all: no more calls. The newest 30 (users 70..99): each of users 60..99 is forgotten by the time it comes again (each new
+        // answer pushes out the oldest), so its assign asks once more and its purchase right after does not. None remembered: two calls each.
+        Assert.Equal(total, counting.Calls);
+        foreach (var (user, variant) in answers)
+        {
+            Assert.Equal(variant, await AssignAsync(client, "adaptive", user));
+        }
+    }
+
     [Fact]
     public async Task A_holdout_share_is_split_by_the_configured_weights_and_a_fixed_experiment_is_assigned_as_always()
     {

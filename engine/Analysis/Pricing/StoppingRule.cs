@@ -60,8 +60,10 @@ public static class StoppingRule
 
         if (daysRunning < minDays)
         {
+            var hours = Math.Round(daysRunning * 24, 1);
             missing.Add(daysRunning < 1
-                ? string.Create(CultureInfo.InvariantCulture, $"{daysRunning * 24:0.#} hours of the minimum {minDays} days have run")
+                ? string.Create(CultureInfo.InvariantCulture, $"{hours:0.#} {(hours == 1 ? "hour" : "hours")} of the minimum {minDays} days " +
+                    $"{(hours == 1 ? "has" : "have")} run")
                 : string.Create(CultureInfo.InvariantCulture, $"{daysRunning:0.#} of the minimum {minDays} days have run"));
         }
 
