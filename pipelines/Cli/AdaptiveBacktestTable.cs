@@ -41,12 +41,13 @@ public static class AdaptiveBacktestTable
         output.WriteLine("lost = revenue lost during the test against charging the best price to everyone, adaptive ÷ equal split; regret in points of the best value; " +
                          "coverage = 95% intervals (stratified by allocation period) covering the truth, per price and for chosen − control; " +
                          "model diff = the demand model's interval of chosen − control (quantiles of the posterior draws); " +
+                         "winner-corrected = the stratified chosen − control interval corrected for picking the best-looking price (hybrid interval); " +
                          "naive = pooled intervals of the adaptive runs; SRM = sample-ratio false alarms (p < 0.001).");
     }
 
     private const string Header =
-        "| scenario | days | gap | lost ratio | regret adaptive | regret equal | coverage adaptive (price / diff) | coverage equal (price / diff) | model diff coverage (adaptive / equal) | naive coverage | SRM alarms (adaptive / equal) | updates | stopped |\n" +
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|";
+        "| scenario | days | gap | lost ratio | regret adaptive | regret equal | coverage adaptive (price / diff) | coverage equal (price / diff) | model diff coverage (adaptive / equal) | winner-corrected diff coverage (adaptive / equal) | naive coverage | SRM alarms (adaptive / equal) | updates | stopped |\n" +
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|";
 
     /// <summary>The chosen − control coverage with the runs it stands on (a run that keeps the control has no such interval).</summary>
     private static string Difference(double coverage, int runs) =>
@@ -58,6 +59,7 @@ public static class AdaptiveBacktestTable
         $"| {s.Scenario.Name} | {s.Scenario.Days} | {s.Scenario.Gap:P1} | {s.LostRatio:0.00} | {s.RegretAdaptive:0.00} | {s.RegretEqual:0.00} | " +
         $"{s.CoverageAdaptive:P1} / {Difference(s.DifferenceCoverageAdaptive, s.DifferenceRuns.Adaptive)} | " +
         $"{s.CoverageEqual:P1} / {Difference(s.DifferenceCoverageEqual, s.DifferenceRuns.Equal)} | " +
-        $"{Share(s.ModelDifferenceCoverage.Adaptive)} / {Share(s.ModelDifferenceCoverage.Equal)} | {s.NaiveCoverageAdaptive:P1} | " +
+        $"{Share(s.ModelDifferenceCoverage.Adaptive)} / {Share(s.ModelDifferenceCoverage.Equal)} | " +
+        $"{Share(s.WinnerDifferenceCoverage.Adaptive)} / {Share(s.WinnerDifferenceCoverage.Equal)} | {s.NaiveCoverageAdaptive:P1} | " +
         $"{s.SampleRatioAlarmsAdaptive:P1} / {s.SampleRatioAlarmsEqual:P1} | {s.MeanUpdates:0.0} | {s.StoppedAdaptive:P0} |");
 }

@@ -52,6 +52,13 @@ public sealed record PolicyOutcome(double Lost, int Chosen, double RegretPoints,
     /// differences, which pool every price through the curves) covered the truth; null when the control was chosen.
     /// </summary>
     public bool? ModelDifferenceCovered { get; init; }
+
+    /// <summary>
+    /// Whether the stratified chosen − control interval corrected for the winner's curse covered the truth: the hybrid
+    /// interval of <see cref="Statistics.WinnerInterval"/> when the chosen price has the best stratified estimate (it was
+    /// picked, in part, because its noise was high), the ordinary one otherwise; null when the control was chosen.
+    /// </summary>
+    public bool? WinnerDifferenceCovered { get; init; }
 }
 
 /// <summary>One seeded run: the adaptive policy and the equal split on the same simulated customers.</summary>
@@ -67,6 +74,9 @@ public sealed record AdaptiveSummary(AdaptiveScenario Scenario, int Runs, double
 
     /// <summary>Coverage of the demand model's chosen − control interval, adaptive and equal split.</summary>
     public (double Adaptive, double Equal) ModelDifferenceCoverage { get; init; }
+
+    /// <summary>Coverage of the winner-corrected chosen − control interval, adaptive and equal split.</summary>
+    public (double Adaptive, double Equal) WinnerDifferenceCoverage { get; init; }
 
     public static AdaptiveSummary Of(AdaptiveScenario scenario, IReadOnlyList<AdaptiveRun> runs)
     {
@@ -87,6 +97,8 @@ public sealed record AdaptiveSummary(AdaptiveScenario Scenario, int Runs, double
             DifferenceRuns = (runs.Count(r => r.Adaptive.DifferenceCovered is not null), runs.Count(r => r.Equal.DifferenceCovered is not null)),
             ModelDifferenceCoverage = (Share(runs.Select(r => r.Adaptive.ModelDifferenceCovered).OfType<bool>()),
                 Share(runs.Select(r => r.Equal.ModelDifferenceCovered).OfType<bool>())),
+            WinnerDifferenceCoverage = (Share(runs.Select(r => r.Adaptive.WinnerDifferenceCovered).OfType<bool>()),
+                Share(runs.Select(r => r.Equal.WinnerDifferenceCovered).OfType<bool>())),
         };
     }
 }
@@ -331,17 +343,24 @@ public static class AdaptiveBacktest
             model = truthDifference >= d[(int)Math.Floor(0.025 * (d.Length - 1))] && truthDifference <= d[(int)Math.Ceiling(0.975 * (d.Length - 1))];
         }
 
+        bool? winner = null;
         if (chosen != s.Control)
         {
             var (c, x) = (estimates[ids[s.Control]], estimates[ids[chosen]]);
             var d = x.RevenuePerUser - c.RevenuePerUser;
-            difference = Math.Abs(d - (truth[chosen] - truth[s.Control])) <= ReadoutCalculator.Z * Math.Sqrt(x.RevenueVariance + c.RevenueVariance);
+            var truthDifference = truth[chosen] - truth[s.Control];
+            difference = Math.Abs(d - truthDifference) <= ReadoutCalculator.Z * Math.Sqrt(x.RevenueVariance + c.RevenueVariance);
+            var means = ids.Select(id => estimates[id].RevenuePerUser).ToArray();
+            winner = means[chosen] >= means.Max()
+                && Statistics.WinnerInterval.Hybrid(means, [.. ids.Select(id => estimates[id].RevenueVariance)], chosen, s.Control) is { } interval
+                    ? interval.Low <= truthDifference && truthDifference <= interval.High
+                    : difference;
         }
 
         var srm = Stratified.SampleRatio(cells, ids, (p, id) => WeightVersion.Probability(experiment, p == 0 ? null : versions[p - 1], id));
         var stopped = adaptive && draws is not null
                       && StoppingRule.Decide([.. experiment.Variants.Select(v => (v.VariantId, v.Price))], draws, s.Days, experiment.Allocation.MinDays).Stop;
         return new PolicyOutcome(lost, chosen, 100 * (best - s.Value(chosen)) / best, covered, difference, naive, srm is < Safeguards.Alarm, versions.Count,
-            stopped) { ModelDifferenceCovered = model };
+            stopped) { ModelDifferenceCovered = model, WinnerDifferenceCovered = winner };
     }
 }

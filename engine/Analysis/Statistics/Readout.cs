@@ -34,6 +34,13 @@ public sealed record Readout(
     /// a fixed split.
     /// </summary>
     [JsonPropertyName("allocation_periods")] public IReadOnlyList<AllocationPeriod>? AllocationPeriods { get; init; }
+
+    /// <summary>
+    /// The variant with the best revenue per user against the control: the difference, its ordinary 95% interval, and
+    /// the interval corrected for picking the best-looking of several (the winner's curse); null when the control
+    /// leads or a variant is below the minimum sample.
+    /// </summary>
+    [JsonPropertyName("best_vs_control")] public BestVsControl? BestVsControl { get; init; }
 }
 
 /// <summary>

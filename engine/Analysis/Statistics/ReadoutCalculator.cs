@@ -108,6 +108,11 @@ public static class ReadoutCalculator
             RevenueCap = moments?.Cap,
             CupedTheta = revenue?.Theta,
             CupedVarianceReduction = revenue?.VarianceReduction,
+            BestVsControl = BestVsControl.Of([.. variants.Select(v =>
+            {
+                var mean = v.Users == 0 ? 0 : (double)v.Revenue / v.Users;
+                return (v.VariantId, v.Price, v.Users, mean, v.Users < 2 ? 0 : (v.RevenueSquares - (v.Users * mean * mean)) / (v.Users - 1) / v.Users);
+            })], control.VariantId, MinUsersPerVariant),
         };
     }
 

@@ -216,7 +216,7 @@ public static class Stratified
         var byId = estimates.ToDictionary(e => e.VariantId, StringComparer.Ordinal);
         if (readout.ControlVariantId is not { } controlId || !byId.TryGetValue(controlId, out var control))
         {
-            return readout with { SrmPValue = srm, AllocationPeriods = periods };
+            return readout with { SrmPValue = srm, AllocationPeriods = periods, BestVsControl = null };
         }
 
         var challengers = readout.Variants.Where(v => v.VariantId != controlId && byId.ContainsKey(v.VariantId)).ToList();
@@ -268,6 +268,8 @@ public static class Stratified
         {
             Variants = variants, SrmPValue = srm, AllocationPeriods = periods, Notes = [.. readout.Notes, note], CupedTheta = null,
             CupedVarianceReduction = null,
+            BestVsControl = BestVsControl.Of([.. estimates.Select(e => (e.VariantId, e.Price, e.Users, e.RevenuePerUser, e.RevenueVariance))], controlId,
+                ReadoutCalculator.MinUsersPerVariant),
         };
     }
 
