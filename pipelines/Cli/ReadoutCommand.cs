@@ -95,6 +95,15 @@ public static class ReadoutCommand
                     $"{Ci(v.RevenueDifferenceCs, "+0.000;-0.000;0.000"),25}"));
         }
 
+        if (r.BestVsControl is { } best)
+        {
+            text.AppendLine();
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"Best revenue per user: {best.VariantId} ({best.Price:0.00}), {best.RevenueDifference:+0.000;-0.000} per user against the control, " +
+                $"95% CI [{best.RevenueDifferenceCi[0]:0.000}, {best.RevenueDifferenceCi[1]:0.000}]; corrected for picking the best-looking variant " +
+                $"[{best.RevenueDifferenceCorrectedCi[0]:0.000}, {best.RevenueDifferenceCorrectedCi[1]:0.000}]");
+        }
+
         if (r.Elasticity is { } e)
         {
             text.AppendLine();
