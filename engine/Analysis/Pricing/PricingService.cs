@@ -59,15 +59,15 @@ public sealed class PricingService(LakeQueries lake, IExperimentStore store, Dem
             buyers = Statistics.Stratified.EffectiveBuyers(buyers, variants);
         }
 
-        var recommendation = new Recommender(Options, charm).Recommend(tenantId, experimentId, variants, control, request with { CapPercentile = cap },
-            currency, buyers);
+        var recommender = new Recommender(Options, charm);
+        var recommendation = recommender.Recommend(tenantId, experimentId, variants, control, request with { CapPercentile = cap }, currency, buyers);
         if (split is not null && definition is not null)
         {
             var start = await lake.ExperimentStartAsync(tenantId, experimentId, cancellationToken);
             var days = start is { } at ? (time.GetUtcNow() - at).TotalDays : 0;
             recommendation = recommendation with
             {
-                AllocationPeriods = split.Periods, Stopping = Stop(definition, variants, buyers, request with { CapPercentile = cap }, days, currency),
+                AllocationPeriods = split.Periods, Stopping = Stop(recommender, definition, variants, days, currency),
             };
             if (split.Stratify)
             {
@@ -87,13 +87,15 @@ public sealed class PricingService(LakeQueries lake, IExperimentStore store, Dem
         return quarantined.Count == 0 ? recommendation : recommendation with { Reasoning = [.. recommendation.Reasoning, .. quarantined] };
     }
 
-    /// <summary>The stopping rule over the tested prices' posterior value draws; null when the curves cannot be fitted.</summary>
-    private StopVerdict? Stop(Experiments.Experiment definition, IReadOnlyList<VariantStats> variants, IReadOnlyList<BuyerSums> buyers,
-        RecommendationRequest request, double days, string? currency)
+    /// <summary>
+    /// The stopping rule over the tested prices' posterior value draws, from the curves the recommendation just fitted;
+    /// null when they could not be fitted.
+    /// </summary>
+    private static StopVerdict? Stop(Recommender recommender, Experiments.Experiment definition, IReadOnlyList<VariantStats> variants, double days,
+        string? currency)
     {
-        var tested = definition.Variants.Select(v => variants.FirstOrDefault(s => s.VariantId == v.VariantId)).OfType<VariantStats>().ToList();
-        var sums = request.Goal == Goal.Conversions ? null : tested.Select(v => buyers.FirstOrDefault(b => b.VariantId == v.VariantId) ?? BuyerSums.From(v)).ToList();
-        return tested.Count < 2 || new Recommender(Options, charm).ValueDraws(tested, request, sums) is not { } draws
+        var tested = definition.Variants.Where(v => variants.Any(s => s.VariantId == v.VariantId && s.Users > 0)).ToList();
+        return tested.Count < 2 || recommender.LastValueDraws([.. tested.Select(v => v.Price)]) is not { } draws
             ? null
             : StoppingRule.Decide([.. tested.Select(v => (v.VariantId, v.Price))], draws, days, definition.Allocation.MinDays, currency);
     }

@@ -19,6 +19,7 @@ public sealed class Recommender(RecommendationOptions options, CharmPricing char
 {
     private readonly IReadOnlyList<IDemandFamily> families = families ?? DemandFamilies.Default;
     private readonly IReadOnlyList<IBuyerValueFamily> buyerFamilies = buyerFamilies ?? BuyerValueFamilies.Default;
+    private PriceSearch? lastSearch;
 
     /// <param name="tenantId">The tenant.</param>
     /// <param name="experimentId">The experiment.</param>
@@ -33,6 +34,7 @@ public sealed class Recommender(RecommendationOptions options, CharmPricing char
     public Recommendation Recommend(string tenantId, string experimentId, IReadOnlyList<VariantStats> variants, string controlVariantId,
         RecommendationRequest request, string? currency, IReadOnlyList<BuyerSums>? buyers = null)
     {
+        lastSearch = null;
         var points = PricePoint.From(variants);
         var users = variants.Sum(v => v.Users);
         var conversions = variants.Sum(v => v.Conversions);
@@ -103,6 +105,7 @@ public sealed class Recommender(RecommendationOptions options, CharmPricing char
         }
 
         var search = new PriceSearch(posterior, request, goalBuyers, revenueBuyers);
+        lastSearch = search;
         var model = posterior.Models.MaxBy(m => m.Weight)!.Name;
         var revenueModels = goalBuyers?.Models ?? [];
         if (search.Optimum(allowedLow, allowedHigh) is not { } optimum)
@@ -175,6 +178,13 @@ public sealed class Recommender(RecommendationOptions options, CharmPricing char
         var accepted = best is { } b && b.Item2 >= optimalMean - (options.CharmMaxLoss * Math.Abs(optimalMean));
         return (accepted ? best!.Value.Item1 : optimum, best);
     }
+
+    /// <summary>
+    /// The posterior draws of the goal value per assigned user at each of <paramref name="prices"/>, from the curves the
+    /// last <see cref="Recommend"/> of this instance fitted (so a caller that needs them after a recommendation does not
+    /// fit the stack twice); null when it fitted none (too few data).
+    /// </summary>
+    public double[][]? LastValueDraws(IReadOnlyList<decimal> prices) => lastSearch is { } search ? [.. prices.Select(search.Values)] : null;
 
     /// <summary>
     /// Per variant (in the order of <paramref name="variants"/>), the posterior draws of its goal value per assigned user
