@@ -55,8 +55,8 @@ public sealed record PolicyOutcome(double Lost, int Chosen, double RegretPoints,
 
     /// <summary>
     /// Whether the stratified chosen − control interval corrected for the winner's curse covered the truth: the hybrid
-    /// interval of <see cref="Statistics.WinnerInterval"/>, conditioned on the chosen price's rank among the stratified
-    /// estimates (it was picked, in part, because its noise was high); null when the control was chosen.
+    /// interval of <see cref="Statistics.WinnerInterval"/> when the chosen price has the best stratified estimate (it was
+    /// picked, in part, because its noise was high), the ordinary one otherwise; null when the control was chosen.
     /// </summary>
     public bool? WinnerDifferenceCovered { get; init; }
 }
@@ -351,9 +351,10 @@ public static class AdaptiveBacktest
             var truthDifference = truth[chosen] - truth[s.Control];
             difference = Math.Abs(d - truthDifference) <= ReadoutCalculator.Z * Math.Sqrt(x.RevenueVariance + c.RevenueVariance);
             var means = ids.Select(id => estimates[id].RevenuePerUser).ToArray();
-            winner = Statistics.WinnerInterval.Hybrid(means, [.. ids.Select(id => estimates[id].RevenueVariance)], chosen, s.Control) is { } interval
-                ? interval.Low <= truthDifference && truthDifference <= interval.High
-                : difference;
+            winner = means[chosen] >= means.Max()
+                && Statistics.WinnerInterval.Hybrid(means, [.. ids.Select(id => estimates[id].RevenueVariance)], chosen, s.Control) is { } interval
+                    ? interval.Low <= truthDifference && truthDifference <= interval.High
+                    : difference;
         }
 
         var srm = Stratified.SampleRatio(cells, ids, (p, id) => WeightVersion.Probability(experiment, p == 0 ? null : versions[p - 1], id));

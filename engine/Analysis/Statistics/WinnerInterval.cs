@@ -22,20 +22,18 @@ namespace PricingOptimizer.Statistics;
 public static class WinnerInterval
 {
     /// <summary>
-    /// The interval of chosen − control at level 1 − <paramref name="alpha"/>, for independent normal estimates
-    /// (<paramref name="means"/>, <paramref name="variances"/> of each mean); null when an estimate has no positive
-    /// variance. When the chosen variant has the highest mean this is the interval for the winner. When it was chosen
-    /// otherwise (a demand model that smooths across prices may pick the second best-looking), it conditions on the
-    /// chosen variant's rank as observed: rivals below it bound the difference from below, rivals above it from above.
+    /// The interval of winner − control at level 1 − <paramref name="alpha"/>, for independent normal estimates
+    /// (<paramref name="means"/>, <paramref name="variances"/> of each mean). The winner must have the highest mean
+    /// and differ from the control; null when an estimate has no positive variance.
     /// </summary>
     public static (double Low, double High)? Hybrid(IReadOnlyList<double> means, IReadOnlyList<double> variances, int winner, int control,
         double alpha = 0.05)
     {
         var k = means.Count;
         ArgumentOutOfRangeException.ThrowIfNotEqual(variances.Count, k);
-        if (winner == control || k < 2 || winner < 0 || winner >= k || control < 0 || control >= k)
+        if (winner == control || k < 2 || Enumerable.Range(0, k).Any(j => means[j] > means[winner]))
         {
-            throw new ArgumentException("the chosen variant and the control must be two of the variants");
+            throw new ArgumentException("the winner must have the highest mean and differ from the control");
         }
 
         if (variances.Any(v => !(v > 0)) || means.Any(m => !double.IsFinite(m)))
@@ -50,22 +48,12 @@ public static class WinnerInterval
         // γ = Cov(Y, D) / Var(D): only the winner's own estimate moves with D among the rivals (γ_w = var_w / v).
         var gammaWinner = variances[winner] / v;
         var zWinner = means[winner] - (gammaWinner * d);
-        // The control: Y_w − Y_c = D keeps its sign.
-        var (bound, ceiling) = d >= 0 ? (0.0, double.PositiveInfinity) : (double.NegativeInfinity, 0.0);
+        var bound = 0.0; // the control: Y_w − Y_c = D ≥ 0
         for (var j = 0; j < k; j++)
         {
             if (j != winner && j != control)
             {
-                // Y_w − Y_j = Z_w + γ_w·D − Y_j keeps its sign.
-                var edge = (means[j] - zWinner) / gammaWinner;
-                if (means[j] <= means[winner])
-                {
-                    bound = Math.Max(bound, edge);
-                }
-                else
-                {
-                    ceiling = Math.Min(ceiling, edge);
-                }
+                bound = Math.Max(bound, (means[j] - zWinner) / gammaWinner);
             }
         }
 
@@ -78,7 +66,7 @@ public static class WinnerInterval
         double Position(double delta)
         {
             var low = Math.Max(bound, delta - (c * sd));
-            var high = Math.Min(ceiling, delta + (c * sd));
+            var high = delta + (c * sd);
             if (d <= low)
             {
                 return 0;
