@@ -176,7 +176,6 @@ public sealed class PricingOptimizerClient : IAsyncDisposable
         api.Dispose();
     }
 
-    /// <summary>The user's variant of an adaptive experiment, from <c>POST /v1/assign</c> within the same bounds.</summary>
     /// <summary>
     /// The user's variant of an adaptive experiment: remembered, or asked of the API (which records the assign). A
     /// remembered answer is used only while the experiment is the same one (its creation time) and has that variant.
@@ -211,6 +210,7 @@ public sealed class PricingOptimizerClient : IAsyncDisposable
         return answer;
     }
 
+    /// <summary>The user's variant of an adaptive experiment, from <c>POST /v1/assign</c> within the same bounds.</summary>
     private async Task<AssignAnswer> ServerAssignAsync(string experimentId, string userId, CancellationToken cancellationToken)
     {
         var outcome = await api.SendAsync(() => new HttpRequestMessage(HttpMethod.Post, "v1/assign")

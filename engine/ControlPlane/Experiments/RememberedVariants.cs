@@ -86,8 +86,8 @@ public sealed class RememberedVariants(TimeProvider time, int slotsLog2, TimeSpa
     private static UInt128 KeyOf(string tenantId, Experiment experiment, string userId)
     {
         var length = Encoding.UTF8.GetByteCount(tenantId) + Encoding.UTF8.GetByteCount(experiment.ExperimentId) + Encoding.UTF8.GetByteCount(userId) + 10;
-        var rented = length > 512 ? new byte[length] : null;
-        Span<byte> buffer = rented ?? stackalloc byte[512];
+        var large = length > 512 ? new byte[length] : null;
+        Span<byte> buffer = large ?? stackalloc byte[512];
         var written = Encoding.UTF8.GetBytes(tenantId, buffer);
         buffer[written++] = 0;
         written += Encoding.UTF8.GetBytes(experiment.ExperimentId, buffer[written..]);
