@@ -12,69 +12,68 @@ public sealed class FirstAssignmentBatcher(ControlPlane.IAllocationStore store)
     /// <summary>The most lookups in one store call.</summary>
     public const int MaxBatch = 256;
 
-    // Not the requests' cancellation: a batch serves many, and a user once recorded must be answered to all.
-    private readonly Lane lane = new(batch => store.FirstAssignmentsAsync(batch, recordNew: true, CancellationToken.None));
+    private readonly Lock gate = new();
+    private readonly List<(ControlPlane.FirstAssignmentRequest Request, TaskCompletionSource<FirstAssignment> Done)> pending = [];
+    private bool draining;
 
-    /// <summary>The user's first assignment (recording <c>IfNew</c> when the user has none).</summary>
-    public async Task<FirstAssignment> FirstAssignmentAsync(ControlPlane.FirstAssignmentRequest request) =>
-        await lane.AskAsync(request) ?? throw new InvalidOperationException($"the store recorded no first assignment for '{request.UserId}'");
-
-    private sealed class Lane(Func<IReadOnlyList<ControlPlane.FirstAssignmentRequest>, Task<IReadOnlyList<FirstAssignment?>>> call)
+    /// <summary>The user's first assignment (recording <c>IfNew</c> when the user has none), in the next batch.</summary>
+    public Task<FirstAssignment> FirstAssignmentAsync(ControlPlane.FirstAssignmentRequest request)
     {
-        private readonly Lock gate = new();
-        private readonly List<(ControlPlane.FirstAssignmentRequest Request, TaskCompletionSource<FirstAssignment?> Done)> pending = [];
-        private bool draining;
-
-        public Task<FirstAssignment?> AskAsync(ControlPlane.FirstAssignmentRequest request)
+        var done = new TaskCompletionSource<FirstAssignment>(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (gate)
         {
-            var done = new TaskCompletionSource<FirstAssignment?>(TaskCreationOptions.RunContinuationsAsynchronously);
-            lock (gate)
+            pending.Add((request, done));
+            if (draining)
             {
-                pending.Add((request, done));
-                if (draining)
-                {
-                    return done.Task;
-                }
-
-                draining = true;
+                return done.Task;
             }
 
-            _ = Task.Run(DrainAsync);
-            return done.Task;
+            draining = true;
         }
 
-        private async Task DrainAsync()
+        _ = Task.Run(DrainAsync);
+        return done.Task;
+    }
+
+    private async Task DrainAsync()
+    {
+        while (true)
         {
-            while (true)
+            List<(ControlPlane.FirstAssignmentRequest Request, TaskCompletionSource<FirstAssignment> Done)> batch;
+            lock (gate)
             {
-                List<(ControlPlane.FirstAssignmentRequest Request, TaskCompletionSource<FirstAssignment?> Done)> batch;
-                lock (gate)
+                if (pending.Count == 0)
                 {
-                    if (pending.Count == 0)
-                    {
-                        draining = false;
-                        return;
-                    }
-
-                    var take = Math.Min(MaxBatch, pending.Count);
-                    batch = pending.GetRange(0, take);
-                    pending.RemoveRange(0, take);
+                    draining = false;
+                    return;
                 }
 
-                try
+                var take = Math.Min(MaxBatch, pending.Count);
+                batch = pending.GetRange(0, take);
+                pending.RemoveRange(0, take);
+            }
+
+            try
+            {
+                // Not the requests' cancellation: a batch serves many, and a user once recorded must be answered to all.
+                var found = await store.FirstAssignmentsAsync([.. batch.Select(b => b.Request)], recordNew: true, CancellationToken.None);
+                for (var i = 0; i < batch.Count; i++)
                 {
-                    var found = await call([.. batch.Select(b => b.Request)]);
-                    for (var i = 0; i < batch.Count; i++)
+                    if (found[i] is { } first)
                     {
-                        batch[i].Done.SetResult(found[i]);
+                        batch[i].Done.SetResult(first);
+                    }
+                    else
+                    {
+                        batch[i].Done.SetException(new InvalidOperationException($"the store recorded no first assignment for '{batch[i].Request.UserId}'"));
                     }
                 }
-                catch (Exception fault)
+            }
+            catch (Exception fault)
+            {
+                foreach (var (_, done) in batch)
                 {
-                    foreach (var (_, done) in batch)
-                    {
-                        done.SetException(fault);
-                    }
+                    done.TrySetException(fault);
                 }
             }
         }
