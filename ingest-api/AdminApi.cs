@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using PricingOptimizer.ControlPlane;
 using PricingOptimizer.Tenancy;
 
@@ -6,9 +7,9 @@ namespace PricingOptimizer.IngestApi;
 /// <summary><c>/v1/admin</c>: tenants and plans, for the operator (<c>X-Admin-Key</c>, checked by <see cref="AdminGate"/> before any body is read).</summary>
 public static class AdminApi
 {
-    public sealed record CreateTenantRequest(string? Name, string? Plan);
+    public sealed record CreateTenantRequest([property: Required] string? Name, [property: Required] string? Plan);
 
-    public sealed record ChangePlanRequest(string? Plan);
+    public sealed record ChangePlanRequest([property: Required] string? Plan);
 
     public sealed record TenantResponse(string TenantId, string Name, string Plan, DateTimeOffset CreatedAt);
 
@@ -29,22 +30,26 @@ public static class AdminApi
                 return Results.Created($"/v1/admin/tenants/{tenant.TenantId}",
                     new CreatedTenantResponse(tenant.TenantId, tenant.Name, tenant.Plan, tenant.CreatedAt, key.Key, key.Info.Prefix));
             })
+            .Produces<CreatedTenantResponse>(StatusCodes.Status201Created)
             .WithName("CreateTenant").WithSummary("Creates a tenant on a plan; the API key is shown once.");
 
         admin.MapGet("/tenants", async (TenantService tenants, CancellationToken ct) =>
                 Results.Ok((await tenants.ListTenantsAsync(ct)).Select(ToResponse)))
+            .Produces<IReadOnlyList<TenantResponse>>()
             .WithName("ListTenants").WithSummary("Lists tenants.");
 
         admin.MapGet("/tenants/{tenantId}", async (string tenantId, TenantService tenants, CancellationToken ct) =>
                 await tenants.GetTenantAsync(tenantId, ct) is { } tenant
                     ? Results.Ok(ToResponse(tenant))
                     : Results.Problem(statusCode: 404, title: "Not found", detail: $"no tenant '{tenantId}'"))
+            .Produces<TenantResponse>()
             .WithName("GetTenant").WithSummary("One tenant.");
 
         admin.MapPatch("/tenants/{tenantId}", async (string tenantId, ChangePlanRequest? body, TenantService tenants, CancellationToken ct) =>
                 body is null
                     ? throw Problems.MissingBody("plan")
                     : Results.Ok(ToResponse(await tenants.SetPlanAsync(tenantId, body.Plan, ct))))
+            .Produces<TenantResponse>()
             .WithName("ChangePlan").WithSummary("Changes a tenant's plan.");
         admin.MapKeyRotation();
         return app;

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using PricingOptimizer.Errors;
 using System.Globalization;
 using System.IO.Hashing;
@@ -12,11 +13,11 @@ namespace PricingOptimizer.IngestApi;
 /// <summary><c>POST /v1/assign</c> and <c>POST /v1/convert</c>: the server side of a price test.</summary>
 public static class AssignmentApi
 {
-    public sealed record AssignRequest(string? ExperimentId, string? UserId);
+    public sealed record AssignRequest([property: Required] string? ExperimentId, [property: Required] string? UserId);
 
     public sealed record AssignResponse(string ExperimentId, string VariantId, decimal Price, string Currency);
 
-    public sealed record ConvertRequest(string? ExperimentId, string? UserId, string? EventId, decimal? Price, decimal? Revenue, string? OccurredAt);
+    public sealed record ConvertRequest([property: Required] string? ExperimentId, [property: Required] string? UserId, [property: Required] string? EventId, decimal? Price, decimal? Revenue, string? OccurredAt);
 
     public sealed record ConvertResponse(int Accepted, string VariantId);
 
@@ -65,6 +66,7 @@ public static class AssignmentApi
                     return Results.Json(new ConvertResponse(1, variant.VariantId), statusCode: StatusCodes.Status202Accepted);
                 })
             .RequireAuthorization(IngestApiExtensions.TenantPolicy)
+            .Produces<ConvertResponse>(StatusCodes.Status202Accepted)
             .WithName("Convert").WithSummary("Records a purchase by a user of the experiment.").WithTags("assignment");
         return app;
     }

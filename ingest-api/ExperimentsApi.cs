@@ -32,7 +32,8 @@ public static class ExperimentsApi
 
     public static IEndpointRouteBuilder MapExperimentsApi(this IEndpointRouteBuilder app)
     {
-        var experiments = app.MapGroup("/v1/experiments").WithTags("experiments").RequireAuthorization(IngestApiExtensions.TenantPolicy);
+        var experiments = app.MapGroup("/v1/experiments").WithTags("experiments").ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed).RequireAuthorization(IngestApiExtensions.TenantPolicy);
 
         experiments.MapGet("", async (HttpContext context, ExperimentService service, CancellationToken ct) =>
                 Results.Ok((await service.ListAsync(context.TenantId(), ct)).Select(ToResponse)))
@@ -50,6 +51,7 @@ public static class ExperimentsApi
                     context.Response.Headers.ETag = created.ETag;
                     return Results.Created($"/v1/experiments/{created.ExperimentId}", ToResponse(created));
                 })
+            .Produces<ExperimentResponse>(StatusCodes.Status201Created)
             .WithName("CreateExperiment").WithSummary("Creates a draft experiment.");
 
         experiments.MapGet("/{experimentId}", async (string experimentId, HttpContext context, ExperimentService service, CancellationToken ct) =>
@@ -88,6 +90,7 @@ public static class ExperimentsApi
                 body is null
                     ? throw Problems.MissingBody("the fields to change")
                     : Versioned(context, await service.ReplaceAsync(context.TenantId(), experimentId, body, IfMatch(context), ct)))
+            .Produces<ExperimentResponse>()
             .WithName("UpdateExperiment").WithSummary("Changes the name anytime; variants and currency only in draft. If-Match: a stale ETag is 412.");
 
         experiments.MapDelete("/{experimentId}", async (string experimentId, HttpContext context, ExperimentService service, CancellationToken ct) =>
@@ -96,6 +99,7 @@ public static class ExperimentsApi
                     await service.DeleteAsync(context.TenantId(), experimentId, IfMatch(context), ct);
                     return Results.NoContent();
                 })
+            .Produces(StatusCodes.Status204NoContent)
             .WithName("DeleteExperiment").WithSummary("Deletes a draft or completed experiment.");
 
         experiments.MapGet("/{experimentId}/readout", async (string experimentId, string? control, HttpContext context, Statistics.ReadoutService readouts,
@@ -117,6 +121,7 @@ public static class ExperimentsApi
         experiments.MapPost("/{experimentId}/{action:regex(^(start|pause|complete)$)}",
                 async (string experimentId, string action, HttpContext context, ExperimentService service, CancellationToken ct) =>
                     Versioned(context, await service.MoveAsync(context.TenantId(), experimentId, action, IfMatch(context), ct)))
+            .Produces<ExperimentResponse>()
             .WithName("MoveExperiment").WithSummary("start, pause or complete; an illegal move is 409 naming the allowed ones; a stale If-Match is 412.");
         return app;
     }

@@ -9,6 +9,9 @@ namespace PricingOptimizer.IngestApi;
 /// <summary>Liveness, and readiness through ASP.NET Core health checks: the event log and the control-plane store.</summary>
 public static class HealthApi
 {
+    /// <summary>The liveness answer: <c>{"status": "ok"}</c>.</summary>
+    public sealed record HealthResponse(string Status);
+
     private const string Ready = "ready";
 
     /// <summary>How long each readiness check waits (both run at once, so /readyz answers within about this).</summary>
@@ -24,7 +27,8 @@ public static class HealthApi
 
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", () => Results.Ok(new { Status = "ok" }))
+        app.MapGet("/healthz", () => Results.Ok(new HealthResponse("ok")))
+            .Produces<HealthResponse>()
             .WithName("Healthz").WithSummary("Liveness: the process answers.").WithTags("health");
 
         app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(Ready), ResponseWriter = WriteAsync })

@@ -14,6 +14,7 @@ public static class UsageApi
         app.MapGet("/v1/usage", async (string? month, HttpContext context, UsageService usage, CancellationToken ct) =>
                 Results.Ok(await usage.GetAsync(context.TenantId(), month, ct)))
             .RequireAuthorization(IngestApiExtensions.TenantPolicy)
+            .Produces<MonthlyUsage>()
             .WithName("Usage").WithSummary("Events and API calls per day of a month (default: this one) against the plan.").WithTags("usage");
 
         app.MapGet("/v1/usage/trend", async (HttpContext context, UsageTrendService trend, CancellationToken ct) =>
@@ -28,6 +29,7 @@ public static class UsageApi
         app.MapGet("/v1/billing/{month}", async (string month, HttpContext context, BillingService billing, CancellationToken ct) =>
                 Results.Ok(await billing.GetAsync(context.TenantId(), month, ct)))
             .RequireAuthorization(IngestApiExtensions.TenantPolicy)
+            .Produces<MonthlyBill>()
             .WithName("Billing").WithSummary("The month's charge (base + overage) and the plan that would cost least.").WithTags("usage");
         return app;
     }
