@@ -282,7 +282,25 @@ internal sealed class EventSender
     {
         foreach (var e in batch)
         {
-            Failed?.Invoke(new DeliveryFailure(e.EventId, reason));
+            if (options.Logger is { } logger)
+            {
+                ClientLog.ConversionLost(logger, e.EventId, reason);
+            }
+
+            ReportFailure(new DeliveryFailure(e.EventId, reason));
+        }
+    }
+
+    /// <summary>Tells the <see cref="Failed"/> handlers; a handler that throws does not stop the SDK.</summary>
+    public void ReportFailure(DeliveryFailure failure)
+    {
+        try
+        {
+            Failed?.Invoke(failure);
+        }
+        catch (Exception)
+        {
+            // The caller's handler failed; the SDK goes on (its failure is the caller's to log).
         }
     }
 

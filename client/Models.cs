@@ -1,7 +1,42 @@
 namespace PricingOptimizer.Client;
 
-/// <summary>The variant a user sees.</summary>
-public sealed record Assignment(string ExperimentId, string UserId, string VariantId, decimal Price, string Currency);
+/// <summary>
+/// The price a user sees. In the experiment (<see cref="InExperiment"/>): their variant, its price and currency.
+/// Otherwise a fallback that never stops a checkout, with <see cref="FallbackReason"/> saying why: the experiment's
+/// control when its definition is known (a paused, draft or completed experiment, or the last copy fetched before the
+/// API became unreachable), else the caller's default price with an empty variant and currency. A fallback records
+/// no assign: the user is not in the test.
+/// </summary>
+public sealed record Assignment(string ExperimentId, string UserId, string VariantId, decimal Price, string Currency)
+{
+    /// <summary>Why this is a fallback (one of <see cref="FallbackReasons"/>); null when the user is in the experiment.</summary>
+    public string? FallbackReason { get; init; }
+
+    /// <summary>The user was assigned a variant of the active experiment (and the assign is recorded).</summary>
+    public bool InExperiment => FallbackReason is null;
+}
+
+/// <summary>Why <see cref="PricingOptimizerClient.AssignAsync(string, string, decimal, CancellationToken)"/> answered a fallback.</summary>
+public static class FallbackReasons
+{
+    /// <summary>The experiment is a draft, paused or completed: the control's price.</summary>
+    public const string NotActive = "not_active";
+
+    /// <summary>The API does not know the experiment (404): the default price.</summary>
+    public const string UnknownExperiment = "unknown_experiment";
+
+    /// <summary>The API refused the key or the token (401, 403).</summary>
+    public const string NoAccess = "no_access";
+
+    /// <summary>No answer in time, a network failure, 408, 429 or a 5xx.</summary>
+    public const string Unreachable = "unreachable";
+
+    /// <summary>An empty experiment or user id.</summary>
+    public const string InvalidArgument = "invalid_argument";
+
+    /// <summary>Anything else (an answer the SDK could not read, a refusal of another kind).</summary>
+    public const string Error = "error";
+}
 
 /// <summary>An event the API refused for good (a 4xx other than 408 and 429), with the field and the reason.</summary>
 public sealed record Rejection(string EventId, string Field, string Reason);

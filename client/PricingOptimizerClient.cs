@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using PricingOptimizer.Experiments;
 
 namespace PricingOptimizer.Client;
@@ -21,7 +22,9 @@ public sealed class PricingOptimizerClient : IAsyncDisposable
     private readonly ApiConnection api;
     private readonly ExperimentDefinitions definitions;
     private readonly EventSender events;
+    private readonly PricingOptimizerClientOptions options;
     private readonly int rememberedLimit;
+    private readonly Dictionary<string, long> fallbacks = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Experiment, DateTimeOffset? Created, string User), AssignAnswer> remembered = [];
     private readonly Queue<(string Experiment, DateTimeOffset? Created, string User)> rememberedOrder = new();
 
@@ -35,13 +38,14 @@ public sealed class PricingOptimizerClient : IAsyncDisposable
 
         if (options.MaxAttempts < 1 || options.MaxSendTime <= TimeSpan.Zero || options.AttemptTimeout <= TimeSpan.Zero || options.RetryDelay < TimeSpan.Zero
             || options.MaxRetryDelay < options.RetryDelay || options.BatchSize < 1 || options.ExperimentCacheTime < TimeSpan.Zero
-            || options.RememberedAssignments < 0)
+            || options.RememberedAssignments < 0 || options.EvaluationTimeout <= TimeSpan.Zero)
         {
             throw new ArgumentException("MaxAttempts and BatchSize must be at least 1, MaxSendTime and AttemptTimeout positive, 0 <= RetryDelay <= " +
-                "MaxRetryDelay, RememberedAssignments not negative",
+                "MaxRetryDelay, RememberedAssignments not negative, EvaluationTimeout positive",
                 nameof(options));
         }
 
+        this.options = options;
         rememberedLimit = options.RememberedAssignments;
 
         time = options.Time;
@@ -71,53 +75,107 @@ public sealed class PricingOptimizerClient : IAsyncDisposable
     public long Retries => api.Retries;
 
     /// <summary>
-    /// The user's variant, computed locally; the assign is queued (one assign event per user and experiment). For an
-    /// adaptive experiment the API's answer (one <c>POST /v1/assign</c>, which records the assign), remembered after.
+    /// The price to show <paramref name="userId"/>; never throws and never waits longer than
+    /// <see cref="PricingOptimizerClientOptions.EvaluationTimeout"/>. For an active experiment the user's variant,
+    /// computed locally, and the assign is queued (one assign event per user and experiment); for an adaptive one the
+    /// API's answer (one <c>POST /v1/assign</c>, which records the assign), remembered after. Otherwise a fallback
+    /// (<see cref="Assignment.FallbackReason"/>): the control when the experiment's definition is known (paused, draft,
+    /// completed, or the API unreachable after it was fetched once), else <paramref name="defaultPrice"/> — the price
+    /// the checkout shows without a test. Each fallback is counted in <see cref="Fallbacks"/> and logged.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The experiment is not active.</exception>
-    /// <exception cref="HttpRequestException">The experiment could not be fetched (unknown id, no access, the API unreachable).</exception>
-    public async Task<Assignment> AssignAsync(string experimentId, string userId, CancellationToken cancellationToken = default)
+    /// <exception cref="OperationCanceledException">Only when <paramref name="cancellationToken"/> is cancelled.</exception>
+    public async Task<Assignment> AssignAsync(string experimentId, string userId, decimal defaultPrice, CancellationToken cancellationToken = default)
     {
-        var (experiment, assigner) = await definitions.GetAsync(experimentId, cancellationToken);
-        if (experiment.Status != "active")
+        if (string.IsNullOrEmpty(experimentId) || string.IsNullOrEmpty(userId))
         {
-            throw new InvalidOperationException($"experiment '{experimentId}' is {experiment.Status}, not active: nothing to assign");
+            return Fallback(experimentId ?? "", userId ?? "", defaultPrice, FallbackReasons.InvalidArgument, "the experiment id and the user id must not be empty");
         }
 
-        if (experiment.Adaptive)
+        try
         {
-            // The API assigns (the user's first variant, kept across weight versions) and records the assign itself.
-            var answer = await AdaptiveVariantAsync(experiment, userId, cancellationToken);
-            return new Assignment(experimentId, userId, answer.VariantId, answer.Price, answer.Currency);
+            return await EvaluateAsync(experimentId, userId, defaultPrice, cancellationToken)
+                .WaitAsync(options.EvaluationTimeout, time, cancellationToken);
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (TimeoutException)
+        {
+            var detail = $"no answer within {options.EvaluationTimeout.TotalMilliseconds:0} ms";
+            definitions.RememberFailure(experimentId, detail, null);
+            return Fallback(experimentId, userId, defaultPrice, FallbackReasons.Unreachable, detail);
+        }
+        catch (HttpRequestException e)
+        {
+            var reason = e.StatusCode switch
+            {
+                HttpStatusCode.NotFound => FallbackReasons.UnknownExperiment,
+                HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => FallbackReasons.NoAccess,
+                var status when ApiConnection.Transient(status) => FallbackReasons.Unreachable,
+                _ => FallbackReasons.Error,
+            };
+            return Fallback(experimentId, userId, defaultPrice, reason, e.Message);
+        }
+        catch (Exception e)
+        {
+            return Fallback(experimentId, userId, defaultPrice, FallbackReasons.Error, $"{e.GetType().Name}: {e.Message}");
+        }
+    }
 
-        var variant = experiment.Variants[assigner.Assign(userId)];
-        events.Enqueue(new EventDto(VariantAssigner.AssignEventId(experimentId, userId), "assign", experimentId, variant.VariantId, userId, variant.Price,
-            null, experiment.Currency, Rfc3339(time.GetUtcNow())));
-        return new Assignment(experimentId, userId, variant.VariantId, variant.Price, experiment.Currency);
+    /// <summary>Fallbacks so far, by <see cref="FallbackReasons">reason</see>.</summary>
+    public IReadOnlyDictionary<string, long> Fallbacks
+    {
+        get
+        {
+            lock (fallbacks)
+            {
+                return new Dictionary<string, long>(fallbacks, StringComparer.Ordinal);
+            }
+        }
     }
 
     /// <summary>
-    /// Queues a purchase by <paramref name="userId"/>, attributed to the variant the user is assigned. Give the
-    /// order's id as <paramref name="eventId"/> so a resend is not a second purchase; a new id is made otherwise.
+    /// Queues a purchase by <paramref name="userId"/>, attributed to the variant the user is assigned, and returns its
+    /// event id. Give the order's id as <paramref name="eventId"/> so a resend is not a second purchase; a new id is
+    /// made otherwise. Never throws: when the experiment's definition cannot be had (fresh or last known) the purchase
+    /// is reported through <see cref="Failed"/> and logged.
     /// </summary>
-    /// <exception cref="HttpRequestException">The experiment could not be fetched (unknown id, no access, the API unreachable).</exception>
+    /// <exception cref="OperationCanceledException">Only when <paramref name="cancellationToken"/> is cancelled.</exception>
     public async Task<string> TrackConversionAsync(string experimentId, string userId, string? eventId = null, decimal? revenue = null,
         DateTimeOffset? occurredAt = null, CancellationToken cancellationToken = default)
     {
-        var (experiment, assigner) = await definitions.GetAsync(experimentId, cancellationToken);
-        var variant = experiment.Variants[assigner.Assign(userId)];
-        if (experiment.Adaptive)
+        var id = eventId ?? "c-" + Guid.NewGuid().ToString("N");
+        try
         {
-            // The user's first variant, kept by the API across weight versions.
-            var assigned = (await AdaptiveVariantAsync(experiment, userId, cancellationToken)).VariantId;
-            variant = experiment.Variants.Find(v => v.VariantId == assigned)
-                      ?? throw new HttpRequestException($"the API assigned {userId} a variant its definition of '{experimentId}' does not have");
+            var (experiment, assigner) = await DefinitionAsync(experimentId, cancellationToken);
+            var variant = experiment.Variants[assigner.Assign(userId)];
+            if (experiment.Adaptive)
+            {
+                // The user's first variant, kept by the API across weight versions.
+                var assigned = (await AdaptiveVariantAsync(experiment, userId, cancellationToken)).VariantId;
+                variant = experiment.Variants.Find(v => v.VariantId == assigned)
+                          ?? throw new HttpRequestException($"the API assigned {userId} a variant its definition of '{experimentId}' does not have");
+            }
+
+            events.Enqueue(new EventDto(id, "convert", experimentId, variant.VariantId, userId, variant.Price, revenue, experiment.Currency,
+                Rfc3339(occurredAt ?? time.GetUtcNow())));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            var reason = $"the purchase of {userId} in '{experimentId}' was not recorded: {e.Message}";
+            if (options.Logger is { } logger)
+            {
+                ClientLog.ConversionLost(logger, id, reason);
+            }
+
+            events.ReportFailure(new DeliveryFailure(id, reason));
         }
 
-        var id = eventId ?? "c-" + Guid.NewGuid().ToString("N");
-        events.Enqueue(new EventDto(id, "convert", experimentId, variant.VariantId, userId, variant.Price, revenue, experiment.Currency,
-            Rfc3339(occurredAt ?? time.GetUtcNow())));
         return id;
     }
 
@@ -234,6 +292,60 @@ public sealed class PricingOptimizerClient : IAsyncDisposable
     }
 
     private sealed record AssignAnswer(string ExperimentId, string VariantId, decimal Price, string Currency);
+
+    /// <summary>The assignment of an experiment the API can be asked about; throws what the fallback reports.</summary>
+    private async Task<Assignment> EvaluateAsync(string experimentId, string userId, decimal defaultPrice, CancellationToken cancellationToken)
+    {
+        var (experiment, assigner) = await definitions.GetAsync(experimentId, cancellationToken);
+        if (experiment.Status != "active")
+        {
+            return Fallback(experimentId, userId, defaultPrice, FallbackReasons.NotActive, $"experiment '{experimentId}' is {experiment.Status}, not active");
+        }
+
+        if (experiment.Adaptive)
+        {
+            // The API assigns (the user's first variant, kept across weight versions) and records the assign itself.
+            var answer = await AdaptiveVariantAsync(experiment, userId, cancellationToken);
+            return new Assignment(experimentId, userId, answer.VariantId, answer.Price, answer.Currency);
+        }
+
+        var variant = experiment.Variants[assigner.Assign(userId)];
+        events.Enqueue(new EventDto(VariantAssigner.AssignEventId(experimentId, userId), "assign", experimentId, variant.VariantId, userId, variant.Price,
+            null, experiment.Currency, Rfc3339(time.GetUtcNow())));
+        return new Assignment(experimentId, userId, variant.VariantId, variant.Price, experiment.Currency);
+    }
+
+    /// <summary>The fresh definition, or else the last one fetched (a purchase is attributed by the same hash either way).</summary>
+    private async Task<ExperimentDefinitions.Definition> DefinitionAsync(string experimentId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await definitions.GetAsync(experimentId, cancellationToken);
+        }
+        catch (HttpRequestException e) when (ApiConnection.Transient(e.StatusCode) && definitions.TryGetLastKnown(experimentId, out var known))
+        {
+            return known;
+        }
+    }
+
+    /// <summary>The control of the last-known definition, else the caller's default; counted and logged.</summary>
+    private Assignment Fallback(string experimentId, string userId, decimal defaultPrice, string reason, string detail)
+    {
+        lock (fallbacks)
+        {
+            fallbacks[reason] = fallbacks.GetValueOrDefault(reason) + 1;
+        }
+
+        var control = experimentId.Length > 0 && definitions.TryGetLastKnown(experimentId, out var known) ? known.Experiment : null;
+        if (options.Logger is { } logger)
+        {
+            ClientLog.Fallback(logger, experimentId, userId, reason, detail, control is null ? "the default price" : "the control");
+        }
+
+        return control?.Control is { } variant
+            ? new Assignment(experimentId, userId, variant.VariantId, variant.Price, control.Currency) { FallbackReason = reason }
+            : new Assignment(experimentId, userId, "", defaultPrice, "") { FallbackReason = reason };
+    }
 
     private async Task<T> ReadAsync<T>(string path, CancellationToken cancellationToken)
     {

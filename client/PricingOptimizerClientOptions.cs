@@ -29,6 +29,15 @@ public sealed class PricingOptimizerClientOptions
     /// </summary>
     public int RememberedAssignments { get; set; } = 100_000;
 
+    /// <summary>
+    /// Longest <c>AssignAsync</c> waits for the experiment's definition (or, for an adaptive experiment, the API's
+    /// answer) before it answers a fallback; the fetch goes on in the background and fills the cache.
+    /// </summary>
+    public TimeSpan EvaluationTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Where fallbacks and undelivered events are logged (warnings); null: nowhere. <c>Fallbacks</c> counts them either way.</summary>
+    public Microsoft.Extensions.Logging.ILogger? Logger { get; set; }
+
     /// <summary>Most tries of one request (the first send and its retries); at least 1.</summary>
     public int MaxAttempts { get; set; } = 6;
 

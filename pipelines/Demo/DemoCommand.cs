@@ -24,6 +24,17 @@ public static class DemoCommand
 
     private static string ControlOf(DemoTenant tenant) => tenant.Control;
 
+    /// <summary>The API runs in this process on a busy machine: a pause is not an outage, so the SDK may wait longer than a checkout would.</summary>
+    private static readonly TimeSpan DemoEvaluationTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>The price a shop shows without a test: the SDK's default when it cannot evaluate the experiment.</summary>
+    private static decimal ControlPrice(DemoTenant tenant) => tenant.Variants.First(v => v.Variant == tenant.Control).Price;
+
+    /// <summary>The demo's API is in the same process: a fallback would mean it broke, so the demo stops and says why.</summary>
+    private static Client.Assignment InExperiment(Client.Assignment assigned) => assigned.InExperiment
+        ? assigned
+        : throw new InvalidOperationException($"the SDK answered a fallback for {assigned.UserId} in {assigned.ExperimentId}: {assigned.FallbackReason}");
+
     public static Command Create()
     {
         var data = CommonOptions.Data();
@@ -274,11 +285,11 @@ public static class DemoCommand
         var shown = new Dictionary<decimal, int>();
         var bought = 0;
         await using (var sdk = new Client.PricingOptimizerClient(new Client.PricingOptimizerClientOptions { BaseAddress = acme.Client.BaseAddress,
-            ApiKey = acme.ApiKey }))
+            ApiKey = acme.ApiKey, EvaluationTimeout = DemoEvaluationTimeout }))
         {
             for (var u = cohort; u < 2 * cohort; u++)
             {
-                var assigned = await sdk.AssignAsync(id, DemoTraffic.UserId(u), cancellationToken);
+                var assigned = InExperiment(await sdk.AssignAsync(id, DemoTraffic.UserId(u), ControlPrice(tenant), cancellationToken));
                 shown[assigned.Price] = shown.GetValueOrDefault(assigned.Price) + 1;
                 if (draws[u] < tenant.Demand.Rate((double)assigned.Price))
                 {
@@ -351,14 +362,14 @@ public static class DemoCommand
         var purchases = new List<PricingEvent>();
         var lost = new System.Collections.Concurrent.ConcurrentQueue<string>();
         await using (var sdk = new Client.PricingOptimizerClient(new Client.PricingOptimizerClientOptions { BaseAddress = run.Client.BaseAddress,
-            ApiKey = run.ApiKey }))
+            ApiKey = run.ApiKey, EvaluationTimeout = DemoEvaluationTimeout }))
         {
             sdk.Rejected += r => lost.Enqueue($"{r.EventId} rejected: {r.Field} {r.Reason}");
             sdk.Failed += f => lost.Enqueue($"{f.EventId} not delivered: {f.Reason}");
             for (var u = 0; u < tenant.Users; u++)
             {
                 var userId = DemoTraffic.UserId(u);
-                var assigned = await sdk.AssignAsync(tenant.ExperimentId, userId, cancellationToken);
+                var assigned = InExperiment(await sdk.AssignAsync(tenant.ExperimentId, userId, ControlPrice(tenant), cancellationToken));
                 if (draws[u] < tenant.Demand.Rate((double)assigned.Price))
                 {
                     // A shopper sometimes buys two or three (the basket's revenue is what the convert carries; its units are revenue ÷ price).

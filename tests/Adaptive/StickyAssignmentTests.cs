@@ -95,14 +95,14 @@ public sealed class StickyAssignmentTests : IDisposable
         {
             for (var u = 0; u < 200; u++)
             {
-                before[$"u-{u}"] = (await sdk.AssignAsync("adaptive", $"u-{u}")).VariantId;
+                before[$"u-{u}"] = (await sdk.AssignAsync("adaptive", $"u-{u}", 0m)).VariantId;
             }
 
             await api.Services.GetRequiredService<IAllocationStore>().AddWeightVersionAsync(new WeightVersion(tenantId, "adaptive", 1,
                 DateTimeOffset.UtcNow.AddSeconds(-1), new Dictionary<string, double> { ["p0"] = 0.01, ["p1"] = 0.01, ["p2"] = 0.98 }, []), CancellationToken.None);
             foreach (var (user, variant) in before)
             {
-                Assert.Equal(variant, (await sdk.AssignAsync("adaptive", user)).VariantId);
+                Assert.Equal(variant, (await sdk.AssignAsync("adaptive", user, 0m)).VariantId);
                 Assert.Equal(variant, await AssignAsync(client, "adaptive", user));
             }
 
@@ -156,7 +156,7 @@ public sealed class StickyAssignmentTests : IDisposable
         {
             for (var u = 0; u < 100; u++)
             {
-                answers[$"u-{u}"] = (await sdk.AssignAsync("adaptive", $"u-{u}")).VariantId;
+                answers[$"u-{u}"] = (await sdk.AssignAsync("adaptive", $"u-{u}", 0m)).VariantId;
             }
 
             Assert.Equal(first, counting.Calls);
@@ -164,7 +164,7 @@ public sealed class StickyAssignmentTests : IDisposable
             // Users 60..99 again, then a purchase by each of them: the answers stay the API's.
             for (var u = 60; u < 100; u++)
             {
-                Assert.Equal(answers[$"u-{u}"], (await sdk.AssignAsync("adaptive", $"u-{u}")).VariantId);
+                Assert.Equal(answers[$"u-{u}"], (await sdk.AssignAsync("adaptive", $"u-{u}", 0m)).VariantId);
                 await sdk.TrackConversionAsync("adaptive", $"u-{u}", $"order-{u}");
             }
 

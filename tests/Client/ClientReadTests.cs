@@ -27,7 +27,7 @@ public sealed class ClientReadTests : IDisposable
             var random = new Random(7);
             for (var i = 0; i < users; i++)
             {
-                var assigned = await sdk.AssignAsync("plans", $"u{i}");
+                var assigned = await sdk.AssignAsync("plans", $"u{i}", 0m);
                 // Demand falling with price: 40% at 8, 30% at 10, 20% at 12; some buyers take two.
                 if (random.NextDouble() < 0.4 - ((double)assigned.Price - 8) * 0.05)
                 {
