@@ -80,6 +80,13 @@ public static class ReportRenderer
             return;
         }
 
+        // The decision first, in the same words as po readout, po recommend and the dashboard.
+        if (experiment.Recommendation is { } decided)
+        {
+            page.Paragraph("Decision: " + decided.Headline);
+        }
+
+        page.Paragraph("Readout: " + readout.Headline);
         var currency = experiment.Currency;
         var s = "readout:" + experiment.ExperimentId;
         // The chance to beat the control is on the experiment's goal: revenue per user for a price test, unless it is decided on conversions.

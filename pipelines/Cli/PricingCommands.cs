@@ -32,11 +32,12 @@ public static class PricingCommands
         };
         var (days, mature) = CommonOptions.Attribution();
         var json = new Option<bool>("--json") { Description = "Print the recommendation contract's JSON" };
+        var wide = new Option<bool>("--wide") { Description = "Lines as long as they are (by default the text fits 100 columns)" };
         var data = CommonOptions.Data();
         var lake = CommonOptions.Lake();
         var command = new Command("recommend", "Recommend a price for a goal, with confidence, reasoning and next steps.")
         {
-            tenant, experiment, goal, unitCost, control, priceFloor, revenueFloor, margin, cap, days, mature, json, data, lake,
+            tenant, experiment, goal, unitCost, control, priceFloor, revenueFloor, margin, cap, days, mature, json, wide, data, lake,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -47,8 +48,8 @@ public static class PricingCommands
             await using var services = CommonOptions.Services(CommonOptions.Configuration(parse.GetValue(data), parse.GetValue(lake)));
             var recommendation = await Run(() => services.GetRequiredService<PricingService>().RecommendAsync(tenantId, parse.GetValue(experiment)!,
                 request, ct));
-            Console.Write(parse.GetValue(json) ? JsonSerializer.Serialize(recommendation,
-                PricingOptimizer.Json.Wire.Indented) + Environment.NewLine : Text(recommendation));
+            Console.Write(parse.GetValue(json) ? JsonSerializer.Serialize(recommendation, PricingOptimizer.Json.Wire.Indented) + Environment.NewLine
+                : parse.GetValue(wide) ? Text(recommendation) : TextLayout.Wrap(Text(recommendation)));
             return recommendation.Status == "ok" ? 0 : 3;
         });
         return command;
@@ -131,6 +132,8 @@ public static class PricingCommands
         var goal = Json.Wire.Name(r.Goal);
         var text = new StringBuilder();
         var unit = r.Currency is null ? "" : " " + r.Currency;
+        text.AppendLine(r.Headline);
+        text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"Recommendation for {r.ExperimentId} of {r.TenantId} — goal: {goal}, status: {r.Status}");
         if (r.AttributionDays is { } days)
         {

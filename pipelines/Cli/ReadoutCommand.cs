@@ -18,6 +18,7 @@ public static class ReadoutCommand
         var experiment = new Option<string>("--experiment") { Description = "Experiment id", Required = true };
         var control = new Option<string?>("--control") { Description = "Control variant (default: the configured one, else 'control', else the first)" };
         var json = new Option<bool>("--json") { Description = "Print the contract's JSON" };
+        var wide = new Option<bool>("--wide") { Description = "Every column (p-values, CUPED, always-valid intervals, elasticities), wider than 100" };
         var cap = new Option<double?>("--cap-percentile") { Description = "Cap each user's revenue at this quantile of positive per-user revenues, " +
             "e.g. 0.99 (default: Statistics:RevenueCapPercentile, none)" };
         var tuning = new Option<double?>("--sequential-tuning") { Description = "N* of the always-valid confidence sequences (default: " +
@@ -28,7 +29,7 @@ public static class ReadoutCommand
         var lake = CommonOptions.Lake();
         var command = new Command("readout", "Per-variant conversion, revenue and comparisons against the control.")
         {
-            tenant, experiment, control, json, cap, tuning, cuped, days, mature, data, lake,
+            tenant, experiment, control, json, wide, cap, tuning, cuped, days, mature, data, lake,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -40,18 +41,66 @@ public static class ReadoutCommand
                 parse.GetValue(cuped), parse.GetValue(days), parse.GetValue(mature));
             var readout = await readouts.GetAsync(tenantId, parse.GetValue(experiment)!, parse.GetValue(control), options, ct);
 
-            Console.Write(parse.GetValue(json) ? JsonSerializer.Serialize(readout, PricingOptimizer.Json.Wire.Indented) + Environment.NewLine : Table(readout));
+            Console.Write(parse.GetValue(json) ? JsonSerializer.Serialize(readout, PricingOptimizer.Json.Wire.Indented) + Environment.NewLine
+                : parse.GetValue(wide) ? Table(readout) : Summary(readout));
             return 0;
         });
         return command;
     }
 
+    private static string F(double? v, string format) => v is null ? "—" : v.Value.ToString(format, CultureInfo.InvariantCulture);
+
+    private static string Ci(double[]? ci, string format) => ci is null ? "—" : $"[{F(ci[0], format)}, {F(ci[1], format)}]";
+
+    /// <summary>
+    /// The default view, within 100 columns: the headline, then per variant the figures a decision rests on —
+    /// users, buyers, conversion rate, revenue per user, its lift over the control with the 95% interval, and the
+    /// chance to beat the control on revenue per user. <c>--wide</c> shows <see cref="Table"/>.
+    /// </summary>
+    public static string Summary(Readout r)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(TextLayout.Wrap(r.Headline));
+        text.AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"Experiment {r.ExperimentId} of {r.TenantId}; control {r.ControlVariantId ?? "—"}; " +
+            $"sample ratio p {F(r.SrmPValue, "0.000")}{(r.SrmPValue < 0.001 ? " (!)" : "")}");
+        if (r.AttributionDays is { } days)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"Converts within {days} days of each user's first assign{(r.MatureOnly ? "; users whose window has closed" : "")}");
+        }
+
+        text.AppendLine();
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+            $"{"variant",-12} {"price",8} {"users",8} {"buyers",7} {"conv.",7} {"rev/user",8} {"rev lift",8} {"95% interval",17} {"P(better)",9}"));
+        foreach (var v in r.Variants)
+        {
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"{Clip(v.VariantId, 12),-12} {v.Price,8:0.00} {v.Users,8:N0} {v.Conversions,7:N0} {F(v.ConversionRate * 100, "0.0") + (v.ConversionRate is null ? "" : "%"),7} " +
+                    $"{F(v.RevenuePerUser, "0.000"),8} {F(v.RevenueLift * 100, "+0.0;-0.0;0.0") + (v.RevenueLift is null ? "" : "%"),8} " +
+                    $"{Ci(v.RevenueLiftCi?.Select(x => x * 100).ToArray(), "+0.0;-0.0;0.0"),17} " +
+                    $"{F(v.RevenueChanceToBeatControl * 100, "0") + (v.RevenueChanceToBeatControl is null ? "" : "%"),9}"));
+        }
+
+        text.AppendLine();
+        text.AppendLine(TextLayout.Wrap("rev lift: revenue per user against the control, with its 95% interval (fixed horizon); P(better): chance its " +
+            "revenue per user beats the control's. --wide shows every column; --json the whole contract."));
+        foreach (var note in r.Notes)
+        {
+            text.AppendLine(TextLayout.Wrap("note: " + note));
+        }
+
+        return text.ToString();
+    }
+
+    private static string Clip(string text, int width) => text.Length <= width ? text : text[..(width - 1)] + "…";
+
+    /// <summary>Every column of the contract (<c>--wide</c>): p-values and their corrections, CUPED, the always-valid intervals, elasticities.</summary>
     public static string Table(Readout r)
     {
-        static string F(double? v, string format) => v is null ? "—" : v.Value.ToString(format, CultureInfo.InvariantCulture);
-        static string Ci(double[]? ci, string format) => ci is null ? "—" : $"[{F(ci[0], format)}, {F(ci[1], format)}]";
-
         var text = new StringBuilder();
+        text.AppendLine(r.Headline);
+        text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"Experiment {r.ExperimentId} of {r.TenantId} — control: {r.ControlVariantId ?? "—"}");
         if (r.AttributionDays is { } days)
         {

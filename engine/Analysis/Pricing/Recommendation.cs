@@ -177,6 +177,9 @@ public sealed record Recommendation
 
     [JsonPropertyName("reasoning")] public IReadOnlyList<string> Reasoning { get; init; } = [];
     [JsonPropertyName("next_steps")] public IReadOnlyList<string> NextSteps { get; init; } = [];
+
+    /// <summary>The decision in one plain sentence (<see cref="RecommendationHeadline"/>).</summary>
+    [JsonPropertyName("headline")] public string Headline => RecommendationHeadline.For(this);
 }
 
 /// <summary>

@@ -11,6 +11,9 @@ internal sealed class RecommendationText(RecommendationRequest request, string? 
     /// <summary>The change in goal value per user a follow-up test beyond an edge should be able to see.</summary>
     private const double FollowUpEffect = 0.05;
 
+    /// <summary>Stacking weights closer than this to the heaviest family's are described as near-equal.</summary>
+    private const double NearEqualWeights = 0.03;
+
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
     private readonly string unit = currency is null ? "" : " " + currency;
 
@@ -67,7 +70,14 @@ internal sealed class RecommendationText(RecommendationRequest request, string? 
             sentences.Add(F($"What a buyer pays ({Noun} per buyer: baskets, renewals, add-ons, as the readout counts them) was modelled as a function of price beside demand and weighted on held-out buyers: {string.Join(", ", buyerWeights)}; the expected {Noun} per user is the buying rate times it."));
         }
 
-        if (families.FirstOrDefault(f => f.Name == r.Model) is { } heaviest)
+        // Weights within a few points of the top one are a tie: the blend decides, and the text says so rather than name one family.
+        var top = r.Models.Where(m => m.FitsData).Select(m => m.Weight).DefaultIfEmpty(0).Max();
+        var tied = r.Models.Where(m => m.FitsData && top - m.Weight < NearEqualWeights).OrderByDescending(m => m.Weight).ToList();
+        if (tied.Count > 1)
+        {
+            sentences.Add(F($"No family stands out: {string.Join(", ", tied.Select(m => m.Name))} carry near-equal weights ({tied[^1].Weight * 100:0}–{top * 100:0}% each), so the curve is their blend rather than any one shape."));
+        }
+        else if (families.FirstOrDefault(f => f.Name == r.Model) is { } heaviest)
         {
             sentences.Add(F($"The heaviest, {heaviest.Name}, is {heaviest.Description}."));
         }

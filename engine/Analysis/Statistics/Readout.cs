@@ -41,6 +41,9 @@ public sealed record Readout(
     /// leads or a variant is below the minimum sample.
     /// </summary>
     [JsonPropertyName("best_vs_control")] public BestVsControl? BestVsControl { get; init; }
+
+    /// <summary>The decision in one plain sentence, on revenue per user (<see cref="ReadoutHeadline"/>).</summary>
+    [JsonPropertyName("headline")] public string Headline => ReadoutHeadline.For(this);
 }
 
 /// <summary>
