@@ -65,7 +65,8 @@ public static class NotebookHtml
 
     public static string Figure(Figure figure) => Html.Image(figure.Png, figure.Caption);
 
-    private static string Cell(object? value) => value switch
+    /// <summary>One value as the views show it: numbers to 4 significant digits, prices to cents, missing as "—".</summary>
+    internal static string Cell(object? value) => value switch
     {
         null => "—",
         double d when double.IsNaN(d) => "—",

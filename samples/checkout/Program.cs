@@ -3,11 +3,12 @@ using PricingOptimizer.Client;
 
 // A shop's checkout: show each visitor the experiment's price, record who buys. Run it against an API:
 //   dotnet run --project samples/checkout -- --api http://127.0.0.1:5080 --key po_… --experiment spring [--users 20] [--default-price 9.99]
+//     [--timeout-ms 500]   (how long a visitor may wait for the API before the fallback price)
 // Whatever the API does (down, slow, the experiment paused or unknown), every visitor is shown a price.
 var settings = Arguments(args);
 if (settings is null)
 {
-    Console.Error.WriteLine("usage: checkout --api URL --key API_KEY --experiment ID [--users N] [--default-price PRICE]");
+    Console.Error.WriteLine("usage: checkout --api URL --key API_KEY --experiment ID [--users N] [--default-price PRICE] [--timeout-ms MS]");
     return 2;
 }
 
@@ -17,6 +18,7 @@ await using var po = new PricingOptimizerClient(new PricingOptimizerClientOption
     BaseAddress = settings.Api,
     ApiKey = settings.Key,
     Logger = logging.CreateLogger("pricing"),
+    EvaluationTimeout = settings.Timeout,
 });
 po.Failed += failure => Console.WriteLine($"not delivered: {failure.EventId} ({failure.Reason})");
 po.Rejected += rejection => Console.WriteLine($"refused: {rejection.EventId} ({rejection.Field}: {rejection.Reason})");
@@ -49,7 +51,8 @@ static Settings? Arguments(string[] args)
 
     var users = int.TryParse(Value("--users"), out var n) && n > 0 ? n : 20;
     var defaultPrice = decimal.TryParse(Value("--default-price"), System.Globalization.CultureInfo.InvariantCulture, out var p) ? p : 9.99m;
-    return new Settings(api, key, experiment, users, defaultPrice);
+    var timeout = TimeSpan.FromMilliseconds(int.TryParse(Value("--timeout-ms"), out var ms) && ms > 0 ? ms : 500);
+    return new Settings(api, key, experiment, users, defaultPrice, timeout);
 }
 
-internal sealed record Settings(Uri Api, string Key, string Experiment, int Users, decimal DefaultPrice);
+internal sealed record Settings(Uri Api, string Key, string Experiment, int Users, decimal DefaultPrice, TimeSpan Timeout);

@@ -90,7 +90,10 @@ public sealed class StickyAssignmentTests : IDisposable
         await CreateAsync(client, "adaptive", new { mode = "adaptive" });
         var before = new Dictionary<string, string>();
         await using (var sdk = new PricingOptimizer.Client.PricingOptimizerClient(
-                         new PricingOptimizer.Client.PricingOptimizerClientOptions { ApiKey = apiKey, FlushInterval = TimeSpan.FromMilliseconds(50) },
+                         new PricingOptimizer.Client.PricingOptimizerClientOptions
+                         {
+                             ApiKey = apiKey, FlushInterval = TimeSpan.FromMilliseconds(50), EvaluationTimeout = TimeSpan.FromSeconds(60),
+                         },
                          api.CreateDefaultClient()))
         {
             for (var u = 0; u < 200; u++)
@@ -152,6 +155,7 @@ public sealed class StickyAssignmentTests : IDisposable
         await using (var sdk = new PricingOptimizer.Client.PricingOptimizerClient(new PricingOptimizer.Client.PricingOptimizerClientOptions
                      {
                          ApiKey = apiKey, FlushInterval = TimeSpan.FromMilliseconds(50), RememberedAssignments = remember,
+                         EvaluationTimeout = TimeSpan.FromSeconds(60), // a busy test machine is not an outage
                      }, api.CreateDefaultClient(counting)))
         {
             for (var u = 0; u < 100; u++)

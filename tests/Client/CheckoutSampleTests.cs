@@ -48,8 +48,9 @@ public sealed partial class CheckoutSampleTests : IDisposable
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         (await http.PostAsync("/v1/experiments/spring/start", null)).EnsureSuccessStatusCode();
 
-        // Live: each visitor's price is the one the API assigns that visitor.
-        var live = await RunAsync(api.BaseAddress!, apiKey, "--users", "12", "--default-price", "8.50");
+        // Live: each visitor's price is the one the API assigns that visitor. A fresh API process on a busy test machine may
+        // take seconds to answer its first request (which is what the fallback is for), so here the sample may wait.
+        var live = await RunAsync(api.BaseAddress!, apiKey, "--users", "12", "--default-price", "8.50", "--timeout-ms", "60000");
         var shown = Shown().Matches(live.Stdout).ToList();
         Assert.Equal(12, shown.Count);
         foreach (Match line in shown)
@@ -64,7 +65,7 @@ public sealed partial class CheckoutSampleTests : IDisposable
 
         // Paused: everyone sees the control, outside the test.
         (await http.PostAsync("/v1/experiments/spring/pause", null)).EnsureSuccessStatusCode();
-        var paused = await RunAsync(api.BaseAddress!, apiKey, "--users", "5", "--default-price", "8.50");
+        var paused = await RunAsync(api.BaseAddress!, apiKey, "--users", "5", "--default-price", "8.50", "--timeout-ms", "60000");
         Assert.All(Shown().Matches(paused.Stdout), m => Assert.Equal(("9.99", "fallback: not_active"), (m.Groups[2].Value, m.Groups[4].Value)));
         Assert.Contains("fallbacks: not_active 5", paused.Stdout, StringComparison.Ordinal);
 

@@ -21,7 +21,7 @@ public sealed class ClientReadTests : IDisposable
         (await client.PostAsync("/v1/experiments/plans/start", null)).EnsureSuccessStatusCode();
 
         var users = 900;
-        await using (var sdk = new PricingOptimizerClient(new PricingOptimizerClientOptions { ApiKey = apiKey, FlushInterval = TimeSpan.FromMilliseconds(50) },
+        await using (var sdk = new PricingOptimizerClient(new PricingOptimizerClientOptions { ApiKey = apiKey, FlushInterval = TimeSpan.FromMilliseconds(50), EvaluationTimeout = TimeSpan.FromSeconds(60) },
                          api.CreateDefaultClient()))
         {
             var random = new Random(7);

@@ -14,6 +14,12 @@ public sealed class ClientSdkTests : IDisposable
     private const string Admin = "sdk-admin";
     private readonly IngestApiFactory api = new(new Dictionary<string, string?> { ["Auth:AdminKey"] = Admin });
 
+    /// <summary>
+    /// The in-process API on a busy test machine may take longer than a checkout's 500 ms to answer its first request;
+    /// tests of what the API answers wait for it (the timeout itself is tested on a fake clock).
+    /// </summary>
+    private static readonly TimeSpan Patient = TimeSpan.FromSeconds(60);
+
     private async Task<(string TenantId, string ApiKey, HttpClient Client)> TenantAsync()
     {
         var tenant = await api.CreateTenantAsync(Admin, "Shop", "enterprise");
@@ -24,7 +30,8 @@ public sealed class ClientSdkTests : IDisposable
     }
 
     private PricingOptimizerClient Sdk(string apiKey, params DelegatingHandler[] handlers) =>
-        new(new PricingOptimizerClientOptions { ApiKey = apiKey, FlushInterval = TimeSpan.FromMilliseconds(100), RetryDelay = TimeSpan.FromMilliseconds(20) },
+        new(new PricingOptimizerClientOptions { ApiKey = apiKey, FlushInterval = TimeSpan.FromMilliseconds(100), RetryDelay = TimeSpan.FromMilliseconds(20),
+                EvaluationTimeout = Patient },
             api.CreateDefaultClient(handlers));
 
     [Fact]
@@ -129,7 +136,7 @@ public sealed class ClientSdkTests : IDisposable
 
         var time = new TimersAwaited(DateTimeOffset.UtcNow);
         await using var sdk = new PricingOptimizerClient(
-            new PricingOptimizerClientOptions { ApiKey = apiKey, Time = time, ExperimentCacheTime = TimeSpan.FromHours(1) }, api.CreateDefaultClient());
+            new PricingOptimizerClientOptions { ApiKey = apiKey, Time = time, ExperimentCacheTime = TimeSpan.FromHours(1), EvaluationTimeout = Patient }, api.CreateDefaultClient());
         Assert.True((await sdk.AssignAsync("checkout", "u1", 15m)).InExperiment);
 
         (await client.PostAsync("/v1/experiments/checkout/pause", null)).EnsureSuccessStatusCode();
@@ -152,6 +159,7 @@ public sealed class ClientSdkTests : IDisposable
         {
             ApiKey = apiKey,
             Logger = new CapturingLoggerProvider(logs).CreateLogger("sdk"),
+            EvaluationTimeout = Patient,
         }, api.CreateDefaultClient(counting));
         var first = await sdk.AssignAsync("nope", "u1", 19.99m);
         Assert.Equal(("", 19.99m, "", FallbackReasons.UnknownExperiment), (first.VariantId, first.Price, first.Currency, first.FallbackReason));
@@ -180,7 +188,7 @@ public sealed class ClientSdkTests : IDisposable
     {
         var (_, apiKey, _) = await TenantAsync();
         var counting = new CountingRequests();
-        await using var sdk = new PricingOptimizerClient(new PricingOptimizerClientOptions { ApiKey = apiKey }, api.CreateDefaultClient(counting));
+        await using var sdk = new PricingOptimizerClient(new PricingOptimizerClientOptions { ApiKey = apiKey, EvaluationTimeout = Patient }, api.CreateDefaultClient(counting));
         Assert.Equal(FallbackReasons.InvalidArgument, (await sdk.AssignAsync("", "u1", 5m)).FallbackReason);
         Assert.Equal(FallbackReasons.InvalidArgument, (await sdk.AssignAsync("checkout", null!, 5m)).FallbackReason);
         Assert.Equal(0, counting.Experiments);
