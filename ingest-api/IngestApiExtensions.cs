@@ -76,6 +76,7 @@ public static class IngestApiExtensions
         var api = app.MapGroup("").WithProblemResponses();
         api.MapHealthApi().MapMetricsApi().MapEventsApi().MapAdminApi().MapAuthApi().MapProviderKeysApi().MapExperimentsApi().MapAssignmentApi().MapUsageApi()
             .MapBillingAdaptersApi().MapAnalyticsApi();
+        app.MapDashboardApp();
         return app;
     }
 
