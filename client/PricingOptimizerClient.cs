@@ -25,6 +25,7 @@ public sealed class PricingOptimizerClient : IAsyncDisposable
     private readonly PricingOptimizerClientOptions options;
     private readonly int rememberedLimit;
     private readonly Dictionary<string, long> fallbacks = new(StringComparer.Ordinal);
+    private readonly Caching.TimedCache<(string Experiment, string Reason), bool> loggedFallbacks;
     private readonly Dictionary<(string Experiment, DateTimeOffset? Created, string User), AssignAnswer> remembered = [];
     private readonly Queue<(string Experiment, DateTimeOffset? Created, string User)> rememberedOrder = new();
 
@@ -46,6 +47,7 @@ public sealed class PricingOptimizerClient : IAsyncDisposable
         }
 
         this.options = options;
+        loggedFallbacks = new(options.Time, 1_000);
         rememberedLimit = options.RememberedAssignments;
 
         time = options.Time;
@@ -231,6 +233,7 @@ public sealed class PricingOptimizerClient : IAsyncDisposable
     {
         await events.StopAsync();
         definitions.Dispose();
+        loggedFallbacks.Dispose();
         api.Dispose();
     }
 
@@ -337,8 +340,10 @@ public sealed class PricingOptimizerClient : IAsyncDisposable
         }
 
         var control = experimentId.Length > 0 && definitions.TryGetLastKnown(experimentId, out var known) ? known.Experiment : null;
-        if (options.Logger is { } logger)
+        // One warning per experiment and reason per cache time: an API that is down at checkout volume is one line, not thousands.
+        if (options.Logger is { } logger && !loggedFallbacks.TryGetFresh((experimentId, reason), out _))
         {
+            loggedFallbacks.Set((experimentId, reason), true, options.ExperimentCacheTime);
             ClientLog.Fallback(logger, experimentId, userId, reason, detail, control is null ? "the default price" : "the control");
         }
 

@@ -226,9 +226,14 @@ async function allocationSection(path, experiment) {
     scroll(h("table", { id: "allocation" },
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "version"), h("th", { scope: "col" }, "from"),
         variants.map(v => h("th", { scope: "col", class: "num" }, v)))),
-      h("tbody", {}, allocation.versions.map(w => h("tr", {},
-        h("td", {}, String(w.version)), h("td", {}, new Date(w.starts_at).toUTCString()),
-        variants.map(v => h("td", { class: "num" }, fmt.pct(w.weights[v])))))))));
+      h("tbody", {},
+        // Version 0, before any update, is the burn-in's equal split.
+        allocation.versions.some(w => w.version === 0) ? null : h("tr", {}, h("td", {}, "0"), h("td", {}, "the start (burn-in)"),
+          variants.map(() => h("td", { class: "num" }, fmt.pct(1 / variants.length)))),
+        allocation.versions.map(w => h("tr", {},
+          h("td", {}, String(w.version)), h("td", {}, new Date(w.starts_at).toUTCString()),
+          variants.map(v => h("td", { class: "num" }, fmt.pct(w.weights[v])))))))),
+    allocation.next ? h("ul", { class: "plain", id: "allocation-next" }, allocation.next.reasons.map(r => h("li", {}, r))) : null);
 }
 
 // ---- Charts as SVG: axes, a band and lines; each has a title and a text description for screen readers.

@@ -27,13 +27,6 @@ public sealed partial class QuickstartTests(KafkaMockFixture kafka) : IClassFixt
         return match.Groups[1].Value;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private async Task<PoProcess.Result> BashAsync(string script)
     {
         var file = Path.Combine(temp.Path, "quickstart.sh");
@@ -54,7 +47,7 @@ public sealed partial class QuickstartTests(KafkaMockFixture kafka) : IClassFixt
     [Fact]
     public async Task The_integrators_quickstart_runs_as_written_and_ends_with_the_purchase_in_the_readout()
     {
-        var port = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var port = ServiceProcess.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
         var api = Path.Combine(AppContext.BaseDirectory, "PricingOptimizer.IngestApi.dll");
         var start = Block("integrator").Replace("dotnet run --project ingest-api --", $"dotnet {api}", StringComparison.Ordinal);
         Assert.Contains(api, start, StringComparison.Ordinal);

@@ -176,6 +176,7 @@ public sealed class ClientSdkTests : IDisposable
 
         Assert.Equal(asked, counting.Experiments);
         Assert.Equal(51, sdk.Fallbacks[FallbackReasons.UnknownExperiment]);
+        Assert.Single(logs, l => l.Contains("fell back", StringComparison.Ordinal)); // counted every time, logged once per cache time
         // A conversion for it is not lost silently: it is reported as not delivered, and nothing throws.
         var failures = new List<DeliveryFailure>();
         sdk.Failed += failures.Add;

@@ -224,6 +224,22 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
             autumn.GetProperty("variants").GetArrayLength()));
         Assert.True(autumn.GetProperty("variants")[0].GetProperty("control").GetBoolean());
 
+        // An adaptive experiment shows its weights over time (version 0 is the burn-in's equal split) and what the next update would do.
+        var adaptive = await http.PostAsync("/v1/experiments", IngestApiFactory.Json("""
+            {"experiment_id":"adaptive","name":"Adaptive price","currency":"USD","allocation":{"mode":"adaptive"},
+             "variants":[{"variant_id":"a","price":5,"control":true},{"variant_id":"b","price":6},{"variant_id":"c","price":7},{"variant_id":"d","price":8}]}
+            """));
+        adaptive.EnsureSuccessStatusCode();
+        (await http.PostAsync("/v1/experiments/adaptive/start", null)).EnsureSuccessStatusCode();
+        await page.GetByRole(AriaRole.Link, new PageGetByRoleOptions { Name = "Experiments" }).ClickAsync();
+        await page.GetByRole(AriaRole.Link, new PageGetByRoleOptions { Name = "Adaptive price" }).ClickAsync();
+        await page.Locator("#allocation").WaitForAsync();
+        Assert.Equal(["0", "the start (burn-in)", "25.0%", "25.0%", "25.0%", "25.0%"],
+            (await page.Locator("#allocation tbody tr").First.Locator("td").AllInnerTextsAsync()).Select(t => t.Trim()));
+        var next = (await GetAsync("/v1/experiments/adaptive/allocation")).GetProperty("next").GetProperty("reasons");
+        Assert.Equal(next.GetArrayLength(), await page.Locator("#allocation-next li").CountAsync());
+        await CheckAccessibleAsync(page, "adaptive-experiment");
+
         // A refusal is shown with the field it names.
         await page.GetByRole(AriaRole.Link, new PageGetByRoleOptions { Name = "New experiment" }).ClickAsync();
         await page.GetByLabel("Experiment id (optional)").FillAsync("autumn");

@@ -92,7 +92,8 @@ public sealed class ServiceProcess : IDisposable
 
     public Uri? BaseAddress { get; private init; }
 
-    private static int FreePort()
+    /// <summary>A loopback port nothing listens on right now.</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
