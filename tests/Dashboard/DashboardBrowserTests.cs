@@ -223,6 +223,10 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
         Assert.Equal(("active", "Autumn price", 2), (autumn.GetProperty("status").GetString(), autumn.GetProperty("name").GetString(),
             autumn.GetProperty("variants").GetArrayLength()));
         Assert.True(autumn.GetProperty("variants")[0].GetProperty("control").GetBoolean());
+        await page.Locator("[data-move=complete]").ClickAsync();
+        await page.Locator("#lifecycle-status").Filter(new LocatorFilterOptions { HasText = "Done: complete." }).WaitForAsync();
+        Assert.Equal("completed", (await GetAsync("/v1/experiments/autumn")).GetProperty("status").GetString());
+        Assert.Equal(0, await page.Locator("[data-move]").CountAsync()); // a completed experiment has no moves left
 
         // An adaptive experiment shows its weights over time (version 0 is the burn-in's equal split) and what the next update would do.
         var adaptive = await http.PostAsync("/v1/experiments", IngestApiFactory.Json("""
