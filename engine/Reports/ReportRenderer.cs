@@ -86,11 +86,11 @@ public static class ReportRenderer
             page.Paragraph("Decision: " + decided.Headline);
         }
 
-        page.Paragraph("Readout: " + readout.Headline);
-        var currency = experiment.Currency;
-        var s = "readout:" + experiment.ExperimentId;
         // The chance to beat the control is on the experiment's goal: revenue per user for a price test, unless it is decided on conversions.
         var onConversions = experiment.Goal == Goal.Conversions;
+        page.Paragraph("Readout: " + Statistics.ReadoutHeadline.For(readout, onConversions));
+        var currency = experiment.Currency;
+        var s = "readout:" + experiment.ExperimentId;
         page.Table(["variant", "price", "users", "buyers", "conversion rate", "95% interval", "revenue per user", "lift vs control",
             "lift 95% interval", "p (Holm)", "sequential p",
                 onConversions ? "chance to beat control (conversions)" : "chance to beat control (revenue per user)"],

@@ -150,7 +150,7 @@ async function experimentPage(id) {
   }
   if (recommendation) sections.push(h("p", { class: "headline", id: "decision" }, recommendation.headline));
   if (readout) {
-    sections.push(h("p", { class: "headline", id: "readout-headline" }, readout.headline));
+    sections.push(h("p", { class: "headline", id: "readout-headline" }, goal === "conversions" ? readout.headline_conversions : readout.headline));
     sections.push(variantsTable(readout, experiment.currency));
     const metric = goal === "conversions" ? "conversion_rate" : "revenue_per_user";
     const series = await get(`/v1/analytics/experiments/${encodeURIComponent(id)}/timeseries?metric=${metric}`);

@@ -44,6 +44,18 @@ public sealed class HeadlineTests
     }
 
     [Fact]
+    public void On_the_conversions_goal_the_headline_reads_the_conversion_rate()
+    {
+        var winner = Variant("b", 8.99m, -0.01, [-0.06, 0.04], 0.4) with { Lift = 0.12, LiftCi = [0.05, 0.19], ChanceToBeatControl = 0.999 };
+        var readout = Of(Variant("a", 9.99m, null, null, null), winner);
+        Assert.Equal("b (8.99) converts +12.0% more users than the control a (9.99) (95% interval +5.0% to +19.0%), 100% likely better.",
+            ReadoutHeadline.For(readout, onConversions: true));
+        // The same readout on revenue per user: no clear winner.
+        Assert.StartsWith("No clear winner yet on revenue per user: the best-looking, b (8.99), is -1.0%", ReadoutHeadline.For(readout),
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Too_few_users_to_compare_says_so_with_the_counts()
     {
         var headline = ReadoutHeadline.For(Of(Variant("a", 9.99m, null, null, null), Variant("b", 11.99m, null, null, null)));

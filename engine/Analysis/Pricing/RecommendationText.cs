@@ -75,7 +75,7 @@ internal sealed class RecommendationText(RecommendationRequest request, string? 
         var tied = r.Models.Where(m => m.FitsData && top - m.Weight < NearEqualWeights).OrderByDescending(m => m.Weight).ToList();
         if (tied.Count > 1)
         {
-            sentences.Add(F($"No family stands out: {string.Join(", ", tied.Select(m => m.Name))} carry near-equal weights ({tied[^1].Weight * 100:0}–{top * 100:0}% each), so the curve is their blend rather than any one shape."));
+            sentences.Add(F($"No family stands out: {string.Join(", ", tied.Select(m => m.Name))} carry near-equal weights ({(Math.Round(tied[^1].Weight * 100) == Math.Round(top * 100) ? F($"{top * 100:0}%") : F($"{tied[^1].Weight * 100:0}–{top * 100:0}%"))} each), so the curve is their blend rather than any one shape."));
         }
         else if (families.FirstOrDefault(f => f.Name == r.Model) is { } heaviest)
         {

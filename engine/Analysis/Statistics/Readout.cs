@@ -44,6 +44,9 @@ public sealed record Readout(
 
     /// <summary>The decision in one plain sentence, on revenue per user (<see cref="ReadoutHeadline"/>).</summary>
     [JsonPropertyName("headline")] public string Headline => ReadoutHeadline.For(this);
+
+    /// <summary>The same on conversion rate, for an experiment decided on conversions (the dashboard shows the one of the experiment's goal).</summary>
+    [JsonPropertyName("headline_conversions")] public string HeadlineConversions => ReadoutHeadline.For(this, onConversions: true);
 }
 
 /// <summary>
