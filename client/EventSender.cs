@@ -282,18 +282,18 @@ internal sealed class EventSender
     {
         foreach (var e in batch)
         {
-            if (options.Logger is { } logger)
-            {
-                ClientLog.ConversionLost(logger, e.EventId, reason);
-            }
-
             ReportFailure(new DeliveryFailure(e.EventId, reason));
         }
     }
 
-    /// <summary>Tells the <see cref="Failed"/> handlers; a handler that throws does not stop the SDK.</summary>
+    /// <summary>Logs an event that will not be delivered and tells the <see cref="Failed"/> handlers; a handler that throws does not stop the SDK.</summary>
     public void ReportFailure(DeliveryFailure failure)
     {
+        if (options.Logger is { } logger)
+        {
+            ClientLog.ConversionLost(logger, failure.EventId, failure.Reason);
+        }
+
         try
         {
             Failed?.Invoke(failure);

@@ -169,13 +169,7 @@ public sealed class PricingOptimizerClient : IAsyncDisposable
         }
         catch (Exception e)
         {
-            var reason = $"the purchase of {userId} in '{experimentId}' was not recorded: {e.Message}";
-            if (options.Logger is { } logger)
-            {
-                ClientLog.ConversionLost(logger, id, reason);
-            }
-
-            events.ReportFailure(new DeliveryFailure(id, reason));
+            events.ReportFailure(new DeliveryFailure(id, $"the purchase of {userId} in '{experimentId}' was not recorded: {e.Message}"));
         }
 
         return id;

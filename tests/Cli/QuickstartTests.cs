@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using PricingOptimizer.Tests.Fixtures;
@@ -27,21 +26,12 @@ public sealed partial class QuickstartTests(KafkaMockFixture kafka) : IClassFixt
         return match.Groups[1].Value;
     }
 
+    /// <summary>The script under bash with errors fatal, in the test's folder; a hung loop ends after 3 minutes.</summary>
     private async Task<PoProcess.Result> BashAsync(string script)
     {
         var file = Path.Combine(temp.Path, "quickstart.sh");
         await File.WriteAllTextAsync(file, "set -euo pipefail\n" + script);
-        var start = new ProcessStartInfo("timeout") { WorkingDirectory = temp.Path, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "180", "bash", file })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return new PoProcess.Result(process.ExitCode, await stdout, await stderr);
+        return await PoProcess.RunProgramAsync("bash", [file], temp.Path, null, TimeSpan.FromMinutes(3));
     }
 
     [Fact]

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -37,12 +36,8 @@ public sealed partial class CheckoutSampleTests : IDisposable
             ["Auth__AdminKey"] = AdminKey,
             ["Logging__LogLevel__Default"] = "Warning",
         });
-        using var http = new HttpClient { BaseAddress = api.BaseAddress };
-        http.DefaultRequestHeaders.Add("X-Admin-Key", AdminKey);
-        var tenant = await (await http.PostAsJsonAsync("/v1/admin/tenants", new { name = "Sample shop", plan = "pro" })).Content.ReadFromJsonAsync<JsonElement>();
-        var apiKey = tenant.GetProperty("api_key").GetString()!;
-        var token = await (await http.PostAsJsonAsync("/v1/auth/token", new { api_key = apiKey })).Content.ReadFromJsonAsync<JsonElement>();
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.GetProperty("access_token").GetString());
+        var (apiKey, http) = await api.CreateTenantAsync(AdminKey, "Sample shop", "pro");
+        using var _ = http;
         var created = await http.PostAsync("/v1/experiments", IngestApiFactory.Json(
             """{"experiment_id":"spring","name":"Spring","currency":"USD","variants":[{"variant_id":"p999","price":9.99,"control":true},{"variant_id":"p1199","price":11.99}]}"""));
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);

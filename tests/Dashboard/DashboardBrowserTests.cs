@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Deque.AxeCore.Playwright;
@@ -40,12 +39,7 @@ public sealed class DashboardBrowserTests : IAsyncLifetime
             ["Lander__FlushIntervalMs"] = "200",
             ["Logging__LogLevel__Default"] = "Warning",
         });
-        http = new HttpClient { BaseAddress = api.BaseAddress };
-        http.DefaultRequestHeaders.Add("X-Admin-Key", AdminKey);
-        var tenant = await (await http.PostAsJsonAsync("/v1/admin/tenants", new { name = "Dashboard shop", plan = "pro" })).Content.ReadFromJsonAsync<JsonElement>();
-        apiKey = tenant.GetProperty("api_key").GetString()!;
-        var token = await (await http.PostAsJsonAsync("/v1/auth/token", new { api_key = apiKey })).Content.ReadFromJsonAsync<JsonElement>();
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.GetProperty("access_token").GetString());
+        (apiKey, http) = await api.CreateTenantAsync(AdminKey, "Dashboard shop", "pro");
         await SeedAsync();
 
         playwright = await Playwright.CreateAsync();

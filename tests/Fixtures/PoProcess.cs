@@ -11,15 +11,19 @@ public static class PoProcess
         RunDllAsync("po.dll", workingDirectory, environment, args);
 
     /// <summary>Another program of the solution built beside the tests (a sample app), the same way.</summary>
-    public static async Task<Result> RunDllAsync(string dll, string workingDirectory, IDictionary<string, string>? environment, params string[] args)
+    public static Task<Result> RunDllAsync(string dll, string workingDirectory, IDictionary<string, string>? environment, params string[] args) =>
+        RunProgramAsync("dotnet", [Path.Combine(AppContext.BaseDirectory, dll), .. args], workingDirectory, environment, TimeSpan.FromMinutes(3));
+
+    /// <summary>Any program (bash, <c>dotnet run</c>) with its output kept; killed after <paramref name="timeout"/>.</summary>
+    public static async Task<Result> RunProgramAsync(string program, IEnumerable<string> args, string workingDirectory,
+        IDictionary<string, string>? environment, TimeSpan timeout)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(program)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, dll));
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
@@ -33,8 +37,17 @@ public static class PoProcess
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await process.WaitForExitAsync(timeout.Token);
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{program} did not exit within {timeout}: {await stdout}");
+        }
+
         return new Result(process.ExitCode, await stdout, await stderr);
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.Sockets;
 
 namespace PricingOptimizer.Tests.Fixtures;
@@ -91,6 +92,24 @@ public sealed class ServiceProcess : IDisposable
     public static ServiceProcess StartPo(IDictionary<string, string> environment, params string[] args) => new("po.dll", environment, args);
 
     public Uri? BaseAddress { get; private init; }
+
+    /// <summary>
+    /// A tenant created through this API's admin endpoint (<paramref name="adminKey"/> is its Auth:AdminKey) and a client
+    /// carrying the tenant's token from <c>POST /v1/auth/token</c>, as an integrator would hold them.
+    /// </summary>
+    public async Task<(string ApiKey, HttpClient Client)> CreateTenantAsync(string adminKey, string name, string plan)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress };
+        using var admin = new HttpRequestMessage(HttpMethod.Post, "/v1/admin/tenants") { Content = JsonContent.Create(new { name, plan }) };
+        admin.Headers.Add("X-Admin-Key", adminKey);
+        var created = await client.SendAsync(admin);
+        created.EnsureSuccessStatusCode();
+        var apiKey = (await created.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("api_key").GetString()!;
+        var token = await (await client.PostAsJsonAsync("/v1/auth/token", new { api_key = apiKey })).Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer",
+            token.GetProperty("access_token").GetString());
+        return (apiKey, client);
+    }
 
     /// <summary>A loopback port nothing listens on right now.</summary>
     public static int FreePort()

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using PricingOptimizer.Tests.Fixtures;
 
 namespace PricingOptimizer.Tests.Notebooks;
@@ -22,23 +21,10 @@ public sealed class FileBasedAppTests : IDisposable
     public async Task The_app_runs_saves_its_charts_and_prints_aligned_tables(string app, int charts, string table)
     {
         var figures = Path.Combine(folder.Path, "figures");
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = folder.Path, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "run", Path.Combine(RepositoryRoot.Find(), "notebooks", app) })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["PO_FIGURES"] = figures;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5)))
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-
-        var output = await stdout;
-        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}\n{output}\n{await stderr}");
+        var result = await PoProcess.RunProgramAsync("dotnet", ["run", Path.Combine(RepositoryRoot.Find(), "notebooks", app)], folder.Path,
+            new Dictionary<string, string> { ["PO_FIGURES"] = figures }, TimeSpan.FromMinutes(5));
+        var output = result.Stdout;
+        Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}\n{output}\n{result.Stderr}");
 
         // Every chart a PNG, as the notebook showed it.
         var pngs = Directory.GetFiles(figures, "*.png");

@@ -22,9 +22,14 @@ public static class ReadoutHeadline
     /// </summary>
     public static string For(Readout r, bool onConversions)
     {
+        // The figures of the goal: the revenue lift, or the conversion-rate lift.
+        double? Lift(VariantReadout v) => onConversions ? v.Lift : v.RevenueLift;
+        double[]? Ci(VariantReadout v) => onConversions ? v.LiftCi : v.RevenueLiftCi;
+        double? Chance(VariantReadout v) => onConversions ? v.ChanceToBeatControl : v.RevenueChanceToBeatControl;
+
         var check = r.SrmPValue < 0.001 ? "Check the assignment first: users are not split as configured (sample ratio p < 0.001). " : "";
         var control = r.Variants.FirstOrDefault(v => v.VariantId == r.ControlVariantId);
-        var challengers = r.Variants.Where(v => v != control && v.RevenueLift is not null).ToList();
+        var challengers = r.Variants.Where(v => v != control && Lift(v) is not null).ToList();
         if (control is null || challengers.Count == 0)
         {
             var users = r.Variants.Sum(v => v.Users);
@@ -33,19 +38,9 @@ public static class ReadoutHeadline
                 $"Too early to compare: {users:N0} users and {buyers:N0} buyers so far; each price needs 30 users beside the control's.");
         }
 
-        // The figures of the goal: the revenue lift, or the conversion-rate lift.
-        double? Lift(VariantReadout v) => onConversions ? v.Lift : v.RevenueLift;
-        double[]? Ci(VariantReadout v) => onConversions ? v.LiftCi : v.RevenueLiftCi;
-        double? Chance(VariantReadout v) => onConversions ? v.ChanceToBeatControl : v.RevenueChanceToBeatControl;
-        var (metric, wins, loses) = onConversions
-            ? ("conversion rate", "converts", "converts the most: every other price converts fewer")
-            : ("revenue per user", "earns", "earns the most revenue per user: every other price earns less");
-        challengers = [.. challengers.Where(v => Lift(v) is not null)];
-        if (challengers.Count == 0)
-        {
-            return check + "Too early to compare on " + metric + ".";
-        }
-
+        var (metric, loses) = onConversions
+            ? ("conversion rate", "converts the most: every other price converts fewer")
+            : ("revenue per user", "earns the most revenue per user: every other price earns less");
         var best = challengers.MaxBy(v => Chance(v) ?? Lift(v))!;
         var lift = Percent(Lift(best)!.Value);
         var interval = Ci(best) is { } ci ? string.Create(Invariant, $"95% interval {Percent(ci[0])} to {Percent(ci[1])}") : "no interval";
@@ -55,8 +50,8 @@ public static class ReadoutHeadline
         if (Ci(best) is { } win && win[0] > 0)
         {
             return check + (onConversions
-                ? $"{named} {wins} {lift} more users than the control {controlNamed} ({interval}){chance}."
-                : $"{named} {wins} {lift} revenue per user over the control {controlNamed} ({interval}){chance}.");
+                ? $"{named} converts {lift} more users than the control {controlNamed} ({interval}){chance}."
+                : $"{named} earns {lift} revenue per user over the control {controlNamed} ({interval}){chance}.");
         }
 
         if (challengers.All(v => Ci(v) is { } lose && lose[1] < 0))
