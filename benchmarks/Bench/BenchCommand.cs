@@ -14,5 +14,6 @@ public static class BenchCommand
         RecommendBenchmark.Create(),
         DashboardBenchmark.Create(),
         CompactBenchmark.Create(),
+        FreshProcess.Create(),
     };
 }

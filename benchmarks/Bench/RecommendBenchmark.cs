@@ -17,26 +17,6 @@ namespace PricingOptimizer.Benchmarks.Bench;
 /// </summary>
 public static class RecommendBenchmark
 {
-    private static bool TryResetPeak()
-    {
-        try
-        {
-            File.WriteAllText("/proc/self/clear_refs", "5");
-            return true;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
-    }
-
-    /// <summary>VmHWM of /proc/self/status, in bytes.</summary>
-    private static long PeakResidentSinceReset()
-    {
-        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
-    }
-
     public static Command Create()
     {
         var events = new Option<int>("--events") { Description = "Events in the generated lake", DefaultValueFactory = _ => 10_000_000 };
@@ -61,7 +41,7 @@ public static class RecommendBenchmark
             ReadoutBenchmark.Generate(layout, count);
             Console.WriteLine($"lake: {count:N0} events");
             // The lake's generation is not the recommendation's memory: reset the kernel's peak-RSS mark (Linux) after it.
-            var resetPeak = TryResetPeak();
+            var resetPeak = BenchData.TryResetPeak();
             var store = new SqliteControlPlaneStore("Data Source=" + Path.Combine(data.FullName, "controlplane.db"));
             var models = new DemandModelFolder(new StorageOptions { DataDirectory = data.FullName }.ModelsRoot);
             var request = new RecommendationRequest(Goal.Revenue, ControlVariantId: "v0");
@@ -82,7 +62,7 @@ public static class RecommendBenchmark
             cold.Stop();
             var warm = await ReadoutBenchmark.TimeAsync(runs,
                 async () => recommendation = await pricing.RecommendAsync("bench", "exp-1", request, cancellationToken));
-            var peak = (resetPeak ? PeakResidentSinceReset() : Process.GetCurrentProcess().PeakWorkingSet64) / 1048576.0;
+            var peak = (resetPeak ? BenchData.PeakResidentSinceReset() : Process.GetCurrentProcess().PeakWorkingSet64) / 1048576.0;
             Console.WriteLine($"recommendation, warm median of {runs}: {warm.TotalMilliseconds:F0} ms for {recommendation.Users:N0} users, status " +
                 $"{recommendation.Status}, {recommendation.Draws} bootstrap draws (target <= 1,000 ms)");
             Console.WriteLine($"cold recommendation (fresh DuckDB, builds the user summary): {cold.Elapsed.TotalMilliseconds:F0} ms; cold readout: " +

@@ -13,8 +13,15 @@ namespace PricingOptimizer.Lake;
 /// assign's time and price, and the revenue of the
 /// user's converts at or after that time — recomputed for the users each new file touches (a late assign can move
 /// the first assign earlier). A readout is then one scan of the users table.
+/// <para>
+/// With a <see cref="SummaryStore"/>, summaries are shared by every process over the lake: a process takes up the newest
+/// persisted generation that still matches the lake (as views over its Parquet files, copied into memory only when a new
+/// file must be folded), and persists what it built or folded (in the background; a fold at most once per
+/// <see cref="PersistInterval"/>, the rest when the instance is disposed or <see cref="FlushAsync"/> is called).
+/// </para>
 /// </summary>
-internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cupedLookbackDays)
+internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cupedLookbackDays, SummaryStore? store = null,
+    Func<TimeProvider>? clock = null, Action<SummaryPersistStep>? afterPersistStep = null)
 {
     /// <summary>A statement of <c>Sql/summaries.sql</c>, filled in.</summary>
     private static string Sql(string name, params (string, string)[] values) => SqlResources.Statement("summaries", name, values);
@@ -26,6 +33,14 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
     private int nextId;
     private long rebuilds;
     private long foldedFiles;
+    private long loads;
+    private long persisted;
+    private long persistFailures;
+
+    /// <summary>How long a folded summary waits before it is persisted again (a rebuilt one is persisted at once).</summary>
+    public static readonly TimeSpan PersistInterval = TimeSpan.FromMinutes(1);
+
+    private TimeProvider Time => clock?.Invoke() ?? TimeProvider.System;
 
     /// <summary>How many times a summary was built from every file (the first readout of an experiment, or after a file was lost or rewritten).</summary>
     public long Rebuilds => Interlocked.Read(ref rebuilds);
@@ -33,14 +48,46 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
     /// <summary>How many new files were folded into summaries.</summary>
     public long FoldedFiles => Interlocked.Read(ref foldedFiles);
 
-    private sealed class Summary(int id)
+    /// <summary>How many times a persisted generation was taken up instead of building a summary (or the prior) from the lake.</summary>
+    public long Loads => Interlocked.Read(ref loads);
+
+    /// <summary>How many generations this instance persisted.</summary>
+    public long Persisted => Interlocked.Read(ref persisted);
+
+    /// <summary>How many persists failed (the lake's folder not writable, a full disk): the summary stays in memory and tries again later.</summary>
+    public long PersistFailures => Interlocked.Read(ref persistFailures);
+
+    /// <summary>What a summary and the tenant prior share: the tables, the files folded, and the persisted generation.</summary>
+    private abstract class Folded
     {
         public SemaphoreSlim Gate { get; } = new(1, 1);
+        public Dictionary<string, (long Length, DateTime Written)> Files { get; set; } = [];
+        public bool Built { get; set; }
+
+        /// <summary>Where its generations are persisted (null: not persisted).</summary>
+        public required string? Folder { get; init; }
+
+        /// <summary>The persisted generation the tables are views over; null once they are tables of this process.</summary>
+        public SummaryGeneration? View { get; set; }
+
+        /// <summary>The generation this process took up or persisted last.</summary>
+        public string? Generation { get; set; }
+
+        /// <summary>Changed since it was last persisted.</summary>
+        public bool Dirty { get; set; }
+
+        public DateTimeOffset PersistedAt { get; set; }
+
+        /// <summary>Its tables: the summary's name → the DuckDB table's name.</summary>
+        public abstract IReadOnlyList<(string Name, string Table)> Tables { get; }
+    }
+
+    private sealed class Summary(int id) : Folded
+    {
         public string Users { get; } = string.Create(CultureInfo.InvariantCulture, $"summary_{id}_users");
         public string Converts { get; } = string.Create(CultureInfo.InvariantCulture, $"summary_{id}_converts");
 
-        public Dictionary<string, (long Length, DateTime Written)> Files { get; set; } = [];
-        public bool Built { get; set; }
+        public override IReadOnlyList<(string Name, string Table)> Tables => [("users", Users), ("converts", Converts)];
 
         /// <summary>The per-variant sufficient statistics of the users table as last read; null once a fold changes it.</summary>
         public (IReadOnlyList<VariantStats> Variants, long Multiple, DateTimeOffset? FirstAssignAt)? Stats { get; set; }
@@ -70,12 +117,11 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
     /// of the newest listing any reader brought (a reader with an older listing does not remove a file that still exists),
     /// so a summary may see converts a little newer than its own users; its next fold reconciles them.
     /// </summary>
-    private sealed class TenantPrior(int id)
+    private sealed class TenantPrior(int id) : Folded
     {
-        public SemaphoreSlim Gate { get; } = new(1, 1);
         public string Table { get; } = string.Create(CultureInfo.InvariantCulture, $"tenant_{id}_prior");
-        public Dictionary<string, (long Length, DateTime Written)> Files { get; set; } = [];
-        public bool Built { get; set; }
+
+        public override IReadOnlyList<(string Name, string Table)> Tables => [("prior", Table)];
     }
 
     /// <summary>
@@ -118,6 +164,12 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
     public DateTimeOffset? FirstAssignAt(string tenantId, string experimentId) =>
         summaries.TryGetValue((tenantId, experimentId), out var summary) ? summary.Stats?.FirstAssignAt : null;
 
+    private Summary SummaryOf(string tenantId, string experimentId) =>
+        summaries.GetOrAdd((tenantId, experimentId), _ => new Summary(Interlocked.Increment(ref nextId))
+        {
+            Folder = store?.ExperimentFolder(tenantId, experimentId),
+        });
+
     /// <summary>
     /// The experiment's per-variant statistics, and with <paramref name="moments"/> its revenue moments (capped at the
     /// <paramref name="capPercentile"/> quantile when given), from its summary brought up to date with <paramref name="files"/>.
@@ -126,37 +178,13 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         string experimentId, IReadOnlyList<LakeFile> files, bool moments, double? capPercentile, CancellationToken cancellationToken,
         Attribution? attribution = null)
     {
-        var summary = summaries.GetOrAdd((tenantId, experimentId), _ => new Summary(Interlocked.Increment(ref nextId)));
+        var summary = SummaryOf(tenantId, experimentId);
         await summary.Gate.WaitAsync(cancellationToken);
         try
         {
             await using var connection = connect();
             var current = files.ToDictionary(f => f.Path, f => (f.Length, f.Written), StringComparer.Ordinal);
-            var prior = await PriorAsync(connection, tenantId, current, cancellationToken);
-            var lineage = new CompactionLineage(current, summary.Files);
-            var rewritten = summary.Files.Any(kv => current.TryGetValue(kv.Key, out var now) && now != kv.Value);
-            // A file that vanished into a merged file (the compactor's journal says so) is still summarised: no rebuild.
-            var lost = summary.Files.Keys.Any(path => !current.ContainsKey(path) && !lineage.Covered(path));
-            if (!summary.Built || rewritten || lost)
-            {
-                summary.Forget();
-                summary.Built = false;
-                Rebuild(connection, summary, prior, experimentId, [.. current.Keys]);
-                Interlocked.Increment(ref rebuilds);
-            }
-            else
-            {
-                // A merged file whose every source the summary has folded adds nothing; anything else is folded (folding is idempotent).
-                var added = current.Keys.Where(path => !summary.Files.ContainsKey(path) && !lineage.AlreadyFolded(path)).ToList();
-                if (added.Count > 0 && FoldIn(connection, summary, prior, experimentId, added))
-                {
-                    summary.Forget();
-                    Interlocked.Add(ref foldedFiles, added.Count);
-                }
-            }
-
-            summary.Files = current;
-            summary.Built = true;
+            await BringUpToDateAsync(connection, summary, tenantId, experimentId, current, cancellationToken);
             summary.Stats ??= Read(connection, summary, summary.Users);
             var (variants, multiple) = (summary.Stats.Value.Variants, summary.Stats.Value.Multiple);
             if (attribution is not null)
@@ -189,14 +217,294 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         }
     }
 
-    /// <summary>The tenant's shared converts table, brought up to date with <paramref name="current"/>; returns its name.</summary>
+    /// <summary>
+    /// Brings the summary (its gate held) up to date with <paramref name="current"/>: takes up a newer persisted generation
+    /// while it has no tables of its own, rebuilds it when a file it folded is lost or rewritten, else folds the new files.
+    /// </summary>
+    private async Task BringUpToDateAsync(DuckDBConnection connection, Summary summary, string tenantId, string experimentId,
+        Dictionary<string, (long Length, DateTime Written)> current, CancellationToken cancellationToken)
+    {
+        if (summary.View is { } view && !File.Exists(view.TablePath("users")))
+        {
+            // Its generation was removed under it (superseded long ago by another process): start again from what is persisted.
+            DropViews(connection, summary);
+            summary.Built = false;
+        }
+
+        if (summary.View is not null || !summary.Built)
+        {
+            TryTakeUp(connection, summary, current, view: true);
+        }
+
+        var lineage = new CompactionLineage(current, summary.Files);
+        var rewritten = summary.Files.Any(kv => current.TryGetValue(kv.Key, out var now) && now != kv.Value);
+        // A file that vanished into a merged file (the compactor's journal says so) is still summarised: no rebuild.
+        var lost = summary.Files.Keys.Any(path => !current.ContainsKey(path) && !lineage.Covered(path));
+        if (!summary.Built || rewritten || lost)
+        {
+            var prior = await PriorAsync(connection, tenantId, current, cancellationToken);
+            summary.Forget();
+            summary.Built = false;
+            DropViews(connection, summary);
+            Rebuild(connection, summary, prior, experimentId, [.. current.Keys]);
+            Interlocked.Increment(ref rebuilds);
+            summary.Files = current;
+            summary.Built = true;
+            summary.Dirty = true;
+            SchedulePersist(summary);
+            return;
+        }
+
+        // A merged file whose every source the summary has folded adds nothing; anything else is folded (folding is idempotent).
+        var added = current.Keys.Where(path => !summary.Files.ContainsKey(path) && !lineage.AlreadyFolded(path)).ToList();
+        if (added.Count > 0)
+        {
+            var prior = await PriorAsync(connection, tenantId, current, cancellationToken);
+            Materialize(connection, summary);
+            if (FoldIn(connection, summary, prior, experimentId, added))
+            {
+                summary.Forget();
+                Interlocked.Add(ref foldedFiles, added.Count);
+            }
+
+            summary.Dirty = true;
+        }
+
+        if (!current.Keys.ToHashSet(StringComparer.Ordinal).SetEquals(summary.Files.Keys))
+        {
+            // Merged files replace their sources: the same rows, but a persisted manifest should name what is there now.
+            summary.Dirty |= summary.View is null;
+        }
+
+        summary.Files = current;
+        if (summary.Dirty && Time.GetUtcNow() - summary.PersistedAt >= PersistInterval)
+        {
+            SchedulePersist(summary);
+        }
+    }
+
+    /// <summary>
+    /// Takes up the newest persisted generation of <paramref name="folded"/> that still matches <paramref name="current"/>
+    /// (every file it folded is there unchanged or was merged into one that is), unless it is the one already taken up:
+    /// as views over its Parquet files, or (<paramref name="view"/> false) copied into tables. False when there is none.
+    /// </summary>
+    private bool TryTakeUp(DuckDBConnection connection, Folded folded, Dictionary<string, (long Length, DateTime Written)> current, bool view)
+    {
+        if (store is null || folded.Folder is null || SummaryStore.NewestName(folded.Folder) is not { } newest
+            || (folded.Built && newest == folded.Generation))
+        {
+            return false;
+        }
+
+        foreach (var generation in store.Generations(folded.Folder))
+        {
+            if (folded.Built && generation.Name == folded.Generation)
+            {
+                return false; // the newer ones no longer match the lake: keep what we have
+            }
+
+            if (generation.LookbackDays != cupedLookbackDays || !Matches(generation, current, absentMayExist: folded is TenantPrior))
+            {
+                continue;
+            }
+
+            try
+            {
+                DropTables(connection, folded);
+                foreach (var (name, table) in folded.Tables)
+                {
+                    var path = generation.TablePath(name).Replace("'", "''", StringComparison.Ordinal);
+                    Execute(connection, string.Create(CultureInfo.InvariantCulture,
+                        $"CREATE OR REPLACE {(view ? "VIEW" : "TABLE")} {table} AS SELECT * FROM read_parquet('{path}', hive_partitioning = false)"));
+                }
+            }
+            catch (DuckDBException)
+            {
+                // A table removed or unreadable: an older generation, or a rebuild.
+                folded.View = view ? generation : null;
+                DropTables(connection, folded);
+                folded.Built = false;
+                continue;
+            }
+
+            (folded as Summary)?.Forget();
+            folded.View = view ? generation : null;
+            folded.Files = generation.Files;
+            folded.Built = true;
+            folded.Generation = generation.Name;
+            folded.Dirty = false;
+            folded.PersistedAt = Time.GetUtcNow();
+            Interlocked.Increment(ref loads);
+            return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>True when every file <paramref name="generation"/> folded is in <paramref name="current"/> unchanged, or merged into a file that is.</summary>
+    private static bool Matches(SummaryGeneration generation, Dictionary<string, (long Length, DateTime Written)> current, bool absentMayExist)
+    {
+        var lineage = new CompactionLineage(current, generation.Files);
+        return generation.Files.All(kv => current.TryGetValue(kv.Key, out var now)
+            ? now == kv.Value
+            : lineage.Covered(kv.Key) || (absentMayExist && File.Exists(kv.Key)));
+    }
+
+    /// <summary>Drops the views over a persisted generation, if the tables are views.</summary>
+    private static void DropViews(DuckDBConnection connection, Folded folded)
+    {
+        if (folded.View is null)
+        {
+            return;
+        }
+
+        foreach (var (_, table) in folded.Tables)
+        {
+            Execute(connection, $"DROP VIEW IF EXISTS {table}");
+        }
+
+        folded.View = null;
+    }
+
+    /// <summary>Drops the tables or views, whichever they are, before a generation is taken up under their names.</summary>
+    private static void DropTables(DuckDBConnection connection, Folded folded)
+    {
+        foreach (var (_, table) in folded.Tables)
+        {
+            Execute(connection, folded.View is null ? $"DROP TABLE IF EXISTS {table}" : $"DROP VIEW IF EXISTS {table}");
+        }
+
+        folded.View = null;
+    }
+
+    /// <summary>Copies a summary that is views over a persisted generation into tables of its own, so a fold can change them.</summary>
+    private static void Materialize(DuckDBConnection connection, Folded folded)
+    {
+        if (folded.View is not { } generation)
+        {
+            return;
+        }
+
+        foreach (var (name, table) in folded.Tables)
+        {
+            var path = generation.TablePath(name).Replace("'", "''", StringComparison.Ordinal);
+            Execute(connection, $"DROP VIEW IF EXISTS {table}");
+            Execute(connection, $"CREATE TABLE {table} AS SELECT * FROM read_parquet('{path}', hive_partitioning = false)");
+        }
+
+        folded.View = null;
+    }
+
+    private readonly Lock persistLock = new();
+    private Task persisting = Task.CompletedTask;
+
+    /// <summary>Persists <paramref name="folded"/> after whatever persists are already queued, off the caller's path.</summary>
+    private void SchedulePersist(Folded folded)
+    {
+        if (store is null || folded.Folder is null)
+        {
+            return;
+        }
+
+        lock (persistLock)
+        {
+            persisting = persisting.ContinueWith(_ => PersistAsync(folded), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default)
+                .Unwrap();
+        }
+    }
+
+    /// <summary>Persists every summary changed since it was last persisted and waits for all queued persists; throws what a persist threw.</summary>
+    public Task FlushAsync()
+    {
+        foreach (var folded in summaries.Values.Cast<Folded>().Concat(priors.Values).Where(f => f.Dirty))
+        {
+            SchedulePersist(folded);
+        }
+
+        lock (persistLock)
+        {
+            return persisting;
+        }
+    }
+
+    /// <summary>
+    /// Writes the tables as a new generation: a transaction's snapshot taken under the gate (so the tables and the files
+    /// they fold agree), the Parquet files written outside it (folds go on meanwhile), then the manifest published.
+    /// </summary>
+    private async Task PersistAsync(Folded folded)
+    {
+        SummaryGeneration generation;
+        DuckDBConnection? connection = null;
+        await folded.Gate.WaitAsync();
+        try
+        {
+            if (!folded.Dirty || !folded.Built || folded.View is not null || store is null || folded.Folder is null)
+            {
+                return;
+            }
+
+            connection = connect();
+            Execute(connection, "BEGIN TRANSACTION");
+            foreach (var (_, table) in folded.Tables)
+            {
+                Execute(connection, $"SELECT count(*) FROM {table}");
+            }
+
+            generation = store.NewGeneration(folded.Folder, cupedLookbackDays, folded.Files);
+            folded.Dirty = false;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or DuckDBException)
+        {
+            connection?.Dispose();
+            Interlocked.Increment(ref persistFailures);
+            return;
+        }
+        finally
+        {
+            folded.Gate.Release();
+        }
+
+        await using (connection)
+        {
+            try
+            {
+                foreach (var (name, table) in folded.Tables)
+                {
+                    var path = generation.TablePath(name).Replace("'", "''", StringComparison.Ordinal);
+                    Execute(connection, $"COPY {table} TO '{path}' (FORMAT parquet)");
+                    afterPersistStep?.Invoke(SummaryPersistStep.TableWritten);
+                }
+
+                Execute(connection, "COMMIT");
+                store.Publish(generation, afterPersistStep);
+                folded.Generation = generation.Name;
+                folded.PersistedAt = Time.GetUtcNow();
+                Interlocked.Increment(ref persisted);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or DuckDBException)
+            {
+                folded.Dirty = true;
+                Interlocked.Increment(ref persistFailures);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The tenant's shared converts table, brought up to date with <paramref name="current"/>; returns its name. Built from
+    /// the newest persisted generation that matches the lake when there is one, else from the lake.
+    /// </summary>
     private async Task<string> PriorAsync(DuckDBConnection connection, string tenantId, Dictionary<string, (long Length, DateTime Written)> current,
         CancellationToken cancellationToken)
     {
-        var prior = priors.GetOrAdd(tenantId, _ => new TenantPrior(Interlocked.Increment(ref nextId)));
+        var prior = priors.GetOrAdd(tenantId, _ => new TenantPrior(Interlocked.Increment(ref nextId)) { Folder = store?.PriorFolder(tenantId) });
         await prior.Gate.WaitAsync(cancellationToken);
         try
         {
+            if (!prior.Built)
+            {
+                TryTakeUp(connection, prior, current, view: false);
+            }
+
             var lineage = new CompactionLineage(current, prior.Files);
             var rewritten = prior.Files.Any(kv => current.TryGetValue(kv.Key, out var now) && now != kv.Value);
             // Absent from this listing: gone for good only when the file is gone and no merged file holds its rows.
@@ -207,6 +515,8 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
                 Execute(connection, Sql("prior_build", ("prior", prior.Table)), [.. current.Keys]);
                 prior.Files = new Dictionary<string, (long, DateTime)>(current);
                 prior.Built = true;
+                prior.Dirty = true;
+                SchedulePersist(prior);
                 return prior.Table;
             }
 
@@ -215,6 +525,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
             {
                 Execute(connection, Sql("prior_new"), added);
                 Execute(connection, Sql("prior_add_new", ("prior", prior.Table)));
+                prior.Dirty = true;
             }
 
             // Keep what an older listing did not show but still exists (or was merged into a file this listing shows).
@@ -225,6 +536,11 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
             }
 
             prior.Files = files;
+            if (prior.Dirty && Time.GetUtcNow() - prior.PersistedAt >= PersistInterval)
+            {
+                SchedulePersist(prior);
+            }
+
             return prior.Table;
         }
         finally
@@ -250,14 +566,17 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         command.ExecuteNonQuery();
     }
 
+    /// <summary>
+    /// Builds the summary from <paramref name="files"/>: the experiment's converts, its users' assigns, then in one pass the
+    /// outcomes of the few users who bought or have pre-period revenue, joined onto every user once (no UPDATE of the big table).
+    /// </summary>
     private void Rebuild(DuckDBConnection connection, Summary s, string prior, string experimentId, IReadOnlyList<string> files)
     {
         Execute(connection, Sql("rebuild_converts", ("converts", s.Converts)), files, experimentId);
-        Execute(connection, Sql("rebuild_users", ("users", s.Users)), files, experimentId);
-        Recompute(connection, s, Sql("converted_users", ("converts", s.Converts)));
-        // pre_units: the user's pre-period revenue (CUPED's covariate) in ten-thousandths; only users who have some is updated.
-        Execute(connection, Sql("all_prior", ("pre_units", PreUnits(s.Users, prior))));
-        Execute(connection, Sql("set_pre_units", ("users", s.Users)));
+        Execute(connection, Sql("rebuild_assigns"), files, experimentId);
+        Execute(connection, Sql("rebuild_outcomes", ("converts", s.Converts), ("pre_units", PreUnits("rebuild_assigns", prior))));
+        Execute(connection, Sql("rebuild_users", ("users", s.Users)));
+        Execute(connection, Sql("rebuild_done"));
     }
 
     /// <summary>
@@ -266,7 +585,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
     /// decimals, so a double times 10⁴ rounds to them exactly below 9 · 10¹¹): statistics contract v2, item 10.
     /// </summary>
     private string PreUnits(string users, string prior) =>
-        Sql("pre_units", ("users", users), ("prior", prior), ("lookback_days", cupedLookbackDays.ToString(CultureInfo.InvariantCulture)));
+        Sql("pre_units", ("users", users), ("prior", prior), ("lookback_us", (cupedLookbackDays * 86_400_000_000L).ToString(CultureInfo.InvariantCulture)));
 
     /// <summary>Pre-period revenue again for the users <paramref name="touched"/> selects (their first assign moved, or new converts came).</summary>
     private void RecomputePrior(DuckDBConnection connection, Summary s, string prior, string touched)

@@ -31,7 +31,12 @@ public sealed class LakeQueries : IDisposable
     /// data directory never share spill files; folders of processes that are no longer running are removed on start.
     /// </param>
     /// <param name="cupedLookbackDays">How far before a user's first assign their pre-period revenue is summed (CUPED's covariate).</param>
-    public LakeQueries(LakeLayout layout, int memoryLimitMb = DefaultMemoryLimitMb, string? spillRoot = null, int cupedLookbackDays = DefaultCupedLookbackDays)
+    /// <param name="shareSummaries">
+    /// Persist experiment summaries under <c>{lake}/_summaries/</c> and take up those other processes persisted (README "Shared
+    /// summaries"); false keeps them in this process only. A lake whose folder cannot be written shares nothing, silently.
+    /// </param>
+    public LakeQueries(LakeLayout layout, int memoryLimitMb = DefaultMemoryLimitMb, string? spillRoot = null, int cupedLookbackDays = DefaultCupedLookbackDays,
+        bool shareSummaries = true)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(cupedLookbackDays, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(memoryLimitMb, 16);
@@ -43,7 +48,8 @@ public sealed class LakeQueries : IDisposable
         database.Open();
         Limit(database, memoryLimitMb, spillDirectory);
 
-        summaries = new ExperimentSummaries(Connect, cupedLookbackDays);
+        summaries = new ExperimentSummaries(Connect, cupedLookbackDays, shareSummaries ? new SummaryStore(layout, new TimeFromInstance(this)) : null,
+            () => Time, step => AfterSummaryPersistStep?.Invoke(step));
     }
 
     private readonly string spillDirectory;
@@ -107,6 +113,12 @@ public sealed class LakeQueries : IDisposable
     private readonly ExperimentSummaries summaries;
 
     public LakeLayout Layout { get; }
+
+    /// <summary>The instance's <see cref="Time"/>, read when asked (it is set after construction).</summary>
+    private sealed class TimeFromInstance(LakeQueries queries) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => queries.Time.GetUtcNow();
+    }
 
     private DuckDBConnection Connect()
     {
@@ -311,6 +323,21 @@ public sealed class LakeQueries : IDisposable
     /// <summary>New files folded into summaries.</summary>
     public long SummaryFoldedFiles => summaries.FoldedFiles;
 
+    /// <summary>Persisted summaries (or tenant priors) taken up instead of being built from the lake.</summary>
+    public long SummaryLoads => summaries.Loads;
+
+    /// <summary>Summary generations this instance persisted under <c>{lake}/_summaries/</c>.</summary>
+    public long SummariesPersisted => summaries.Persisted;
+
+    /// <summary>Persists that failed (a read-only lake folder, a full disk); the summaries stay in memory.</summary>
+    public long SummaryPersistFailures => summaries.PersistFailures;
+
+    /// <summary>Called after each step of persisting a summary; an exception it throws stops the persist there, as a crash would (tests use it so).</summary>
+    public Action<SummaryPersistStep>? AfterSummaryPersistStep { get; init; }
+
+    /// <summary>Persists every summary changed since it was last persisted and waits until all persists are done.</summary>
+    public Task FlushSummariesAsync() => summaries.FlushAsync();
+
     /// <summary>
     /// The same statistics straight from the raw events (no summary): the reference the summaries are tested against,
     /// and the bare SQL the readout benchmark compares with.
@@ -380,6 +407,16 @@ public sealed class LakeQueries : IDisposable
 
     public void Dispose()
     {
+        try
+        {
+            // What this process folded since it last persisted, so the next process does not fold it again.
+            summaries.FlushAsync().Wait();
+        }
+        catch (AggregateException)
+        {
+            // A persist that failed leaves the last generation in place: the next reader folds what is missing.
+        }
+
         database.Dispose();
         try
         {
