@@ -121,7 +121,29 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
     {
         public string Table { get; } = string.Create(CultureInfo.InvariantCulture, $"tenant_{id}_prior");
 
+        /// <summary>Counts the changes of the table, so a subset made before one is not used after it.</summary>
+        public long Version { get; set; }
+
+        private int nextSubset;
+
+        public string NewSubsetName() => string.Create(CultureInfo.InvariantCulture, $"tenant_{id}_fold_{++nextSubset}");
+
+        /// <summary>
+        /// The converts of the users in a set of new files, by those files: every experiment folding the same new files
+        /// recomputes its users' pre-period sums from this small table instead of scanning all the tenant's converts.
+        /// </summary>
+        public List<FoldSubset> Subsets { get; } = [];
+
         public override IReadOnlyList<(string Name, string Table)> Tables => [("prior", Table)];
+    }
+
+    /// <summary>A tenant's converts of the users of some new files (<see cref="TenantPrior.Subsets"/>), and how many folds use it now.</summary>
+    private sealed class FoldSubset(string key, long version, string table)
+    {
+        public string Key { get; } = key;
+        public long Version { get; } = version;
+        public string Table { get; } = table;
+        public int Users { get; set; }
     }
 
     /// <summary>
@@ -259,12 +281,30 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         var added = current.Keys.Where(path => !summary.Files.ContainsKey(path) && !lineage.AlreadyFolded(path)).ToList();
         if (added.Count > 0)
         {
-            var prior = await PriorAsync(connection, tenantId, current, cancellationToken);
+            await PriorAsync(connection, tenantId, current, cancellationToken);
             Materialize(connection, summary);
-            if (FoldIn(connection, summary, prior, experimentId, added))
+            var subset = await SubsetAsync(connection, tenantId, added, cancellationToken);
+            try
             {
-                summary.Forget();
-                Interlocked.Add(ref foldedFiles, added.Count);
+                var folding = FoldIn(connection, summary, subset.Table, experimentId, added);
+                if (folding == Folding.Users)
+                {
+                    summary.Forget();
+                }
+                else if (folding == Folding.PrePeriod)
+                {
+                    // Counts, revenue and buyers are unchanged; only CUPED's covariate moved.
+                    summary.Moments.Clear();
+                }
+
+                if (folding != Folding.Nothing)
+                {
+                    Interlocked.Add(ref foldedFiles, added.Count);
+                }
+            }
+            finally
+            {
+                await ReleaseSubsetAsync(tenantId, subset);
             }
 
             summary.Dirty = true;
@@ -328,6 +368,11 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
             }
 
             (folded as Summary)?.Forget();
+            if (folded is TenantPrior taken)
+            {
+                taken.Version++;
+            }
+
             folded.View = view ? generation : null;
             folded.Files = generation.Files;
             folded.Built = true;
@@ -513,6 +558,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
             if (!prior.Built || rewritten || lost)
             {
                 Execute(connection, Sql("prior_build", ("prior", prior.Table)), [.. current.Keys]);
+                prior.Version++;
                 prior.Files = new Dictionary<string, (long, DateTime)>(current);
                 prior.Built = true;
                 prior.Dirty = true;
@@ -524,7 +570,11 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
             if (added.Count > 0)
             {
                 Execute(connection, Sql("prior_new"), added);
-                Execute(connection, Sql("prior_add_new", ("prior", prior.Table)));
+                if (Execute(connection, Sql("prior_add_new", ("prior", prior.Table))) > 0)
+                {
+                    prior.Version++;
+                }
+
                 prior.Dirty = true;
             }
 
@@ -549,7 +599,50 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         }
     }
 
-    private static void Execute(DuckDBConnection connection, string sql, IReadOnlyList<string>? files = null, string? experimentId = null)
+    /// <summary>
+    /// The tenant's converts of the users in <paramref name="added"/> (made once for every experiment folding the same new
+    /// files, while the tenant's table does not change); release it with <see cref="ReleaseSubsetAsync"/> after the fold.
+    /// </summary>
+    private async Task<FoldSubset> SubsetAsync(DuckDBConnection connection, string tenantId, IReadOnlyList<string> added, CancellationToken cancellationToken)
+    {
+        var prior = priors[tenantId];
+        var key = string.Join('\n', added.Order(StringComparer.Ordinal));
+        await prior.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            var subset = prior.Subsets.FirstOrDefault(x => x.Key == key && x.Version == prior.Version);
+            if (subset is null)
+            {
+                subset = new FoldSubset(key, prior.Version, prior.NewSubsetName());
+                Execute(connection, Sql("prior_fold_subset", ("subset", subset.Table), ("prior", prior.Table)), added);
+                prior.Subsets.Add(subset);
+                // Keep a few; drop those no fold is using.
+                foreach (var old in prior.Subsets.Where(x => x != subset && x.Users == 0).SkipLast(2).ToList())
+                {
+                    Execute(connection, $"DROP TABLE IF EXISTS {old.Table}");
+                    prior.Subsets.Remove(old);
+                }
+            }
+
+            subset.Users++;
+            return subset;
+        }
+        finally
+        {
+            prior.Gate.Release();
+        }
+    }
+
+    private async Task ReleaseSubsetAsync(string tenantId, FoldSubset subset)
+    {
+        var prior = priors[tenantId];
+        await prior.Gate.WaitAsync();
+        subset.Users--;
+        prior.Gate.Release();
+    }
+
+    /// <summary>Runs <paramref name="sql"/>; returns the rows it changed (for UPDATE and INSERT).</summary>
+    private static int Execute(DuckDBConnection connection, string sql, IReadOnlyList<string>? files = null, string? experimentId = null)
     {
         using var command = connection.CreateCommand();
         command.CommandText = sql;
@@ -563,7 +656,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
             command.Parameters.Add(new DuckDBParameter("experiment", experimentId));
         }
 
-        command.ExecuteNonQuery();
+        return command.ExecuteNonQuery();
     }
 
     /// <summary>
@@ -588,15 +681,31 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         Sql("pre_units", ("users", users), ("prior", prior), ("lookback_us", (cupedLookbackDays * 86_400_000_000L).ToString(CultureInfo.InvariantCulture)));
 
     /// <summary>Pre-period revenue again for the users <paramref name="touched"/> selects (their first assign moved, or new converts came).</summary>
-    private void RecomputePrior(DuckDBConnection connection, Summary s, string prior, string touched)
+    private int RecomputePrior(DuckDBConnection connection, Summary s, string prior, string touched)
     {
         Execute(connection, Sql("touched_prior", ("users", s.Users), ("touched", touched)));
         Execute(connection, Sql("recompute_prior", ("pre_units", PreUnits("touched_prior", prior))));
-        Execute(connection, Sql("change_pre_units", ("users", s.Users)));
+        return Execute(connection, Sql("change_pre_units", ("users", s.Users)));
     }
 
-    /// <summary>Folds the new files into the summary; false when they hold nothing of this experiment or of its users.</summary>
-    private bool FoldIn(DuckDBConnection connection, Summary s, string prior, string experimentId, IReadOnlyList<string> added)
+    /// <summary>What a fold changed in a summary's users table.</summary>
+    private enum Folding
+    {
+        /// <summary>Nothing: the new files hold nothing of this experiment or of its users' pre-periods.</summary>
+        Nothing,
+
+        /// <summary>Only some users' pre-period revenue (new purchases of its users in other experiments).</summary>
+        PrePeriod,
+
+        /// <summary>Users, their variants, purchases or revenue.</summary>
+        Users,
+    }
+
+    /// <summary>
+    /// Folds the new files into the summary; <paramref name="prior"/> holds (at least) the tenant's converts of every user
+    /// in <paramref name="added"/>, which are the only users a fold touches.
+    /// </summary>
+    private Folding FoldIn(DuckDBConnection connection, Summary s, string prior, string experimentId, IReadOnlyList<string> added)
     {
         Execute(connection, Sql("fold_converts"), added, experimentId);
         // The tenant's converts in the new files (already in the shared table): their users' pre-period sums change.
@@ -606,9 +715,19 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         {
             // Another experiment's file: nothing to fold, and the summary's figures as last read stay valid.
             any.CommandText = Sql("fold_any", ("users", s.Users));
-            if (any.ExecuteScalar() is false)
+            using var reader = any.ExecuteReader();
+            reader.Read();
+            if (!reader.GetBoolean(0))
             {
-                return false;
+                return Folding.Nothing;
+            }
+
+            if (!reader.GetBoolean(1))
+            {
+                // No assign or convert of this experiment: only pre-period sums can change.
+                return RecomputePrior(connection, s, prior, Sql("fold_touched_prior", ("prior", prior), ("users", s.Users))) > 0
+                    ? Folding.PrePeriod
+                    : Folding.Nothing;
             }
         }
 
@@ -617,7 +736,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         Execute(connection, Sql("fold_add_users", ("users", s.Users)));
         Recompute(connection, s, Sql("fold_touched"));
         RecomputePrior(connection, s, prior, Sql("fold_touched_prior", ("prior", prior), ("users", s.Users)));
-        return true;
+        return Folding.Users;
     }
 
     /// <summary>

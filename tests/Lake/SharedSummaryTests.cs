@@ -268,6 +268,31 @@ public sealed partial class SharedSummaryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_file_of_purchases_in_another_experiment_moves_only_the_pre_period_revenue_and_is_folded_not_rebuilt()
+    {
+        await LandAsync(41, 400);
+        using var reader = Reader();
+        var before = await FiguresAsync(reader);
+        Assert.Equal(await ReferenceAsync(), before);
+        var (built, folded) = (reader.SummaryRebuilds, reader.SummaryFoldedFiles);
+
+        // Purchases in exp-0 two days before the first assign of 100 known users (inside every user's 30-day lookback):
+        // no assign or convert of exp-a or exp-b, but CUPED's covariate of those users grows.
+        var records = Enumerable.Range(0, 100)
+            .Select(u => new PricingEvent($"pre-{u}", EventType.Convert, "exp-0", "a", "u" + u, 5m, 30m, "USD", start.AddDays(-2)))
+            .Select(e => new LogRecord("embedded", position++, new TenantEvent(Tenant, start, e)))
+            .ToList();
+        await ParquetEventWriter.WriteAsync(Lake.FilePath(Tenant, DateOnly.FromDateTime(start.AddDays(-2).UtcDateTime), "embedded", records[0].Position),
+            records, CancellationToken.None);
+
+        var after = await FiguresAsync(reader);
+        Assert.NotEqual(before, after);
+        Assert.Equal(await ReferenceAsync(), after);
+        Assert.Equal(built, reader.SummaryRebuilds);
+        Assert.True(reader.SummaryFoldedFiles > folded);
+    }
+
+    [Fact]
     public async Task A_lake_whose_folder_cannot_be_written_still_answers_from_summaries_in_memory()
     {
         await LandAsync(31, 200);

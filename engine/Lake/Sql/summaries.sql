@@ -36,6 +36,12 @@ FROM counted GROUP BY period, variant_id ORDER BY period, variant_id
 -- name: prior_build
 CREATE OR REPLACE TABLE {prior} AS SELECT * FROM tenant_converts($files)
 
+-- name: prior_fold_subset
+-- The tenant's converts of every user with any row in the new files $files: all a fold of them needs.
+CREATE OR REPLACE TABLE {subset} AS
+SELECT p.* FROM {prior} p
+WHERE p.user_id IN (SELECT user_id FROM read_parquet($files, union_by_name = true))
+
 -- name: prior_new
 CREATE OR REPLACE TEMP TABLE new_tenant_converts AS SELECT * FROM tenant_converts($files)
 
@@ -102,9 +108,10 @@ CREATE OR REPLACE TEMP TABLE new_prior AS SELECT * FROM tenant_converts($files)
 CREATE OR REPLACE TEMP TABLE new_users AS SELECT * FROM experiment_assigns($files, $experiment)
 
 -- name: fold_any
--- Another experiment's file holds nothing to fold.
-SELECT EXISTS (SELECT 1 FROM new_converts) OR EXISTS (SELECT 1 FROM new_users)
-    OR EXISTS (SELECT 1 FROM new_prior n JOIN {users} u USING (user_id))
+-- Whether the new files hold anything to fold (another experiment's file holds nothing), and whether any of it is this
+-- experiment's own assigns or converts (else only its users' pre-period sums can change).
+WITH own AS (SELECT EXISTS (SELECT 1 FROM new_converts) OR EXISTS (SELECT 1 FROM new_users) AS own)
+SELECT own OR EXISTS (SELECT 1 FROM new_prior n JOIN {users} u USING (user_id)), own FROM own
 
 -- name: fold_add_converts
 INSERT INTO {converts} SELECT * FROM new_converts n WHERE NOT EXISTS (SELECT 1 FROM {converts} c WHERE c.event_id = n.event_id)
