@@ -30,6 +30,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
 
     /// <summary>Per tenant, its converts (any experiment), shared by the summaries of all its experiments.</summary>
     private readonly ConcurrentDictionary<string, TenantPrior> priors = new();
+    private readonly SemaphoreSlim building = new(1, 1);
     private int nextId;
     private long rebuilds;
     private long foldedFiles;
@@ -268,7 +269,17 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
             summary.Forget();
             summary.Built = false;
             DropViews(connection, summary);
-            Rebuild(connection, summary, prior, experimentId, [.. current.Keys]);
+            // One build at a time: each scans the whole lake and may use all of DuckDB's memory limit (folds and reads run side by side).
+            await building.WaitAsync(cancellationToken);
+            try
+            {
+                Rebuild(connection, summary, prior, experimentId, [.. current.Keys]);
+            }
+            finally
+            {
+                building.Release();
+            }
+
             Interlocked.Increment(ref rebuilds);
             summary.Files = current;
             summary.Built = true;
@@ -368,6 +379,11 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
             }
 
             (folded as Summary)?.Forget();
+            if (folded is Summary taking && generation.Figures is { } json && SummaryFigures.FromJson(json) is { } figures)
+            {
+                Restore(taking, figures);
+            }
+
             if (folded is TenantPrior taken)
             {
                 taken.Version++;
@@ -385,6 +401,33 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
 
         return false;
     }
+
+    /// <summary>The figures read from the summary's tables since they last changed (its gate held): they describe exactly those tables.</summary>
+    private static SummaryFigures FiguresOf(Summary s) => new(
+        s.Stats is { } stats ? new SummaryFigures.StatsFigures(stats.Variants, stats.Multiple, stats.FirstAssignAt) : null,
+        [.. s.Moments.Where(kv => kv.Key.Window is null).Select(kv => new SummaryFigures.MomentsFigures(Percentile(kv.Key.Cap), kv.Value))],
+        [.. s.Buyers.Where(kv => kv.Key.Window is null).Select(kv => new SummaryFigures.BuyersFigures(Percentile(kv.Key.Cap), kv.Value))]);
+
+    /// <summary>Starts a summary just taken up with the figures its generation carries.</summary>
+    private static void Restore(Summary s, SummaryFigures figures)
+    {
+        if (figures.Stats is { } stats)
+        {
+            s.Stats = (stats.Variants, stats.Multiple, stats.FirstAssignAt);
+        }
+
+        foreach (var moments in figures.Moments)
+        {
+            s.Moments[(moments.CapPercentile ?? double.NaN, null)] = moments.Moments;
+        }
+
+        foreach (var buyers in figures.Buyers)
+        {
+            s.Buyers[(buyers.CapPercentile ?? double.NaN, null)] = buyers.Buyers;
+        }
+    }
+
+    private static double? Percentile(double cap) => double.IsNaN(cap) ? null : cap;
 
     /// <summary>True when every file <paramref name="generation"/> folded is in <paramref name="current"/> unchanged, or merged into a file that is.</summary>
     private static bool Matches(SummaryGeneration generation, Dictionary<string, (long Length, DateTime Written)> current, bool absentMayExist)
@@ -495,7 +538,10 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
                 Execute(connection, $"SELECT count(*) FROM {table}");
             }
 
-            generation = store.NewGeneration(folded.Folder, cupedLookbackDays, folded.Files);
+            generation = store.NewGeneration(folded.Folder, cupedLookbackDays, folded.Files) with
+            {
+                Figures = folded is Summary summary && FiguresOf(summary) is { IsEmpty: false } figures ? figures.ToJson() : null,
+            };
             folded.Dirty = false;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or DuckDBException)

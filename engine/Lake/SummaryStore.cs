@@ -21,10 +21,14 @@ public enum SummaryPersistStep
 
 /// <summary>
 /// One persisted generation of a summary: its tables as Parquet files and the manifest that lists the lake files they fold
-/// (path relative to the lake's root, length, last write time) and the CUPED lookback they were computed with.
+/// (path relative to the lake's root, length, last write time) and the CUPED lookback they were computed with, and
+/// optionally <see cref="Figures"/>: figures already read from those tables (one line of JSON), so a process taking the
+/// generation up answers its first readout without scanning them.
 /// </summary>
 internal sealed record SummaryGeneration(string Folder, string Name, int LookbackDays, Dictionary<string, (long Length, DateTime Written)> Files)
 {
+    public string? Figures { get; init; }
+
     public string TablePath(string table) => Path.Combine(Folder, $"{Name}.{table}.parquet");
 
     public string ManifestPath => Path.Combine(Folder, Name + SummaryStore.ManifestExtension);
@@ -43,6 +47,7 @@ internal sealed class SummaryStore(LakeLayout layout, TimeProvider time)
 {
     public const string ManifestExtension = ".summary";
     private const string Header = "po-summary 1";
+    private const string FiguresPrefix = "figures ";
 
     /// <summary>How long a superseded generation stays, so a process still reading it (through a view) finds it.</summary>
     public static readonly TimeSpan GracePeriod = TimeSpan.FromMinutes(10);
@@ -96,8 +101,15 @@ internal sealed class SummaryStore(LakeLayout layout, TimeProvider time)
             }
 
             var files = new Dictionary<string, (long, DateTime)>(StringComparer.Ordinal);
+            string? figures = null;
             foreach (var line in lines[2..^1])
             {
+                if (line.StartsWith(FiguresPrefix, StringComparison.Ordinal))
+                {
+                    figures = line[FiguresPrefix.Length..];
+                    continue;
+                }
+
                 // "file {length} {ticks} {path relative to the lake root}": the path last, since it may hold spaces.
                 var parts = line.Split(' ', 4);
                 if (parts.Length != 4 || parts[0] != "file")
@@ -110,7 +122,7 @@ internal sealed class SummaryStore(LakeLayout layout, TimeProvider time)
             }
 
             var name = Path.GetFileName(manifest)[..^ManifestExtension.Length];
-            return new SummaryGeneration(folder, name, int.Parse(lines[1]["lookback ".Length..], CultureInfo.InvariantCulture), files);
+            return new SummaryGeneration(folder, name, int.Parse(lines[1]["lookback ".Length..], CultureInfo.InvariantCulture), files) { Figures = figures };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or OverflowException)
         {
@@ -140,6 +152,11 @@ internal sealed class SummaryStore(LakeLayout layout, TimeProvider time)
         {
             var relative = Path.GetRelativePath(layout.Root, path).Replace('\\', '/');
             text.Append(CultureInfo.InvariantCulture, $"file {length} {written.Ticks} {relative}\n");
+        }
+
+        if (generation.Figures is { } figures)
+        {
+            text.Append(FiguresPrefix).Append(figures.ReplaceLineEndings(" ")).Append('\n');
         }
 
         text.Append("end\n");

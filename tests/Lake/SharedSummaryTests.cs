@@ -293,6 +293,38 @@ public sealed partial class SharedSummaryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_generation_carries_the_figures_already_read_and_a_reader_whose_manifest_figures_are_damaged_reads_the_tables()
+    {
+        await LandAsync(51, 400);
+        using (var first = Reader())
+        {
+            await FiguresAsync(first);
+            await first.FlushSummariesAsync();
+        }
+
+        var manifests = Directory.EnumerateFiles(SummariesRoot, "*.summary", SearchOption.AllDirectories)
+            .Where(p => Path.GetDirectoryName(p)!.Contains("experiment=", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, manifests.Count);
+        Assert.All(manifests, m => Assert.Contains(File.ReadAllLines(m), line => line.StartsWith("figures {", StringComparison.Ordinal)));
+
+        using (var second = Reader())
+        {
+            Assert.Equal(await ReferenceAsync(), await FiguresAsync(second));
+            Assert.Equal((0L, 2L), (second.SummaryRebuilds, second.SummaryLoads));
+        }
+
+        // Figures that no longer parse (a truncated line, a hand edit): the generation is still taken up, its figures read from its tables.
+        foreach (var manifest in manifests)
+        {
+            File.WriteAllLines(manifest, File.ReadAllLines(manifest).Select(line => line.StartsWith("figures ", StringComparison.Ordinal) ? line[..40] : line));
+        }
+
+        using var third = Reader();
+        Assert.Equal(await ReferenceAsync(), await FiguresAsync(third));
+        Assert.Equal((0L, 2L), (third.SummaryRebuilds, third.SummaryLoads));
+    }
+
+    [Fact]
     public async Task A_lake_whose_folder_cannot_be_written_still_answers_from_summaries_in_memory()
     {
         await LandAsync(31, 200);
