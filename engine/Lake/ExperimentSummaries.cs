@@ -145,6 +145,9 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
         public long Version { get; } = version;
         public string Table { get; } = table;
         public int Users { get; set; }
+
+        /// <summary>The experiments with any event in the files: a fold of any other one reads nothing of them but the tenant's converts.</summary>
+        public HashSet<string> Experiments { get; } = new(StringComparer.Ordinal);
     }
 
     /// <summary>
@@ -297,7 +300,7 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
             var subset = await SubsetAsync(connection, tenantId, added, cancellationToken);
             try
             {
-                var folding = FoldIn(connection, summary, subset.Table, experimentId, added);
+                var folding = FoldIn(connection, summary, subset.Table, experimentId, added, subset.Experiments.Contains(experimentId));
                 if (folding == Folding.Users)
                 {
                     summary.Forget();
@@ -661,11 +664,22 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
             {
                 subset = new FoldSubset(key, prior.Version, prior.NewSubsetName());
                 Execute(connection, Sql("prior_fold_subset", ("subset", subset.Table), ("prior", prior.Table)), added);
+                using (var experiments = connection.CreateCommand())
+                {
+                    experiments.CommandText = Sql("fold_experiments");
+                    experiments.Parameters.Add(new DuckDBParameter("files", added.ToArray()));
+                    using var reader = experiments.ExecuteReader();
+                    while (reader.Read())
+                    {
+                        subset.Experiments.Add(reader.GetString(0));
+                    }
+                }
+
                 prior.Subsets.Add(subset);
                 // Keep a few; drop those no fold is using.
                 foreach (var old in prior.Subsets.Where(x => x != subset && x.Users == 0).SkipLast(2).ToList())
                 {
-                    Execute(connection, $"DROP TABLE IF EXISTS {old.Table}");
+                    Execute(connection, $"DROP TABLE IF EXISTS {old.Table}; DROP TABLE IF EXISTS {old.Table}_new");
                     prior.Subsets.Remove(old);
                 }
             }
@@ -749,39 +763,34 @@ internal sealed class ExperimentSummaries(Func<DuckDBConnection> connect, int cu
 
     /// <summary>
     /// Folds the new files into the summary; <paramref name="prior"/> holds (at least) the tenant's converts of every user
-    /// in <paramref name="added"/>, which are the only users a fold touches.
+    /// in <paramref name="added"/>, which are the only users a fold touches, and <c>{prior}_new</c> the converts in those files;
+    /// <paramref name="ownEvents"/> false when the files hold no event of this experiment at all (they are then not read again).
     /// </summary>
-    private Folding FoldIn(DuckDBConnection connection, Summary s, string prior, string experimentId, IReadOnlyList<string> added)
+    private Folding FoldIn(DuckDBConnection connection, Summary s, string prior, string experimentId, IReadOnlyList<string> added, bool ownEvents)
     {
-        Execute(connection, Sql("fold_converts"), added, experimentId);
-        // The tenant's converts in the new files (already in the shared table): their users' pre-period sums change.
-        Execute(connection, Sql("fold_prior"), added);
-        Execute(connection, Sql("fold_users"), added, experimentId);
-        using (var any = connection.CreateCommand())
+        if (ownEvents)
         {
-            // Another experiment's file: nothing to fold, and the summary's figures as last read stay valid.
-            any.CommandText = Sql("fold_any", ("users", s.Users));
-            using var reader = any.ExecuteReader();
-            reader.Read();
-            if (!reader.GetBoolean(0))
-            {
-                return Folding.Nothing;
-            }
+            Execute(connection, Sql("fold_converts"), added, experimentId);
+            Execute(connection, Sql("fold_users"), added, experimentId);
+            using var own = connection.CreateCommand();
+            own.CommandText = Sql("fold_own");
+            ownEvents = own.ExecuteScalar() is not false;
+        }
 
-            if (!reader.GetBoolean(1))
-            {
-                // No assign or convert of this experiment: only pre-period sums can change.
-                return RecomputePrior(connection, s, prior, Sql("fold_touched_prior", ("prior", prior), ("users", s.Users))) > 0
-                    ? Folding.PrePeriod
-                    : Folding.Nothing;
-            }
+        if (!ownEvents)
+        {
+            // No assign or convert of this experiment (another experiment's file): only its users' pre-period sums can
+            // change, and when none does the summary's figures as last read stay valid.
+            return RecomputePrior(connection, s, prior, Sql("fold_touched_prior_only", ("new_prior", prior + "_new"))) > 0
+                ? Folding.PrePeriod
+                : Folding.Nothing;
         }
 
         Execute(connection, Sql("fold_add_converts", ("converts", s.Converts)));
         Execute(connection, Sql("fold_merge_users", ("users", s.Users)));
         Execute(connection, Sql("fold_add_users", ("users", s.Users)));
         Recompute(connection, s, Sql("fold_touched"));
-        RecomputePrior(connection, s, prior, Sql("fold_touched_prior", ("prior", prior), ("users", s.Users)));
+        RecomputePrior(connection, s, prior, Sql("fold_touched_prior", ("new_prior", prior + "_new")));
         return Folding.Users;
     }
 

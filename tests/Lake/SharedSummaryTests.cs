@@ -231,7 +231,8 @@ public sealed partial class SharedSummaryTests : IDisposable
         await Task.WhenAll(FiguresAsync(one), FiguresAsync(two));
         await Task.WhenAll(one.FlushSummariesAsync(), two.FlushSummariesAsync());
         var folder = Directory.GetDirectories(Path.Combine(SummariesRoot, "tenant_id=" + Tenant), "experiment=exp-a").Single();
-        Assert.Equal(2, Directory.GetFiles(folder, "*.summary").Length);
+        // Each published its own generation, unless one took up the other's before building (whichever ran first).
+        Assert.InRange(Directory.GetFiles(folder, "*.summary").Length, 1, 2);
 
         await LandAsync(12, 100);
         await Task.WhenAll(FiguresAsync(one), FiguresAsync(two));

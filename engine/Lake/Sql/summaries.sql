@@ -38,9 +38,11 @@ CREATE OR REPLACE TABLE {prior} AS SELECT * FROM tenant_converts($files)
 
 -- name: prior_fold_subset
 -- The tenant's converts of every user with any row in the new files $files: all a fold of them needs.
+-- And {subset}_new: the tenant's converts in the new files themselves.
 CREATE OR REPLACE TABLE {subset} AS
 SELECT p.* FROM {prior} p
-WHERE p.user_id IN (SELECT user_id FROM read_parquet($files, union_by_name = true))
+WHERE p.user_id IN (SELECT user_id FROM read_parquet($files, union_by_name = true));
+CREATE OR REPLACE TABLE {subset}_new AS SELECT * FROM tenant_converts($files)
 
 -- name: prior_new
 CREATE OR REPLACE TEMP TABLE new_tenant_converts AS SELECT * FROM tenant_converts($files)
@@ -87,7 +89,8 @@ WHERE epoch_us(u.first_at) - epoch_us(p.occurred_at) BETWEEN 1 AND {lookback_us}
 GROUP BY p.user_id
 
 -- name: touched_prior
-CREATE OR REPLACE TEMP TABLE touched_prior AS SELECT u.user_id, u.first_at FROM {users} u JOIN ({touched}) t USING (user_id)
+-- A semi join: the hash is built on the few touched ids (which may repeat), the summary's users table scanned once.
+CREATE OR REPLACE TEMP TABLE touched_prior AS SELECT u.user_id, u.first_at FROM {users} u SEMI JOIN ({touched}) t USING (user_id)
 
 -- name: recompute_prior
 CREATE OR REPLACE TEMP TABLE recomputed_prior AS
@@ -101,17 +104,15 @@ FROM recomputed_prior r WHERE {users}.user_id = r.user_id AND {users}.pre_units 
 -- name: fold_converts
 CREATE OR REPLACE TEMP TABLE new_converts AS SELECT * FROM experiment_converts($files, $experiment)
 
--- name: fold_prior
-CREATE OR REPLACE TEMP TABLE new_prior AS SELECT * FROM tenant_converts($files)
-
 -- name: fold_users
 CREATE OR REPLACE TEMP TABLE new_users AS SELECT * FROM experiment_assigns($files, $experiment)
 
--- name: fold_any
--- Whether the new files hold anything to fold (another experiment's file holds nothing), and whether any of it is this
--- experiment's own assigns or converts (else only its users' pre-period sums can change).
-WITH own AS (SELECT EXISTS (SELECT 1 FROM new_converts) OR EXISTS (SELECT 1 FROM new_users) AS own)
-SELECT own OR EXISTS (SELECT 1 FROM new_prior n JOIN {users} u USING (user_id)), own FROM own
+-- name: fold_experiments
+SELECT DISTINCT experiment_id FROM read_parquet($files, union_by_name = true)
+
+-- name: fold_own
+-- Whether the new files hold any assign or convert of this experiment (else only its users' pre-period sums can change).
+SELECT EXISTS (SELECT 1 FROM new_converts) OR EXISTS (SELECT 1 FROM new_users)
 
 -- name: fold_add_converts
 INSERT INTO {converts} SELECT * FROM new_converts n WHERE NOT EXISTS (SELECT 1 FROM {converts} c WHERE c.event_id = n.event_id)
@@ -135,8 +136,13 @@ SELECT user_id FROM new_users UNION SELECT user_id FROM new_converts
 
 -- name: fold_touched_prior
 -- A new assign can move the window of a user with converts anywhere in the tenant; a new convert changes its user's sum.
--- Joins (not IN over the big tables), so the hash is built on the small side: the new rows.
-SELECT DISTINCT n.user_id FROM new_users n JOIN {prior} p USING (user_id) UNION SELECT DISTINCT n.user_id FROM new_prior n JOIN {users} u USING (user_id)
+-- {new_prior} holds the tenant's converts in the new files (made once for every experiment folding them); touched_prior
+-- keeps those who are the summary's users.
+SELECT user_id FROM new_users UNION ALL SELECT user_id FROM {new_prior}
+
+-- name: fold_touched_prior_only
+-- The same when the new files hold nothing of this experiment (no new_users).
+SELECT user_id FROM {new_prior}
 
 -- name: recompute
 CREATE OR REPLACE TEMP TABLE recomputed AS
